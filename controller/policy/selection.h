@@ -1,0 +1,80 @@
+// Which ServiceAccounts a policy selects, and what several policies decide together.
+//
+// The reconciler calls selectAccount() for each (policy, account) pair it reconciles,
+// then combine() for each account across all valid policies: the verdict says
+// whether the account is patched (Enforce), only reported (Audit), or left alone.
+//
+// One policy selects an account when, in this order (the first failing step is the
+// reason reported):
+//   1. the account's Namespace is known and passes `namespaces.selector` (omitted = all),
+//   2. its name matches no `namespaces.exclude` glob,
+//   3. the account's name matches one of `serviceAccounts.names` (omitted = all),
+//   4. its labels pass `serviceAccounts.selector` (omitted = all),
+//   5. with `unboundOnly`, no binding names it (policy/bindings.h),
+//   6. no exemption of this policy matches its namespace and name.
+// Several policies: enforced if any Enforce policy selects it, audited if only Audit
+// policies do. Exemptions count per policy: an account exempt in A but selected by an
+// Enforce policy B is enforced.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "objects/objects.h"
+#include "policy/types.h"
+
+namespace saguard::policy {
+
+enum class SelectionReason : std::uint8_t {
+  Selected,
+  NamespaceNotSelected,  // namespace unknown, or its labels fail namespaces.selector
+  NamespaceExcluded,     // the namespace name matches a namespaces.exclude glob
+  NameNotMatched,        // the account name matches no serviceAccounts.names glob
+  LabelsNotMatched,      // the account labels fail serviceAccounts.selector
+  Bound,                 // unboundOnly, and a binding names the account
+  Exempt,                // an exemption of the policy matches
+};
+
+const char* toString(SelectionReason reason);
+
+struct Selection {
+  bool selected = false;
+  SelectionReason reason = SelectionReason::NamespaceNotSelected;
+  std::string exemptionReason;  // for Exempt: the matching exemption's `reason` text
+
+  friend bool operator==(const Selection&, const Selection&) = default;
+};
+
+// `ns` is the account's Namespace from the cache, or nullptr when it is not (yet)
+// known: an account in an unknown namespace is not selected (its labels cannot be
+// judged). A Namespace whose name is not the account's namespace counts as unknown.
+// `bound` says whether a binding names the account (accountIsBound()); it is read only
+// when the policy has `unboundOnly`.
+Selection selectAccount(const Policy& policy, const objects::ServiceAccount& account,
+                        const objects::Namespace* ns, bool bound);
+
+enum class Enforcement : std::uint8_t {
+  None,     // no policy selects the account
+  Audit,    // only Audit policies select it: report, never write
+  Enforce,  // an Enforce policy selects it: the field must be false
+};
+
+const char* toString(Enforcement enforcement);
+
+struct AccountVerdict {
+  Enforcement enforcement = Enforcement::None;
+  std::vector<std::string> enforcedBy;  // names of the Enforce policies selecting it, sorted
+  std::vector<std::string> auditedBy;   // names of the Audit policies selecting it, sorted
+
+  friend bool operator==(const AccountVerdict&, const AccountVerdict&) = default;
+};
+
+AccountVerdict combine(std::span<const Policy* const> policies,
+                       const objects::ServiceAccount& account, const objects::Namespace* ns,
+                       bool bound);
+AccountVerdict combine(std::span<const Policy> policies, const objects::ServiceAccount& account,
+                       const objects::Namespace* ns, bool bound);
+
+}  // namespace saguard::policy

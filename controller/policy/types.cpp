@@ -1,0 +1,29 @@
+#include "policy/types.h"
+
+namespace saguard::policy {
+
+const char* toString(Mode mode) {
+  switch (mode) {
+    case Mode::Enforce:
+      return "Enforce";
+    case Mode::Audit:
+      return "Audit";
+  }
+  return "Enforce";
+}
+
+const char* toString(SelectorOperator op) {
+  switch (op) {
+    case SelectorOperator::In:
+      return "In";
+    case SelectorOperator::NotIn:
+      return "NotIn";
+    case SelectorOperator::Exists:
+      return "Exists";
+    case SelectorOperator::DoesNotExist:
+      return "DoesNotExist";
+  }
+  return "Exists";
+}
+
+}  // namespace saguard::policy
