@@ -84,3 +84,76 @@ TEST(KindFromStatus, ReasonBeatsCode) {
 
 }  // namespace
 }  // namespace saguard
+
+#include "base/flags.h"
+#include "base/logging.h"
+
+namespace saguard {
+namespace {
+
+TEST(FlagSet, ParsesEveryForm) {
+  FlagSet flags("saguard run", "Runs.");
+  std::string kubeconfig;
+  bool leaderElect = false;
+  int workers = 2;
+  std::vector<std::string> policies;
+  flags.add("kubeconfig", &kubeconfig, "Path.");
+  flags.add("leader-elect", &leaderElect, "Elect.");
+  flags.add("workers", &workers, "Workers.");
+  flags.add("policy", &policies, "Policy files.");
+  flags.alias('w', "workers");
+  auto rest = flags.parse({"--kubeconfig=/k", "--leader-elect", "-w", "4", "a", "--policy", "p1",
+                           "--policy=p2", "--", "--not-a-flag"});
+  ASSERT_TRUE(rest.ok()) << rest.error().describe();
+  EXPECT_EQ(kubeconfig, "/k");
+  EXPECT_TRUE(leaderElect);
+  EXPECT_EQ(workers, 4);
+  EXPECT_EQ(policies, (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_EQ(*rest, (std::vector<std::string>{"a", "--not-a-flag"}));
+}
+
+TEST(FlagSet, ErrorsNameTheFlag) {
+  FlagSet flags("x", "y");
+  int workers = 1;
+  bool b = false;
+  flags.add("workers", &workers, "n");
+  flags.add("b", &b, "b");
+  auto bad = flags.parse({"--workers=two"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--workers"), std::string::npos);
+  EXPECT_FALSE(flags.parse({"--nope"}).ok());
+  EXPECT_FALSE(flags.parse({"--workers"}).ok());
+  EXPECT_FALSE(flags.parse({"--b=maybe"}).ok());
+  EXPECT_TRUE(flags.parse({"--b=false"}).ok());
+  EXPECT_FALSE(b);
+}
+
+TEST(FlagSet, HelpListsFlagsWithDefaults) {
+  FlagSet flags("saguard run", "Runs the controller.");
+  std::string addr = ":8080";
+  flags.add("metrics-bind-address", &addr, "Where /metrics listens.");
+  auto r = flags.parse({"--help"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(flags.helpRequested());
+  EXPECT_NE(flags.usage().find("--metrics-bind-address value"), std::string::npos);
+  EXPECT_NE(flags.usage().find("(default \":8080\")"), std::string::npos);
+}
+
+TEST(Redact, RemovesTokensAndKeys) {
+  EXPECT_EQ(redactSecrets("Authorization: Bearer abc.def-123 sent"), "Authorization: Bearer [REDACTED] sent");
+  EXPECT_EQ(redactSecrets("token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl end"), "token [REDACTED] end");
+  EXPECT_EQ(redactSecrets("key -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- after"),
+            "key [REDACTED] after");
+  EXPECT_EQ(redactSecrets("plain eyJnot-a-jwt text"), "plain eyJnot-a-jwt text");
+  EXPECT_EQ(redactSecrets("nothing secret here"), "nothing secret here");
+}
+
+TEST(Logging, RejectsUnknownFormatAndLevel) {
+  EXPECT_TRUE(parseLogFormat("json").ok());
+  EXPECT_FALSE(parseLogFormat("xml").ok());
+  EXPECT_FALSE(setupLogging({LogFormat::Json, "loud"}).ok());
+  EXPECT_TRUE(setupLogging({LogFormat::Text, "info"}).ok());
+}
+
+}  // namespace
+}  // namespace saguard
