@@ -64,6 +64,14 @@ controlplane-up: controlplane ## Start a local control plane in CP_DIR (KUBECONF
 controlplane-down: ## Stop the local control plane in CP_DIR
 	bash tests/controlplane/down.sh $(CP_DIR)
 
+.PHONY: manifests
+manifests: ## Copy crd/ into manifests/crd/ (kustomize reads only below its root)
+	cp crd/saguard.io_serviceaccountpolicies.yaml manifests/crd/
+
+.PHONY: docker-build
+docker-build: ## Build the container image saguard:latest (needs a Docker engine)
+	docker build -t saguard:latest .
+
 .PHONY: clean
 clean: ## Remove the build folder
 	rm -rf $(BUILD_DIR)

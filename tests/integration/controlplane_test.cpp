@@ -31,14 +31,21 @@ bool hasTokenVolume(const json& pod) {
   return false;
 }
 
-TEST(ControlPlane, NewNamespaceGetsDefaultServiceAccount) {
+// Tests that ran before (an API server restart) may have left the controller manager
+// reconnecting; these tests are about a cluster in its steady state.
+class ControlPlane : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ASSERT_TRUE(waitForControllerManager()); }
+};
+
+TEST_F(ControlPlane, NewNamespaceGetsDefaultServiceAccount) {
   std::string ns = freshNamespace("cp-default-sa");
   EXPECT_TRUE(eventually(10'000, [&] {
     return kubectl("get serviceaccount default -n " + ns).exitCode == 0;
   })) << "namespace " << ns << " got no default ServiceAccount within 10 s";
 }
 
-TEST(ControlPlane, PodGetsProjectedTokenVolume) {
+TEST_F(ControlPlane, PodGetsProjectedTokenVolume) {
   std::string ns = freshNamespace("cp-token");
   ASSERT_TRUE(eventually(10'000, [&] {
     return kubectl("get serviceaccount default -n " + ns).exitCode == 0;
@@ -54,7 +61,7 @@ TEST(ControlPlane, PodGetsProjectedTokenVolume) {
   EXPECT_TRUE(mounted) << "the token volume is not mounted in the container";
 }
 
-TEST(ControlPlane, AccountWithAutomountFalseGivesNoToken) {
+TEST_F(ControlPlane, AccountWithAutomountFalseGivesNoToken) {
   std::string ns = freshNamespace("cp-notoken");
   auto sa = kubectl("create -f -",
                     "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: quiet\n  namespace: " +
@@ -68,7 +75,7 @@ TEST(ControlPlane, AccountWithAutomountFalseGivesNoToken) {
 
 // A second control plane next to the shared one: both run at once, and down.sh
 // leaves none of its processes behind.
-TEST(ControlPlane, SecondControlPlaneStartsAndStopsCleanly) {
+TEST_F(ControlPlane, SecondControlPlaneStartsAndStopsCleanly) {
   std::string dir = run("mktemp -d /tmp/saguard-cp2-XXXXXX").out;
   dir.erase(dir.find_last_not_of('\n') + 1);
   std::string scripts = std::string(SAGUARD_SOURCE_DIR) + "/tests/controlplane/";
@@ -97,7 +104,7 @@ TEST(ControlPlane, SecondControlPlaneStartsAndStopsCleanly) {
 }
 
 // A component that cannot start: up.sh names it and its log, and leaves nothing running.
-TEST(ControlPlane, FailedStartNamesComponentAndCleansUp) {
+TEST_F(ControlPlane, FailedStartNamesComponentAndCleansUp) {
   std::string dir = run("mktemp -d /tmp/saguard-cp3-XXXXXX").out;
   dir.erase(dir.find_last_not_of('\n') + 1);
   std::string scripts = std::string(SAGUARD_SOURCE_DIR) + "/tests/controlplane/";

@@ -150,6 +150,13 @@ std::string freshNamespace(const std::string& prefix,
   return name;
 }
 
+bool waitForControllerManager(int timeoutMs) {
+  std::string ns = freshNamespace("kcm-probe");
+  bool ok = eventually(timeoutMs, [&] { return kubectl("get serviceaccount default -n " + ns).exitCode == 0; });
+  kubectl("delete namespace " + ns + " --wait=false");
+  return ok;
+}
+
 bool eventually(int timeoutMs, const std::function<bool()>& predicate) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
   while (true) {

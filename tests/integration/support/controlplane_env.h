@@ -47,6 +47,11 @@ CommandResult kubectl(const std::string& args, const std::string& input = "");
 std::string freshNamespace(const std::string& prefix,
                            const std::vector<std::pair<std::string, std::string>>& labels = {});
 
+// Waits (up to `timeoutMs`) until kube-controller-manager gives a new namespace its
+// `default` ServiceAccount: after a test that restarts the API server, its informers
+// may take a while to reconnect. Returns whether it does.
+bool waitForControllerManager(int timeoutMs = 60'000);
+
 // Polls `predicate` every 50 ms until it is true or `timeoutMs` passes; returns the
 // last answer. Tests assert on its result, never on wall-clock figures.
 bool eventually(int timeoutMs, const std::function<bool()>& predicate);

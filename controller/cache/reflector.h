@@ -1,0 +1,402 @@
+// A reflector keeps a target (an informer's store) equal to one kind of object on the
+// API server, forever, on its own thread:
+//
+//   1. list the collection page by page (limit 500) and hand the target everything;
+//   2. watch from the list's resourceVersion, with bookmarks, for a timeoutSeconds drawn
+//      at random from [5, 10) minutes so that many reflectors do not reconnect together;
+//   3. when a watch ends normally, watch again from the last resourceVersion seen
+//      (bookmarks included): nothing is listed again;
+//   4. when the server says that resourceVersion is gone (HTTP 410, or an ERROR event
+//      with a 410 Status: etcd compacted it or the watch cache dropped it), list again
+//      and hand the target the full listing; the target diffs it against what it holds,
+//      so an object deleted in the gap yields a delete and a changed one an update;
+//   5. on any other failure (transport, 5xx, 429, a watch that ends at once with no
+//      event at all), wait with exponential backoff and jitter (backoff.h), then retry
+//      the step that failed (a watch resumes from the last resourceVersion).
+// A malformed object (a skipped list item, an Invalid watch event) is logged with its
+// namespace/name and skipped; it never stops the reflector.
+//
+//   Reflector<objects::Pod> r(client, codecDecoding<codec::Kind::Pod>(), target,
+//                             {.resource = kube::resources::kPods});
+//   std::jthread t([&](std::stop_token stop) { r.run(stop); });   // t.request_stop() ends it promptly
+//
+// run() may be called again after it returned (stop, then start again): it resumes the
+// watch from the last resourceVersion instead of listing, and relists only if the
+// server says that version is gone. Informer (informer.h) is the usual owner.
+//
+// Clock, sleeper and randomness are injected (ReflectorOptions) so tests run the whole
+// loop on one thread against a scripted kube::Client, without waiting.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "cache/backoff.h"
+#include "cache/decoding.h"
+#include "codec/line_framer.h"
+#include "kube/client.h"
+#include "kube/resource.h"
+#include "kube/retry.h"
+
+namespace saguard::cache {
+
+struct ReflectorOptions {
+  kube::Resource resource;        // required: what to list and watch
+  std::string name;               // for logs; "" = resource.plural
+  std::string namespace_;         // "" = all namespaces (and always for cluster-scoped kinds)
+  std::string labelSelector;      // server-side filters, for list and watch alike
+  std::string fieldSelector;
+  std::int64_t pageSize = 500;    // list limit per page, > 0
+  // Each watch asks the server to end it after a timeoutSeconds drawn uniformly from
+  // [minWatchTimeout, maxWatchTimeout).
+  std::chrono::seconds minWatchTimeout{300};
+  std::chrono::seconds maxWatchTimeout{600};
+  // A watch that ends (without error) sooner than this after it was opened, having
+  // received nothing at all (not even a bookmark), counts as a failure: a server or proxy
+  // that closes every watch at once would otherwise be hammered in a tight loop.
+  std::chrono::milliseconds shortWatch{1000};
+  BackoffOptions backoff;
+  // Injected dependencies; null/empty = the real ones. Not owned: they must outlive the reflector.
+  const Clock* clock = nullptr;       // SteadyClock::instance()
+  kube::Sleeper* sleeper = nullptr;   // kube::RealSleeper::instance()
+  kube::RandomSource random;          // kube::defaultRandomSource(): watch timeouts, jitter
+};
+
+// Invalid with the field named ("reflector.pageSize: must be positive").
+Status validate(const ReflectorOptions& options);
+
+// Where a reflector puts what it learns. Called on the reflector's thread only.
+template <typename R>
+class ReflectorTarget {
+ public:
+  virtual ~ReflectorTarget() = default;
+  // A complete listing (the first one, or a relist after Gone): the target's contents
+  // become exactly `records`. They come as the shared, immutable records a Store holds,
+  // made as each item is decoded: a listing of 100,000 objects is never also held as a
+  // vector of values.
+  virtual void replace(std::vector<std::shared_ptr<const R>> records) = 0;
+  // One watch event: Added, Modified or Deleted (Deleted carries the object's last state).
+  virtual void apply(codec::EventType type, R record) = 0;
+};
+
+// Counters for tests, logs and metrics. Monotonic over the reflector's life.
+struct ReflectorStats {
+  std::uint64_t lists = 0;             // complete listings handed to the target
+  std::uint64_t relists = 0;           // of which caused by Gone (410)
+  std::uint64_t watches = 0;           // watch requests opened
+  std::uint64_t events = 0;            // Added/Modified/Deleted applied
+  std::uint64_t bookmarks = 0;
+  std::uint64_t skipped = 0;           // malformed objects skipped (list items and watch events)
+  std::uint64_t failures = 0;          // failures waited out with backoff
+  std::optional<Error> lastFailure;    // the most recent of those
+  std::vector<std::chrono::milliseconds> waits;  // the last backoff waits (at most 32, oldest first)
+};
+
+namespace detail {
+// Non-template halves of the reflector (logging, option handling), in reflector.cpp.
+const std::string& reflectorName(const ReflectorOptions& options);
+int drawWatchTimeout(const ReflectorOptions& options, const kube::RandomSource& random);
+void logSkippedListItem(const std::string& reflector, const codec::SkippedItem& item);
+void logSkippedEvent(const std::string& reflector, const std::string& key, const Error& error);
+void logFailure(const std::string& reflector, std::string_view step, const Error& error,
+                std::chrono::milliseconds wait);
+void logGone(const std::string& reflector, std::string_view resourceVersion, const Error& error);
+void logListed(const std::string& reflector, std::size_t count, std::string_view resourceVersion);
+
+// Runs `f` (which returns a Status); an exception from it (a decoder or a target that
+// throws, bad_alloc) becomes an Internal error instead of unwinding through the client.
+template <typename F>
+Status guarded(std::string_view what, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return makeError(ErrorKind::Internal, std::string(what) + ": " + e.what());
+  } catch (...) {
+    return makeError(ErrorKind::Internal, std::string(what) + ": an exception that is not a std::exception");
+  }
+}
+}  // namespace detail
+
+template <typename R>
+class Reflector {
+ public:
+  // `client` and `target` must outlive the reflector; `options` must pass validate().
+  Reflector(kube::Client& client, Decoding<R> decoding, ReflectorTarget<R>& target, ReflectorOptions options)
+      : client_(client),
+        decoding_(std::move(decoding)),
+        target_(target),
+        options_(std::move(options)),
+        name_(detail::reflectorName(options_)),
+        clock_(options_.clock != nullptr ? *options_.clock : SteadyClock::instance()),
+        sleeper_(options_.sleeper != nullptr ? *options_.sleeper : kube::RealSleeper::instance()),
+        random_(options_.random ? options_.random : kube::defaultRandomSource()),
+        backoff_(options_.backoff, clock_, random_) {
+    if (!decoding_.describe) decoding_.describe = peekObjectKey;
+  }
+  Reflector(const Reflector&) = delete;
+  Reflector& operator=(const Reflector&) = delete;
+
+  // Lists and watches until `stop` is requested; returns promptly then (a watch is
+  // closed at once; a list page in flight is finished first). Never throws.
+  void run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      try {
+        if (!step(stop)) return;
+      } catch (const std::exception& e) {
+        if (!backOff("loop", makeError(ErrorKind::Internal, e.what()), stop)) return;
+      } catch (...) {
+        if (!backOff("loop", makeError(ErrorKind::Internal, "an exception that is not a std::exception"), stop)) {
+          return;
+        }
+      }
+    }
+  }
+
+  // The resourceVersion a watch would resume from: the last list's, or the last event's
+  // or bookmark's since. Empty before the first list.
+  std::string lastResourceVersion() const {
+    std::lock_guard lock(mu_);
+    return lastResourceVersion_;
+  }
+
+  // True once a complete listing has been handed to the target.
+  bool listed() const {
+    std::lock_guard lock(mu_);
+    return listed_;
+  }
+
+  ReflectorStats stats() const {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+
+  const std::string& name() const { return name_; }
+
+ private:
+  enum class WatchEnd { Normal, Gone, Failed, Stopped };
+
+  // One turn of the loop; false when stopping.
+  bool step(std::stop_token stop) {
+    if (needList_) {
+      Status listed = listAndReplace(stop);
+      if (stop.stop_requested()) return false;
+      if (!listed) return backOff("list", listed.error(), stop);
+      needList_ = false;
+    }
+    Error failure;
+    const WatchEnd end = watchOnce(stop, failure);
+    if (progressed_) goneInARow_ = 0;
+    switch (end) {
+      case WatchEnd::Stopped:
+        return false;
+      case WatchEnd::Normal:
+        return true;
+      case WatchEnd::Gone:
+        detail::logGone(name_, lastResourceVersion(), failure);
+        needList_ = true;
+        relistAfterGone_ = true;
+        // A server that answers Gone to the version it just listed would make the
+        // reflector relist in a tight loop: a second Gone with no progress in between
+        // is backed off.
+        if (++goneInARow_ > 1) return backOff("watch", failure, stop);
+        return true;
+      case WatchEnd::Failed:
+        return backOff("watch", failure, stop);
+    }
+    return true;
+  }
+
+  Status listAndReplace(std::stop_token stop) {
+    std::vector<std::shared_ptr<const R>> records;
+    std::string resourceVersion;
+    std::uint64_t skipped = 0;
+    codec::ListSink<R> sink;
+    sink.onItem = [&](R&& record) { records.push_back(std::make_shared<const R>(std::move(record))); };
+    sink.onSkipped = [&](codec::SkippedItem&& item) {
+      ++skipped;
+      detail::logSkippedListItem(name_, item);
+    };
+    kube::ListOptions list;
+    list.labelSelector = options_.labelSelector;
+    list.fieldSelector = options_.fieldSelector;
+    list.limit = options_.pageSize;
+    Status st = kube::listPages(client_, options_.resource, options_.namespace_, list,
+                                [&](const kube::Page& page) -> Status {
+                                  if (stop.stop_requested()) return makeError(ErrorKind::Timeout, "stopped");
+                                  // Index 0 starts the listing afresh (also after an expired continue token).
+                                  if (page.index == 0) {
+                                    records.clear();
+                                    skipped = 0;
+                                  }
+                                  Status decoded = detail::guarded("decoding a list page", [&] {
+                                    return decoding_.list(page.body, sink);
+                                  });
+                                  if (!decoded) return decoded;
+                                  resourceVersion = page.meta.resourceVersion;
+                                  return {};
+                                });
+    // The page-sized decoding buffers are not needed by the watch that follows.
+    if (decoding_.release) decoding_.release();
+    {
+      std::lock_guard lock(mu_);
+      stats_.skipped += skipped;
+    }
+    if (!st) return st;
+    if (resourceVersion.empty()) {
+      return makeError(ErrorKind::Internal, "the list of " + name_ + " carries no resourceVersion to watch from");
+    }
+    const std::size_t count = records.size();
+    Status stored = detail::guarded("storing the listing", [&] {
+      target_.replace(std::move(records));
+      return Status::Ok();
+    });
+    if (!stored) return stored;
+    {
+      std::lock_guard lock(mu_);
+      lastResourceVersion_ = resourceVersion;
+      listed_ = true;
+      ++stats_.lists;
+      if (relistAfterGone_) ++stats_.relists;
+    }
+    relistAfterGone_ = false;
+    detail::logListed(name_, count, resourceVersion);
+    return {};
+  }
+
+  WatchEnd watchOnce(std::stop_token stop, Error& failure) {
+    kube::WatchOptions watch;
+    watch.labelSelector = options_.labelSelector;
+    watch.fieldSelector = options_.fieldSelector;
+    watch.resourceVersion = lastResourceVersion();
+    watch.allowWatchBookmarks = true;
+    watch.timeoutSeconds = detail::drawWatchTimeout(options_, random_);
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.watches;
+    }
+    framer_.reset();
+    progressed_ = false;
+    std::uint64_t received = 0;
+    std::optional<Error> ended;  // set by an ERROR event or an undecodable line: ends the stream
+    const Clock::time_point opened = clock_.now();
+    auto onLine = [&](codec::PaddedView line) {
+      if (ended) return;  // nothing after an ERROR event counts
+      ++received;
+      Status handled = detail::guarded("handling a watch event", [&] {
+        handleLine(line, ended);
+        return Status::Ok();
+      });
+      if (!handled) ended = handled.error();
+    };
+    Status st = client_.watch(
+        options_.resource, options_.namespace_, watch,
+        [&](std::string_view chunk) -> Status {
+          if (Status framed = framer_.feed(chunk, onLine); !framed) return framed;
+          if (ended) return *ended;
+          return {};
+        },
+        stop);
+    // A partial line left at the end was cut off with the connection; the event is
+    // delivered again by the next watch, which resumes before it.
+    framer_.reset();
+    if (stop.stop_requested()) return WatchEnd::Stopped;
+    if (!st) {
+      failure = st.error();
+      return st.is(ErrorKind::Gone) ? WatchEnd::Gone : WatchEnd::Failed;
+    }
+    if (received == 0 && clock_.now() - opened < options_.shortWatch) {
+      failure = makeError(ErrorKind::Unavailable,
+                          "the watch of " + name_ + " ended at once without any event");
+      return WatchEnd::Failed;
+    }
+    return WatchEnd::Normal;
+  }
+
+  void handleLine(codec::PaddedView line, std::optional<Error>& ended) {
+    auto event = decoding_.event(line);
+    if (!event) {
+      if (event.is(ErrorKind::Invalid)) {
+        detail::logSkippedEvent(name_, decoding_.describe(line), event.error());
+        std::lock_guard lock(mu_);
+        ++stats_.skipped;
+        return;
+      }
+      ended = event.error();
+      return;
+    }
+    switch (event->type) {
+      case codec::EventType::Added:
+      case codec::EventType::Modified:
+      case codec::EventType::Deleted: {
+        std::string resourceVersion = std::move(event->resourceVersion);
+        target_.apply(event->type, std::move(event->object));
+        progressed_ = true;
+        std::lock_guard lock(mu_);
+        if (!resourceVersion.empty()) lastResourceVersion_ = std::move(resourceVersion);
+        ++stats_.events;
+        return;
+      }
+      case codec::EventType::Bookmark: {
+        progressed_ = true;
+        std::lock_guard lock(mu_);
+        if (!event->resourceVersion.empty()) lastResourceVersion_ = std::move(event->resourceVersion);
+        ++stats_.bookmarks;
+        return;
+      }
+      case codec::EventType::Error:
+        ended = event->error ? *event->error
+                             : makeError(ErrorKind::Internal, "a watch ERROR event of " + name_ + " without a Status");
+        return;
+    }
+  }
+
+  // Waits out a failure; false when stopped meanwhile.
+  bool backOff(std::string_view step, const Error& error, std::stop_token stop) {
+    std::chrono::milliseconds wait = backoff_.next();
+    if (error.retryAfter && *error.retryAfter > wait) wait = *error.retryAfter;
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.failures;
+      stats_.lastFailure = error;
+      if (stats_.waits.size() == 32) stats_.waits.erase(stats_.waits.begin());
+      stats_.waits.push_back(wait);
+    }
+    detail::logFailure(name_, step, error, wait);
+    return sleeper_.sleepFor(wait, stop) && !stop.stop_requested();
+  }
+
+  kube::Client& client_;
+  Decoding<R> decoding_;
+  ReflectorTarget<R>& target_;
+  const ReflectorOptions options_;
+  const std::string name_;
+  const Clock& clock_;
+  kube::Sleeper& sleeper_;
+  const kube::RandomSource random_;
+  ExponentialBackoff backoff_;
+  codec::LineFramer framer_;
+
+  // Only the run() thread touches these.
+  bool needList_ = true;
+  bool relistAfterGone_ = false;
+  int goneInARow_ = 0;
+  bool progressed_ = false;  // the last watch applied an event or a bookmark
+
+  mutable std::mutex mu_;  // guards what other threads read
+  std::string lastResourceVersion_;
+  bool listed_ = false;
+  ReflectorStats stats_;
+};
+
+}  // namespace saguard::cache

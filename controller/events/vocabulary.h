@@ -1,0 +1,81 @@
+// The fixed Event vocabulary of DESIGN.md: every reason saguard may put on a
+// Kubernetes Event, with the Event type, the action and the kinds of object it is
+// about bound to it. A caller names only the Reason; the recorder (recorder.h) takes
+// the type and the action from here, so a reason cannot go out with the wrong type,
+// and an Event about an object of the wrong kind is refused before it is queued.
+//
+//   reason                        type     action     about
+//   AutomountDisabled             Normal   Patch      ServiceAccount
+//   DriftReverted                 Warning  Patch      ServiceAccount
+//   AutomountWouldBeDisabled      Warning  Audit      ServiceAccount
+//   TokenMounted                  Warning  Report     Pod
+//   PodOverridesPolicy            Warning  Report     Pod
+//   BindingGrantsSelectedAccount  Warning  Report     RoleBinding, ClusterRoleBinding
+//   PolicyInvalid                 Warning  Reconcile  ServiceAccountPolicy
+//
+// The enumerators have the names (and order) of policy::Reason, so the reconciler
+// maps one to the other by name (parseReason(policy::toString(r))).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace saguard::events {
+
+// Every Event saguard writes carries this reportingController.
+inline constexpr std::string_view kReportingController = "saguard.io/controller";
+
+enum class EventType : std::uint8_t { Normal, Warning };
+
+enum class Reason : std::uint8_t {
+  AutomountDisabled,
+  DriftReverted,
+  AutomountWouldBeDisabled,
+  TokenMounted,
+  PodOverridesPolicy,
+  BindingGrantsSelectedAccount,
+  PolicyInvalid,
+};
+
+inline constexpr std::array<Reason, 7> kAllReasons{
+    Reason::AutomountDisabled, Reason::DriftReverted,      Reason::AutomountWouldBeDisabled,
+    Reason::TokenMounted,      Reason::PodOverridesPolicy, Reason::BindingGrantsSelectedAccount,
+    Reason::PolicyInvalid,
+};
+
+// What the vocabulary binds to a reason.
+struct ReasonSpec {
+  std::string_view name;                  // the Event's `reason`
+  EventType type;                         // the Event's `type`
+  std::string_view action;                // the Event's `action`: what saguard did or was doing
+  std::array<std::string_view, 2> kinds;  // the kinds of `regarding` (unused slots empty)
+};
+
+const ReasonSpec& specOf(Reason reason);
+inline EventType typeOf(Reason reason) {
+  return specOf(reason).type;
+}
+inline std::string_view actionOf(Reason reason) {
+  return specOf(reason).action;
+}
+// Whether an Event with this reason may be about an object of `kind`.
+bool isAbout(Reason reason, std::string_view kind);
+
+const char* toString(Reason reason);
+const char* toString(EventType type);
+// The Reason named `name` exactly ("DriftReverted"), or nullopt.
+std::optional<Reason> parseReason(std::string_view name);
+
+// The kinds Events are about: their API version and scope. Events about
+// cluster-scoped objects go to namespace "default" (event.h's eventNamespace()).
+struct KindSpec {
+  std::string_view kind;
+  std::string_view apiVersion;
+  bool namespaced;
+};
+// The spec of `kind` when it is one the vocabulary's Events are about, else nullptr.
+const KindSpec* findKind(std::string_view kind);
+
+}  // namespace saguard::events

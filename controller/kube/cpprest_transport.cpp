@@ -1,0 +1,241 @@
+#include "kube/cpprest_transport.h"
+
+#include <cpprest/http_client.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <mutex>
+
+#include "kube/detail/tls.h"
+
+namespace saguard::kube {
+
+namespace http = web::http;
+namespace client = web::http::client;
+
+namespace {
+
+// Distinct idle timeouts get a client (and connection pool) each; callers use a handful
+// (the default, the watch timeout). Past this many, requests get a throwaway client.
+constexpr std::size_t kMaxPooledClients = 16;
+constexpr std::size_t kReadBuffer = std::size_t{64} * 1024;
+
+std::string formatDuration(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+}  // namespace
+
+struct CpprestTransport::Impl {
+  TransportConfig config;
+  std::shared_ptr<detail::TlsContext> tls;  // null for http://
+  std::mutex mu;
+  std::map<std::int64_t, std::shared_ptr<client::http_client>> clients;
+
+  std::shared_ptr<client::http_client> clientFor(std::chrono::milliseconds timeout) {
+    std::lock_guard lock(mu);
+    auto it = clients.find(timeout.count());
+    if (it != clients.end()) return it->second;
+    client::http_client_config cfg;
+    cfg.set_timeout(timeout);
+    cfg.set_validate_certificates(!config.insecureSkipTlsVerify);
+    // Proxies are not supported (kubeconfig proxy-url is refused); do not pick one up
+    // from the environment either.
+    cfg.set_proxy(web::web_proxy(web::web_proxy::disabled));
+    if (tls) {
+      std::shared_ptr<detail::TlsContext> ctx = tls;
+      cfg.set_ssl_context_callback([ctx](boost::asio::ssl::context& sslContext) {
+        ctx->configure(sslContext.native_handle());
+      });
+    }
+    auto made = std::make_shared<client::http_client>(web::uri(config.server), cfg);
+    if (clients.size() < kMaxPooledClients) clients.emplace(timeout.count(), made);
+    return made;
+  }
+
+  http::http_request build(const HttpRequest& request) const {
+    http::http_request req(request.method);
+    req.set_request_uri(web::uri(request.target));
+    req.headers().add("User-Agent", config.userAgent);
+    if (!request.accept.empty()) req.headers().add("Accept", request.accept);
+    if (!request.authorization.empty()) req.headers().add("Authorization", request.authorization);
+    if (!request.body.empty() || !request.contentType.empty()) {
+      // Bytes, with the content type exactly as given: the string overloads of set_body()
+      // go through a char-to-byte stream cast that UBSan rightly flags.
+      req.headers().set_content_type(request.contentType.empty() ? std::string("application/json")
+                                                                 : request.contentType);
+      req.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+    }
+    return req;
+  }
+
+  // Why no answer came, as an Error. Called from a catch block.
+  Error describeFailure(const HttpRequest& request, const std::exception_ptr& failure) const {
+    const std::string where =
+        request.method + " " + config.server + request.target.substr(0, request.target.find('?'));
+    try {
+      std::rethrow_exception(failure);
+    } catch (const http::http_exception& e) {
+      std::string what = e.what();
+      if (e.error_code() == std::errc::timed_out) {
+        return makeError(
+            ErrorKind::Timeout,
+            where + ": no answer within " + formatDuration(request.timeout) + " (idle timeout)");
+      }
+      if (what.find("handshake") != std::string::npos) {
+        std::string why = tls ? tls->takeVerifyFailure() : std::string();
+        if (why.empty())
+          why = detail::opensslReason(static_cast<unsigned long>(e.error_code().value()));
+        if (why.empty()) why = what;
+        return makeError(ErrorKind::Transport,
+                         "TLS handshake with " + config.server + " failed: " + why);
+      }
+      std::string detailText = e.error_code() ? e.error_code().message() : std::string();
+      if (what.find("connect") != std::string::npos) {
+        return makeError(ErrorKind::Transport, "cannot connect to " + config.server +
+                                                   (detailText.empty() ? "" : ": " + detailText));
+      }
+      return makeError(ErrorKind::Transport,
+                       where + ": " + what +
+                           (detailText.empty() || what.find(detailText) != std::string::npos
+                                ? ""
+                                : " (" + detailText + ")"));
+    } catch (const pplx::task_canceled&) {
+      return makeError(ErrorKind::Timeout, where + ": cancelled");
+    } catch (const std::exception& e) {
+      return makeError(ErrorKind::Transport, where + ": " + e.what());
+    } catch (...) {
+      return makeError(ErrorKind::Internal, where + ": unknown failure");
+    }
+  }
+
+  static std::string retryAfterOf(const http::http_response& response) {
+    auto it = response.headers().find("Retry-After");
+    return it == response.headers().end() ? std::string() : it->second;
+  }
+
+  // Reads the body bytes as they are (no charset handling, unlike extract_string()).
+  static std::string readAll(const http::http_response& response) {
+    auto body = response.body().streambuf();
+    std::string out;
+    std::vector<std::uint8_t> buffer(kReadBuffer);
+    while (std::size_t n = body.getn(buffer.data(), buffer.size()).get()) {
+      out.append(reinterpret_cast<const char*>(buffer.data()), n);
+    }
+    return out;
+  }
+};
+
+CpprestTransport::CpprestTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CpprestTransport::~CpprestTransport() = default;
+
+Result<std::unique_ptr<CpprestTransport>> CpprestTransport::create(const TransportConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  std::string host;
+  std::string scheme;
+  try {
+    web::uri uri(config.server);
+    host = uri.host();
+    scheme = uri.scheme();
+  } catch (const std::exception& e) {
+    return makeError(ErrorKind::Invalid,
+                     "server " + config.server + ": not a valid URL: " + e.what());
+  }
+  if (host.empty()) return makeError(ErrorKind::Invalid, "server " + config.server + ": no host");
+  if (scheme != "https" && scheme != "http") {
+    return makeError(ErrorKind::Invalid,
+                     "server " + config.server + ": the scheme must be https or http");
+  }
+  if (host.front() == '[') {
+    // cpprestsdk 2.10 hands the bracketed literal to its resolver, which cannot resolve it.
+    return makeError(ErrorKind::Invalid,
+                     "server " + config.server +
+                         ": IPv6 address literals are not supported by the "
+                         "HTTP library (cpprestsdk); name the server by a DNS name");
+  }
+  if (scheme == "https") {
+    auto tls = detail::TlsContext::create(host, config.caPem, config.clientCertPem,
+                                          config.clientKeyPem, !config.insecureSkipTlsVerify);
+    if (!tls) return tls.error();
+    impl->tls = std::move(*tls);
+  } else if (!config.clientCertPem.empty()) {
+    return makeError(ErrorKind::Invalid,
+                     "server " + config.server + ": client certificates need https");
+  }
+  if (config.insecureSkipTlsVerify) {
+    spdlog::warn("TLS verification of {} is off (insecure-skip-tls-verify)", config.server);
+  }
+  return std::unique_ptr<CpprestTransport>(new CpprestTransport(std::move(impl)));
+}
+
+const std::string& CpprestTransport::server() const {
+  return impl_->config.server;
+}
+
+Result<HttpResponse> CpprestTransport::send(const HttpRequest& request, std::stop_token stop) {
+  try {
+    auto httpClient = impl_->clientFor(request.timeout);
+    pplx::cancellation_token_source cancel;
+    std::stop_callback onStop(stop, [&cancel] { cancel.cancel(); });
+    http::http_response response =
+        httpClient->request(impl_->build(request), cancel.get_token()).get();
+    HttpResponse out;
+    out.code = response.status_code();
+    out.retryAfter = Impl::retryAfterOf(response);
+    out.body = Impl::readAll(response);
+    return out;
+  } catch (...) {
+    return impl_->describeFailure(request, std::current_exception());
+  }
+}
+
+Result<HttpResponse> CpprestTransport::stream(const HttpRequest& request, const ChunkSink& sink,
+                                              std::stop_token stop) {
+  pplx::cancellation_token_source cancel;
+  // Cancelling closes the connection, which wakes the blocked read below at once.
+  std::stop_callback onStop(stop, [&cancel] { cancel.cancel(); });
+  HttpResponse out;
+  try {
+    auto httpClient = impl_->clientFor(request.timeout);
+    http::http_response response =
+        httpClient->request(impl_->build(request), cancel.get_token()).get();
+    out.code = response.status_code();
+    out.retryAfter = Impl::retryAfterOf(response);
+    if (out.code < 200 || out.code > 299) {
+      out.body = Impl::readAll(response);
+      return out;
+    }
+    auto body = response.body().streambuf();
+    std::vector<std::uint8_t> buffer(kReadBuffer);
+    using traits = concurrency::streams::streambuf<std::uint8_t>::traits;
+    while (!stop.stop_requested()) {
+      // Wait for one byte (the body buffer completes a multi-byte read only when all of
+      // it is there), then take whatever else has arrived without waiting.
+      auto first = body.bumpc().get();
+      if (first == traits::eof()) break;
+      buffer[0] = static_cast<std::uint8_t>(first);
+      std::size_t n = 1;
+      std::size_t more = std::min(body.in_avail(), buffer.size() - 1);
+      if (more > 0) n += body.getn(buffer.data() + 1, more).get();
+      Status st = sink(std::string_view(reinterpret_cast<const char*>(buffer.data()), n));
+      if (!st) {
+        cancel.cancel();  // drop the connection rather than drain an endless stream
+        return st.error();
+      }
+    }
+    if (stop.stop_requested()) cancel.cancel();
+    return out;
+  } catch (...) {
+    if (stop.stop_requested()) return out;  // stopped: the read failed because we closed it
+    if (out.code != 0) {
+      Error error = impl_->describeFailure(request, std::current_exception());
+      error.message = "stream broken after " + std::to_string(out.code) + ": " + error.message;
+      return error;
+    }
+    return impl_->describeFailure(request, std::current_exception());
+  }
+}
+
+}  // namespace saguard::kube

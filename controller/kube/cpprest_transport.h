@@ -1,0 +1,51 @@
+// The real Transport: HTTP/1.1 over TLS with cpprestsdk (Boost.ASIO and OpenSSL).
+//
+// TLS: the server certificate is always verified (chain, and host name or IP address
+// against its subjectAltNames) unless the configuration says insecureSkipTlsVerify. When a CA is
+// configured it is the only one trusted (the system store is not consulted). The
+// client certificate and key are loaded from memory. A failed handshake is a
+// Transport error that says why: "TLS handshake with https://127.0.0.1:6443 failed:
+// certificate verify failed: self-signed certificate in certificate chain".
+//
+// Connections are pooled and reused (keep-alive). Per-request timeouts are idle
+// timeouts (see HttpRequest::timeout). Proxies are not used. A server named by an IPv6
+// literal ("https://[fd00::1]:443") is refused at create(): cpprestsdk 2.10 hands the
+// bracketed text to its resolver, which cannot resolve it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "kube/transport.h"
+
+namespace saguard::kube {
+
+struct TransportConfig {
+  std::string server{};  // "https://host:port" (or http:// for a local proxy)
+  std::string caPem{};   // empty = the system trust store
+  bool insecureSkipTlsVerify = false;
+  std::string clientCertPem{};
+  std::string clientKeyPem{};
+  std::string userAgent{};  // "saguard/0.1.0"
+};
+
+class CpprestTransport final : public Transport {
+ public:
+  // Validates the PEM material (Invalid errors say which part is wrong, never its text).
+  static Result<std::unique_ptr<CpprestTransport>> create(const TransportConfig& config);
+  ~CpprestTransport() override;
+
+  const std::string& server() const override;
+  Result<HttpResponse> send(const HttpRequest& request, std::stop_token stop = {}) override;
+  Result<HttpResponse> stream(const HttpRequest& request, const ChunkSink& sink,
+                              std::stop_token stop) override;
+
+  struct Impl;
+
+ private:
+  explicit CpprestTransport(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace saguard::kube

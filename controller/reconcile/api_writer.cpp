@@ -1,0 +1,31 @@
+#include "reconcile/api_writer.h"
+
+#include <nlohmann/json.hpp>
+
+#include "kube/resource.h"
+#include "policy/patch.h"
+
+namespace saguard::reconcile {
+
+Result<std::string> ApiWriter::disableAutomount(std::string_view ns, std::string_view name) {
+  auto answer = client_.patch(kube::resources::kServiceAccounts, ns, name, kube::PatchType::Merge,
+                              policy::disableAutomountPatch());
+  if (!answer.ok()) return answer.error();
+  auto object = nlohmann::json::parse(*answer, nullptr, /*allow_exceptions=*/false);
+  if (object.is_discarded() || !object.is_object()) return std::string();
+  const auto& meta = object.value("metadata", nlohmann::json::object());
+  auto rv = meta.find("resourceVersion");
+  return rv != meta.end() && rv->is_string() ? rv->get<std::string>() : std::string();
+}
+
+Status ApiWriter::patchPolicyStatus(std::string_view name, const std::string& statusJson) {
+  std::string body = "{\"status\":" + statusJson + "}";
+  kube::WriteOptions options;
+  options.subresource = "status";
+  auto answer = client_.patch(kube::resources::kServiceAccountPolicies, "", name, kube::PatchType::Merge,
+                              body, options);
+  if (!answer.ok()) return answer.error();
+  return {};
+}
+
+}  // namespace saguard::reconcile

@@ -1,0 +1,22 @@
+// ClusterWriter over the Kubernetes API (kube::Client): the merge patch of a
+// ServiceAccount and the status patch of a ServiceAccountPolicy, both with field
+// manager "saguard", so that `managedFields` show who set what.
+#pragma once
+
+#include "kube/client.h"
+#include "reconcile/cluster_writer.h"
+
+namespace saguard::reconcile {
+
+class ApiWriter final : public ClusterWriter {
+ public:
+  explicit ApiWriter(kube::Client& client) : client_(client) {}
+
+  Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override;
+  Status patchPolicyStatus(std::string_view name, const std::string& statusJson) override;
+
+ private:
+  kube::Client& client_;
+};
+
+}  // namespace saguard::reconcile

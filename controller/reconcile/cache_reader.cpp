@@ -1,0 +1,68 @@
+#include "reconcile/cache_reader.h"
+
+#include <algorithm>
+
+namespace saguard::reconcile {
+namespace {
+
+template <typename R>
+std::vector<Shared<R>> lookup(const cache::Store<R>& store, const char* index, std::string_view key) {
+  auto found = store.byIndex(index, key);
+  if (!found.ok()) return {};
+  return std::move(*found);
+}
+
+}  // namespace
+
+Shared<objects::ServiceAccount> CacheReader::serviceAccount(std::string_view ns,
+                                                            std::string_view name) const {
+  return in_.serviceAccounts->store().get(ns, name);
+}
+
+std::vector<Shared<objects::ServiceAccount>> CacheReader::serviceAccounts() const {
+  return in_.serviceAccounts->store().list();
+}
+
+std::vector<Shared<objects::ServiceAccount>> CacheReader::serviceAccountsIn(std::string_view ns) const {
+  return lookup(in_.serviceAccounts->store(), cache::kAccountsByNamespace, ns);
+}
+
+Shared<objects::Namespace> CacheReader::namespace_(std::string_view name) const {
+  return in_.namespaces->store().get("", name);
+}
+
+std::vector<Shared<objects::Pod>> CacheReader::podsOf(std::string_view ns, std::string_view name) const {
+  return lookup(in_.pods->store(), cache::kPodsByAccount, cache::accountKey(ns, name));
+}
+
+std::vector<Shared<objects::Binding>> CacheReader::bindingsFor(std::string_view ns,
+                                                               std::string_view name) const {
+  std::vector<Shared<objects::Binding>> out;
+  const std::string account = cache::accountKey(ns, name);
+  const std::string allGroup = "system:serviceaccounts";
+  const std::string nsGroup = allGroup + ":" + std::string(ns);
+  for (const auto* informer : {in_.roleBindings, in_.clusterRoleBindings}) {
+    const auto& store = informer->store();
+    for (auto& b : lookup(store, cache::kBindingsByAccount, account)) out.push_back(std::move(b));
+    for (auto& b : lookup(store, cache::kBindingsByGroup, allGroup)) out.push_back(std::move(b));
+    for (auto& b : lookup(store, cache::kBindingsByGroup, nsGroup)) out.push_back(std::move(b));
+  }
+  // A binding with several matching subjects is found more than once.
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<PolicyRecord> CacheReader::policies() const {
+  std::vector<PolicyRecord> out;
+  for (const auto& p : in_.policies->store().list()) out.push_back(*p);
+  return out;
+}
+
+std::optional<PolicyRecord> CacheReader::policy(std::string_view name) const {
+  auto p = in_.policies->store().get("", name);
+  if (!p) return std::nullopt;
+  return *p;
+}
+
+}  // namespace saguard::reconcile

@@ -1,0 +1,42 @@
+// ClusterReader over the informer caches (cache/): what the reconciler reads in
+// production. Lookups go through the stores' indexes (pods by account, accounts by
+// namespace, bindings by account and by group), so a reconcile costs what it touches,
+// not the size of the cluster.
+#pragma once
+
+#include "cache/informer.h"
+#include "cache/kinds.h"
+#include "reconcile/cluster_reader.h"
+#include "reconcile/policy_decoding.h"
+
+namespace saguard::reconcile {
+
+using PolicyInformer = cache::Informer<PolicyRecord>;
+
+struct Informers {
+  cache::NamespaceInformer* namespaces = nullptr;
+  cache::ServiceAccountInformer* serviceAccounts = nullptr;
+  cache::PodInformer* pods = nullptr;
+  cache::BindingInformer* roleBindings = nullptr;
+  cache::BindingInformer* clusterRoleBindings = nullptr;
+  PolicyInformer* policies = nullptr;
+};
+
+class CacheReader final : public ClusterReader {
+ public:
+  explicit CacheReader(Informers informers) : in_(informers) {}
+
+  Shared<objects::ServiceAccount> serviceAccount(std::string_view ns, std::string_view name) const override;
+  std::vector<Shared<objects::ServiceAccount>> serviceAccounts() const override;
+  std::vector<Shared<objects::ServiceAccount>> serviceAccountsIn(std::string_view ns) const override;
+  Shared<objects::Namespace> namespace_(std::string_view name) const override;
+  std::vector<Shared<objects::Pod>> podsOf(std::string_view ns, std::string_view name) const override;
+  std::vector<Shared<objects::Binding>> bindingsFor(std::string_view ns, std::string_view name) const override;
+  std::vector<PolicyRecord> policies() const override;
+  std::optional<PolicyRecord> policy(std::string_view name) const override;
+
+ private:
+  Informers in_;
+};
+
+}  // namespace saguard::reconcile

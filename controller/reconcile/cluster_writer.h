@@ -1,0 +1,26 @@
+// What the reconciler writes, and only that: the one patch to a ServiceAccount and the
+// status of a ServiceAccountPolicy. A small interface so tests count writes exactly;
+// the real one (reconcile/api_writer.h) goes through the kube Client.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace saguard::reconcile {
+
+class ClusterWriter {
+ public:
+  virtual ~ClusterWriter() = default;
+
+  // Sets automountServiceAccountToken to false on ns/name with a JSON merge patch
+  // that names nothing else. Returns the patched object's resourceVersion.
+  // Errors: NotFound (deleted meanwhile), Conflict, and the transport's kinds.
+  virtual Result<std::string> disableAutomount(std::string_view ns, std::string_view name) = 0;
+
+  // Replaces `status` of the named policy (merge patch on the status subresource).
+  virtual Status patchPolicyStatus(std::string_view name, const std::string& statusJson) = 0;
+};
+
+}  // namespace saguard::reconcile

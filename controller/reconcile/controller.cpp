@@ -1,0 +1,193 @@
+#include "reconcile/controller.h"
+
+#include <spdlog/spdlog.h>
+
+#include "reconcile/keys.h"
+
+namespace saguard::reconcile {
+
+Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, ClusterWriter& writer,
+                                                       Notifier& notifier, ControllerOptions options) {
+  if (options.workers < 1) return makeError(ErrorKind::Invalid, "workers: must be at least 1");
+  if (options.policyDelay.count() < 0) return makeError(ErrorKind::Invalid, "policyDelay: must not be negative");
+  if (options.clock == nullptr) options.clock = &SteadyClock::instance();
+
+  std::unique_ptr<Controller> c(new Controller());
+  c->options_ = options;
+  cache::ReflectorOptions reflector;
+  reflector.clock = options.clock;
+
+  auto namespaces = cache::makeNamespaceInformer(client, reflector);
+  if (!namespaces.ok()) return namespaces.error();
+  auto accounts = cache::makeServiceAccountInformer(client, reflector);
+  if (!accounts.ok()) return accounts.error();
+  auto pods = cache::makePodInformer(client, reflector);
+  if (!pods.ok()) return pods.error();
+  auto roleBindings = cache::makeRoleBindingInformer(client, reflector);
+  if (!roleBindings.ok()) return roleBindings.error();
+  auto clusterRoleBindings = cache::makeClusterRoleBindingInformer(client, reflector);
+  if (!clusterRoleBindings.ok()) return clusterRoleBindings.error();
+  cache::InformerOptions<PolicyRecord> policyOptions;
+  policyOptions.reflector = reflector;
+  policyOptions.reflector.resource = kube::resources::kServiceAccountPolicies;
+  policyOptions.reflector.name = "serviceaccountpolicies";
+  auto policies = PolicyInformer::create(client, policyDecoding(), std::move(policyOptions));
+  if (!policies.ok()) return policies.error();
+
+  c->views_.namespaces = &c->informers_.add(std::move(*namespaces));
+  c->views_.serviceAccounts = &c->informers_.add(std::move(*accounts));
+  c->views_.pods = &c->informers_.add(std::move(*pods));
+  c->views_.roleBindings = &c->informers_.add(std::move(*roleBindings));
+  c->views_.clusterRoleBindings = &c->informers_.add(std::move(*clusterRoleBindings));
+  c->views_.policies = &c->informers_.add(std::move(*policies));
+  c->reader_ = std::make_unique<CacheReader>(c->views_);
+
+  queue::WorkQueueOptions queueOptions;
+  queueOptions.rateLimiter = queue::defaultControllerRateLimiter(*options.clock);
+  queueOptions.metrics = options.queueMetrics;
+  c->queue_ = std::make_unique<queue::WorkQueue>(*options.clock, std::move(queueOptions));
+  c->reconciler_ = std::make_unique<Reconciler>(*c->reader_, writer, notifier, options.reconciler,
+                                                options.reconcileHooks);
+  c->wireHandlers();
+  return c;
+}
+
+Controller::~Controller() { stop(); }
+
+void Controller::enqueueAllPolicies() {
+  for (const auto& p : views_.policies->store().list()) {
+    queue_->addAfter(policyKey(p->name), options_.policyDelay);
+  }
+}
+
+void Controller::enqueueAllAccounts() {
+  for (const auto& sa : views_.serviceAccounts->store().list()) {
+    queue_->add(accountKey(sa->meta.namespace_.view(), sa->meta.name));
+  }
+}
+
+void Controller::enqueueAccountsIn(std::string_view ns) {
+  for (const auto& sa : reader_->serviceAccountsIn(ns)) {
+    queue_->add(accountKey(sa->meta.namespace_.view(), sa->meta.name));
+  }
+}
+
+void Controller::enqueueBindingAccounts(const objects::Binding& binding) {
+  for (const auto& subject : binding.subjects) {
+    std::string_view kind = subject.kind.view();
+    if (kind == "ServiceAccount") {
+      std::string_view ns = subject.namespace_.empty() ? binding.meta.namespace_.view() : subject.namespace_.view();
+      if (!ns.empty()) queue_->add(accountKey(ns, subject.name.view()));
+    } else if (kind == "Group") {
+      std::string_view group = subject.name.view();
+      constexpr std::string_view kAll = "system:serviceaccounts";
+      if (group == kAll) {
+        enqueueAllAccounts();
+      } else if (group.starts_with(kAll) && group.size() > kAll.size() + 1 && group[kAll.size()] == ':') {
+        enqueueAccountsIn(group.substr(kAll.size() + 1));
+      }
+    } else if (kind == "User") {
+      // system:serviceaccount:<ns>:<name>
+      constexpr std::string_view kPrefix = "system:serviceaccount:";
+      std::string_view user = subject.name.view();
+      if (user.starts_with(kPrefix)) {
+        std::string_view rest = user.substr(kPrefix.size());
+        auto colon = rest.find(':');
+        if (colon != std::string_view::npos && colon > 0 && colon + 1 < rest.size()) {
+          queue_->add(accountKey(rest.substr(0, colon), rest.substr(colon + 1)));
+        }
+      }
+    }
+  }
+}
+
+void Controller::wireHandlers() {
+  views_.namespaces->addHandlers({
+      .onAdd = [this](const objects::Namespace& ns) {
+        enqueueAccountsIn(ns.meta.name);
+        enqueueAllPolicies();
+      },
+      .onUpdate = [this](const objects::Namespace& old, const objects::Namespace& now) {
+        if (old.labels == now.labels) return;  // only labels change a selection
+        enqueueAccountsIn(now.meta.name);
+        enqueueAllPolicies();
+      },
+      .onDelete = [this](const objects::Namespace&) { enqueueAllPolicies(); },
+  });
+  auto onAccount = [this](const objects::ServiceAccount& sa) {
+    queue_->add(accountKey(sa.meta.namespace_.view(), sa.meta.name));
+    enqueueAllPolicies();
+  };
+  views_.serviceAccounts->addHandlers({
+      .onAdd = onAccount,
+      .onUpdate = [onAccount](const objects::ServiceAccount&, const objects::ServiceAccount& now) { onAccount(now); },
+      .onDelete = [this](const objects::ServiceAccount&) { enqueueAllPolicies(); },
+  });
+  views_.pods->addHandlers({
+      .onAdd = [this](const objects::Pod&) { enqueueAllPolicies(); },
+      .onUpdate = [this](const objects::Pod& old, const objects::Pod& now) {
+        // Pod status churns constantly; only what a finding reads matters.
+        if (old.token == now.token && old.automount == now.automount &&
+            old.serviceAccountName == now.serviceAccountName) {
+          return;
+        }
+        enqueueAllPolicies();
+      },
+      .onDelete = [this](const objects::Pod&) { enqueueAllPolicies(); },
+  });
+  auto onBinding = [this](const objects::Binding& b) {
+    enqueueBindingAccounts(b);
+    enqueueAllPolicies();
+  };
+  for (auto* informer : {views_.roleBindings, views_.clusterRoleBindings}) {
+    informer->addHandlers({
+        .onAdd = onBinding,
+        .onUpdate = [this, onBinding](const objects::Binding& old, const objects::Binding& now) {
+          enqueueBindingAccounts(old);
+          onBinding(now);
+        },
+        .onDelete = onBinding,
+    });
+  }
+  views_.policies->addHandlers({
+      .onAdd = [this](const PolicyRecord& p) {
+        queue_->add(policyKey(p.name));
+        enqueueAllAccounts();
+      },
+      .onUpdate = [this](const PolicyRecord& old, const PolicyRecord& now) {
+        queue_->add(policyKey(now.name));
+        // A status write changes the resourceVersion, not the generation: the
+        // selection only changes with the spec.
+        if (old.generation != now.generation) enqueueAllAccounts();
+      },
+      .onDelete = [this](const PolicyRecord& p) {
+        queue_->add(policyKey(p.name));
+        enqueueAllAccounts();  // accounts it alone selected are left as they are; nothing reverts
+      },
+  });
+}
+
+void Controller::startInformers() { informers_.start(); }
+
+bool Controller::waitForSync(std::chrono::milliseconds timeout, std::stop_token stop) const {
+  return informers_.waitForCacheSync(timeout, stop);
+}
+
+bool Controller::hasSynced() const { return informers_.hasSynced(); }
+
+void Controller::runWorkers() {
+  if (stopped_) return;
+  auto work = [this](const std::string& key) { return reconciler_->reconcile(key); };
+  queue::WorkerHooks& hooks =
+      options_.workerHooks != nullptr ? *options_.workerHooks : queue::NoopWorkerHooks::instance();
+  Status st = queue::runWorkers(*queue_, options_.workers, work, hooks);
+  if (!st.ok()) spdlog::error("workers stopped: {}", st.error().describe());
+}
+
+void Controller::stop() {
+  if (stopped_.exchange(true)) return;
+  informers_.stop();
+  queue_->shutDownWithDrain();
+}
+
+}  // namespace saguard::reconcile

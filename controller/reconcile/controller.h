@@ -1,0 +1,82 @@
+// The controller: informers → work queue → reconciler, assembled. This is the one
+// place where data flow is wired, and it flows one way:
+//
+//   watch streams → informer caches → handlers map each change to work keys
+//     → rate-limited work queue → workers run the Reconciler → patches, status, Events
+//
+// Which keys a change touches (all level-based: the reconciler re-reads the caches):
+//   Namespace            every account in it, every policy
+//   ServiceAccount       that account, every policy
+//   Pod                  every policy (pod findings and counts)
+//   (Cluster)RoleBinding the accounts it names (for unboundOnly), every policy
+//   ServiceAccountPolicy that policy, every account
+// "Every policy" keys are added with a short delay (policyDelay), so a burst of
+// changes costs one status computation per policy, not one per change.
+//
+// Lifecycle: create(), startInformers() at once (a standby keeps its caches warm),
+// waitForSync(), then runWorkers() on the thread that should block while this replica
+// leads; stop() from anywhere ends both.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stop_token>
+#include <string>
+
+#include "cache/informer_set.h"
+#include "kube/client.h"
+#include "queue/queue_metrics.h"
+#include "queue/work_queue.h"
+#include "queue/worker.h"
+#include "reconcile/cache_reader.h"
+#include "reconcile/reconciler.h"
+
+namespace saguard::reconcile {
+
+struct ControllerOptions {
+  int workers = 2;                                  // concurrent reconciles, >= 1
+  std::chrono::milliseconds policyDelay{250};       // coalesces policy recomputations, >= 0
+  ReconcilerOptions reconciler;                     // self identity, mayWrite, ...
+  queue::QueueMetrics* queueMetrics = nullptr;      // optional hooks (metrics/)
+  queue::WorkerHooks* workerHooks = nullptr;
+  ReconcileHooks* reconcileHooks = nullptr;
+  const Clock* clock = nullptr;                     // default SteadyClock
+};
+
+class Controller {
+ public:
+  // Errors: Invalid options (the message names the field).
+  static Result<std::unique_ptr<Controller>> create(kube::Client& client, ClusterWriter& writer,
+                                                    Notifier& notifier, ControllerOptions options);
+  ~Controller();
+
+  void startInformers();
+  bool waitForSync(std::chrono::milliseconds timeout, std::stop_token stop = {}) const;
+  bool hasSynced() const;
+  // Blocks running the workers until stop(). Returns at once if stopped already.
+  void runWorkers();
+  // Stops the informers and drains the queue (in-flight reconciles finish). Idempotent.
+  void stop();
+
+  const ClusterReader& reader() const { return *reader_; }
+  queue::WorkQueue& workQueue() { return *queue_; }
+
+ private:
+  Controller() = default;
+  void wireHandlers();
+  void enqueueAllPolicies();
+  void enqueueAllAccounts();
+  void enqueueAccountsIn(std::string_view ns);
+  void enqueueBindingAccounts(const objects::Binding& binding);
+
+  ControllerOptions options_;
+  cache::InformerSet informers_;
+  Informers views_;
+  std::unique_ptr<CacheReader> reader_;
+  std::unique_ptr<queue::WorkQueue> queue_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace saguard::reconcile

@@ -1,0 +1,40 @@
+#include "reconcile/keys.h"
+
+namespace saguard::reconcile {
+namespace {
+constexpr std::string_view kAccount = "account/";
+constexpr std::string_view kPolicy = "policy/";
+}  // namespace
+
+std::string accountKey(std::string_view ns, std::string_view name) {
+  std::string key(kAccount);
+  key.append(ns).append("/").append(name);
+  return key;
+}
+
+std::string policyKey(std::string_view name) {
+  std::string key(kPolicy);
+  key.append(name);
+  return key;
+}
+
+std::optional<ParsedKey> parseKey(std::string_view key) {
+  if (key.starts_with(kAccount)) {
+    std::string_view rest = key.substr(kAccount.size());
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size() ||
+        rest.find('/', slash + 1) != std::string_view::npos) {
+      return std::nullopt;
+    }
+    return ParsedKey{ParsedKey::Type::Account, std::string(rest.substr(0, slash)),
+                     std::string(rest.substr(slash + 1))};
+  }
+  if (key.starts_with(kPolicy)) {
+    std::string_view rest = key.substr(kPolicy.size());
+    if (rest.empty() || rest.find('/') != std::string_view::npos) return std::nullopt;
+    return ParsedKey{ParsedKey::Type::Policy, "", std::string(rest)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace saguard::reconcile

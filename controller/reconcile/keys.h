@@ -1,0 +1,25 @@
+// Work-queue keys. The reconciler has two kinds of work, both level-based:
+//   "account/<namespace>/<name>"  make one ServiceAccount what the policies say
+//   "policy/<name>"               recompute one policy's status, findings and gauges
+// Names cannot contain '/', so the split is unambiguous.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace saguard::reconcile {
+
+std::string accountKey(std::string_view ns, std::string_view name);
+std::string policyKey(std::string_view name);
+
+struct ParsedKey {
+  enum class Type { Account, Policy } type;
+  std::string namespace_;  // Account only
+  std::string name;
+};
+
+// nullopt for a key of neither form.
+std::optional<ParsedKey> parseKey(std::string_view key);
+
+}  // namespace saguard::reconcile

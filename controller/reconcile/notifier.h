@@ -1,0 +1,29 @@
+// How the reconciler tells people what it did and found: Kubernetes Events with the
+// fixed reasons of DESIGN.md (policy::Reason). A small interface so tests see exactly
+// which events were emitted; the real one (reconcile/event_notifier.h) goes through
+// the events/ recorder, which de-duplicates repeats into series.
+#pragma once
+
+#include <string>
+
+#include "policy/findings.h"
+
+namespace saguard::reconcile {
+
+// The object an Event is about.
+struct ObjectRef {
+  std::string apiVersion;  // "v1", "rbac.authorization.k8s.io/v1", "saguard.io/v1alpha1"
+  std::string kind;        // "ServiceAccount", "Pod", "RoleBinding", ...
+  std::string namespace_;  // empty for cluster-scoped objects
+  std::string name;
+  std::string uid;
+};
+
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  // Must not block: the reconciler calls it from its workers.
+  virtual void notify(const ObjectRef& object, policy::Reason reason, const std::string& message) = 0;
+};
+
+}  // namespace saguard::reconcile

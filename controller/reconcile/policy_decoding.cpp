@@ -1,0 +1,122 @@
+#include "reconcile/policy_decoding.h"
+
+#include <nlohmann/json.hpp>
+
+#include "kube/api_status.h"
+#include "policy/parse.h"
+
+namespace saguard::reconcile {
+namespace {
+
+using nlohmann::json;
+
+Result<PolicyRecord> recordFrom(const json& object) {
+  if (!object.is_object()) return makeError(ErrorKind::Invalid, "object: expected a JSON object");
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) {
+    return makeError(ErrorKind::Invalid, "metadata: expected an object");
+  }
+  auto name = meta->find("name");
+  if (name == meta->end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
+    return makeError(ErrorKind::Invalid, "metadata.name: expected a non-empty string");
+  }
+  PolicyRecord record;
+  record.name = name->get<std::string>();
+  if (auto uid = meta->find("uid"); uid != meta->end() && uid->is_string()) record.uid = *uid;
+  if (auto rv = meta->find("resourceVersion"); rv != meta->end() && rv->is_string()) {
+    record.resourceVersion = *rv;
+  }
+  if (auto gen = meta->find("generation"); gen != meta->end() && gen->is_number_integer()) {
+    record.generation = gen->get<std::int64_t>();
+  }
+  if (auto status = object.find("status"); status != object.end() && status->is_object()) {
+    record.statusJson = status->dump();
+  }
+  auto parsed = policy::parsePolicy(object);
+  if (parsed.ok()) {
+    record.policy = std::make_shared<const policy::Policy>(std::move(*parsed));
+  } else {
+    record.invalid = parsed.error();
+  }
+  return record;
+}
+
+}  // namespace
+
+Result<PolicyRecord> policyRecordFromJson(std::string_view objectJson) {
+  json object = json::parse(objectJson, nullptr, /*allow_exceptions=*/false);
+  if (object.is_discarded()) return makeError(ErrorKind::Invalid, "not JSON");
+  return recordFrom(object);
+}
+
+cache::Decoding<PolicyRecord> policyDecoding() {
+  cache::Decoding<PolicyRecord> decoding;
+  decoding.list = [](std::string_view page, const codec::ListSink<PolicyRecord>& sink) -> Status {
+    json list = json::parse(page, nullptr, /*allow_exceptions=*/false);
+    if (list.is_discarded() || !list.is_object()) {
+      return makeError(ErrorKind::Invalid, "ServiceAccountPolicyList: not a JSON object");
+    }
+    auto items = list.find("items");
+    if (items == list.end() || items->is_null()) return {};
+    if (!items->is_array()) return makeError(ErrorKind::Invalid, "items: expected an array");
+    std::size_t index = 0;
+    for (const auto& item : *items) {
+      auto record = recordFrom(item);
+      if (record.ok()) {
+        sink.onItem(std::move(*record));
+      } else if (sink.onSkipped) {
+        codec::SkippedItem skipped;
+        skipped.index = index;
+        skipped.error = record.error();
+        skipped.error.message = "items[" + std::to_string(index) + "]." + skipped.error.message;
+        sink.onSkipped(std::move(skipped));
+      }
+      ++index;
+    }
+    return {};
+  };
+  decoding.event = [](codec::PaddedView line) -> Result<codec::WatchEvent<PolicyRecord>> {
+    json event = json::parse(line.view(), nullptr, /*allow_exceptions=*/false);
+    if (event.is_discarded() || !event.is_object()) return makeError(ErrorKind::Invalid, "watch event: not JSON");
+    auto type = event.find("type");
+    auto object = event.find("object");
+    if (type == event.end() || !type->is_string() || object == event.end()) {
+      return makeError(ErrorKind::Invalid, "watch event: needs type and object");
+    }
+    codec::WatchEvent<PolicyRecord> out;
+    const std::string& t = type->get_ref<const std::string&>();
+    if (t == "ERROR") {
+      out.type = codec::EventType::Error;
+      out.error = kube::errorFromStatus(object->dump());
+      return out;
+    }
+    if (t == "BOOKMARK") {
+      out.type = codec::EventType::Bookmark;
+      if (object->is_object()) {
+        const auto& meta = object->value("metadata", json::object());
+        out.resourceVersion = meta.value("resourceVersion", "");
+        const auto& annotations = meta.value("annotations", json::object());
+        out.initialEventsEnd = annotations.is_object() &&
+                               annotations.value("k8s.io/initial-events-end", "") == "true";
+      }
+      return out;
+    }
+    if (t == "ADDED") {
+      out.type = codec::EventType::Added;
+    } else if (t == "MODIFIED") {
+      out.type = codec::EventType::Modified;
+    } else if (t == "DELETED") {
+      out.type = codec::EventType::Deleted;
+    } else {
+      return makeError(ErrorKind::Invalid, "watch event: unknown type " + t);
+    }
+    auto record = recordFrom(*object);
+    if (!record.ok()) return record.error();
+    out.resourceVersion = record->resourceVersion;
+    out.object = std::move(*record);
+    return out;
+  };
+  return decoding;
+}
+
+}  // namespace saguard::reconcile

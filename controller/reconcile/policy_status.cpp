@@ -1,0 +1,89 @@
+#include "reconcile/policy_status.h"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace saguard::reconcile {
+
+using nlohmann::json;
+
+const char* toString(ReadyReason reason) {
+  switch (reason) {
+    case ReadyReason::Reconciled: return "Reconciled";
+    case ReadyReason::Invalid: return "Invalid";
+    case ReadyReason::Error: return "Error";
+  }
+  return "Error";
+}
+
+std::string formatTime(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+
+json parseOrEmpty(const std::string& text) {
+  if (text.empty()) return json::object();
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() || !parsed.is_object() ? json::object() : parsed;
+}
+
+// The previous Ready condition's lastTransitionTime, when it had the same status
+// and reason; "" otherwise.
+std::string keptTransitionTime(const json& previous, const std::string& status,
+                               const std::string& reason) {
+  auto conditions = previous.find("conditions");
+  if (conditions == previous.end() || !conditions->is_array()) return "";
+  for (const auto& c : *conditions) {
+    if (!c.is_object() || c.value("type", "") != "Ready") continue;
+    if (c.value("status", "") == status && c.value("reason", "") == reason) {
+      return c.value("lastTransitionTime", "");
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string renderStatus(const PolicyStatus& status, const std::string& previousJson,
+                         std::chrono::system_clock::time_point now) {
+  json previous = parseOrEmpty(previousJson);
+  const std::string conditionStatus = status.reason == ReadyReason::Reconciled ? "True" : "False";
+  const std::string reason = toString(status.reason);
+  std::string transition = keptTransitionTime(previous, conditionStatus, reason);
+  if (transition.empty()) transition = formatTime(now);
+
+  json condition = {
+      {"type", "Ready"},
+      {"status", conditionStatus},
+      {"reason", reason},
+      {"message", status.message},
+      {"observedGeneration", status.observedGeneration},
+      {"lastTransitionTime", transition},
+  };
+  json out = {
+      {"observedGeneration", status.observedGeneration},
+      {"conditions", json::array({condition})},
+      {"summary",
+       {
+           {"selected", status.summary.selected},
+           {"compliant", status.summary.compliant},
+           {"patched", status.summary.patched},
+           {"podsWithToken", status.summary.podsWithToken},
+           {"bindings", status.summary.bindings},
+       }},
+      {"findings", policy::findingsToJson(status.findings)},
+  };
+  return out.dump();
+}
+
+bool sameStatus(const std::string& a, const std::string& b) {
+  return parseOrEmpty(a) == parseOrEmpty(b);
+}
+
+}  // namespace saguard::reconcile

@@ -1,0 +1,52 @@
+// The `status` of a ServiceAccountPolicy, rendered as the API server stores it.
+//
+// Kubernetes conventions: observedGeneration, one condition of type Ready
+// (reason Reconciled, Invalid or Error) whose lastTransitionTime moves only when its
+// status changes, then saguard's summary counts and at most 100 findings, most
+// severe first. renderStatus() keeps lastTransitionTime from the previous status when
+// the condition did not change, so that an unchanged cluster renders byte-for-byte
+// the same JSON and sameStatus() lets the reconciler skip the write.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/findings.h"
+
+namespace saguard::reconcile {
+
+struct Summary {
+  std::int64_t selected = 0;       // accounts the policy selects
+  std::int64_t compliant = 0;      // of those, accounts whose field is false
+  std::int64_t patched = 0;        // accounts saguard patched for this policy since it started
+  std::int64_t podsWithToken = 0;  // pods of selected accounts that hold a token
+  std::int64_t bindings = 0;       // bindings that grant a selected account permissions
+
+  friend bool operator==(const Summary&, const Summary&) = default;
+};
+
+enum class ReadyReason { Reconciled, Invalid, Error };
+
+const char* toString(ReadyReason reason);
+
+struct PolicyStatus {
+  std::int64_t observedGeneration = 0;
+  ReadyReason reason = ReadyReason::Reconciled;  // Ready=True only for Reconciled
+  std::string message;
+  Summary summary;
+  std::vector<policy::Finding> findings;  // already ranked and capped
+};
+
+// The status as JSON text. `previousJson` is the status the server has ("" if none).
+std::string renderStatus(const PolicyStatus& status, const std::string& previousJson,
+                         std::chrono::system_clock::time_point now);
+
+// Whether two status documents say the same (parsed JSON equality; "" equals "{}").
+bool sameStatus(const std::string& a, const std::string& b);
+
+// RFC 3339 in UTC with second precision, as metav1.Time serializes.
+std::string formatTime(std::chrono::system_clock::time_point t);
+
+}  // namespace saguard::reconcile

@@ -1,0 +1,105 @@
+// The reconciler: what saguard does for one work-queue key (reconcile/keys.h).
+//
+// Contract (controller-runtime's): level-based. It reads the cluster from the
+// ClusterReader (the informer caches), never from the event that queued the key, so
+// running it twice, late, or for a key whose object is gone is always correct. It
+// returns an Outcome for the worker loop (queue/worker.h):
+//   done()             the key is as the policies want it
+//   requeueAfter(d)    look again after d (the cache has not caught up with a write yet)
+//   error(e)           retriable failure (Conflict, throttling, server down): backoff
+//   terminalError(e)   a failure that retrying cannot fix; logged, not retried
+//
+// account/<ns>/<name>: combines every valid policy (policy/selection.h). An account
+//   selected by any Enforce policy whose field is not false gets exactly one merge
+//   patch setting it to false (AutomountDisabled, or DriftReverted when saguard had
+//   seen it compliant before); already false = no write. Audit-only: no write, one
+//   AutomountWouldBeDisabled Event. saguard's own account is never patched.
+// policy/<name>: recomputes the policy's summary and findings, writes its status only
+//   when the content changed, emits Events for findings that are new since the last
+//   time, and reports the policy's gauges. An invalid spec gives Ready=False, reason
+//   Invalid, and one PolicyInvalid Event per generation.
+//
+// Thread-safe: several workers may run it at once (the queue never hands the same key
+// to two of them).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "base/clock.h"
+#include "queue/worker.h"
+#include "reconcile/cluster_reader.h"
+#include "reconcile/cluster_writer.h"
+#include "reconcile/notifier.h"
+#include "reconcile/policy_status.h"
+
+namespace saguard::reconcile {
+
+// Told what the reconciler did, for metrics. Every method may be called concurrently.
+class ReconcileHooks {
+ public:
+  virtual ~ReconcileHooks() = default;
+  // result: "success", "conflict", "error"
+  virtual void onPatch(const char* result) { (void)result; }
+  virtual void onPolicySummary(const std::string& policy, const Summary& summary) {
+    (void)policy;
+    (void)summary;
+  }
+  virtual void onPolicyDeleted(const std::string& policy) { (void)policy; }
+};
+
+struct ReconcilerOptions {
+  // saguard's own ServiceAccount ("namespace", "name"); never patched. Empty = unknown.
+  std::string selfNamespace;
+  std::string selfName;
+  // Asked right before every write; false means "not the leader any more": no write.
+  // Default: always true.
+  std::function<bool()> mayWrite;
+  // How long to wait for the cache to show a write saguard made before trusting a
+  // cached object that still looks non-compliant. Default 200 ms.
+  std::chrono::milliseconds cacheCatchUp{200};
+  // Wall clock for condition timestamps. Default: system_clock::now.
+  std::function<std::chrono::system_clock::time_point()> wallClock;
+};
+
+class Reconciler {
+ public:
+  Reconciler(const ClusterReader& reader, ClusterWriter& writer, Notifier& notifier,
+             ReconcilerOptions options, ReconcileHooks* hooks = nullptr);
+
+  queue::Outcome reconcile(const std::string& key);
+
+ private:
+  queue::Outcome reconcileAccount(const std::string& ns, const std::string& name);
+  queue::Outcome reconcilePolicy(const std::string& name);
+  bool isSelf(std::string_view ns, std::string_view name) const;
+  bool isBound(const objects::ServiceAccount& account) const;
+  std::vector<std::shared_ptr<const policy::Policy>> validPolicies() const;
+
+  const ClusterReader& reader_;
+  ClusterWriter& writer_;
+  Notifier& notifier_;
+  ReconcilerOptions options_;
+  ReconcileHooks* hooks_;
+  ReconcileHooks noHooks_;
+
+  // Memory of what saguard did and said, so that it does not repeat itself. Lost on
+  // restart, which only means one repeated Event (de-duplicated into a series).
+  mutable std::mutex mu_;
+  std::unordered_set<std::string> seenCompliant_;  // account uids seen with the field false
+  std::unordered_map<std::string, std::string> patchedAt_;  // uid -> resourceVersion of our patch
+  std::unordered_set<std::string> auditNotified_;  // account uids told AutomountWouldBeDisabled
+  std::map<std::string, std::set<std::string>> reported_;   // policy -> finding keys already sent
+  std::map<std::string, std::int64_t> patchedCount_;        // policy -> accounts patched
+  std::map<std::string, std::int64_t> invalidNotified_;     // policy -> generation told invalid
+  bool loggedSelf_ = false;
+};
+
+}  // namespace saguard::reconcile

@@ -1,0 +1,203 @@
+// saguard as it is deployed: the built binary, running as its own ServiceAccount with
+// exactly the permissions of manifests/rbac, configured in-cluster style (token, CA
+// and namespace files, KUBERNETES_SERVICE_HOST/PORT) against the local control plane.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "integration/support/controlplane_env.h"
+
+namespace saguard::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string source(const std::string& relative) { return std::string(SAGUARD_SOURCE_DIR) + "/" + relative; }
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string automount(const std::string& ns, const std::string& name) {
+  auto r = kubectl("get serviceaccount " + name + " -n " + ns + " -o json");
+  if (r.exitCode != 0) return "";
+  json sa = json::parse(r.out, nullptr, false);
+  if (!sa.contains("automountServiceAccountToken")) return "unset";
+  return sa["automountServiceAccountToken"].get<bool>() ? "true" : "false";
+}
+
+// One saguard process, started in the background with the given extra flags.
+class SaguardProcess {
+ public:
+  SaguardProcess(const std::string& saDir, const std::string& log, const std::string& flags) : log_(log) {
+    std::string port = controlPlane().apiServerUrl.substr(controlPlane().apiServerUrl.rfind(':') + 1);
+    auto r = run("KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=" + port +
+                 " SAGUARD_SERVICEACCOUNT_DIR=" + saDir + " " + SAGUARD_BINARY +
+                 " run --metrics-bind-address=127.0.0.1:0 --health-probe-bind-address=127.0.0.1:0 --log-level=debug " +
+                 flags + " >" + log + " 2>&1 & echo $!");
+    pid_ = std::stoi(r.out);
+  }
+  ~SaguardProcess() { stop(SIGKILL); }
+
+  int pid() const { return pid_; }
+  std::string log() const { return readFile(log_); }
+  // The port a server reported in the log ("serving /metrics on port N").
+  int port(const std::string& what) const {
+    std::smatch m;
+    std::string text = log();
+    std::regex re("serving " + what + " on port ([0-9]+)");
+    return std::regex_search(text, m, re) ? std::stoi(m[1]) : 0;
+  }
+  // Sends `signal` and waits for the process to exit; returns its exit code (-1 if killed).
+  int stop(int signal) {
+    if (pid_ <= 0) return exit_;
+    kill(pid_, signal);
+    for (int i = 0; i < 300; ++i) {
+      if (kill(pid_, 0) != 0) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    // The shell that started it reaped it; read the exit code it logged, if any.
+    pid_ = 0;
+    return exit_;
+  }
+  bool alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
+
+ private:
+  std::string log_;
+  int pid_ = 0;
+  int exit_ = -1;
+};
+
+class OperatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_EQ(kubectl("apply -f " + source("manifests/manager/namespace.yaml")).exitCode, 0);
+    auto rbac = kubectl("apply -k " + source("manifests/rbac"));
+    ASSERT_EQ(rbac.exitCode, 0) << rbac.err;
+    s_dir = run("mktemp -d /tmp/saguard-e2e-XXXXXX").out;
+    s_dir.erase(s_dir.find_last_not_of('\n') + 1);
+    auto token = kubectl("create token saguard -n saguard-system --duration=1h");
+    ASSERT_EQ(token.exitCode, 0) << token.err;
+    s_token = token.out;
+    std::ofstream(s_dir + "/token") << s_token;
+    std::ofstream(s_dir + "/ca.crt") << readFile(controlPlane().caFile);
+    std::ofstream(s_dir + "/namespace") << "saguard-system";
+  }
+
+  static std::string curl(int port, const std::string& path, int* code = nullptr) {
+    auto r = run("curl -s -w '\\n%{http_code}' http://127.0.0.1:" + std::to_string(port) + path);
+    auto nl = r.out.rfind('\n');
+    if (code != nullptr) *code = nl == std::string::npos ? 0 : std::atoi(r.out.c_str() + nl + 1);
+    return nl == std::string::npos ? r.out : r.out.substr(0, nl);
+  }
+
+  static inline std::string s_dir;
+  static inline std::string s_token;
+};
+
+TEST_F(OperatorTest, ServiceAccountCannotReadSecrets) {
+  std::string as = " --as=system:serviceaccount:saguard-system:saguard";
+  EXPECT_EQ(kubectl("auth can-i get secrets -A" + as).out, "no\n");
+  EXPECT_EQ(kubectl("auth can-i list secrets -A" + as).out, "no\n");
+  EXPECT_EQ(kubectl("auth can-i patch serviceaccounts -A" + as).out, "yes\n");
+  EXPECT_EQ(kubectl("auth can-i update serviceaccounts -A" + as).out, "no\n");
+  auto list = kubectl("auth can-i --list" + as);
+  EXPECT_EQ(list.out.find("secrets"), std::string::npos) << list.out;
+  // No wildcard grants beyond the built-in discovery rules every account has.
+  std::istringstream in(list.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("*.")) ADD_FAILURE() << "wildcard resource: " << line;
+  }
+}
+
+// Ready only once the caches have synced: the ServiceAccountPolicy informer cannot
+// list before the CRD exists, so saguard starts unready and turns ready when it does.
+TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
+  kubectl("delete crd serviceaccountpolicies.saguard.io --ignore-not-found --wait=true");
+  SaguardProcess saguard(s_dir, s_dir + "/run.log", "");
+  ASSERT_TRUE(eventually(20'000, [&] { return saguard.port("/healthz and /readyz") != 0; })) << saguard.log();
+  int probe = saguard.port("/healthz and /readyz");
+  int metrics = saguard.port("/metrics");
+  int code = 0;
+  EXPECT_EQ(curl(probe, "/healthz", &code), "ok");
+  curl(probe, "/readyz", &code);
+  EXPECT_EQ(code, 500) << "ready before the caches synced";
+
+  ASSERT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode, 0);
+  EXPECT_TRUE(eventually(60'000, [&] {
+    curl(probe, "/readyz", &code);
+    return code == 200;
+  })) << saguard.log();
+
+  // Scenario 1: the default accounts of labelled namespaces; others untouched.
+  std::string a = freshNamespace("e2e-a", {{"e2e", "on"}});
+  std::string other = freshNamespace("e2e-other");
+  ASSERT_TRUE(eventually(10'000, [&] { return automount(a, "default") != "" && automount(other, "default") != ""; }));
+  auto applied = kubectl("apply -f -",
+                         "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: e2e\nspec:\n"
+                         "  namespaces:\n    selector:\n      matchLabels: {e2e: \"on\"}\n"
+                         "  serviceAccounts:\n    names: [default]\n");
+  ASSERT_EQ(applied.exitCode, 0) << applied.err;
+  EXPECT_TRUE(eventually(2000, [&] { return automount(a, "default") == "false"; })) << saguard.log();
+  EXPECT_EQ(automount(other, "default"), "unset");
+
+  // Scenario 2: a namespace created after the policy.
+  std::string b = freshNamespace("e2e-b", {{"e2e", "on"}});
+  EXPECT_TRUE(eventually(12'000, [&] { return automount(b, "default") == "false"; }));
+
+  // Scenario 3: drift.
+  ASSERT_EQ(kubectl("patch serviceaccount default -n " + a + " --type=merge -p '{\"automountServiceAccountToken\":true}'").exitCode, 0);
+  EXPECT_TRUE(eventually(2000, [&] { return automount(a, "default") == "false"; }));
+  EXPECT_TRUE(eventually(5000, [&] {
+    auto ev = kubectl("get events.events.k8s.io -n " + a + " -o json");
+    return ev.out.find("\"DriftReverted\"") != std::string::npos;
+  }));
+
+  // Scenario 6: a ClusterRoleBinding of cluster-admin to a selected account.
+  std::string crb = a + "-admin";
+  ASSERT_EQ(kubectl("create clusterrolebinding " + crb + " --clusterrole=cluster-admin --serviceaccount=" + a + ":default").exitCode, 0);
+  EXPECT_TRUE(eventually(5000, [&] {
+    auto p = kubectl("get sap e2e -o json");
+    return p.out.find(crb) != std::string::npos && p.out.find("BindingGrantsSelectedAccount") != std::string::npos;
+  }));
+  EXPECT_TRUE(eventually(5000, [&] {
+    auto ev = kubectl("get events.events.k8s.io -n default -o json");
+    return ev.out.find(crb) != std::string::npos;
+  }));
+  kubectl("delete clusterrolebinding " + crb);
+  EXPECT_TRUE(eventually(5000, [&] { return kubectl("get sap e2e -o json").out.find(crb) == std::string::npos; }));
+
+  // Metrics: every name the operator promises.
+  std::string text = curl(metrics, "/metrics");
+  for (const char* name :
+       {"controller_runtime_reconcile_total", "controller_runtime_reconcile_time_seconds", "workqueue_depth",
+        "workqueue_adds_total", "workqueue_retries_total", "workqueue_queue_duration_seconds",
+        "workqueue_work_duration_seconds", "rest_client_requests_total", "saguard_policy_selected_accounts",
+        "saguard_policy_compliant_accounts", "saguard_policy_pods_with_token", "saguard_policy_risky_bindings",
+        "saguard_patches_total"}) {
+    EXPECT_NE(text.find(name), std::string::npos) << name;
+  }
+  EXPECT_NE(text.find("saguard_policy_selected_accounts{policy=\"e2e\"} 2"), std::string::npos) << text;
+
+  // The debug log never carries the token.
+  saguard.stop(SIGTERM);
+  std::string log = saguard.log();
+  std::string token = s_token;
+  token.erase(token.find_last_not_of("\n") + 1);
+  EXPECT_EQ(log.find(token), std::string::npos) << "the bearer token appears in the log";
+  EXPECT_EQ(log.find(token.substr(token.size() - 20)), std::string::npos) << "part of the token appears in the log";
+  EXPECT_NE(log.find("stopped"), std::string::npos) << log;
+  kubectl("delete sap e2e");
+}
+
+}  // namespace
+}  // namespace saguard::testing

@@ -1,0 +1,416 @@
+// Informers against the real local control plane: they see what kubectl does, they
+// survive a kube-apiserver restart (and catch up with changes made in etcd while it was
+// down), and after etcd compacts the resourceVersion they would resume from they relist
+// and report a delete made in the gap.
+//
+// The restart tests stop and start the shared kube-apiserver (same command line, same
+// port) and write the new pid into <dir>/apiserver.pid so down.sh still stops it.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cache/informer_set.h"
+#include "cache/kinds.h"
+#include "integration/support/controlplane_env.h"
+#include "kube/config.h"
+#include "kube/rest_client.h"
+
+namespace saguard::cache {
+namespace {
+
+namespace cp = saguard::testing;
+using namespace std::chrono_literals;
+
+std::unique_ptr<kube::Client> adminClient() {
+  auto config = kube::loadKubeconfig(cp::controlPlane().kubeconfig);
+  EXPECT_TRUE(config.ok()) << (config.ok() ? "" : config.error().describe());
+  if (!config.ok()) return nullptr;
+  auto client = kube::makeRestClient(*config);
+  EXPECT_TRUE(client.ok()) << (client.ok() ? "" : client.error().describe());
+  return client.ok() ? std::move(*client) : nullptr;
+}
+
+// Options for informers under test: a short backoff cap so that recovery after an
+// outage does not wait for 30 s of backoff.
+ReflectorOptions testOptions(const std::string& ns) {
+  ReflectorOptions options;
+  options.namespace_ = ns;
+  options.backoff.max = 2s;
+  return options;
+}
+
+std::string shellQuote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool apiServerReady() {
+  auto r = cp::kubectl("get --raw /readyz");
+  return r.exitCode == 0 && r.out == "ok";
+}
+
+// The stopped kube-apiserver: its command line, to start it again.
+struct StoppedApiServer {
+  std::string commandLine;  // shell-quoted
+};
+
+// Stops the control plane's kube-apiserver (SIGTERM, then SIGKILL) and returns what
+// is needed to start it again exactly as it was.
+StoppedApiServer stopApiServer() {
+  const std::string pidFile = cp::controlPlane().dir + "/apiserver.pid";
+  const pid_t pid = static_cast<pid_t>(std::stol(readFile(pidFile)));
+  std::string raw = readFile("/proc/" + std::to_string(pid) + "/cmdline");
+  EXPECT_FALSE(raw.empty()) << "kube-apiserver pid " << pid << " is not running";
+  StoppedApiServer stopped;
+  std::string arg;
+  for (char c : raw) {
+    if (c != '\0') {
+      arg += c;
+      continue;
+    }
+    if (!stopped.commandLine.empty()) stopped.commandLine += ' ';
+    stopped.commandLine += shellQuote(arg);
+    arg.clear();
+  }
+  ::kill(pid, SIGTERM);
+  const bool gone = cp::eventually(30'000, [&] { return ::kill(pid, 0) != 0; });
+  if (!gone) {
+    ::kill(pid, SIGKILL);
+    cp::eventually(10'000, [&] { return ::kill(pid, 0) != 0; });
+  }
+  return stopped;
+}
+
+// Starts the kube-apiserver again in the background (the shell that starts it exits,
+// so it is not this process's child), records its pid for down.sh, waits until ready.
+void startApiServer(const StoppedApiServer& stopped) {
+  const std::string dir = cp::controlPlane().dir;
+  auto started = cp::run(stopped.commandLine + " >>" + shellQuote(dir + "/apiserver.log") +
+                         " 2>&1 </dev/null & echo $!");
+  ASSERT_EQ(started.exitCode, 0) << started.err;
+  std::string pid = started.out;
+  pid.erase(std::remove_if(pid.begin(), pid.end(), [](char c) { return c == '\n' || c == ' '; }), pid.end());
+  ASSERT_FALSE(pid.empty());
+  {
+    std::ofstream out(dir + "/apiserver.pid", std::ios::trunc);
+    out << pid << "\n";
+  }
+  ASSERT_TRUE(cp::eventually(120'000, apiServerReady)) << "kube-apiserver not ready after restart; see "
+                                                       << dir << "/apiserver.log";
+}
+
+// ---- etcd through its JSON gateway (keys and values are base64) ----
+
+std::string base64(const std::string& in) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += table[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string etcd(const std::string& path, const std::string& body) {
+  auto r = cp::run("curl -sf -X POST " + cp::controlPlane().etcdUrl + path + " -d " + shellQuote(body));
+  EXPECT_EQ(r.exitCode, 0) << path << ": " << r.err;
+  return r.out;
+}
+
+std::string etcdRevision() {
+  const std::string out = etcd("/v3/kv/range", R"({"key":"AA=="})");
+  const std::string marker = R"("revision":")";
+  const auto at = out.find(marker);
+  if (at == std::string::npos) return {};
+  const auto begin = at + marker.size();
+  return out.substr(begin, out.find('"', begin) - begin);
+}
+
+void etcdCompact(const std::string& revision) {
+  etcd("/v3/kv/compaction", R"({"revision":")" + revision + R"(","physical":true})");
+}
+
+// The API server reads JSON as well as protobuf from etcd, so objects can be written
+// and deleted there while it is down.
+void etcdPutServiceAccount(const std::string& ns, const std::string& name, const std::string& uid,
+                           const std::string& labelsJson = "{}") {
+  const std::string object = R"({"kind":"ServiceAccount","apiVersion":"v1","metadata":{"name":")" + name +
+                             R"(","namespace":")" + ns + R"(","uid":")" + uid +
+                             R"(","creationTimestamp":"2025-01-01T00:00:00Z","labels":)" + labelsJson + "}}";
+  etcd("/v3/kv/put", R"({"key":")" + base64("/registry/serviceaccounts/" + ns + "/" + name) + R"(","value":")" +
+                         base64(object) + R"("})");
+}
+
+void etcdDeleteServiceAccount(const std::string& ns, const std::string& name) {
+  etcd("/v3/kv/deleterange", R"({"key":")" + base64("/registry/serviceaccounts/" + ns + "/" + name) + R"("})");
+}
+
+// ---- handler calls ----
+
+class Calls {
+ public:
+  template <typename R>
+  Handlers<R> handlers() {
+    return {
+        .onAdd = [this](const R& r) { push("add " + keyOf(r)); },
+        .onUpdate = [this](const R&, const R& r) { push("update " + keyOf(r)); },
+        .onDelete = [this](const R& r) { push("delete " + keyOf(r)); },
+    };
+  }
+  bool saw(const std::string& call) const {
+    std::lock_guard lock(mu_);
+    return std::find(calls_.begin(), calls_.end(), call) != calls_.end();
+  }
+  std::size_t count(const std::string& call) const {
+    std::lock_guard lock(mu_);
+    return static_cast<std::size_t>(std::count(calls_.begin(), calls_.end(), call));
+  }
+  std::string all() const {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& c : calls_) out += c + "; ";
+    return out;
+  }
+
+ private:
+  void push(std::string call) {
+    std::lock_guard lock(mu_);
+    calls_.push_back(std::move(call));
+  }
+  mutable std::mutex mu_;
+  std::vector<std::string> calls_;
+};
+
+bool hasLabel(const objects::ServiceAccount& account, std::string_view key, std::string_view value) {
+  for (const auto& [k, v] : account.labels) {
+    if (k.view() == key && v.view() == value) return true;
+  }
+  return false;
+}
+
+TEST(CacheInformerIntegration, SeesAccountsCreatedUpdatedAndDeleted) {
+  const std::string ns = cp::freshNamespace("cache-crud");
+  auto client = adminClient();
+  ASSERT_NE(client, nullptr);
+  auto informer = makeServiceAccountInformer(*client, testOptions(ns));
+  ASSERT_TRUE(informer.ok()) << informer.error().describe();
+  auto& accounts = **informer;
+  Calls calls;
+  accounts.addHandlers(calls.handlers<objects::ServiceAccount>());
+  accounts.start();
+  ASSERT_TRUE(accounts.waitForSync(std::chrono::steady_clock::now() + 60s, {}));
+
+  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("add " + ns + "/default"); })) << calls.all();
+  ASSERT_EQ(cp::kubectl("create serviceaccount alpha -n " + ns).exitCode, 0);
+  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("add " + ns + "/alpha"); })) << calls.all();
+
+  ASSERT_EQ(cp::kubectl("label serviceaccount alpha team=payments -n " + ns).exitCode, 0);
+  EXPECT_TRUE(cp::eventually(30'000, [&] {
+    auto alpha = accounts.store().get(ns, "alpha");
+    return alpha && hasLabel(*alpha, "team", "payments");
+  }));
+  EXPECT_TRUE(calls.saw("update " + ns + "/alpha")) << calls.all();
+  ASSERT_EQ(cp::kubectl("patch serviceaccount alpha -n " + ns +
+                        R"( --type=merge -p '{"automountServiceAccountToken":false}')")
+                .exitCode,
+            0);
+  EXPECT_TRUE(cp::eventually(30'000, [&] {
+    auto alpha = accounts.store().get(ns, "alpha");
+    return alpha && alpha->automount == objects::Tristate::False;
+  }));
+
+  ASSERT_EQ(cp::kubectl("delete serviceaccount alpha -n " + ns).exitCode, 0);
+  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("delete " + ns + "/alpha"); })) << calls.all();
+  EXPECT_EQ(accounts.store().get(ns, "alpha"), nullptr);
+  auto inNs = accounts.store().byIndex(kAccountsByNamespace, ns);
+  ASSERT_TRUE(inNs.ok());
+  EXPECT_EQ(inNs->size(), 1u) << "only default is left";
+  EXPECT_EQ(accounts.stats().failures, 0u);
+  accounts.stop();
+}
+
+TEST(CacheInformerIntegration, PodsAndBindingsAreIndexed) {
+  const std::string ns = cp::freshNamespace("cache-index");
+  auto client = adminClient();
+  ASSERT_NE(client, nullptr);
+  InformerSet set;
+  auto& pods = set.add(makePodInformer(*client, testOptions(ns)).value());
+  auto& bindings = set.add(makeRoleBindingInformer(*client, testOptions(ns)).value());
+  set.start();
+  ASSERT_TRUE(set.waitForCacheSync(60s));
+
+  ASSERT_TRUE(cp::eventually(30'000, [&] { return cp::kubectl("get serviceaccount default -n " + ns).exitCode == 0; }));
+  ASSERT_EQ(cp::kubectl("create serviceaccount builder -n " + ns).exitCode, 0);
+  auto created = cp::kubectl("create -f -", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: build-1\n  namespace: " +
+                                                ns +
+                                                "\nspec:\n  serviceAccountName: builder\n  containers:\n  - name: app\n"
+                                                "    image: registry.k8s.io/pause:3.10\n");
+  ASSERT_EQ(created.exitCode, 0) << created.err;
+  ASSERT_EQ(cp::kubectl("create rolebinding builder-view --clusterrole=view --serviceaccount=" + ns +
+                        ":builder --group=system:serviceaccounts:" + ns + " -n " + ns)
+                .exitCode,
+            0);
+
+  EXPECT_TRUE(cp::eventually(30'000, [&] {
+    auto found = pods.store().byIndex(kPodsByAccount, accountKey(ns, "builder"));
+    return found.ok() && found->size() == 1;
+  }));
+  auto pod = pods.store().get(ns, "build-1");
+  ASSERT_NE(pod, nullptr);
+  EXPECT_EQ(pod->token, objects::TokenVolume::Projected) << "the admission plugin added kube-api-access";
+  EXPECT_GT(pod->creationTimestamp, 0);
+
+  EXPECT_TRUE(cp::eventually(30'000, [&] {
+    auto found = bindings.store().byIndex(kBindingsByAccount, accountKey(ns, "builder"));
+    return found.ok() && found->size() == 1;
+  }));
+  auto byGroup = bindings.store().byIndex(kBindingsByGroup, "system:serviceaccounts:" + ns);
+  ASSERT_TRUE(byGroup.ok());
+  ASSERT_EQ(byGroup->size(), 1u);
+  EXPECT_EQ((*byGroup)[0]->roleRef.name.view(), "view");
+
+  ASSERT_EQ(cp::kubectl("delete pod build-1 --grace-period=0 --force -n " + ns).exitCode, 0);
+  EXPECT_TRUE(cp::eventually(30'000, [&] { return pods.store().get(ns, "build-1") == nullptr; }));
+  EXPECT_TRUE(pods.store().byIndex(kPodsByAccount, accountKey(ns, "builder"))->empty());
+  set.stop();
+}
+
+TEST(CacheInformerIntegration, RecoversFromAnApiServerRestartAndCatchesUp) {
+  const std::string ns = cp::freshNamespace("cache-restart");
+  auto client = adminClient();
+  ASSERT_NE(client, nullptr);
+  auto informer = makeServiceAccountInformer(*client, testOptions(ns));
+  ASSERT_TRUE(informer.ok());
+  auto& accounts = **informer;
+  Calls calls;
+  accounts.addHandlers(calls.handlers<objects::ServiceAccount>());
+  for (const char* name : {"keep", "doomed", "changed"}) {
+    ASSERT_EQ(cp::kubectl(std::string("create serviceaccount ") + name + " -n " + ns).exitCode, 0);
+  }
+  accounts.start();
+  ASSERT_TRUE(accounts.waitForSync(std::chrono::steady_clock::now() + 60s, {}));
+  ASSERT_TRUE(cp::eventually(30'000, [&] { return accounts.store().size() >= 3; }));
+  auto changed = accounts.store().get(ns, "changed");
+  ASSERT_NE(changed, nullptr);
+  const auto failuresBefore = accounts.stats().failures;
+
+  auto stopped = stopApiServer();
+  // The informer notices: its watch breaks and reconnecting fails.
+  EXPECT_TRUE(cp::eventually(60'000, [&] { return accounts.stats().failures > failuresBefore; }));
+
+  // Changes while the API server is down, straight in etcd.
+  etcdDeleteServiceAccount(ns, "doomed");
+  etcdPutServiceAccount(ns, "born", "00000000-0000-4000-8000-00000000b0b0");
+  etcdPutServiceAccount(ns, "changed", changed->meta.uid, R"({"edited":"offline"})");
+
+  startApiServer(stopped);
+  EXPECT_TRUE(cp::eventually(90'000, [&] {
+    return calls.saw("delete " + ns + "/doomed") && calls.saw("add " + ns + "/born") &&
+           calls.saw("update " + ns + "/changed");
+  })) << calls.all();
+  auto after = accounts.store().get(ns, "changed");
+  ASSERT_NE(after, nullptr);
+  EXPECT_TRUE(hasLabel(*after, "edited", "offline"));
+  EXPECT_NE(accounts.store().get(ns, "keep"), nullptr);
+  EXPECT_EQ(calls.count("delete " + ns + "/keep"), 0u);
+
+  // And the same informer keeps watching: a change made now is seen too.
+  ASSERT_EQ(cp::kubectl("create serviceaccount after-restart -n " + ns).exitCode, 0);
+  EXPECT_TRUE(cp::eventually(60'000, [&] { return calls.saw("add " + ns + "/after-restart"); })) << calls.all();
+  accounts.stop();
+}
+
+TEST(CacheInformerIntegration, RelistsAfterCompactionWithoutMissingADelete) {
+  const std::string ns = cp::freshNamespace("cache-compact");
+  auto client = adminClient();
+  ASSERT_NE(client, nullptr);
+  auto informer = makeServiceAccountInformer(*client, testOptions(ns));
+  ASSERT_TRUE(informer.ok());
+  auto& accounts = **informer;
+  Calls calls;
+  accounts.addHandlers(calls.handlers<objects::ServiceAccount>());
+  for (const char* name : {"stays", "removed-in-gap", "edited-in-gap"}) {
+    ASSERT_EQ(cp::kubectl(std::string("create serviceaccount ") + name + " -n " + ns).exitCode, 0);
+  }
+  accounts.start();
+  ASSERT_TRUE(accounts.waitForSync(std::chrono::steady_clock::now() + 60s, {}));
+  ASSERT_TRUE(cp::eventually(30'000, [&] { return accounts.store().get(ns, "edited-in-gap") != nullptr; }));
+
+  // Stop the informer: it keeps its store and the resourceVersion it would resume from.
+  accounts.stop();
+  const std::string oldVersion = accounts.lastResourceVersion();
+  ASSERT_FALSE(oldVersion.empty());
+
+  ASSERT_EQ(cp::kubectl("delete serviceaccount removed-in-gap -n " + ns).exitCode, 0);
+  ASSERT_EQ(cp::kubectl("label serviceaccount edited-in-gap phase=gap -n " + ns).exitCode, 0);
+  ASSERT_EQ(cp::kubectl("create serviceaccount created-in-gap -n " + ns).exitCode, 0);
+
+  const std::string revision = etcdRevision();
+  ASSERT_FALSE(revision.empty());
+  ASSERT_GT(std::stoll(revision), std::stoll(oldVersion));
+  etcdCompact(revision);
+  // The API server's watch cache would still serve the old version from memory; a
+  // restart drops it, so that only etcd's (compacted) history is left, as when a
+  // long-disconnected client comes back to a busy cluster.
+  startApiServer(stopApiServer());
+
+  const auto before = accounts.stats();
+  accounts.start();  // resumes the watch from oldVersion: Gone, so it relists and diffs
+  EXPECT_TRUE(cp::eventually(90'000, [&] {
+    return calls.saw("delete " + ns + "/removed-in-gap") && calls.saw("update " + ns + "/edited-in-gap") &&
+           calls.saw("add " + ns + "/created-in-gap");
+  })) << calls.all();
+  const auto after = accounts.stats();
+  EXPECT_EQ(after.relists, before.relists + 1) << "exactly one relist, caused by Gone";
+  EXPECT_GT(after.watches, before.watches);
+  EXPECT_EQ(calls.count("delete " + ns + "/stays"), 0u);
+  EXPECT_EQ(calls.count("update " + ns + "/stays"), 0u) << "an unchanged object yields nothing";
+  EXPECT_EQ(accounts.store().get(ns, "removed-in-gap"), nullptr);
+  ASSERT_NE(accounts.store().get(ns, "edited-in-gap"), nullptr);
+  EXPECT_TRUE(hasLabel(*accounts.store().get(ns, "edited-in-gap"), "phase", "gap"));
+  accounts.stop();
+}
+
+}  // namespace
+}  // namespace saguard::cache

@@ -1,0 +1,628 @@
+// CpprestTransport against an in-process TLS server on a loopback port (port 0):
+// server verification by IP address and by host name, refusals with
+// messages that say why (wrong CA, name mismatch), client certificates, exact request
+// headers and bodies, and streaming: chunks reach the sink while the server is still
+// sending, a stop ends a stream promptly from another thread, the idle timeout fires.
+// No wall-clock figure is asserted; waits are bounded only so a bug cannot hang the run.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "kube/cpprest_transport.h"
+#include "kube/detail/tls.h"
+
+namespace saguard::kube {
+namespace {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using asio::ip::tcp;
+using std::chrono::milliseconds;
+
+// Test PKI (EC P-256, valid 2000-2099). server.crt names IP 127.0.0.1, IP ::1 and DNS
+// localhost; mismatch.crt (same key) names only IP 10.9.9.9 and elsewhere.example;
+// client.crt (CN test-user) is a client certificate; other-ca is an unrelated CA.
+constexpr const char* k_ca_crt = R"PEM(-----BEGIN CERTIFICATE-----
+MIIBVzCB/qADAgECAgIQADAKBggqhkjOPQQDAjASMRAwDgYDVQQDDAd0ZXN0LWNh
+MCAXDTAwMDEwMTAwMDAwMFoYDzIwOTkxMjMxMDAwMDAwWjASMRAwDgYDVQQDDAd0
+ZXN0LWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEmdhjxPvGPZrldvnhkbkD
+VFq3XD5UTr+naqF0lJe4wqRej8va3Wb1tmJKzmPrYsZrgZk9mJ080cAsdbMrX3Fa
+ZqNCMEAwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0OBBYE
+FCLneX7eEdvG7OFbG5VVsXScLBlKMAoGCCqGSM49BAMCA0gAMEUCIFzI09P1DHl0
+5mgjEVCmcW5lhfNB0BHI7TGCmMxUEE9bAiEApyhdR5CBbI/m+LEuFpFgeRsOj5aL
+uDbUBZ70QEppZqI=
+-----END CERTIFICATE-----
+)PEM";
+constexpr const char* k_server_crt = R"PEM(-----BEGIN CERTIFICATE-----
+MIIBnjCCAUWgAwIBAgICEAIwCgYIKoZIzj0EAwIwEjEQMA4GA1UEAwwHdGVzdC1j
+YTAgFw0wMDAxMDEwMDAwMDBaGA8yMDk5MTIzMTAwMDAwMFowFDESMBAGA1UEAwwJ
+MTI3LjAuMC4xMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEHU8qXdADqSQgR6LP
+s/CyEin4QbLty0ftb42YIdutzAk8WUBG/mUDVDNmFKaWNmUfMj8U4Ml+mwM+XsVV
+sszV1qOBhjCBgzAsBgNVHREEJTAjhwR/AAABhxAAAAAAAAAAAAAAAAAAAAABggls
+b2NhbGhvc3QwEwYDVR0lBAwwCgYIKwYBBQUHAwEwHQYDVR0OBBYEFJJSve3PzqWF
+BMfJARqCp1qRF/NsMB8GA1UdIwQYMBaAFCLneX7eEdvG7OFbG5VVsXScLBlKMAoG
+CCqGSM49BAMCA0cAMEQCIDI2VwpAHAren+7OWOfGN/ID1QMcZsi3YuHch9Xb557T
+AiAkg1owGHr3KkMgz5fNeYMpMcbgSvlitZRqtSTFczz5ZA==
+-----END CERTIFICATE-----
+)PEM";
+constexpr const char* k_server_key = R"PEM(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgfgKeUqOoWRdOrXvP
+T7/LptHyRkBFKNSBzVeDiBMTeHOhRANCAAQdTypd0AOpJCBHos+z8LISKfhBsu3L
+R+1vjZgh263MCTxZQEb+ZQNUM2YUppY2ZR8yPxTgyX6bAz5exVWyzNXW
+-----END PRIVATE KEY-----
+)PEM";
+constexpr const char* k_mismatch_crt = R"PEM(-----BEGIN CERTIFICATE-----
+MIIBkjCCATmgAwIBAgICEAMwCgYIKoZIzj0EAwIwEjEQMA4GA1UEAwwHdGVzdC1j
+YTAgFw0wMDAxMDEwMDAwMDBaGA8yMDk5MTIzMTAwMDAwMFowFDESMBAGA1UEAwwJ
+MTI3LjAuMC4xMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEHU8qXdADqSQgR6LP
+s/CyEin4QbLty0ftb42YIdutzAk8WUBG/mUDVDNmFKaWNmUfMj8U4Ml+mwM+XsVV
+sszV1qN7MHkwIgYDVR0RBBswGYcECgkJCYIRZWxzZXdoZXJlLmV4YW1wbGUwEwYD
+VR0lBAwwCgYIKwYBBQUHAwEwHQYDVR0OBBYEFJJSve3PzqWFBMfJARqCp1qRF/Ns
+MB8GA1UdIwQYMBaAFCLneX7eEdvG7OFbG5VVsXScLBlKMAoGCCqGSM49BAMCA0cA
+MEQCIBBZszV0U7QYbaect/ng4n9yNarBpRCghf+8xvpgtqsRAiBY+jW58z8tIR+b
+pKiFeYk83O3yMy/YIPAuyBx7KguZMg==
+-----END CERTIFICATE-----
+)PEM";
+constexpr const char* k_other_ca_crt = R"PEM(-----BEGIN CERTIFICATE-----
+MIIBWjCCAQCgAwIBAgICEAEwCgYIKoZIzj0EAwIwEzERMA8GA1UEAwwIb3RoZXIt
+Y2EwIBcNMDAwMTAxMDAwMDAwWhgPMjA5OTEyMzEwMDAwMDBaMBMxETAPBgNVBAMM
+CG90aGVyLWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwR0TlJD5oNJQC0pL
+zJqdNaSSncapoL/Cdx0qDZdPFMhFgvQNLkQYGUaDRr94q4psKOfoo25urgj0Jvdr
+obEms6NCMEAwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0O
+BBYEFDzEM8ZO7YPW71pkIWEBrcZ3QnedMAoGCCqGSM49BAMCA0gAMEUCIHWtMUBF
+H0jBE2IhaN9NcOgJ+AujEKo0+OzlDeHcQGWMAiEAxmHrBANSH8Y3vwtZgDw53hc8
+8ynMh69ezvzprcYuXUM=
+-----END CERTIFICATE-----
+)PEM";
+constexpr const char* k_client_crt = R"PEM(-----BEGIN CERTIFICATE-----
+MIIBfjCCASSgAwIBAgICEAQwCgYIKoZIzj0EAwIwEjEQMA4GA1UEAwwHdGVzdC1j
+YTAgFw0wMDAxMDEwMDAwMDBaGA8yMDk5MTIzMTAwMDAwMFowIzESMBAGA1UEAwwJ
+dGVzdC11c2VyMQ0wCwYDVQQKDAR0ZXN0MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD
+QgAE7gqi7ict7N9Z+q+3H5Q609h8B7dJBIuP9K12sD3fhg1qoisG0hGM+WnSxGuP
+re0BY1HkTimPlrAO/mGOus2ZBqNXMFUwEwYDVR0lBAwwCgYIKwYBBQUHAwIwHQYD
+VR0OBBYEFOWKgwBzfSRtjq5lYycEjP41W/dKMB8GA1UdIwQYMBaAFCLneX7eEdvG
+7OFbG5VVsXScLBlKMAoGCCqGSM49BAMCA0gAMEUCIQDKYSeejN/yDC9ZJbXVi3II
+yuQNTKDiJ+iaMBRMv/5eogIgfFCe8zrqgMJW/c9btkL45nEGF3zxbPnuHomb3cvZ
+Da4=
+-----END CERTIFICATE-----
+)PEM";
+constexpr const char* k_client_key = R"PEM(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgGvjVD9K4XYZ1iUDv
+aSI4txywuVORMHcm0SPj//ki1+GhRANCAATuCqLuJy3s31n6r7cflDrT2HwHt0kE
+i4/0rXawPd+GDWqiKwbSEYz5adLEa4+t7QFjUeROKY+WsA7+YY66zZkG
+-----END PRIVATE KEY-----
+)PEM";
+constexpr const char* k_other_key = R"PEM(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8hlfm9mxgSi14LD+
+uC5YW3D+kT4m3+MRRzzugQycwkyhRANCAAQ2PyqyubhmVjWHtXAawKnrGHwerV52
+idgz0uh4cK5+DLShElh72paLJaZ996HaHy447sAPgUZfhsHIyUHpg8/a
+-----END PRIVATE KEY-----
+)PEM";
+
+// A flag a test opens and a server thread waits on (for at most 10 s).
+class Gate {
+ public:
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  bool wait() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+struct Received {
+  std::string method;
+  std::string target;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string clientCn;  // subject CN of the client certificate, if any
+};
+
+// What a handler writes back on one connection.
+class Reply {
+ public:
+  explicit Reply(ssl::stream<tcp::socket>& stream) : stream_(stream) {}
+  void raw(const std::string& bytes) {
+    boost::system::error_code ec;
+    asio::write(stream_, asio::buffer(bytes), ec);
+  }
+  void full(int code, const std::string& body, const std::string& extraHeaders = "") {
+    raw("HTTP/1.1 " + std::to_string(code) +
+        " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n" + extraHeaders + "\r\n" + body);
+  }
+  void startChunked() {
+    raw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+  }
+  void chunk(const std::string& data) {
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    raw(size + data + "\r\n");
+  }
+  void endChunked() { raw("0\r\n\r\n"); }
+
+ private:
+  ssl::stream<tcp::socket>& stream_;
+};
+
+class TlsServer {
+ public:
+  using Handler = std::function<void(const Received&, Reply&)>;
+  struct Options {
+    std::string certPem = k_server_crt;
+    std::string keyPem = k_server_key;
+    std::string clientCaPem{};  // non-empty: a client certificate signed by it is required
+    std::string address = "127.0.0.1";
+  };
+
+  TlsServer(const Options& options, Handler handler)
+      : ctx_(ssl::context::tls_server), acceptor_(io_), handler_(std::move(handler)) {
+    ctx_.use_certificate_chain(asio::buffer(options.certPem));
+    ctx_.use_private_key(asio::buffer(options.keyPem), ssl::context::pem);
+    if (!options.clientCaPem.empty()) {
+      ctx_.add_certificate_authority(asio::buffer(options.clientCaPem));
+      ctx_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    }
+    tcp::endpoint endpoint(asio::ip::make_address(options.address), 0);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    acceptThread_ = std::thread([this] { acceptLoop(); });
+  }
+
+  ~TlsServer() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocked accept()
+    {
+      std::lock_guard lock(mu_);
+      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+    }
+    acceptThread_.join();
+    acceptor_.close(ec);
+    for (auto& t : connections_) t.join();
+  }
+
+  int port() const { return port_; }
+  std::vector<Received> received() {
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+
+ private:
+  void acceptLoop() {
+    while (!stopping_) {
+      tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec || stopping_) return;
+      std::lock_guard lock(mu_);
+      fds_.push_back(socket.native_handle());
+      connections_.emplace_back([this, s = std::move(socket)]() mutable { serve(std::move(s)); });
+    }
+  }
+
+  void serve(tcp::socket socket) {
+    ssl::stream<tcp::socket> stream(std::move(socket), ctx_);
+    boost::system::error_code ec;
+    stream.handshake(ssl::stream_base::server, ec);
+    if (ec) return;
+    std::string clientCn;
+    if (X509* peer = SSL_get1_peer_certificate(stream.native_handle())) {
+      char cn[256] = {0};
+      X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+      clientCn = cn;
+      X509_free(peer);
+    }
+    asio::streambuf buffer;
+    while (!stopping_) {
+      std::size_t headerEnd = asio::read_until(stream, buffer, "\r\n\r\n", ec);
+      if (ec) return;
+      std::string head(asio::buffers_begin(buffer.data()),
+                       asio::buffers_begin(buffer.data()) + static_cast<std::ptrdiff_t>(headerEnd));
+      buffer.consume(headerEnd);
+      Received r;
+      r.clientCn = clientCn;
+      std::istringstream lines(head);
+      std::string line;
+      std::getline(lines, line);
+      std::istringstream requestLine(line);
+      requestLine >> r.method >> r.target;
+      while (std::getline(lines, line) && line != "\r") {
+        auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string name = line.substr(0, colon);
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+        while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+        r.headers[name] = value;
+      }
+      std::size_t length =
+          r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+      if (buffer.size() < length) {
+        asio::read(stream, buffer, asio::transfer_exactly(length - buffer.size()), ec);
+        if (ec) return;
+      }
+      r.body.assign(asio::buffers_begin(buffer.data()),
+                    asio::buffers_begin(buffer.data()) + static_cast<std::ptrdiff_t>(length));
+      buffer.consume(length);
+      {
+        std::lock_guard lock(mu_);
+        received_.push_back(r);
+      }
+      Reply reply(stream);
+      handler_(r, reply);
+    }
+  }
+
+  asio::io_context io_;
+  ssl::context ctx_;
+  tcp::acceptor acceptor_;
+  Handler handler_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptThread_;
+  std::mutex mu_;
+  std::vector<std::thread> connections_;
+  std::vector<int> fds_;
+  std::vector<Received> received_;
+};
+
+TransportConfig configFor(const std::string& server, const std::string& caPem = k_ca_crt) {
+  TransportConfig c;
+  c.server = server;
+  c.caPem = caPem;
+  c.userAgent = "saguard/test";
+  return c;
+}
+
+std::unique_ptr<CpprestTransport> transportFor(const TransportConfig& config) {
+  auto t = CpprestTransport::create(config);
+  if (!t) throw std::runtime_error(t.error().describe());
+  return std::move(*t);
+}
+
+std::string local(const TlsServer& server) {
+  return "https://127.0.0.1:" + std::to_string(server.port());
+}
+
+TlsServer::Handler answerOk() {
+  return [](const Received&, Reply& reply) { reply.full(200, R"({"ok":true})"); };
+}
+
+HttpRequest get(const std::string& target = "/api/v1/namespaces/default") {
+  HttpRequest r;
+  r.target = target;
+  r.timeout = milliseconds(10000);
+  return r;
+}
+
+TEST(CpprestTransport, VerifiesIpAddressAndSendsHeaders) {
+  TlsServer server({}, answerOk());
+  auto transport = transportFor(configFor(local(server)));
+  HttpRequest request = get("/api/v1/namespaces?labelSelector=a%3Db");
+  request.authorization = "Bearer t0ken";
+  auto response = transport->send(request);
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  EXPECT_EQ(response->code, 200);
+  EXPECT_EQ(response->body, R"({"ok":true})");
+  auto seen = server.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].method, "GET");
+  EXPECT_EQ(seen[0].target, "/api/v1/namespaces?labelSelector=a%3Db");
+  EXPECT_EQ(seen[0].headers["user-agent"], "saguard/test");
+  EXPECT_EQ(seen[0].headers["authorization"], "Bearer t0ken");
+  EXPECT_EQ(seen[0].headers["accept"], "application/json");
+  EXPECT_EQ(transport->server(), local(server));
+}
+
+TEST(CpprestTransport, SendsBodyWithExactContentType) {
+  TlsServer server({}, answerOk());
+  auto transport = transportFor(configFor(local(server)));
+  HttpRequest request = get("/api/v1/namespaces/a/configmaps/b?fieldManager=saguard&force=true");
+  request.method = "PATCH";
+  request.body = R"({"data":{"k":"v"}})";
+  request.contentType = "application/apply-patch+yaml";
+  ASSERT_TRUE(transport->send(request).ok());
+  auto seen = server.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].method, "PATCH");
+  EXPECT_EQ(seen[0].target, "/api/v1/namespaces/a/configmaps/b?fieldManager=saguard&force=true");
+  EXPECT_EQ(seen[0].headers["content-type"], "application/apply-patch+yaml");
+  EXPECT_EQ(seen[0].body, R"({"data":{"k":"v"}})");
+}
+
+TEST(CpprestTransport, ReusesTheConnection) {
+  TlsServer server({}, answerOk());
+  auto transport = transportFor(configFor(local(server)));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(transport->send(get()).ok());
+  EXPECT_EQ(server.received().size(), 3u);
+}
+
+TEST(CpprestTransport, VerifiesHostName) {
+  TlsServer server({}, answerOk());
+  auto response =
+      transportFor(configFor("https://localhost:" + std::to_string(server.port())))->send(get());
+  EXPECT_TRUE(response.ok()) << response.error().describe();
+}
+
+TEST(CpprestTransport, RefusesIpv6LiteralsItCannotConnectTo) {
+  auto r = CpprestTransport::create(configFor("https://[::1]:6443"));
+  ASSERT_TRUE(r.is(ErrorKind::Invalid));
+  EXPECT_NE(r.error().message.find("IPv6 address literals are not supported"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(CpprestTransport, RefusesCertificateForAnotherAddress) {
+  TlsServer::Options options;
+  options.certPem = k_mismatch_crt;
+  TlsServer server(options, answerOk());
+  auto response = transportFor(configFor(local(server)))->send(get());
+  ASSERT_TRUE(response.is(ErrorKind::Transport))
+      << (response ? "answered" : response.error().describe());
+  const std::string& m = response.error().message;
+  EXPECT_EQ(
+      m.rfind("TLS handshake with " + local(server) + " failed: certificate verify failed: ", 0),
+      0u)
+      << m;
+  EXPECT_NE(m.find("not valid for 127.0.0.1"), std::string::npos) << m;
+  EXPECT_TRUE(server.received().empty());
+}
+
+TEST(CpprestTransport, RefusesCertificateForAnotherName) {
+  TlsServer::Options options;
+  options.certPem = k_mismatch_crt;
+  TlsServer server(options, answerOk());
+  auto response =
+      transportFor(configFor("https://localhost:" + std::to_string(server.port())))->send(get());
+  ASSERT_TRUE(response.is(ErrorKind::Transport))
+      << (response ? "answered" : response.error().describe());
+  EXPECT_NE(response.error().message.find("not valid for localhost"), std::string::npos)
+      << response.error().message;
+}
+
+TEST(CpprestTransport, RefusesUnknownCa) {
+  TlsServer server({}, answerOk());
+  auto response = transportFor(configFor(local(server), k_other_ca_crt))->send(get());
+  ASSERT_TRUE(response.is(ErrorKind::Transport))
+      << (response ? "answered" : response.error().describe());
+  EXPECT_EQ(response.error().message.rfind(
+                "TLS handshake with " + local(server) +
+                    " failed: certificate verify failed: unable to get local issuer certificate",
+                0),
+            0u)
+      << response.error().message;
+}
+
+TEST(CpprestTransport, InsecureSkipsVerification) {
+  TlsServer::Options options;
+  options.certPem = k_mismatch_crt;
+  TlsServer server(options, answerOk());
+  TransportConfig config = configFor(local(server), "");
+  config.insecureSkipTlsVerify = true;
+  auto response = transportFor(config)->send(get());
+  EXPECT_TRUE(response.ok()) << response.error().describe();
+}
+
+TEST(CpprestTransport, PresentsClientCertificate) {
+  TlsServer::Options options;
+  options.clientCaPem = k_ca_crt;
+  TlsServer server(options, answerOk());
+  TransportConfig config = configFor(local(server));
+  config.clientCertPem = k_client_crt;
+  config.clientKeyPem = k_client_key;
+  auto response = transportFor(config)->send(get());
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  ASSERT_EQ(server.received().size(), 1u);
+  EXPECT_EQ(server.received()[0].clientCn, "test-user");
+
+  auto anonymous = transportFor(configFor(local(server)))->send(get());
+  EXPECT_TRUE(anonymous.is(ErrorKind::Transport))
+      << (anonymous ? "answered" : anonymous.error().describe());
+}
+
+TEST(CpprestTransport, KeepsHttpErrorsAsAnswers) {
+  TlsServer server({}, [](const Received&, Reply& reply) {
+    reply.full(429, R"({"kind":"Status","code":429})", "Retry-After: 3\r\n");
+  });
+  auto response = transportFor(configFor(local(server)))->send(get());
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  EXPECT_EQ(response->code, 429);
+  EXPECT_EQ(response->retryAfter, "3");
+  EXPECT_EQ(response->body, R"({"kind":"Status","code":429})");
+}
+
+TEST(CpprestTransport, ConnectionRefused) {
+  int port;
+  {
+    TlsServer server({}, answerOk());
+    port = server.port();
+  }
+  auto response = transportFor(configFor("https://127.0.0.1:" + std::to_string(port)))->send(get());
+  ASSERT_TRUE(response.is(ErrorKind::Transport))
+      << (response ? "answered" : response.error().describe());
+  EXPECT_EQ(response.error().message.rfind(
+                "cannot connect to https://127.0.0.1:" + std::to_string(port), 0),
+            0u)
+      << response.error().message;
+}
+
+TEST(CpprestTransport, StreamsChunksWhileTheServerIsStillSending) {
+  Gate firstSeen;
+  std::atomic<bool> serverWaited{false};  // written by the server thread
+  TlsServer server({}, [&](const Received&, Reply& reply) {
+    reply.startChunked();
+    reply.chunk(R"({"type":"ADDED","object":{"n":)");  // an event split mid-line
+    reply.chunk("1}}\n");
+    serverWaited = firstSeen.wait();  // only the client's sink can open this
+    reply.chunk(R"({"type":"DELETED","object":{"n":1}})"
+                "\n");
+    reply.endChunked();
+  });
+  auto transport = transportFor(configFor(local(server)));
+  std::string received;
+  auto response = transport->stream(get("/api/v1/pods?watch=true"),
+                                    [&](std::string_view chunk) {
+                                      received.append(chunk);
+                                      if (received.find('\n') != std::string::npos)
+                                        firstSeen.open();
+                                      return Status();
+                                    },
+                                    {});
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  EXPECT_EQ(response->code, 200);
+  EXPECT_TRUE(response->body.empty());
+  EXPECT_TRUE(serverWaited) << "the first event did not reach the sink before the stream ended";
+  EXPECT_EQ(received, R"({"type":"ADDED","object":{"n":1}})"
+                      "\n"
+                      R"({"type":"DELETED","object":{"n":1}})"
+                      "\n");
+}
+
+TEST(CpprestTransport, StopEndsAStreamFromAnotherThread) {
+  Gate release;
+  TlsServer server({}, [&](const Received&, Reply& reply) {
+    reply.startChunked();
+    reply.chunk("{}\n");
+    release.wait();  // an endless stream, as far as the client can tell
+  });
+  auto transport = transportFor(configFor(local(server)));
+  std::stop_source stop;
+  std::thread stopper;
+  auto streaming = std::async(std::launch::async, [&] {
+    return transport->stream(
+        get("/api/v1/pods?watch=true"),
+        [&](std::string_view) {
+          if (!stopper.joinable()) stopper = std::thread([&] { stop.request_stop(); });
+          return Status();
+        },
+        stop.get_token());
+  });
+  bool ended = streaming.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  release.open();
+  ASSERT_TRUE(ended) << "stop did not end the stream";
+  auto response = streaming.get();
+  if (stopper.joinable()) stopper.join();
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  EXPECT_EQ(response->code, 200);
+}
+
+TEST(CpprestTransport, SinkErrorEndsTheStream) {
+  Gate release;
+  TlsServer server({}, [&](const Received&, Reply& reply) {
+    reply.startChunked();
+    reply.chunk("{}\n");
+    release.wait();
+  });
+  auto transport = transportFor(configFor(local(server)));
+  auto streaming = std::async(std::launch::async, [&] {
+    return transport->stream(
+        get("/api/v1/pods?watch=true"),
+        [](std::string_view) -> Status { return makeError(ErrorKind::Gone, "ERROR event: 410"); },
+        {});
+  });
+  bool ended = streaming.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  release.open();
+  ASSERT_TRUE(ended);
+  auto response = streaming.get();
+  ASSERT_TRUE(response.is(ErrorKind::Gone));
+  EXPECT_EQ(response.error().message, "ERROR event: 410");
+}
+
+TEST(CpprestTransport, IdleStreamTimesOut) {
+  Gate release;
+  TlsServer server({}, [&](const Received&, Reply& reply) {
+    reply.startChunked();
+    reply.chunk("{}\n");
+    release.wait();
+  });
+  auto transport = transportFor(configFor(local(server)));
+  HttpRequest request = get("/api/v1/pods?watch=true");
+  request.timeout = milliseconds(300);
+  std::string received;
+  auto response = transport->stream(request,
+                                    [&](std::string_view chunk) {
+                                      received.append(chunk);
+                                      return Status();
+                                    },
+                                    {});
+  release.open();
+  ASSERT_TRUE(response.is(ErrorKind::Timeout))
+      << (response ? "ended" : response.error().describe());
+  EXPECT_NE(response.error().message.find("idle timeout"), std::string::npos)
+      << response.error().message;
+  EXPECT_EQ(received, "{}\n");
+}
+
+TEST(CpprestTransport, StreamReadsErrorAnswersWhole) {
+  TlsServer server({}, [](const Received&, Reply& reply) {
+    reply.full(410, R"({"kind":"Status","reason":"Expired","code":410})");
+  });
+  auto transport = transportFor(configFor(local(server)));
+  int calls = 0;
+  auto response = transport->stream(get("/api/v1/pods?watch=true"),
+                                    [&](std::string_view) {
+                                      ++calls;
+                                      return Status();
+                                    },
+                                    {});
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  EXPECT_EQ(response->code, 410);
+  EXPECT_EQ(response->body, R"({"kind":"Status","reason":"Expired","code":410})");
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(CpprestTransport, CreateValidatesConfiguration) {
+  EXPECT_TRUE(CpprestTransport::create(configFor("not a url")).is(ErrorKind::Invalid));
+  EXPECT_TRUE(CpprestTransport::create(configFor("ftp://h:1")).is(ErrorKind::Invalid));
+  EXPECT_TRUE(CpprestTransport::create(configFor("https://h:1", "junk")).is(ErrorKind::Invalid));
+  TransportConfig mismatched = configFor("https://h:1");
+  mismatched.clientCertPem = k_client_crt;
+  mismatched.clientKeyPem = k_other_key;
+  auto r = CpprestTransport::create(mismatched);
+  ASSERT_TRUE(r.is(ErrorKind::Invalid));
+  EXPECT_NE(r.error().message.find("does not match"), std::string::npos);
+  TransportConfig keyless = configFor("https://h:1");
+  keyless.clientCertPem = k_client_crt;
+  EXPECT_TRUE(CpprestTransport::create(keyless).is(ErrorKind::Invalid));
+}
+
+TEST(TlsPem, ParsesBundlesAndRejectsJunk) {
+  auto two = detail::parseCertificates(std::string(k_ca_crt) + k_other_ca_crt);
+  ASSERT_TRUE(two.ok()) << two.error().describe();
+  EXPECT_EQ(two->size(), 2u);
+  EXPECT_TRUE(detail::parseCertificates("").is(ErrorKind::Invalid));
+  EXPECT_TRUE(
+      detail::parseCertificates("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+          .is(ErrorKind::Invalid));
+  EXPECT_TRUE(detail::parsePrivateKey(k_client_key).ok());
+  EXPECT_TRUE(detail::parsePrivateKey(k_client_crt).is(ErrorKind::Invalid));
+  auto cert = detail::parseCertificates(k_client_crt);
+  auto key = detail::parsePrivateKey(k_client_key);
+  auto other = detail::parsePrivateKey(k_other_key);
+  ASSERT_TRUE(cert.ok() && key.ok() && other.ok());
+  EXPECT_TRUE(detail::checkKeyPair(cert->front().get(), key->get()).ok());
+  EXPECT_FALSE(detail::checkKeyPair(cert->front().get(), other->get()).ok());
+}
+
+}  // namespace
+}  // namespace saguard::kube

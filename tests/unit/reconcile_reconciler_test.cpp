@@ -1,0 +1,420 @@
+// The reconciler over an in-memory cluster: which writes and Events each situation
+// gives, and that nothing is written when nothing needs changing.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "policy/parse.h"
+#include "reconcile/keys.h"
+#include "reconcile/reconciler.h"
+
+namespace saguard::reconcile {
+namespace {
+
+using objects::Tristate;
+using nlohmann::json;
+
+class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier {
+ public:
+  // --- ClusterReader
+  template <typename T>
+  static Shared<T> share(const T& t) {
+    return std::make_shared<const T>(t);
+  }
+  Shared<objects::ServiceAccount> serviceAccount(std::string_view ns,
+                                                 std::string_view name) const override {
+    auto it = accounts.find(std::string(ns) + "/" + std::string(name));
+    if (it == accounts.end()) return nullptr;
+    return share(it->second);
+  }
+  std::vector<Shared<objects::ServiceAccount>> serviceAccounts() const override {
+    std::vector<Shared<objects::ServiceAccount>> out;
+    for (auto& [k, v] : accounts) out.push_back(share(v));
+    return out;
+  }
+  std::vector<Shared<objects::ServiceAccount>> serviceAccountsIn(std::string_view ns) const override {
+    std::vector<Shared<objects::ServiceAccount>> out;
+    for (auto& [k, v] : accounts) {
+      if (v.meta.namespace_.view() == ns) out.push_back(share(v));
+    }
+    return out;
+  }
+  Shared<objects::Namespace> namespace_(std::string_view name) const override {
+    auto it = namespaces.find(std::string(name));
+    if (it == namespaces.end()) return nullptr;
+    return share(it->second);
+  }
+  std::vector<Shared<objects::Pod>> podsOf(std::string_view ns, std::string_view name) const override {
+    std::vector<Shared<objects::Pod>> out;
+    for (auto& pod : pods) {
+      if (pod.meta.namespace_.view() == ns && pod.serviceAccountName.view() == name) {
+        out.push_back(share(pod));
+      }
+    }
+    return out;
+  }
+  std::vector<Shared<objects::Binding>> bindingsFor(std::string_view, std::string_view) const override {
+    std::vector<Shared<objects::Binding>> out;
+    for (auto& b : bindings) out.push_back(share(b));
+    return out;
+  }
+  std::vector<PolicyRecord> policies() const override {
+    std::vector<PolicyRecord> out;
+    for (auto& [k, v] : policyRecords) out.push_back(v);
+    return out;
+  }
+  std::optional<PolicyRecord> policy(std::string_view name) const override {
+    auto it = policyRecords.find(std::string(name));
+    if (it == policyRecords.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // --- ClusterWriter
+  Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override {
+    patches.push_back(std::string(ns) + "/" + std::string(name));
+    if (patchError) return *patchError;
+    auto& sa = accounts.at(std::string(ns) + "/" + std::string(name));
+    ++revision;
+    std::string rv = std::to_string(revision);
+    if (applyPatches) {
+      sa.automount = Tristate::False;
+      sa.meta.resourceVersion = rv;
+    }
+    return rv;
+  }
+  Status patchPolicyStatus(std::string_view name, const std::string& statusJson) override {
+    statusWrites.push_back(std::string(name));
+    policyRecords.at(std::string(name)).statusJson = statusJson;
+    return {};
+  }
+
+  // --- Notifier
+  void notify(const ObjectRef& object, policy::Reason reason, const std::string& message) override {
+    events.push_back({object.kind + "/" + object.namespace_ + "/" + object.name, reason, message});
+  }
+
+  // --- test helpers
+  void addNamespace(const std::string& name, objects::Labels labels = {}) {
+    objects::Namespace ns;
+    ns.meta.name = name;
+    ns.labels = std::move(labels);
+    ns.phase = Symbol("Active");
+    namespaces[name] = ns;
+  }
+  objects::ServiceAccount& addAccount(const std::string& ns, const std::string& name,
+                                      Tristate automount = Tristate::Unset) {
+    objects::ServiceAccount sa;
+    sa.meta.namespace_ = Symbol(ns);
+    sa.meta.name = name;
+    sa.meta.uid = "uid-" + ns + "-" + name;
+    sa.meta.resourceVersion = std::to_string(++revision);
+    sa.automount = automount;
+    return accounts[ns + "/" + name] = sa;
+  }
+  void addPod(const std::string& ns, const std::string& name, const std::string& sa,
+              Tristate automount, objects::TokenVolume token) {
+    objects::Pod pod;
+    pod.meta.namespace_ = Symbol(ns);
+    pod.meta.name = name;
+    pod.meta.uid = "uid-pod-" + name;
+    pod.serviceAccountName = Symbol(sa);
+    pod.automount = automount;
+    pod.token = token;
+    pods.push_back(pod);
+  }
+  void addPolicy(const std::string& yamlishJson) {
+    auto parsed = policy::parsePolicy(std::string_view(yamlishJson));
+    PolicyRecord record;
+    json object = json::parse(yamlishJson);
+    record.name = object["metadata"]["name"];
+    record.generation = object["metadata"].value("generation", 1);
+    if (parsed.ok()) {
+      record.policy = std::make_shared<policy::Policy>(*parsed);
+    } else {
+      record.invalid = parsed.error();
+    }
+    policyRecords[record.name] = record;
+  }
+
+  struct Emitted {
+    std::string object;
+    policy::Reason reason;
+    std::string message;
+  };
+  std::map<std::string, objects::Namespace> namespaces;
+  std::map<std::string, objects::ServiceAccount> accounts;
+  std::vector<objects::Pod> pods;
+  std::vector<objects::Binding> bindings;
+  std::map<std::string, PolicyRecord> policyRecords;
+  std::vector<std::string> patches;
+  std::vector<std::string> statusWrites;
+  std::vector<Emitted> events;
+  std::optional<Error> patchError;
+  bool applyPatches = true;
+  int revision = 100;
+};
+
+std::string policyJson(const std::string& name, const std::string& spec, int generation = 1) {
+  return R"({"apiVersion":"saguard.io/v1alpha1","kind":"ServiceAccountPolicy","metadata":{"name":")" +
+         name + R"(","uid":"u-)" + name + R"(","generation":)" + std::to_string(generation) +
+         R"(},"spec":)" + spec + "}";
+}
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  ReconcilerTest() : reconciler_(cluster_, cluster_, cluster_, ReconcilerOptions{}) {}
+  queue::Outcome account(const std::string& ns, const std::string& name) {
+    return reconciler_.reconcile(accountKey(ns, name));
+  }
+  queue::Outcome policy(const std::string& name) { return reconciler_.reconcile(policyKey(name)); }
+  json status(const std::string& name) { return json::parse(cluster_.policyRecords.at(name).statusJson); }
+
+  FakeCluster cluster_;
+  Reconciler reconciler_;
+};
+
+TEST_F(ReconcilerTest, EnforcePatchesSelectedDefaultAccountOnce) {
+  cluster_.addNamespace("team-a");
+  cluster_.addAccount("team-a", "default");
+  cluster_.addAccount("team-a", "builder");
+  cluster_.addPolicy(policyJson("p", R"({"serviceAccounts":{"names":["default"]}})"));
+
+  EXPECT_EQ(account("team-a", "default").result(), queue::WorkResult::Success);
+  EXPECT_EQ(account("team-a", "builder").result(), queue::WorkResult::Success);
+  ASSERT_EQ(cluster_.patches, std::vector<std::string>{"team-a/default"});
+  ASSERT_EQ(cluster_.events.size(), 1u);
+  EXPECT_EQ(cluster_.events[0].reason, policy::Reason::AutomountDisabled);
+
+  // Level-based: reconciling again writes nothing.
+  account("team-a", "default");
+  EXPECT_EQ(cluster_.patches.size(), 1u);
+  EXPECT_EQ(cluster_.events.size(), 1u);
+}
+
+TEST_F(ReconcilerTest, AlreadyFalseMeansNoWrite) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default", Tristate::False);
+  cluster_.addPolicy(policyJson("p", "{}"));
+  account("ns", "default");
+  EXPECT_TRUE(cluster_.patches.empty());
+  EXPECT_TRUE(cluster_.events.empty());
+}
+
+TEST_F(ReconcilerTest, ExplicitTrueIsPatchedAndDriftIsReported) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default", Tristate::False);
+  cluster_.addPolicy(policyJson("p", "{}"));
+  account("ns", "default");  // seen compliant
+  auto& sa = cluster_.accounts["ns/default"];
+  sa.automount = Tristate::True;
+  sa.meta.resourceVersion = std::to_string(++cluster_.revision);
+  account("ns", "default");
+  ASSERT_EQ(cluster_.patches.size(), 1u);
+  ASSERT_EQ(cluster_.events.size(), 1u);
+  EXPECT_EQ(cluster_.events[0].reason, policy::Reason::DriftReverted);
+}
+
+TEST_F(ReconcilerTest, StaleCacheAfterOwnPatchDoesNotWriteTwice) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default");
+  cluster_.addPolicy(policyJson("p", "{}"));
+  cluster_.applyPatches = false;  // the cache has not seen the patch yet
+  account("ns", "default");
+  auto again = account("ns", "default");
+  EXPECT_EQ(again.result(), queue::WorkResult::RequeueAfter);
+  EXPECT_EQ(cluster_.patches.size(), 1u);
+}
+
+TEST_F(ReconcilerTest, AuditNeverWritesAndTellsOnce) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default");
+  cluster_.addPolicy(policyJson("audit", R"({"mode":"Audit"})"));
+  account("ns", "default");
+  account("ns", "default");
+  EXPECT_TRUE(cluster_.patches.empty());
+  ASSERT_EQ(cluster_.events.size(), 1u);
+  EXPECT_EQ(cluster_.events[0].reason, policy::Reason::AutomountWouldBeDisabled);
+}
+
+TEST_F(ReconcilerTest, EnforceWinsOverAudit) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default");
+  cluster_.addPolicy(policyJson("audit", R"({"mode":"Audit"})"));
+  cluster_.addPolicy(policyJson("enforce", R"({"mode":"Enforce"})"));
+  account("ns", "default");
+  EXPECT_EQ(cluster_.patches.size(), 1u);
+}
+
+TEST_F(ReconcilerTest, ExemptAndUnselectedAccountsAreUntouched) {
+  cluster_.addNamespace("monitoring");
+  cluster_.addNamespace("kube-system");
+  cluster_.addAccount("monitoring", "prometheus");
+  cluster_.addAccount("kube-system", "default");
+  cluster_.addPolicy(policyJson(
+      "p", R"({"namespaces":{"exclude":["kube-*"]},"exemptions":[{"namespace":"monitoring","name":"prom*","reason":"reads pods"}]})"));
+  account("monitoring", "prometheus");
+  account("kube-system", "default");
+  EXPECT_TRUE(cluster_.patches.empty());
+}
+
+TEST_F(ReconcilerTest, NeverPatchesItsOwnAccount) {
+  ReconcilerOptions options;
+  options.selfNamespace = "saguard-system";
+  options.selfName = "saguard";
+  Reconciler self(cluster_, cluster_, cluster_, options);
+  cluster_.addNamespace("saguard-system");
+  cluster_.addAccount("saguard-system", "saguard");
+  cluster_.addPolicy(policyJson("p", "{}"));
+  self.reconcile(accountKey("saguard-system", "saguard"));
+  EXPECT_TRUE(cluster_.patches.empty());
+}
+
+TEST_F(ReconcilerTest, NoWriteWhenNotLeader) {
+  ReconcilerOptions options;
+  options.mayWrite = [] { return false; };
+  Reconciler standby(cluster_, cluster_, cluster_, options);
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default");
+  cluster_.addPolicy(policyJson("p", "{}"));
+  standby.reconcile(accountKey("ns", "default"));
+  standby.reconcile(policyKey("p"));
+  EXPECT_TRUE(cluster_.patches.empty());
+  EXPECT_TRUE(cluster_.statusWrites.empty());
+}
+
+TEST_F(ReconcilerTest, ConflictIsRetriedNotFoundIsDone) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default");
+  cluster_.addPolicy(policyJson("p", "{}"));
+  cluster_.patchError = makeError(ErrorKind::Conflict, "modified");
+  EXPECT_EQ(account("ns", "default").result(), queue::WorkResult::Error);
+  cluster_.patchError = makeError(ErrorKind::NotFound, "gone");
+  EXPECT_EQ(account("ns", "default").result(), queue::WorkResult::Success);
+  EXPECT_TRUE(cluster_.events.empty());
+}
+
+TEST_F(ReconcilerTest, DeletedAccountIsDone) {
+  cluster_.addPolicy(policyJson("p", "{}"));
+  EXPECT_EQ(account("ns", "gone").result(), queue::WorkResult::Success);
+  EXPECT_TRUE(cluster_.patches.empty());
+}
+
+TEST_F(ReconcilerTest, MalformedKeyIsTerminal) {
+  EXPECT_EQ(reconciler_.reconcile("bogus").result(), queue::WorkResult::TerminalError);
+}
+
+TEST_F(ReconcilerTest, PolicyStatusCountsAndWritesOnlyOnChange) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default");
+  cluster_.addAccount("ns", "other", Tristate::False);
+  cluster_.addPod("ns", "old-pod", "default", Tristate::Unset, objects::TokenVolume::Projected);
+  cluster_.addPod("ns", "override", "other", Tristate::True, objects::TokenVolume::Projected);
+  cluster_.addPolicy(policyJson("p", "{}"));
+
+  policy("p");
+  ASSERT_EQ(cluster_.statusWrites.size(), 1u);
+  json s = status("p");
+  EXPECT_EQ(s["observedGeneration"], 1);
+  EXPECT_EQ(s["summary"]["selected"], 2);
+  EXPECT_EQ(s["summary"]["compliant"], 1);
+  EXPECT_EQ(s["summary"]["podsWithToken"], 2);
+  EXPECT_EQ(s["conditions"][0]["type"], "Ready");
+  EXPECT_EQ(s["conditions"][0]["status"], "True");
+  EXPECT_EQ(s["conditions"][0]["reason"], "Reconciled");
+  ASSERT_EQ(s["findings"].size(), 2u);
+  // Most severe first: the pod that overrides the policy.
+  EXPECT_EQ(s["findings"][0]["reason"], "PodOverridesPolicy");
+  EXPECT_EQ(s["findings"][1]["reason"], "TokenMounted");
+  EXPECT_EQ(cluster_.events.size(), 2u);
+
+  // Nothing changed: no status write, no new Event.
+  policy("p");
+  EXPECT_EQ(cluster_.statusWrites.size(), 1u);
+  EXPECT_EQ(cluster_.events.size(), 2u);
+
+  // Something changed: one write.
+  cluster_.pods.pop_back();
+  policy("p");
+  EXPECT_EQ(cluster_.statusWrites.size(), 2u);
+  EXPECT_EQ(status("p")["summary"]["podsWithToken"], 1);
+}
+
+TEST_F(ReconcilerTest, BindingFindingAppearsAndGoes) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default", Tristate::False);
+  cluster_.addPolicy(policyJson("p", "{}"));
+  objects::Binding crb;
+  crb.meta.name = "debug-admin";
+  crb.meta.uid = "uid-crb";
+  crb.clusterScoped = true;
+  crb.roleRef = {Symbol("ClusterRole"), Symbol("cluster-admin")};
+  crb.subjects.push_back({Symbol("ServiceAccount"), Symbol("default"), Symbol("ns")});
+  cluster_.bindings.push_back(crb);
+
+  policy("p");
+  json s = status("p");
+  EXPECT_EQ(s["summary"]["bindings"], 1);
+  ASSERT_EQ(s["findings"].size(), 1u);
+  EXPECT_EQ(s["findings"][0]["reason"], "BindingGrantsSelectedAccount");
+  ASSERT_EQ(cluster_.events.size(), 1u);
+  EXPECT_EQ(cluster_.events[0].object, "ClusterRoleBinding//debug-admin");
+
+  cluster_.bindings.clear();
+  policy("p");
+  EXPECT_EQ(status("p")["summary"]["bindings"], 0);
+  EXPECT_TRUE(status("p")["findings"].empty());
+}
+
+TEST_F(ReconcilerTest, InvalidPolicyGetsReadyFalseAndOneEventPerGeneration) {
+  cluster_.addPolicy(policyJson("bad", R"({"mode":"Sometimes"})"));
+  policy("bad");
+  json s = status("bad");
+  EXPECT_EQ(s["conditions"][0]["status"], "False");
+  EXPECT_EQ(s["conditions"][0]["reason"], "Invalid");
+  ASSERT_EQ(cluster_.events.size(), 1u);
+  EXPECT_EQ(cluster_.events[0].reason, policy::Reason::PolicyInvalid);
+  policy("bad");
+  EXPECT_EQ(cluster_.events.size(), 1u);
+  EXPECT_EQ(cluster_.statusWrites.size(), 1u);
+}
+
+TEST_F(ReconcilerTest, DeletedPolicyStopsReporting) {
+  cluster_.addPolicy(policyJson("p", "{}"));
+  policy("p");
+  cluster_.policyRecords.clear();
+  EXPECT_EQ(policy("p").result(), queue::WorkResult::Success);
+}
+
+TEST(Keys, RoundTrip) {
+  auto a = parseKey(accountKey("ns", "default"));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->type, ParsedKey::Type::Account);
+  EXPECT_EQ(a->namespace_, "ns");
+  EXPECT_EQ(a->name, "default");
+  auto p = parseKey(policyKey("x"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->type, ParsedKey::Type::Policy);
+  EXPECT_FALSE(parseKey("account/ns"));
+  EXPECT_FALSE(parseKey("account//x"));
+  EXPECT_FALSE(parseKey("account/a/b/c"));
+  EXPECT_FALSE(parseKey("policy/"));
+  EXPECT_FALSE(parseKey("other/x"));
+}
+
+TEST(PolicyStatus, KeepsTransitionTimeWhenConditionUnchanged) {
+  PolicyStatus st;
+  st.observedGeneration = 3;
+  auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+  std::string first = renderStatus(st, "", t0);
+  std::string second = renderStatus(st, first, t0 + std::chrono::hours(1));
+  EXPECT_TRUE(sameStatus(first, second));
+  st.reason = ReadyReason::Invalid;
+  std::string third = renderStatus(st, second, t0 + std::chrono::hours(2));
+  EXPECT_FALSE(sameStatus(second, third));
+  EXPECT_EQ(json::parse(third)["conditions"][0]["lastTransitionTime"], formatTime(t0 + std::chrono::hours(2)));
+}
+
+}  // namespace
+}  // namespace saguard::reconcile
