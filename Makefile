@@ -22,9 +22,24 @@ help: ## Show this help
 deps: ## Install the Debian packages needed to build and test (apt-get; fast when all are there)
 	@bash .ci/install-packages.sh .ci/build-packages.txt .ci/test-packages.txt
 
+.PHONY: demo
+demo: deps build controlplane ## Run saguard's main job on a local control plane (KEEP=1 leaves it running)
+	@bash tests/e2e/demo.sh
+
 .PHONY: test
-test: deps build controlplane ## Build everything and run every test (unit, integration, fuzz smoke)
+test: deps build controlplane ## Build everything and run every test (unit, integration, e2e, fuzz smoke)
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 1800
+	$(MAKE) test-fuzz
+
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 30
+.PHONY: test-fuzz
+test-fuzz: deps ## Build the libFuzzer targets with clang (ASan+UBSan) and run each for FUZZ_SECONDS
+	@CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_FUZZ=ON \
+	  -DSAGUARD_SANITIZE=ON -DSAGUARD_TESTS=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;kube" \
+	  -DSAGUARD_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	cd $(FUZZ_DIR) && ctest --output-on-failure -L fuzz
 
 .PHONY: test-unit
 test-unit: build ## Run the unit tests only (no server)
@@ -67,6 +82,17 @@ controlplane-down: ## Stop the local control plane in CP_DIR
 .PHONY: manifests
 manifests: ## Copy crd/ into manifests/crd/ (kustomize reads only below its root)
 	cp crd/saguard.io_serviceaccountpolicies.yaml manifests/crd/
+
+##@ Deployment
+
+KUBECTL ?= kubectl
+.PHONY: deploy
+deploy: manifests ## Install the CRD, RBAC and the controller into the current kubectl context
+	$(KUBECTL) apply -k manifests/default
+
+.PHONY: undeploy
+undeploy: ## Remove what deploy installed (policies go with the CRD)
+	$(KUBECTL) delete -k manifests/default --ignore-not-found
 
 .PHONY: docker-build
 docker-build: ## Build the container image saguard:latest (needs a Docker engine)

@@ -18,7 +18,13 @@ dir=${DEMO_DIR:-$(mktemp -d /tmp/saguard-demo-XXXXXX)}
 bold=$'\033[1m'; dim=$'\033[2m'; reset=$'\033[0m'
 [[ -t 1 ]] || { bold=""; dim=""; reset=""; }
 step() { echo; echo "${bold}==> $*${reset}"; }
-show() { echo "${dim}\$ $*${reset}"; "$@"; }
+show() {  # prints the command as a user would type it, then runs it
+  local text="$*"
+  text=${text#bash -c }
+  text=${text//"$KUBECTL"/kubectl}
+  echo "${dim}\$ $text${reset}"
+  "$@"
+}
 
 saguard_pid=""
 cleanup() {
