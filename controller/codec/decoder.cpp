@@ -257,6 +257,7 @@ struct Decoder::Impl {
   Result<WatchEvent<RecordOf<K>>> watchEvent(PaddedView line) {
     WatchEvent<RecordOf<K>> event;
     Status status = run(line, Subject{toString(K), " watch event"}, [&](od::document& doc, od::object& root, Ctx& c) {
+      bool seenType = false;
       bool haveType = false;
       bool haveObject = false;
       bool deferred = false;
@@ -279,7 +280,11 @@ struct Decoder::Impl {
         return true;
       };
       const bool ok = detail::forEachField(root, c, [&](std::string_view key, od::value& value) {
+        // A repeated "type" or "object" would let the object be read under one type
+        // and the event report another.
+        if ((key == "type" && seenType) || (key == "object" && haveObject)) return c.fail("repeated key");
         if (key == "type") {
+          seenType = true;
           std::string_view text;
           if (!detail::readString(value, text, c)) return false;
           if (text.empty()) return true;  // reported as missing below

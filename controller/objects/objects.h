@@ -1,8 +1,8 @@
 // Projected records: the few fields of each Kubernetes kind that saguard's
-// decisions need, decoded straight from the API's JSON (kube/decode.h) and held in
+// decisions need, decoded straight from the API's JSON (codec/decoder.h) and held in
 // the informer caches (cache/). Whole JSON documents are never kept.
 //
-// These are plain values with no behaviour; policy/ decides, cache/ stores, kube/
+// These are plain values with no behaviour; policy/ decides, cache/ stores, codec/
 // decodes. Repeated strings are interned Symbols (base/intern.h).
 #pragma once
 

@@ -282,7 +282,9 @@ TEST_F(ControllerTest, RiskyBindingReportedAndCleared) {
   EXPECT_TRUE(eventually(5000, [&] { return hasFinding(policyStatus("rc-crb"), "BindingGrantsSelectedAccount", crb); }));
   EXPECT_TRUE(eventually(5000, [&] { return eventsFor("default", "BindingGrantsSelectedAccount", crb).size() == 1; }));
   auto ev = eventsFor("default", "BindingGrantsSelectedAccount", crb);
-  if (!ev.empty()) EXPECT_EQ(ev[0]["type"], "Warning");
+  if (!ev.empty()) {
+    EXPECT_EQ(ev[0]["type"], "Warning");
+  }
   ASSERT_EQ(kubectl("delete clusterrolebinding " + crb).exitCode, 0);
   EXPECT_TRUE(eventually(5000, [&] { return !hasFinding(policyStatus("rc-crb"), "BindingGrantsSelectedAccount", crb); }));
 }
