@@ -36,7 +36,7 @@ FUZZ_SECONDS ?= 30
 .PHONY: test-fuzz
 test-fuzz: deps ## Build the libFuzzer targets with clang (ASan+UBSan) and run each for FUZZ_SECONDS
 	@CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_FUZZ=ON \
-	  -DSAGUARD_SANITIZE=ON -DSAGUARD_TESTS=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;kube" \
+	  -DSAGUARD_SANITIZE=ON -DSAGUARD_TESTS=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;policy;kube;audit" \
 	  -DSAGUARD_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 	cd $(FUZZ_DIR) && ctest --output-on-failure -L fuzz

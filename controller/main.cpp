@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "audit/audit_command.h"
+#include "audit/lint_command.h"
 #include "base/flags.h"
 #include "base/logging.h"
 #include "events/recorder.h"
@@ -263,6 +265,8 @@ void usage(std::ostream& out) {
          "Usage: saguard COMMAND [flags]\n\n"
          "Commands:\n"
          "  run       Run the controller (enforces ServiceAccountPolicies)\n"
+         "  lint      Check manifests offline for tokens a policy disables (files, folders, -)\n"
+         "  audit     List the pods that hold a token in a live cluster, and whether they need it\n"
          "  version   Print the version\n\n"
          "Run 'saguard COMMAND --help' for a command's flags.\n";
 }
@@ -279,6 +283,8 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "run") return saguard::runCommand(args);
+  if (command == "lint") return saguard::audit::runLint(args, std::cin, std::cout, std::cerr);
+  if (command == "audit") return saguard::audit::runAudit(args, std::cout, std::cerr);
   if (command == "version" || command == "--version") return saguard::versionCommand();
   std::cerr << "saguard: unknown command \"" << command << "\"\n\n";
   saguard::usage(std::cerr);

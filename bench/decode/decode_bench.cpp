@@ -79,34 +79,39 @@ std::string uid(Rng& rng) {
 
 std::string timestamp(Rng& rng) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "2024-%02d-%02dT%02d:%02d:%02dZ", 1 + static_cast<int>(rng.below(12)),
-                1 + static_cast<int>(rng.below(28)), static_cast<int>(rng.below(24)),
-                static_cast<int>(rng.below(60)), static_cast<int>(rng.below(60)));
+  std::snprintf(buf, sizeof buf, "2024-%02d-%02dT%02d:%02d:%02dZ",
+                1 + static_cast<int>(rng.below(12)), 1 + static_cast<int>(rng.below(28)),
+                static_cast<int>(rng.below(24)), static_cast<int>(rng.below(60)),
+                static_cast<int>(rng.below(60)));
   return buf;
 }
 
-std::string container(Rng& rng, const std::string& name, const std::string& tokenVolume, bool withEnv) {
+std::string container(Rng& rng, const std::string& name, const std::string& tokenVolume,
+                      bool withEnv) {
   std::string env;
   const int envCount = withEnv ? 2 : 0;
   for (int i = 0; i < envCount; ++i) {
     if (i) env += ",";
     if (i == 1) {
-      env += R"({"name":"POD_NAME","valueFrom":{"fieldRef":{"apiVersion":"v1","fieldPath":"metadata.name"}}})";
+      env +=
+          R"({"name":"POD_NAME","valueFrom":{"fieldRef":{"apiVersion":"v1","fieldPath":"metadata.name"}}})";
     } else {
       env += R"({"name":"SETTING_)" + std::to_string(i) + R"(","value":")" + rng.hex(6) + R"("})";
     }
   }
   std::string mounts = R"({"mountPath":"/etc/)" + name + R"(","name":"config","readOnly":true})";
   if (!tokenVolume.empty()) {
-    mounts += R"(,{"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount","name":")" + tokenVolume +
-              R"(","readOnly":true})";
+    mounts += R"(,{"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount","name":")" +
+              tokenVolume + R"(","readOnly":true})";
   }
-  const std::string ports = withEnv ? R"("ports":[{"containerPort":)" + std::to_string(8000 + rng.below(1000)) +
+  const std::string ports = withEnv ? R"("ports":[{"containerPort":)" +
+                                          std::to_string(8000 + rng.below(1000)) +
                                           R"(,"name":"http","protocol":"TCP"}],)"
                                     : std::string();
   return R"({"env":[)" + env + R"(],"image":"registry.example.com/team/)" + name + ":1." +
-         std::to_string(rng.below(50)) + R"(.0","imagePullPolicy":"IfNotPresent","name":")" + name + R"(",)" +
-         ports + R"("resources":{"limits":{"memory":"256Mi"},"requests":{"cpu":"100m","memory":"128Mi"}},)"
+         std::to_string(rng.below(50)) + R"(.0","imagePullPolicy":"IfNotPresent","name":")" + name +
+         R"(",)" + ports +
+         R"("resources":{"limits":{"memory":"256Mi"},"requests":{"cpu":"100m","memory":"128Mi"}},)"
          R"("volumeMounts":[)" +
          mounts + "]}";
 }
@@ -134,62 +139,74 @@ std::string pod(Rng& rng, std::size_t index, Expected& expected) {
     ++expected.projected;
   } else if (kind < 8) {
     tokenVolume = account + "-token-" + rng.suffix(5);
-    tokenVolumeJson = R"({"name":")" + tokenVolume + R"(","secret":{"defaultMode":420,"secretName":")" +
-                      tokenVolume + R"("}})";
+    tokenVolumeJson = R"({"name":")" + tokenVolume +
+                      R"(","secret":{"defaultMode":420,"secretName":")" + tokenVolume + R"("}})";
     ++expected.legacy;
   } else {
     automount = R"("automountServiceAccountToken":false,)";
     ++expected.automountFalse;
   }
-  std::string volumes = R"({"configMap":{"defaultMode":420,"name":")" + app + R"(-config"},"name":"config"},)"
+  std::string volumes = R"({"configMap":{"defaultMode":420,"name":")" + app +
+                        R"(-config"},"name":"config"},)"
                         R"({"emptyDir":{"sizeLimit":"1Gi"},"name":"cache"})";
   if (!tokenVolumeJson.empty()) volumes += "," + tokenVolumeJson;
 
   const std::string rsUid = uid(rng);
   std::string out;
   out.reserve(3600);
-  out += R"({"apiVersion":"v1","kind":"Pod","metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":")" +
-         timestamp(rng) + R"("},"creationTimestamp":")" +
-         created + R"(","generateName":")" + app + "-" + hash + R"(-","labels":{"app.kubernetes.io/name":")" + app +
-         R"(","pod-template-hash":")" + hash + R"("},"managedFields":[)";
-  out += R"({"apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{},"f:ownerReferences":{".":{},)"
-         R"("k:{\"uid\":\")" +
-         rsUid + R"(\"}":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"main\"}":{}}}},)"
-         R"("manager":"kube-controller-manager","operation":"Update","time":")" +
-         created + R"("},)";
-  out += R"({"apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{"f:status":{"f:phase":{}}},"manager":"kubelet",)"
-         R"("operation":"Update","subresource":"status","time":")" +
-         created + R"("}],)";
-  out += R"("name":")" + name + R"(","namespace":")" + ns +
-         R"(","ownerReferences":[{"apiVersion":"apps/v1","blockOwnerDeletion":true,"controller":true,"kind":"ReplicaSet","name":")" +
-         app + "-" + hash + R"(","uid":")" + rsUid + R"("}],"resourceVersion":")" + std::to_string(100000 + index) +
-         R"(","uid":")" + uid(rng) + R"("},)";
-  out += R"("spec":{)" + automount + R"("containers":[)" + container(rng, "main", tokenVolume, true) + "," +
-         container(rng, "sidecar", tokenVolume, false) +
-         R"(],"dnsPolicy":"ClusterFirst","nodeName":"node-)" + std::to_string(rng.below(40)) +
-         R"(","restartPolicy":"Always","schedulerName":"default-scheduler",)"
-         R"("securityContext":{"runAsNonRoot":true},"serviceAccount":")" +
-         account + R"(","serviceAccountName":")" + account +
-         R"(","terminationGracePeriodSeconds":30,"tolerations":[{"effect":"NoExecute","key":"node.kubernetes.io/not-ready","operator":"Exists","tolerationSeconds":300}],"volumes":[)" +
-         volumes + "]},";
-  const std::string ip = "10.244." + std::to_string(rng.below(256)) + "." + std::to_string(rng.below(256));
+  out +=
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":")" +
+      timestamp(rng) + R"("},"creationTimestamp":")" + created + R"(","generateName":")" + app +
+      "-" + hash + R"(-","labels":{"app.kubernetes.io/name":")" + app +
+      R"(","pod-template-hash":")" + hash + R"("},"managedFields":[)";
+  out +=
+      R"({"apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{},"f:ownerReferences":{".":{},)"
+      R"("k:{\"uid\":\")" +
+      rsUid +
+      R"(\"}":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"main\"}":{}}}},)"
+      R"("manager":"kube-controller-manager","operation":"Update","time":")" +
+      created + R"("},)";
+  out +=
+      R"({"apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{"f:status":{"f:phase":{}}},"manager":"kubelet",)"
+      R"("operation":"Update","subresource":"status","time":")" +
+      created + R"("}],)";
+  out +=
+      R"("name":")" + name + R"(","namespace":")" + ns +
+      R"(","ownerReferences":[{"apiVersion":"apps/v1","blockOwnerDeletion":true,"controller":true,"kind":"ReplicaSet","name":")" +
+      app + "-" + hash + R"(","uid":")" + rsUid + R"("}],"resourceVersion":")" +
+      std::to_string(100000 + index) + R"(","uid":")" + uid(rng) + R"("},)";
+  out +=
+      R"("spec":{)" + automount + R"("containers":[)" + container(rng, "main", tokenVolume, true) +
+      "," + container(rng, "sidecar", tokenVolume, false) +
+      R"(],"dnsPolicy":"ClusterFirst","nodeName":"node-)" + std::to_string(rng.below(40)) +
+      R"(","restartPolicy":"Always","schedulerName":"default-scheduler",)"
+      R"("securityContext":{"runAsNonRoot":true},"serviceAccount":")" +
+      account + R"(","serviceAccountName":")" + account +
+      R"(","terminationGracePeriodSeconds":30,"tolerations":[{"effect":"NoExecute","key":"node.kubernetes.io/not-ready","operator":"Exists","tolerationSeconds":300}],"volumes":[)" +
+      volumes + "]},";
+  const std::string ip =
+      "10.244." + std::to_string(rng.below(256)) + "." + std::to_string(rng.below(256));
   std::string statuses;
   for (const char* c : {"main", "sidecar"}) {
     if (!statuses.empty()) statuses += ",";
-    statuses += std::string(R"({"image":"registry.example.com/team/)") + c +
-                R"(:1.0.0","lastState":{},"name":")" + c + R"(","ready":true,"restartCount":0,"started":true,"state":{"running":{"startedAt":")" +
-                created + R"("}}})";
+    statuses +=
+        std::string(R"({"image":"registry.example.com/team/)") + c +
+        R"(:1.0.0","lastState":{},"name":")" + c +
+        R"(","ready":true,"restartCount":0,"started":true,"state":{"running":{"startedAt":")" +
+        created + R"("}}})";
   }
   out += R"("status":{"conditions":[)";
   bool first = true;
   for (const char* type : {"Initialized", "Ready", "PodScheduled"}) {
     if (!first) out += ",";
     first = false;
-    out += R"({"lastProbeTime":null,"lastTransitionTime":")" + created + R"(","status":"True","type":")" + type + R"("})";
+    out += R"({"lastProbeTime":null,"lastTransitionTime":")" + created +
+           R"(","status":"True","type":")" + type + R"("})";
   }
-  out += R"(],"containerStatuses":[)" + statuses + R"(],"hostIP":"10.0.0.)" + std::to_string(rng.below(250)) +
-         R"(","phase":"Running","podIP":")" + ip + R"(","podIPs":[{"ip":")" + ip +
-         R"("}],"qosClass":"Burstable","startTime":")" + created + R"("}})";
+  out += R"(],"containerStatuses":[)" + statuses + R"(],"hostIP":"10.0.0.)" +
+         std::to_string(rng.below(250)) + R"(","phase":"Running","podIP":")" + ip +
+         R"(","podIPs":[{"ip":")" + ip + R"("}],"qosClass":"Burstable","startTime":")" + created +
+         R"("}})";
   ++expected.pods;
   return out;
 }
@@ -225,7 +242,8 @@ class Series {
     const double cpuStart = threadCpuSeconds();
     const auto start = std::chrono::steady_clock::now();
     const bool ok = f();
-    wall_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    wall_.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     cpu_.push_back(threadCpuSeconds() - cpuStart);
     return ok;
   }
@@ -237,8 +255,8 @@ class Series {
   double medianCpu() const { return rate(cpu_, cpu_.size() / 2); }
 
   void print() const {
-    std::printf("%-46s %10.1f %10.1f %10.1f %10.1f\n", name_.c_str(), bestWall(), medianWall(), bestCpu(),
-                medianCpu());
+    std::printf("%-46s %10.1f %10.1f %10.1f %10.1f\n", name_.c_str(), bestWall(), medianWall(),
+                bestCpu(), medianCpu());
   }
 
  private:
@@ -266,8 +284,9 @@ bool decodeAndCheck(Decoder& decoder, std::string& json, const Expected& expecte
     legacy += p.token == TokenVolume::LegacySecret;
     automountFalse += p.automount == Tristate::False;
   }
-  if (page->items.size() != expected.pods || projected != expected.projected || legacy != expected.legacy ||
-      automountFalse != expected.automountFalse || !page->skipped.empty() || page->meta.resourceVersion != "987654") {
+  if (page->items.size() != expected.pods || projected != expected.projected ||
+      legacy != expected.legacy || automountFalse != expected.automountFalse ||
+      !page->skipped.empty() || page->meta.resourceVersion != "987654") {
     std::fprintf(stderr, "decoded records do not match the generated list\n");
     return false;
   }
@@ -311,9 +330,11 @@ int main(int argc, char** argv) {
   // The body as a client holds it: a std::string with room for the padding, which the
   // decoder pads in place (no copy).
   json.reserve(size + kPadding);
-  std::printf("PodList: %zu pods, %.1f MB (%.0f bytes per pod); tokens: %zu projected, %zu legacy secret, %zu none\n",
-              pods, megabytes, static_cast<double>(size) / static_cast<double>(pods), expected.projected,
-              expected.legacy, expected.pods - expected.projected - expected.legacy);
+  std::printf(
+      "PodList: %zu pods, %.1f MB (%.0f bytes per pod); tokens: %zu projected, %zu legacy secret, "
+      "%zu none\n",
+      pods, megabytes, static_cast<double>(size) / static_cast<double>(pods), expected.projected,
+      expected.legacy, expected.pods - expected.projected - expected.legacy);
 
   // (a) simdjson On-Demand into projected Pods, by one decoder that keeps its parser
   // buffers between runs: the steady state of a reflector reading list pages or watch
@@ -346,17 +367,20 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("%-46s %10s %10s %10s %10s\n", ("MB/s, " + std::to_string(iterations) + " runs each").c_str(),
-              "wall best", "wall med.", "cpu best", "cpu med.");
+  std::printf("%-46s %10s %10s %10s %10s\n",
+              ("MB/s, " + std::to_string(iterations) + " runs each").c_str(), "wall best",
+              "wall med.", "cpu best", "cpu med.");
   warmRuns.print();
   coldRuns.print();
   if (!domRuns.empty()) {
     domRuns.print();
-    std::printf("%-46s %9.1fx %9.1fx %9.1fx %9.1fx\n", "ratio (a)/(b)", warmRuns.bestWall() / domRuns.bestWall(),
-                warmRuns.medianWall() / domRuns.medianWall(), warmRuns.bestCpu() / domRuns.bestCpu(),
-                warmRuns.medianCpu() / domRuns.medianCpu());
+    std::printf("%-46s %9.1fx %9.1fx %9.1fx %9.1fx\n", "ratio (a)/(b)",
+                warmRuns.bestWall() / domRuns.bestWall(),
+                warmRuns.medianWall() / domRuns.medianWall(),
+                warmRuns.bestCpu() / domRuns.bestCpu(), warmRuns.medianCpu() / domRuns.medianCpu());
   }
   std::printf("target (a) >= 1000 MB/s: %s (best wall time), %s (median CPU time)\n",
-              warmRuns.bestWall() >= 1000 ? "met" : "NOT met", warmRuns.medianCpu() >= 1000 ? "met" : "NOT met");
+              warmRuns.bestWall() >= 1000 ? "met" : "NOT met",
+              warmRuns.medianCpu() >= 1000 ? "met" : "NOT met");
   return 0;
 }

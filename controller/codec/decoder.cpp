@@ -10,26 +10,37 @@
 
 namespace saguard::codec {
 
-static_assert(kPadding >= simdjson::SIMDJSON_PADDING, "codec::kPadding must cover simdjson's padding");
+static_assert(kPadding >= simdjson::SIMDJSON_PADDING,
+              "codec::kPadding must cover simdjson's padding");
 
 const char* toString(Kind kind) {
   switch (kind) {
-    case Kind::Pod: return "Pod";
-    case Kind::ServiceAccount: return "ServiceAccount";
-    case Kind::RoleBinding: return "RoleBinding";
-    case Kind::ClusterRoleBinding: return "ClusterRoleBinding";
-    case Kind::Namespace: return "Namespace";
+    case Kind::Pod:
+      return "Pod";
+    case Kind::ServiceAccount:
+      return "ServiceAccount";
+    case Kind::RoleBinding:
+      return "RoleBinding";
+    case Kind::ClusterRoleBinding:
+      return "ClusterRoleBinding";
+    case Kind::Namespace:
+      return "Namespace";
   }
   return "Unknown";
 }
 
 const char* toString(EventType type) {
   switch (type) {
-    case EventType::Added: return "ADDED";
-    case EventType::Modified: return "MODIFIED";
-    case EventType::Deleted: return "DELETED";
-    case EventType::Bookmark: return "BOOKMARK";
-    case EventType::Error: return "ERROR";
+    case EventType::Added:
+      return "ADDED";
+    case EventType::Modified:
+      return "MODIFIED";
+    case EventType::Deleted:
+      return "DELETED";
+    case EventType::Bookmark:
+      return "BOOKMARK";
+    case EventType::Error:
+      return "ERROR";
   }
   return "UNKNOWN";
 }
@@ -41,11 +52,16 @@ namespace od = detail::od;
 
 const char* listKind(Kind kind) {
   switch (kind) {
-    case Kind::Pod: return "PodList";
-    case Kind::ServiceAccount: return "ServiceAccountList";
-    case Kind::RoleBinding: return "RoleBindingList";
-    case Kind::ClusterRoleBinding: return "ClusterRoleBindingList";
-    case Kind::Namespace: return "NamespaceList";
+    case Kind::Pod:
+      return "PodList";
+    case Kind::ServiceAccount:
+      return "ServiceAccountList";
+    case Kind::RoleBinding:
+      return "RoleBindingList";
+    case Kind::ClusterRoleBinding:
+      return "ClusterRoleBindingList";
+    case Kind::Namespace:
+      return "NamespaceList";
   }
   return "List";
 }
@@ -69,7 +85,9 @@ struct Subject {
 // takes them off again however the decode ends.
 class PadInPlace {
  public:
-  explicit PadInPlace(std::string& text) : text_(text), size_(text.size()) { text_.append(kPadding, ' '); }
+  explicit PadInPlace(std::string& text) : text_(text), size_(text.size()) {
+    text_.append(kPadding, ' ');
+  }
   ~PadInPlace() { text_.resize(size_); }
   PadInPlace(const PadInPlace&) = delete;
   PadInPlace& operator=(const PadInPlace&) = delete;
@@ -93,7 +111,8 @@ struct Decoder::Impl {
 
   PaddedView copyPadded(std::string_view json) {
     const std::size_t need = json.size() + kPadding;
-    if (need > scratchCapacity || (scratchCapacity > options.retainBytes && need < scratchCapacity / 4)) {
+    if (need > scratchCapacity ||
+        (scratchCapacity > options.retainBytes && need < scratchCapacity / 4)) {
       scratch = std::make_unique<char[]>(need);
       scratchCapacity = need;
     }
@@ -107,7 +126,7 @@ struct Decoder::Impl {
   // lines of slowly growing sizes would otherwise reallocate it on every new maximum.
   simdjson::error_code reserve(std::size_t size) {
     if (parser.capacity() >= size) return simdjson::SUCCESS;
-    constexpr std::size_t kMinCapacity = 64 * 1024;
+    constexpr std::size_t kMinCapacity = std::size_t{64} * 1024;
     std::size_t want = std::max(size, kMinCapacity);
     if (want < options.retainBytes) want = std::min(std::bit_ceil(want), options.retainBytes);
     // Never more than simdjson accepts, never less than the document (which then fails
@@ -141,17 +160,20 @@ struct Decoder::Impl {
     auto context = [&] { return std::string("decoding ") + subject.kind + subject.suffix; };
     if (json.size() == 0) return makeError(ErrorKind::Invalid, context() + ": empty document");
     if (!json.padded()) {
-      return makeError(ErrorKind::Internal, context() + ": input lacks the " + std::to_string(kPadding) +
+      return makeError(ErrorKind::Internal, context() + ": input lacks the " +
+                                                std::to_string(kPadding) +
                                                 " bytes of padding simdjson reads past its end");
     }
     try {
       if (auto error = reserve(json.size())) {
-        const ErrorKind kind = error == simdjson::MEMALLOC ? ErrorKind::Internal : ErrorKind::Invalid;
+        const ErrorKind kind =
+            error == simdjson::MEMALLOC ? ErrorKind::Internal : ErrorKind::Invalid;
         return makeError(kind, context() + ": " + simdjson::error_message(error));
       }
       od::document doc;
       if (auto error = parser.iterate(json.data(), json.size(), json.capacity()).get(doc)) {
-        const ErrorKind kind = error == simdjson::MEMALLOC ? ErrorKind::Internal : ErrorKind::Invalid;
+        const ErrorKind kind =
+            error == simdjson::MEMALLOC ? ErrorKind::Internal : ErrorKind::Invalid;
         return makeError(kind, context() + ": " + simdjson::error_message(error));
       }
       Ctx c(json.data() + json.size(), memo);
@@ -164,7 +186,8 @@ struct Decoder::Impl {
       const char* trailing = nullptr;
       auto where = doc.current_location().get(trailing);
       if (where != simdjson::OUT_OF_BOUNDS) {
-        return makeError(ErrorKind::Invalid, context() + ": unexpected content after the JSON object");
+        return makeError(ErrorKind::Invalid,
+                         context() + ": unexpected content after the JSON object");
       }
       return Status::Ok();
     } catch (const std::bad_alloc&) {
@@ -180,14 +203,15 @@ struct Decoder::Impl {
   template <Kind K>
   Result<ListMeta> list(PaddedView json, const ListSink<RecordOf<K>>& sink) {
     ListMeta meta;
-    Status status = run(json, Subject{listKind(K), ""}, [&](od::document&, od::object& root, Ctx& c) {
-      return detail::forEachField(root, c, [&](std::string_view key, od::value& value) {
-        if (key == "kind") return detail::checkKind(value, listKind(K), "List", c);
-        if (key == "metadata") return readListMeta(value, meta, c);
-        if (key == "items") return readItems<K>(value, meta, sink, c);
-        return true;
-      });
-    });
+    Status status =
+        run(json, Subject{listKind(K), ""}, [&](od::document&, od::object& root, Ctx& c) {
+          return detail::forEachField(root, c, [&](std::string_view key, od::value& value) {
+            if (key == "kind") return detail::checkKind(value, listKind(K), "List", c);
+            if (key == "metadata") return readListMeta(value, meta, c);
+            if (key == "items") return readItems<K>(value, meta, sink, c);
+            return true;
+          });
+        });
     if (!status.ok()) return status.error();
     return meta;
   }
@@ -218,7 +242,8 @@ struct Decoder::Impl {
   // Items one at a time as the iterator reaches them; an item that fails item-level
   // is reported and skipped, a fatal failure ends the list.
   template <Kind K>
-  static bool readItems(od::value& value, ListMeta& meta, const ListSink<RecordOf<K>>& sink, Ctx& c) {
+  static bool readItems(od::value& value, ListMeta& meta, const ListSink<RecordOf<K>>& sink,
+                        Ctx& c) {
     od::array items;
     bool present = false;
     if (!detail::readArray(value, items, present, c)) return false;
@@ -226,7 +251,8 @@ struct Decoder::Impl {
     std::size_t index = 0;
     for (auto result : items) {
       od::value item;
-      if (auto error = std::move(result).get(item)) {
+      // get() is rvalue-qualified, whatever the type.
+      if (auto error = std::move(result).get(item)) {  // NOLINT(performance-move-const-arg)
         c.failJson(error, "array element");
         return c.at(index);
       }
@@ -256,66 +282,74 @@ struct Decoder::Impl {
   template <Kind K>
   Result<WatchEvent<RecordOf<K>>> watchEvent(PaddedView line) {
     WatchEvent<RecordOf<K>> event;
-    Status status = run(line, Subject{toString(K), " watch event"}, [&](od::document& doc, od::object& root, Ctx& c) {
-      bool seenType = false;
-      bool haveType = false;
-      bool haveObject = false;
-      bool deferred = false;
-      auto readObjectField = [&](od::value& value) {
-        od::object object;
-        if (!detail::openItem(value, object, c)) return false;
-        switch (event.type) {
-          case EventType::Added:
-          case EventType::Modified:
-          case EventType::Deleted:
-            if (!detail::project<K>(object, event.object, c)) return false;
-            event.resourceVersion = event.object.meta.resourceVersion;
-            return true;
-          case EventType::Bookmark:
-            return detail::projectBookmark(object, event.resourceVersion, event.initialEventsEnd, c);
-          case EventType::Error:
-            event.error.emplace();
-            return detail::projectStatus(object, *event.error, c);
-        }
-        return true;
-      };
-      const bool ok = detail::forEachField(root, c, [&](std::string_view key, od::value& value) {
-        // A repeated "type" or "object" would let the object be read under one type
-        // and the event report another.
-        if ((key == "type" && seenType) || (key == "object" && haveObject)) return c.fail("repeated key");
-        if (key == "type") {
-          seenType = true;
-          std::string_view text;
-          if (!detail::readString(value, text, c)) return false;
-          if (text.empty()) return true;  // reported as missing below
-          auto type = parseEventType(text);
-          if (!type) return c.fail("unknown watch event type \"" + std::string(text.substr(0, 64)) + "\"");
-          event.type = *type;
-          haveType = true;
-          return true;
-        }
-        if (key == "object") {
-          haveObject = true;
-          // The API server writes "type" first; any other producer costs a second pass.
-          if (!haveType) {
-            deferred = true;
-            return true;
-          }
-          return readObjectField(value);
-        }
-        return true;
-      });
-      if (!ok) return false;
-      if (!haveType) return c.missing({"type"});
-      if (!haveObject) return c.missing({"object"});
-      if (!deferred) return true;
-      doc.rewind();
-      od::object again;
-      if (auto error = doc.get_object().get(again)) return c.failJson(error, "a JSON object");
-      return detail::forEachField(again, c, [&](std::string_view key, od::value& value) {
-        return key == "object" ? readObjectField(value) : true;
-      });
-    });
+    Status status =
+        run(line, Subject{toString(K), " watch event"},
+            [&](od::document& doc, od::object& root, Ctx& c) {
+              bool seenType = false;
+              bool haveType = false;
+              bool haveObject = false;
+              bool deferred = false;
+              auto readObjectField = [&](od::value& value) {
+                od::object object;
+                if (!detail::openItem(value, object, c)) return false;
+                switch (event.type) {
+                  case EventType::Added:
+                  case EventType::Modified:
+                  case EventType::Deleted:
+                    if (!detail::project<K>(object, event.object, c)) return false;
+                    event.resourceVersion = event.object.meta.resourceVersion;
+                    return true;
+                  case EventType::Bookmark:
+                    return detail::projectBookmark(object, event.resourceVersion,
+                                                   event.initialEventsEnd, c);
+                  case EventType::Error:
+                    event.error.emplace();
+                    return detail::projectStatus(object, *event.error, c);
+                }
+                return true;
+              };
+              const bool ok =
+                  detail::forEachField(root, c, [&](std::string_view key, od::value& value) {
+                    // A repeated "type" or "object" would let the object be read under one type
+                    // and the event report another.
+                    if ((key == "type" && seenType) || (key == "object" && haveObject))
+                      return c.fail("repeated key");
+                    if (key == "type") {
+                      seenType = true;
+                      std::string_view text;
+                      if (!detail::readString(value, text, c)) return false;
+                      if (text.empty()) return true;  // reported as missing below
+                      auto type = parseEventType(text);
+                      if (!type)
+                        return c.fail("unknown watch event type \"" +
+                                      std::string(text.substr(0, 64)) + "\"");
+                      event.type = *type;
+                      haveType = true;
+                      return true;
+                    }
+                    if (key == "object") {
+                      haveObject = true;
+                      // The API server writes "type" first; any other producer costs a second pass.
+                      if (!haveType) {
+                        deferred = true;
+                        return true;
+                      }
+                      return readObjectField(value);
+                    }
+                    return true;
+                  });
+              if (!ok) return false;
+              if (!haveType) return c.missing({"type"});
+              if (!haveObject) return c.missing({"object"});
+              if (!deferred) return true;
+              doc.rewind();
+              od::object again;
+              if (auto error = doc.get_object().get(again))
+                return c.failJson(error, "a JSON object");
+              return detail::forEachField(again, c, [&](std::string_view key, od::value& value) {
+                return key == "object" ? readObjectField(value) : true;
+              });
+            });
     if (!status.ok()) return status.error();
     return event;
   }
@@ -323,9 +357,10 @@ struct Decoder::Impl {
   template <Kind K>
   Result<RecordOf<K>> object(PaddedView json) {
     RecordOf<K> record;
-    Status status = run(json, Subject{toString(K), ""}, [&](od::document&, od::object& root, Ctx& c) {
-      return detail::project<K>(root, record, c);
-    });
+    Status status =
+        run(json, Subject{toString(K), ""}, [&](od::document&, od::object& root, Ctx& c) {
+          return detail::project<K>(root, record, c);
+        });
     if (!status.ok()) return status.error();
     return record;
   }
@@ -388,7 +423,8 @@ Result<ListPage<RecordOf<K>>> Decoder::list(std::string& json) {
 
 template <Kind K>
 Result<ListPage<RecordOf<K>>> Decoder::list(std::string_view json) {
-  return guarded([&]() -> Result<ListPage<RecordOf<K>>> { return list<K>(impl_->copyPadded(json)); });
+  return guarded(
+      [&]() -> Result<ListPage<RecordOf<K>>> { return list<K>(impl_->copyPadded(json)); });
 }
 
 template <Kind K>
@@ -398,7 +434,9 @@ Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent(PaddedView line) {
 
 template <Kind K>
 Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent(std::string_view line) {
-  return guarded([&]() -> Result<WatchEvent<RecordOf<K>>> { return impl_->watchEvent<K>(impl_->copyPadded(line)); });
+  return guarded([&]() -> Result<WatchEvent<RecordOf<K>>> {
+    return impl_->watchEvent<K>(impl_->copyPadded(line));
+  });
 }
 
 template <Kind K>
@@ -416,19 +454,22 @@ Result<RecordOf<K>> Decoder::object(std::string& json) {
 
 template <Kind K>
 Result<RecordOf<K>> Decoder::object(std::string_view json) {
-  return guarded([&]() -> Result<RecordOf<K>> { return impl_->object<K>(impl_->copyPadded(json)); });
+  return guarded(
+      [&]() -> Result<RecordOf<K>> { return impl_->object<K>(impl_->copyPadded(json)); });
 }
 
-#define SAGUARD_CODEC_INSTANTIATE(K)                                                           \
-  template Result<ListPage<RecordOf<K>>> Decoder::list<K>(PaddedView);                         \
-  template Result<ListPage<RecordOf<K>>> Decoder::list<K>(std::string&);                       \
-  template Result<ListPage<RecordOf<K>>> Decoder::list<K>(std::string_view);                   \
-  template Result<ListMeta> Decoder::list<K>(PaddedView, const ListSink<RecordOf<K>>&);        \
-  template Result<ListMeta> Decoder::list<K>(std::string&, const ListSink<RecordOf<K>>&);      \
-  template Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent<K>(PaddedView);                 \
-  template Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent<K>(std::string_view);           \
-  template Result<RecordOf<K>> Decoder::object<K>(PaddedView);                                 \
-  template Result<RecordOf<K>> Decoder::object<K>(std::string&);                               \
+// K is a template argument; it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define SAGUARD_CODEC_INSTANTIATE(K)                                                      \
+  template Result<ListPage<RecordOf<K>>> Decoder::list<K>(PaddedView);                    \
+  template Result<ListPage<RecordOf<K>>> Decoder::list<K>(std::string&);                  \
+  template Result<ListPage<RecordOf<K>>> Decoder::list<K>(std::string_view);              \
+  template Result<ListMeta> Decoder::list<K>(PaddedView, const ListSink<RecordOf<K>>&);   \
+  template Result<ListMeta> Decoder::list<K>(std::string&, const ListSink<RecordOf<K>>&); \
+  template Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent<K>(PaddedView);            \
+  template Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent<K>(std::string_view);      \
+  template Result<RecordOf<K>> Decoder::object<K>(PaddedView);                            \
+  template Result<RecordOf<K>> Decoder::object<K>(std::string&);                          \
   template Result<RecordOf<K>> Decoder::object<K>(std::string_view);
 SAGUARD_CODEC_INSTANTIATE(Kind::Pod)
 SAGUARD_CODEC_INSTANTIATE(Kind::ServiceAccount)
@@ -436,5 +477,6 @@ SAGUARD_CODEC_INSTANTIATE(Kind::RoleBinding)
 SAGUARD_CODEC_INSTANTIATE(Kind::ClusterRoleBinding)
 SAGUARD_CODEC_INSTANTIATE(Kind::Namespace)
 #undef SAGUARD_CODEC_INSTANTIATE
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace saguard::codec

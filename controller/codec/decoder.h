@@ -5,11 +5,14 @@
 // the needed fields are read, no DOM is built. Everything else in a document
 // (managedFields, status, containers, ...) is skipped without being parsed.
 //
-//   codec::Decoder decoder;                       // one per thread or stream: it owns parser buffers
-//   std::string body = ...;                       // a list response; reserve(size + kPadding): no reallocation
+//   codec::Decoder decoder;  // one per stream: it owns parser buffers
+//   std::string body = ...;  // a list response; reserve(size + kPadding): no reallocation
 //   Result<ListPage<objects::Pod>> page = decoder.list<Kind::Pod>(body);
-//   for (auto& pod : page->items) ...;            // page->skipped: items that were malformed
-//   framer.feed(chunk, [&](PaddedView line) { auto ev = decoder.watchEvent<Kind::Pod>(line); ... });
+//   for (auto& pod : page->items) ...;  // page->skipped: the items that were malformed
+//   framer.feed(chunk, [&](PaddedView line) {
+//     auto event = decoder.watchEvent<Kind::Pod>(line);
+//     ...
+//   });
 //
 // Field rules (what a record holds):
 // - Every kind: metadata.name (required, non-empty), metadata.namespace (required for
@@ -39,6 +42,10 @@
 // "items[3].metadata.name: expected string". Wrong types, missing required fields,
 // truncated or malformed JSON, invalid UTF-8 and trailing content are all Invalid; a
 // PaddedView without padding is Internal. Nothing throws.
+// Like all On-Demand parsing, this validates what it reads, not what it skips: a
+// structural error confined to a skipped value (say a ":" for a "," inside `status`)
+// may go unnoticed. The API server never sends such JSON; every field that reaches a
+// record is checked, and truncation is always caught.
 // Deep nesting cannot exhaust the stack: the decoder descends only into the fixed
 // shape it knows (ten levels at most), and simdjson skips everything else
 // iteratively, so an array nested 100,000 deep in `status` costs nothing, and one
@@ -75,26 +82,43 @@ enum class Kind { Pod, ServiceAccount, RoleBinding, ClusterRoleBinding, Namespac
 // "Pod", "ServiceAccount", ... as in the objects' "kind" field.
 const char* toString(Kind kind);
 
-template <Kind K> struct KindTraits;
-template <> struct KindTraits<Kind::Pod> { using Record = objects::Pod; };
-template <> struct KindTraits<Kind::ServiceAccount> { using Record = objects::ServiceAccount; };
-template <> struct KindTraits<Kind::RoleBinding> { using Record = objects::Binding; };
-template <> struct KindTraits<Kind::ClusterRoleBinding> { using Record = objects::Binding; };
-template <> struct KindTraits<Kind::Namespace> { using Record = objects::Namespace; };
-template <Kind K> using RecordOf = typename KindTraits<K>::Record;
+template <Kind K>
+struct KindTraits;
+template <>
+struct KindTraits<Kind::Pod> {
+  using Record = objects::Pod;
+};
+template <>
+struct KindTraits<Kind::ServiceAccount> {
+  using Record = objects::ServiceAccount;
+};
+template <>
+struct KindTraits<Kind::RoleBinding> {
+  using Record = objects::Binding;
+};
+template <>
+struct KindTraits<Kind::ClusterRoleBinding> {
+  using Record = objects::Binding;
+};
+template <>
+struct KindTraits<Kind::Namespace> {
+  using Record = objects::Namespace;
+};
+template <Kind K>
+using RecordOf = typename KindTraits<K>::Record;
 
 // Longest string the decoder keeps in a record (names, labels, uids, ...). The API
 // server's own limits are far lower (253 bytes for a name); anything longer is
 // garbage that should not reach a cache.
-inline constexpr std::size_t kMaxFieldBytes = 64 * 1024;
+inline constexpr std::size_t kMaxFieldBytes = std::size_t{64} * 1024;
 
 // The list's own metadata, and what became of its items.
 struct ListMeta {
-  std::string resourceVersion;             // to start the watch from
-  std::string continueToken;               // metadata.continue; empty on the last page
+  std::string resourceVersion;  // to start the watch from
+  std::string continueToken;    // metadata.continue; empty on the last page
   std::optional<std::int64_t> remainingItemCount;
-  std::size_t itemCount = 0;               // items decoded
-  std::size_t skippedCount = 0;            // items skipped as malformed
+  std::size_t itemCount = 0;     // items decoded
+  std::size_t skippedCount = 0;  // items skipped as malformed
 };
 
 // A malformed list item that was skipped.
@@ -102,7 +126,7 @@ struct SkippedItem {
   std::size_t index = 0;   // position in "items"
   std::string namespace_;  // as far as it was read before the failure; may be empty
   std::string name;
-  Error error;             // Invalid: "items[3].metadata.name: expected string"
+  Error error;  // Invalid: "items[3].metadata.name: expected string"
 };
 
 template <typename T>
@@ -116,8 +140,9 @@ struct ListPage {
 // decoded, so a caller that fills a cache never holds a vector of the whole list.
 template <typename T>
 struct ListSink {
-  std::function<void(T&& item)> onItem{};                  // required
-  std::function<void(SkippedItem&& skipped)> onSkipped{};  // optional; skipped items are always counted
+  std::function<void(T&& item)> onItem{};  // required
+  // Optional: skipped items are counted in ListMeta either way.
+  std::function<void(SkippedItem&& skipped)> onSkipped{};
 };
 
 enum class EventType : std::uint8_t { Added, Modified, Deleted, Bookmark, Error };
@@ -154,38 +179,50 @@ class Decoder {
   // A list response (PodList, ..., or kubectl's List). `json` is padded in place:
   // kPadding bytes are appended for the duration of the call (no copy when its
   // capacity allows, one reallocation otherwise) and removed before returning.
-  template <Kind K> Result<ListPage<RecordOf<K>>> list(PaddedView json);
-  template <Kind K> Result<ListPage<RecordOf<K>>> list(std::string& json);
-  template <Kind K> Result<ListPage<RecordOf<K>>> list(std::string_view json);  // copies once
+  template <Kind K>
+  Result<ListPage<RecordOf<K>>> list(PaddedView json);
+  template <Kind K>
+  Result<ListPage<RecordOf<K>>> list(std::string& json);
+  template <Kind K>
+  Result<ListPage<RecordOf<K>>> list(std::string_view json);  // copies once
   // The streaming form. On an error, items already handed to the sink stay handed:
   // the caller treats the whole list as failed.
-  template <Kind K> Result<ListMeta> list(PaddedView json, const ListSink<RecordOf<K>>& sink);
-  template <Kind K> Result<ListMeta> list(std::string& json, const ListSink<RecordOf<K>>& sink);
+  template <Kind K>
+  Result<ListMeta> list(PaddedView json, const ListSink<RecordOf<K>>& sink);
+  template <Kind K>
+  Result<ListMeta> list(std::string& json, const ListSink<RecordOf<K>>& sink);
 
   // One line of a watch stream: {"type": "...", "object": {...}}.
-  template <Kind K> Result<WatchEvent<RecordOf<K>>> watchEvent(PaddedView line);
-  template <Kind K> Result<WatchEvent<RecordOf<K>>> watchEvent(std::string_view line);  // copies once
+  template <Kind K>
+  Result<WatchEvent<RecordOf<K>>> watchEvent(PaddedView line);
+  template <Kind K>
+  Result<WatchEvent<RecordOf<K>>> watchEvent(std::string_view line);  // copies once
 
   // A single object (a GET, create or patch response).
-  template <Kind K> Result<RecordOf<K>> object(PaddedView json);
-  template <Kind K> Result<RecordOf<K>> object(std::string& json);
-  template <Kind K> Result<RecordOf<K>> object(std::string_view json);  // copies once
+  template <Kind K>
+  Result<RecordOf<K>> object(PaddedView json);
+  template <Kind K>
+  Result<RecordOf<K>> object(std::string& json);
+  template <Kind K>
+  Result<RecordOf<K>> object(std::string_view json);  // copies once
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-#define SAGUARD_CODEC_DECLARE(K)                                                                      \
-  extern template Result<ListPage<RecordOf<K>>> Decoder::list<K>(PaddedView);                         \
-  extern template Result<ListPage<RecordOf<K>>> Decoder::list<K>(std::string&);                       \
-  extern template Result<ListPage<RecordOf<K>>> Decoder::list<K>(std::string_view);                   \
-  extern template Result<ListMeta> Decoder::list<K>(PaddedView, const ListSink<RecordOf<K>>&);        \
-  extern template Result<ListMeta> Decoder::list<K>(std::string&, const ListSink<RecordOf<K>>&);      \
-  extern template Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent<K>(PaddedView);                 \
-  extern template Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent<K>(std::string_view);           \
-  extern template Result<RecordOf<K>> Decoder::object<K>(PaddedView);                                 \
-  extern template Result<RecordOf<K>> Decoder::object<K>(std::string&);                               \
+// K is a template argument; it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define SAGUARD_CODEC_DECLARE(K)                                                                 \
+  extern template Result<ListPage<RecordOf<K>>> Decoder::list<K>(PaddedView);                    \
+  extern template Result<ListPage<RecordOf<K>>> Decoder::list<K>(std::string&);                  \
+  extern template Result<ListPage<RecordOf<K>>> Decoder::list<K>(std::string_view);              \
+  extern template Result<ListMeta> Decoder::list<K>(PaddedView, const ListSink<RecordOf<K>>&);   \
+  extern template Result<ListMeta> Decoder::list<K>(std::string&, const ListSink<RecordOf<K>>&); \
+  extern template Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent<K>(PaddedView);            \
+  extern template Result<WatchEvent<RecordOf<K>>> Decoder::watchEvent<K>(std::string_view);      \
+  extern template Result<RecordOf<K>> Decoder::object<K>(PaddedView);                            \
+  extern template Result<RecordOf<K>> Decoder::object<K>(std::string&);                          \
   extern template Result<RecordOf<K>> Decoder::object<K>(std::string_view);
 SAGUARD_CODEC_DECLARE(Kind::Pod)
 SAGUARD_CODEC_DECLARE(Kind::ServiceAccount)
@@ -193,5 +230,6 @@ SAGUARD_CODEC_DECLARE(Kind::RoleBinding)
 SAGUARD_CODEC_DECLARE(Kind::ClusterRoleBinding)
 SAGUARD_CODEC_DECLARE(Kind::Namespace)
 #undef SAGUARD_CODEC_DECLARE
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace saguard::codec

@@ -35,9 +35,9 @@ void LineFramer::reset() {
 
 Status LineFramer::fail(std::size_t lineBytes) {
   failed_ = true;
-  error_ = makeError(ErrorKind::Invalid, "watch stream line of at least " + std::to_string(lineBytes) +
-                                             " bytes exceeds the " + std::to_string(options_.maxLineBytes) +
-                                             "-byte limit");
+  error_ = makeError(ErrorKind::Invalid, "watch stream line of at least " +
+                                             std::to_string(lineBytes) + " bytes exceeds the " +
+                                             std::to_string(options_.maxLineBytes) + "-byte limit");
   buffer_.reset();
   size_ = 0;
   capacity_ = 0;
@@ -80,7 +80,8 @@ void LineFramer::padBuffered(std::size_t size) {
   std::memset(buffer_.get() + size, ' ', kPadding);
 }
 
-bool LineFramer::emit(const char* data, std::size_t size, std::size_t capacity, const LineHandler& onLine) {
+bool LineFramer::emit(const char* data, std::size_t size, std::size_t capacity,
+                      const LineHandler& onLine) {
   if (size > 0 && data[size - 1] == '\r') --size;
   if (size > options_.maxLineBytes) return false;
   if (isBlank(data, size)) return true;

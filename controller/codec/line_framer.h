@@ -6,7 +6,9 @@
 //
 //   LineFramer framer;
 //   while (auto chunk = body.read()) {
-//     Status s = framer.feed(*chunk, [&](PaddedView line) { handle(decoder.watchEvent<Kind::Pod>(line)); });
+//     Status s = framer.feed(*chunk, [&](PaddedView line) {
+//       handle(decoder.watchEvent<Kind::Pod>(line));
+//     });
 //     if (!s.ok()) return s;  // a line over the limit: restart the watch
 //   }
 //

@@ -28,8 +28,10 @@ bool readLabels(od::value& value, Labels& labels, Ctx& c) {
   });
   if (!ok) return false;
   // Sorted by key; a key repeated in the JSON keeps its last value, as Go's decoder does.
-  std::stable_sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto last = std::unique(labels.rbegin(), labels.rend(), [](const auto& a, const auto& b) { return a.first == b.first; });
+  std::stable_sort(labels.begin(), labels.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto last = std::unique(labels.rbegin(), labels.rend(),
+                          [](const auto& a, const auto& b) { return a.first == b.first; });
   labels.erase(labels.begin(), last.base());
   return true;
 }
@@ -195,7 +197,8 @@ bool readPodSpec(od::value& value, PodSpecFacts& facts, Ctx& c) {
 bool checkKind(od::value& value, std::string_view expected, std::string_view alternative, Ctx& c) {
   std::string_view kind;
   if (!readString(value, kind, c)) return false;
-  if (kind.empty() || kind == expected || (!alternative.empty() && kind == alternative)) return true;
+  if (kind.empty() || kind == expected || (!alternative.empty() && kind == alternative))
+    return true;
   return c.fail("expected " + quoted(expected) + ", got " + quoted(kind));
 }
 
@@ -247,7 +250,8 @@ bool projectBinding(od::object& object, objects::Binding& binding, bool clusterS
   bool hasRoleRef = false;
   const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
     if (key == "metadata") return readMeta(v, binding.meta, want, c);
-    if (key == "kind") return checkKind(v, clusterScoped ? "ClusterRoleBinding" : "RoleBinding", {}, c);
+    if (key == "kind")
+      return checkKind(v, clusterScoped ? "ClusterRoleBinding" : "RoleBinding", {}, c);
     if (key == "roleRef") {
       od::object ref;
       if (!readObject(v, ref, hasRoleRef, c)) return false;
@@ -326,7 +330,8 @@ bool projectNamespace(od::object& object, objects::Namespace& ns, Ctx& c) {
   return ok && checkIdentity(ns.meta, false, c);
 }
 
-bool projectBookmark(od::object& object, std::string& resourceVersion, bool& initialEventsEnd, Ctx& c) {
+bool projectBookmark(od::object& object, std::string& resourceVersion, bool& initialEventsEnd,
+                     Ctx& c) {
   Meta meta;
   const MetaWant want{.namespaced = false, .initialEventsEnd = &initialEventsEnd};
   const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
@@ -373,8 +378,9 @@ bool projectStatus(od::object& object, Error& out, Ctx& c) {
           return true;
         });
         if (!read) return false;
-        causes.push_back(ErrorCause{std::string(causeField),
-                                    std::string(causeMessage.empty() ? causeReason : causeMessage)});
+        causes.push_back(
+            ErrorCause{std::string(causeField),
+                       std::string(causeMessage.empty() ? causeReason : causeMessage)});
         return true;
       });
     });
@@ -389,8 +395,9 @@ bool projectStatus(od::object& object, Error& out, Ctx& c) {
                                   : std::string(message));
   out.httpCode = static_cast<int>(code);
   // Clamped: a hostile value must not overflow the conversion to milliseconds.
-  constexpr std::int64_t kMaxRetryAfter = 24 * 3600;
-  if (retryAfterSeconds > 0) out.retryAfter = std::chrono::seconds(std::min(retryAfterSeconds, kMaxRetryAfter));
+  constexpr std::int64_t kMaxRetryAfter = std::int64_t{24} * 3600;
+  if (retryAfterSeconds > 0)
+    out.retryAfter = std::chrono::seconds(std::min(retryAfterSeconds, kMaxRetryAfter));
   out.causes = std::move(causes);
   return true;
 }

@@ -26,8 +26,9 @@ std::optional<std::int64_t> parseRfc3339(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (text.size() < 20) return std::nullopt;
   if (!digits(text, 0, 4, year) || text[4] != '-' || !digits(text, 5, 2, month) || text[7] != '-' ||
-      !digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != 't') || !digits(text, 11, 2, hour) ||
-      text[13] != ':' || !digits(text, 14, 2, minute) || text[16] != ':' || !digits(text, 17, 2, second)) {
+      !digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != 't') ||
+      !digits(text, 11, 2, hour) || text[13] != ':' || !digits(text, 14, 2, minute) ||
+      text[16] != ':' || !digits(text, 17, 2, second)) {
     return std::nullopt;
   }
   std::size_t pos = 19;
@@ -57,12 +58,14 @@ std::optional<std::int64_t> parseRfc3339(std::string_view text) {
   if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
 
   using namespace std::chrono;
-  const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+  const year_month_day date{std::chrono::year{year},
+                            std::chrono::month{static_cast<unsigned>(month)},
                             std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok()) return std::nullopt;
   const std::int64_t days = sys_days{date}.time_since_epoch().count();
   // A local time ahead of UTC by the offset: subtract it to get UTC.
-  return days * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds;
+  const std::int64_t secondOfDay = std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
+  return days * 86400 + secondOfDay - offsetSeconds;
 }
 
 }  // namespace saguard::codec

@@ -250,8 +250,11 @@ class KubeconfigParser {
     if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
       return fail(prefix + "server", "must be an https:// (or http://) URL");
     }
-    while (url.size() > 1 && url.back() == '/') url.pop_back();
-    if (url.find("://") + 3 >= url.size()) return fail(prefix + "server", "has no host");
+    // The host comes right after the scheme; only slashes after it may be trimmed
+    // ("https://" alone must not lose its own slashes and pass as a URL).
+    const std::size_t hostStart = url.find("://") + 3;
+    if (hostStart >= url.size() || url[hostStart] == '/') return fail(prefix + "server", "has no host");
+    while (url.size() > hostStart + 1 && url.back() == '/') url.pop_back();
     config.server = url;
 
     if (Status st = rejectUnsupported(cluster, prefix, {"proxy-url", "tls-server-name"}); !st)

@@ -5,7 +5,7 @@
 # Each target also runs for about 30 s as a ctest test (label "fuzz"): it starts from the
 # seed corpus in corpus/codec_*/ and writes what it finds to SAGUARD_FUZZ_CORPUS_RUN
 # (git-ignored), so the seeds stay small and reviewed.
-if(SAGUARD_FUZZ)
+if(SAGUARD_FUZZ AND TARGET saguard_codec)
   set(SAGUARD_FUZZ_CORPUS_RUN "${PROJECT_SOURCE_DIR}/tests/fuzz/corpus-run" CACHE PATH
       "Where fuzz runs keep the inputs they discover")
   set(SAGUARD_FUZZ_SECONDS 30 CACHE STRING "Length of each fuzz run under ctest, in seconds")

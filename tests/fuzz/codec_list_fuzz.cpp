@@ -51,24 +51,29 @@ void decodeAs(Decoder& decoder, std::string& padded, std::string_view json) {
   std::size_t items = 0;
   std::size_t skipped = 0;
   ListSink<RecordOf<K>> sink{
-      .onItem = [&](RecordOf<K>&& record) {
-        checkRecord<K>(record);
-        ++items;
-      },
-      .onSkipped = [&](SkippedItem&& s) {
-        check(s.error.kind == ErrorKind::Invalid && !s.error.message.empty(), "skipped item without an error");
-        ++skipped;
-      },
+      .onItem =
+          [&](RecordOf<K>&& record) {
+            checkRecord<K>(record);
+            ++items;
+          },
+      .onSkipped =
+          [&](SkippedItem&& s) {
+            check(s.error.kind == ErrorKind::Invalid && !s.error.message.empty(),
+                  "skipped item without an error");
+            ++skipped;
+          },
   };
   auto meta = decoder.list<K>(copy, sink);
   check(copy == json, "string input not restored");
   check(page.ok() == meta.ok(), "page and streaming forms disagree");
   if (!page.ok()) {
-    check(page.kind() == ErrorKind::Invalid && meta.kind() == ErrorKind::Invalid, "failure that is not Invalid");
+    check(page.kind() == ErrorKind::Invalid && meta.kind() == ErrorKind::Invalid,
+          "failure that is not Invalid");
     return;
   }
-  check(page->items.size() == page->meta.itemCount && page->skipped.size() == page->meta.skippedCount,
-        "page counts");
+  check(
+      page->items.size() == page->meta.itemCount && page->skipped.size() == page->meta.skippedCount,
+      "page counts");
   check(items == meta->itemCount && skipped == meta->skippedCount, "streaming counts");
   check(items == page->items.size() && skipped == page->skipped.size(), "forms count differently");
   for (std::size_t i = 0; i < page->items.size(); ++i) checkRecord<K>(page->items[i]);
@@ -77,8 +82,10 @@ void decodeAs(Decoder& decoder, std::string& padded, std::string_view json) {
   }
 
   auto object = decoder.object<K>(json);
-  if (object.ok()) checkRecord<K>(*object);
-  else check(object.kind() == ErrorKind::Invalid, "object failure that is not Invalid");
+  if (object.ok())
+    checkRecord<K>(*object);
+  else
+    check(object.kind() == ErrorKind::Invalid, "object failure that is not Invalid");
 }
 
 }  // namespace
@@ -87,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view json(reinterpret_cast<const char*>(data), size);
   std::string padded(json);
   padded.append(kPadding, ' ');  // whitespace padding, as codec/padded.h asks
-  static Decoder decoder;  // reused across inputs, as a reflector reuses one
+  static Decoder decoder;        // reused across inputs, as a reflector reuses one
   decodeAs<Kind::Pod>(decoder, padded, json);
   decodeAs<Kind::ServiceAccount>(decoder, padded, json);
   decodeAs<Kind::RoleBinding>(decoder, padded, json);

@@ -80,10 +80,13 @@ void decodeAs(Decoder& decoder, PaddedView line) {
       } else {
         check(event->object.meta.namespace_.empty(), "cluster-scoped object with a namespace");
       }
-      if constexpr (K == Kind::Pod) check(!event->object.serviceAccountName.empty(), "pod without an account");
+      if constexpr (K == Kind::Pod)
+        check(!event->object.serviceAccountName.empty(), "pod without an account");
       if constexpr (K == Kind::RoleBinding || K == Kind::ClusterRoleBinding) {
-        check(!event->object.roleRef.kind.empty() && !event->object.roleRef.name.empty(), "binding without roleRef");
-        for (const auto& s : event->object.subjects) check(!s.kind.empty() && !s.name.empty(), "bad subject");
+        check(!event->object.roleRef.kind.empty() && !event->object.roleRef.name.empty(),
+              "binding without roleRef");
+        for (const auto& s : event->object.subjects)
+          check(!s.kind.empty() && !s.name.empty(), "bad subject");
       }
       check(event->resourceVersion == event->object.meta.resourceVersion, "event resourceVersion");
       check(!event->error.has_value(), "object event with an error");
@@ -92,7 +95,8 @@ void decodeAs(Decoder& decoder, PaddedView line) {
       check(!event->resourceVersion.empty(), "bookmark without a resourceVersion");
       break;
     case EventType::Error:
-      check(event->error.has_value() && !event->error->message.empty(), "error event without an error");
+      check(event->error.has_value() && !event->error->message.empty(),
+            "error event without an error");
       break;
   }
   // The copied decode must see exactly the same event.

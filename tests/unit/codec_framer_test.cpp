@@ -20,7 +20,8 @@ struct Collector {
   }
 };
 
-std::vector<std::string> frame(const std::vector<std::string>& chunks, LineFramer::Options options = {}) {
+std::vector<std::string> frame(const std::vector<std::string>& chunks,
+                               LineFramer::Options options = {}) {
   LineFramer framer(options);
   Collector out;
   for (const auto& chunk : chunks) EXPECT_TRUE(framer.feed(chunk, out.handler()).ok());
@@ -31,7 +32,8 @@ std::vector<std::string> frame(const std::vector<std::string>& chunks, LineFrame
 using Lines = std::vector<std::string>;
 
 TEST(LineFramer, SplitsManyLinesInOneChunk) {
-  EXPECT_EQ(frame({"{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"}), (Lines{"{\"a\":1}", "{\"b\":2}", "{\"c\":3}"}));
+  EXPECT_EQ(frame({"{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"}),
+            (Lines{"{\"a\":1}", "{\"b\":2}", "{\"c\":3}"}));
 }
 
 TEST(LineFramer, JoinsALineSpreadOverChunks) {
@@ -39,7 +41,8 @@ TEST(LineFramer, JoinsALineSpreadOverChunks) {
 }
 
 TEST(LineFramer, StripsCarriageReturnsAndSkipsBlankLines) {
-  EXPECT_EQ(frame({"\n\r\n  \n{\"a\":1}\r\n\t\r\n{\"b\":2}\n\n"}), (Lines{"{\"a\":1}", "{\"b\":2}"}));
+  EXPECT_EQ(frame({"\n\r\n  \n{\"a\":1}\r\n\t\r\n{\"b\":2}\n\n"}),
+            (Lines{"{\"a\":1}", "{\"b\":2}"}));
   // A "\r\n" split between chunks.
   EXPECT_EQ(frame({"{\"a\":1}\r", "\n{\"b\":2}\r", "\n"}), (Lines{"{\"a\":1}", "{\"b\":2}"}));
 }
@@ -70,10 +73,13 @@ TEST(LineFramer, HandsOutLinesInPlaceWhenTheChunkCanPadThem) {
   const std::string chunk = first + "\n" + "{\"second\":\"" + std::string(100, 'x') + "\"}\n";
   LineFramer framer;
   std::vector<const char*> starts;
-  ASSERT_TRUE(framer.feed(chunk, [&](PaddedView line) {
-                      EXPECT_TRUE(line.padded());
-                      starts.push_back(line.data());
-                    }).ok());
+  ASSERT_TRUE(framer
+                  .feed(chunk,
+                        [&](PaddedView line) {
+                          EXPECT_TRUE(line.padded());
+                          starts.push_back(line.data());
+                        })
+                  .ok());
   ASSERT_EQ(starts.size(), 2u);
   EXPECT_EQ(starts[0], chunk.data());
   // The last line has no padding in the chunk, so it was copied.
@@ -121,7 +127,8 @@ TEST(LineFramer, LimitAppliesToLinesInsideOneChunkToo) {
   options.maxLineBytes = 8;
   LineFramer framer(options);
   Collector out;
-  EXPECT_TRUE(framer.feed("{}\n" + std::string(200, 'x') + "\n{}\n", out.handler()).is(ErrorKind::Invalid));
+  EXPECT_TRUE(
+      framer.feed("{}\n" + std::string(200, 'x') + "\n{}\n", out.handler()).is(ErrorKind::Invalid));
   EXPECT_EQ(out.lines, Lines{"{}"});
 }
 
@@ -146,13 +153,15 @@ TEST(LineFramer, GivesBackTheBufferOfAHugeLine) {
 class EverySplit : public ::testing::Test {
  protected:
   static std::string pod(const std::string& type, const std::string& name, const std::string& rv) {
-    return R"({"type":")" + type + R"(","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":")" + name +
+    return R"({"type":")" + type +
+           R"(","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":")" + name +
            R"(","namespace":"shop","uid":"u-)" + name + R"(","resourceVersion":")" + rv +
            R"(","annotations":{"note":"caf\u00e9 ☕ 日本語"}},"spec":{"serviceAccountName":"web"}}})";
   }
   const std::string bookmark =
       R"({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"130","creationTimestamp":null}}})";
-  const Lines expected = {pod("ADDED", "web-ä1", "100"), pod("MODIFIED", "web-ä1", "120"), bookmark};
+  const Lines expected = {pod("ADDED", "web-ä1", "100"), pod("MODIFIED", "web-ä1", "120"),
+                          bookmark};
   const std::string stream = expected[0] + "\n" + expected[1] + "\r\n\n" + expected[2] + "\n";
 
   void check(const Lines& lines) {
@@ -187,7 +196,8 @@ TEST_F(EverySplit, TwoChunks) {
     ASSERT_TRUE(framer.feed(stream.substr(i), onLine).ok());
     ASSERT_TRUE(framer.finish(onLine).ok());
     ASSERT_EQ(lines, expected);
-    EXPECT_EQ(types, (std::vector<EventType>{EventType::Added, EventType::Modified, EventType::Bookmark}));
+    EXPECT_EQ(types,
+              (std::vector<EventType>{EventType::Added, EventType::Modified, EventType::Bookmark}));
   }
 }
 
@@ -206,7 +216,9 @@ TEST_F(EverySplit, ByteByByte) {
   check(frame(bytes));
 }
 
-TEST_F(EverySplit, WholeStream) { check(frame({stream})); }
+TEST_F(EverySplit, WholeStream) {
+  check(frame({stream}));
+}
 
 }  // namespace
 }  // namespace saguard::codec

@@ -28,9 +28,9 @@ std::string podList(const std::vector<std::string>& items, const std::string& me
 }
 
 TEST(ListDecoding, PodListPageMetadataAndItems) {
-  std::string json =
-      podList({pod("a", "p1"), pod("a", "p2"), pod("b", "p3")},
-              R"({"resourceVersion":"48213","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ","remainingItemCount":7})");
+  std::string json = podList(
+      {pod("a", "p1"), pod("a", "p2"), pod("b", "p3")},
+      R"({"resourceVersion":"48213","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ","remainingItemCount":7})");
   Decoder decoder;
   auto page = decoder.list<Kind::Pod>(json);
   ASSERT_TRUE(page.ok()) << page.error().describe();
@@ -55,13 +55,15 @@ TEST(ListDecoding, LastPageAndEmptyLists) {
   EXPECT_EQ(last->meta.continueToken, "");
   EXPECT_FALSE(last->meta.remainingItemCount.has_value());
 
-  auto empty = decoder.list<Kind::Pod>(std::string_view(R"({"kind":"PodList","metadata":{"resourceVersion":"6"},"items":[]})"));
+  auto empty = decoder.list<Kind::Pod>(
+      std::string_view(R"({"kind":"PodList","metadata":{"resourceVersion":"6"},"items":[]})"));
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->items.empty());
   EXPECT_EQ(empty->meta.resourceVersion, "6");
 
   // Go's encoder writes a nil slice as null.
-  auto nullItems = decoder.list<Kind::Pod>(std::string_view(R"({"metadata":{"resourceVersion":"7"},"items":null})"));
+  auto nullItems = decoder.list<Kind::Pod>(
+      std::string_view(R"({"metadata":{"resourceVersion":"7"},"items":null})"));
   ASSERT_TRUE(nullItems.ok());
   EXPECT_TRUE(nullItems->items.empty());
 }
@@ -82,7 +84,8 @@ TEST(ListDecoding, WrongListKindIsRejected) {
   auto page = decoder.list<Kind::ServiceAccount>(podList({pod("a", "p1")}, "{}"));
   ASSERT_FALSE(page.ok());
   EXPECT_TRUE(page.is(ErrorKind::Invalid));
-  EXPECT_EQ(page.error().message, R"(decoding ServiceAccountList: kind: expected "ServiceAccountList", got "PodList")");
+  EXPECT_EQ(page.error().message,
+            R"(decoding ServiceAccountList: kind: expected "ServiceAccountList", got "PodList")");
 }
 
 TEST(ListDecoding, MalformedItemsAreSkippedAndReported) {
@@ -117,7 +120,8 @@ TEST(ListDecoding, MalformedItemsAreSkippedAndReported) {
             R"(items[4].metadata.creationTimestamp: not an RFC 3339 time: "yesterday")");
   EXPECT_EQ(page->skipped[2].name, "p4");
   EXPECT_EQ(page->skipped[3].error.message, "items[5].metadata.namespace: missing");
-  EXPECT_EQ(page->skipped[4].error.message, "items[6].spec.volumes[0].projected.sources[0]: expected object");
+  EXPECT_EQ(page->skipped[4].error.message,
+            "items[6].spec.volumes[0].projected.sources[0]: expected object");
   for (const auto& s : page->skipped) EXPECT_EQ(s.error.kind, ErrorKind::Invalid);
 }
 
@@ -141,9 +145,9 @@ TEST(ListDecoding, StreamingSinkSeesEachItemOnce) {
 
   // Without onSkipped the count still tells.
   names.clear();
-  auto counted = decoder.list<Kind::Pod>(json, ListSink<objects::Pod>{.onItem = [&](objects::Pod&& p) {
-                                           names.push_back(p.meta.name);
-                                         }});
+  auto counted = decoder.list<Kind::Pod>(
+      json,
+      ListSink<objects::Pod>{.onItem = [&](objects::Pod&& p) { names.push_back(p.meta.name); }});
   ASSERT_TRUE(counted.ok());
   EXPECT_EQ(counted->skippedCount, 1u);
   EXPECT_EQ(names.size(), 2u);
@@ -161,13 +165,14 @@ TEST(ListDecoding, BrokenJsonFailsTheWholeList) {
 }
 
 TEST(ListDecoding, ServiceAccountList) {
-  std::string json = R"({"apiVersion":"v1","kind":"ServiceAccountList","metadata":{"resourceVersion":"812"},"items":[)"
-                     R"({"metadata":{"name":"default","namespace":"shop","uid":"u1","resourceVersion":"10",)"
-                     R"("creationTimestamp":"2024-01-01T00:00:00Z"}},)"
-                     R"({"automountServiceAccountToken":false,"metadata":{"name":"web","namespace":"shop","uid":"u2",)"
-                     R"("resourceVersion":"11","labels":{"team":"payments","app.kubernetes.io/name":"web","tier":"front"},)"
-                     R"("annotations":{"x":"y"}},"secrets":[{"name":"web-token-abcde"}],"imagePullSecrets":[]},)"
-                     R"({"automountServiceAccountToken":true,"metadata":{"name":"ci","namespace":"build","labels":null}}]})";
+  std::string json =
+      R"({"apiVersion":"v1","kind":"ServiceAccountList","metadata":{"resourceVersion":"812"},"items":[)"
+      R"({"metadata":{"name":"default","namespace":"shop","uid":"u1","resourceVersion":"10",)"
+      R"("creationTimestamp":"2024-01-01T00:00:00Z"}},)"
+      R"({"automountServiceAccountToken":false,"metadata":{"name":"web","namespace":"shop","uid":"u2",)"
+      R"("resourceVersion":"11","labels":{"team":"payments","app.kubernetes.io/name":"web","tier":"front"},)"
+      R"("annotations":{"x":"y"}},"secrets":[{"name":"web-token-abcde"}],"imagePullSecrets":[]},)"
+      R"({"automountServiceAccountToken":true,"metadata":{"name":"ci","namespace":"build","labels":null}}]})";
   Decoder decoder;
   auto page = decoder.list<Kind::ServiceAccount>(json);
   ASSERT_TRUE(page.ok()) << page.error().describe();
@@ -199,7 +204,8 @@ TEST(ListDecoding, BadLabelNamesTheLabel) {
   ASSERT_TRUE(page.ok()) << page.error().describe();
   ASSERT_EQ(page->items.size(), 1u);
   ASSERT_EQ(page->skipped.size(), 2u);
-  EXPECT_EQ(page->skipped[0].error.message, R"(items[0].metadata.labels["app.kubernetes.io/name"]: expected string)");
+  EXPECT_EQ(page->skipped[0].error.message,
+            R"(items[0].metadata.labels["app.kubernetes.io/name"]: expected string)");
   EXPECT_EQ(page->skipped[1].error.message, "items[1].metadata.labels: expected object");
 }
 

@@ -10,8 +10,8 @@
 namespace saguard::codec {
 namespace {
 
-using objects::Tristate;
 using objects::TokenVolume;
+using objects::Tristate;
 
 // `kubectl get pod web-7d4b9c8f6d-x2x4k -n shop -o json`, trimmed only of repetition.
 const std::string kKubectlPod = R"json({
@@ -236,7 +236,8 @@ TEST(PodDecoding, ApiServerOrderAndLegacySecretToken) {
 
 TEST(PodDecoding, AccountNameFallsBackToServiceAccountThenDefault) {
   std::string onlyDeprecated = replaced(kKubectlPod, R"("serviceAccountName": "web",)", "");
-  onlyDeprecated = replaced(onlyDeprecated, R"("serviceAccount": "web",)", R"("serviceAccount": "legacy-name",)");
+  onlyDeprecated = replaced(onlyDeprecated, R"("serviceAccount": "web",)",
+                            R"("serviceAccount": "legacy-name",)");
   EXPECT_EQ(decodeOk(onlyDeprecated).serviceAccountName.str(), "legacy-name");
 
   std::string neither = replaced(kKubectlPod, R"("serviceAccountName": "web",)", "");
@@ -244,22 +245,26 @@ TEST(PodDecoding, AccountNameFallsBackToServiceAccountThenDefault) {
   EXPECT_EQ(decodeOk(neither).serviceAccountName.str(), "default");
 
   // Empty or null counts as not set.
-  std::string empty = replaced(kKubectlPod, R"("serviceAccountName": "web",)", R"("serviceAccountName": "",)");
+  std::string empty =
+      replaced(kKubectlPod, R"("serviceAccountName": "web",)", R"("serviceAccountName": "",)");
   empty = replaced(empty, R"("serviceAccount": "web",)", R"("serviceAccount": null,)");
   EXPECT_EQ(decodeOk(empty).serviceAccountName.str(), "default");
 
   // serviceAccountName wins over the deprecated field.
-  std::string both = replaced(kKubectlPod, R"("serviceAccount": "web",)", R"("serviceAccount": "old",)");
+  std::string both =
+      replaced(kKubectlPod, R"("serviceAccount": "web",)", R"("serviceAccount": "old",)");
   EXPECT_EQ(decodeOk(both).serviceAccountName.str(), "web");
 }
 
 TEST(PodDecoding, AutomountIsATristate) {
   const std::string field = R"("automountServiceAccountToken": true,)";
   EXPECT_EQ(decodeOk(kKubectlPod).automount, Tristate::True);
-  EXPECT_EQ(decodeOk(replaced(kKubectlPod, field, R"("automountServiceAccountToken": false,)")).automount,
-            Tristate::False);
-  EXPECT_EQ(decodeOk(replaced(kKubectlPod, field, R"("automountServiceAccountToken": null,)")).automount,
-            Tristate::Unset);
+  EXPECT_EQ(
+      decodeOk(replaced(kKubectlPod, field, R"("automountServiceAccountToken": false,)")).automount,
+      Tristate::False);
+  EXPECT_EQ(
+      decodeOk(replaced(kKubectlPod, field, R"("automountServiceAccountToken": null,)")).automount,
+      Tristate::Unset);
   EXPECT_EQ(decodeOk(replaced(kKubectlPod, field, "")).automount, Tristate::Unset);
 }
 
@@ -271,7 +276,8 @@ std::string withVolumes(const std::string& volumes, const std::string& account =
   EXPECT_NE(begin, std::string::npos);
   EXPECT_NE(end, std::string::npos);
   pod.replace(begin, end - begin, R"("volumes": )" + volumes + "\n    },\n    ");
-  return replaced(pod, R"("serviceAccountName": "web")", R"("serviceAccountName": ")" + account + R"(")");
+  return replaced(pod, R"("serviceAccountName": "web")",
+                  R"("serviceAccountName": ")" + account + R"(")");
 }
 
 TEST(PodDecoding, TokenVolumeRules) {
@@ -281,36 +287,46 @@ TEST(PodDecoding, TokenVolumeRules) {
     std::string account;
     TokenVolume want;
   };
-  const std::string sat = R"({"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}})";
+  const std::string sat =
+      R"({"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}})";
   const std::string caCert = R"({"configMap": {"name": "kube-root-ca.crt"}})";
   const Case cases[] = {
       {"no volumes", "[]", "web", TokenVolume::None},
       {"volumes null", "null", "web", TokenVolume::None},
-      {"projected with a token source", R"([{"name":"t","projected":{"sources":[)" + caCert + "," + sat + "]}}]",
-       "web", TokenVolume::Projected},
-      {"projected without a token source", R"([{"name":"t","projected":{"sources":[)" + caCert + "]}}]", "web",
-       TokenVolume::None},
+      {"projected with a token source",
+       R"([{"name":"t","projected":{"sources":[)" + caCert + "," + sat + "]}}]", "web",
+       TokenVolume::Projected},
+      {"projected without a token source",
+       R"([{"name":"t","projected":{"sources":[)" + caCert + "]}}]", "web", TokenVolume::None},
       {"projected with a null token source",
-       R"([{"name":"t","projected":{"sources":[{"serviceAccountToken":null}]}}])", "web", TokenVolume::None},
-      {"projected with no sources", R"([{"name":"t","projected":{"sources":null}}])", "web", TokenVolume::None},
+       R"([{"name":"t","projected":{"sources":[{"serviceAccountToken":null}]}}])", "web",
+       TokenVolume::None},
+      {"projected with no sources", R"([{"name":"t","projected":{"sources":null}}])", "web",
+       TokenVolume::None},
       {"legacy token secret", R"([{"name":"x","secret":{"secretName":"web-token-x2x4k"}}])", "web",
        TokenVolume::LegacySecret},
       {"legacy token secret of the default account",
-       R"([{"name":"x","secret":{"secretName":"default-token-7k9qz"}}])", "", TokenVolume::LegacySecret},
-      {"another account's token secret", R"([{"name":"x","secret":{"secretName":"other-token-x2x4k"}}])", "web",
+       R"([{"name":"x","secret":{"secretName":"default-token-7k9qz"}}])", "",
+       TokenVolume::LegacySecret},
+      {"another account's token secret",
+       R"([{"name":"x","secret":{"secretName":"other-token-x2x4k"}}])", "web", TokenVolume::None},
+      {"suffix too short", R"([{"name":"x","secret":{"secretName":"web-token-x2x4"}}])", "web",
        TokenVolume::None},
-      {"suffix too short", R"([{"name":"x","secret":{"secretName":"web-token-x2x4"}}])", "web", TokenVolume::None},
-      {"suffix too long", R"([{"name":"x","secret":{"secretName":"web-token-x2x4kk"}}])", "web", TokenVolume::None},
-      {"suffix not lower-case alphanumeric", R"([{"name":"x","secret":{"secretName":"web-token-X2x4k"}}])", "web",
+      {"suffix too long", R"([{"name":"x","secret":{"secretName":"web-token-x2x4kk"}}])", "web",
        TokenVolume::None},
-      {"plain secret", R"([{"name":"x","secret":{"secretName":"web-tls"}}])", "web", TokenVolume::None},
-      {"secret volume without a name", R"([{"name":"x","secret":{"optional":true}}])", "web", TokenVolume::None},
+      {"suffix not lower-case alphanumeric",
+       R"([{"name":"x","secret":{"secretName":"web-token-X2x4k"}}])", "web", TokenVolume::None},
+      {"plain secret", R"([{"name":"x","secret":{"secretName":"web-tls"}}])", "web",
+       TokenVolume::None},
+      {"secret volume without a name", R"([{"name":"x","secret":{"optional":true}}])", "web",
+       TokenVolume::None},
       {"projected wins over legacy",
-       R"([{"name":"x","secret":{"secretName":"web-token-x2x4k"}},{"name":"t","projected":{"sources":[)" + sat +
-           "]}}]",
+       R"([{"name":"x","secret":{"secretName":"web-token-x2x4k"}},{"name":"t","projected":{"sources":[)" +
+           sat + "]}}]",
        "web", TokenVolume::Projected},
-      {"other volume kinds", R"([{"name":"c","configMap":{"name":"web-token-x2x4k"}},{"name":"e","emptyDir":{}}])",
-       "web", TokenVolume::None},
+      {"other volume kinds",
+       R"([{"name":"c","configMap":{"name":"web-token-x2x4k"}},{"name":"e","emptyDir":{}}])", "web",
+       TokenVolume::None},
   };
   for (const auto& c : cases) {
     std::string json = withVolumes(c.volumes, c.account);
@@ -324,7 +340,8 @@ TEST(PodDecoding, TokenVolumeRules) {
 
 TEST(PodDecoding, NullCreationTimestampIsZero) {
   const std::string ts = R"("creationTimestamp": "2024-05-01T10:00:00Z",)";
-  EXPECT_EQ(decodeOk(replaced(kKubectlPod, ts, R"("creationTimestamp": null,)")).creationTimestamp, 0);
+  EXPECT_EQ(decodeOk(replaced(kKubectlPod, ts, R"("creationTimestamp": null,)")).creationTimestamp,
+            0);
   EXPECT_EQ(decodeOk(replaced(kKubectlPod, ts, "")).creationTimestamp, 0);
 }
 
@@ -359,7 +376,8 @@ TEST(PodDecoding, RequiredIdentity) {
   ASSERT_FALSE(noName.ok());
   EXPECT_EQ(noName.error().message, "decoding Pod: metadata.name: missing");
 
-  auto noNamespace = decodePod(replaced(kKubectlPod, R"("namespace": "shop",)", R"("namespace": null,)"));
+  auto noNamespace =
+      decodePod(replaced(kKubectlPod, R"("namespace": "shop",)", R"("namespace": null,)"));
   ASSERT_FALSE(noNamespace.ok());
   EXPECT_EQ(noNamespace.error().message, "decoding Pod: metadata.namespace: missing");
 }

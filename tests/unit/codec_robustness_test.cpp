@@ -24,8 +24,9 @@ std::string pod(const std::string& name) {
          R"("status":{"phase":"Running","conditions":[{"type":"Ready","status":"True","lastProbeTime":null}]}})";
 }
 
-const std::string kList = R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10","continue":"c"},"items":[)" +
-                          pod("a") + "," + pod("b") + "]}";
+const std::string kList =
+    R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10","continue":"c"},"items":[)" +
+    pod("a") + "," + pod("b") + "]}";
 
 TEST(Robustness, EveryTruncationOfAListIsInvalid) {
   Decoder decoder;
@@ -69,8 +70,9 @@ TEST(Robustness, InvalidUtf8AnywhereFailsTheDocument) {
 TEST(Robustness, BadEscapesAndControlCharacters) {
   Decoder decoder;
   const std::string base = R"({"metadata":{"name":"NAME","namespace":"n"}})";
-  for (const std::string& name : {std::string(R"(a\x)"), std::string(R"(\ud800)"), std::string(R"(\u12)"),
-                                  std::string("a\tb"), std::string("a\x01")}) {
+  for (const std::string& name :
+       {std::string(R"(a\x)"), std::string(R"(\ud800)"), std::string(R"(\u12)"),
+        std::string("a\tb"), std::string("a\x01")}) {
     std::string json = base;
     json.replace(json.find("NAME"), 4, name);
     auto sa = decoder.object<Kind::ServiceAccount>(std::string_view(json));
@@ -101,8 +103,9 @@ TEST(Robustness, HugeStringsAreRefusedWhereKeptAndSkippedElsewhere) {
   auto sa = decoder.object<Kind::ServiceAccount>(
       R"({"metadata":{"name":"a","namespace":"n","labels":{"k":")" + huge + R"("}}})");
   ASSERT_FALSE(sa.ok());
-  EXPECT_EQ(sa.error().message,
-            R"(decoding ServiceAccount: metadata.labels["k"]: string of 1048576 bytes exceeds the 65536-byte limit)");
+  EXPECT_EQ(
+      sa.error().message,
+      R"(decoding ServiceAccount: metadata.labels["k"]: string of 1048576 bytes exceeds the 65536-byte limit)");
 }
 
 TEST(Robustness, DeepNesting) {
@@ -117,7 +120,8 @@ TEST(Robustness, DeepNesting) {
   EXPECT_EQ(ok->meta.name, "deep");
 
   // Where it looks, it is a type error.
-  auto label = decoder.object<Kind::Namespace>(R"({"metadata":{"name":"a","labels":{"k":)" + deep + "}}}");
+  auto label =
+      decoder.object<Kind::Namespace>(R"({"metadata":{"name":"a","labels":{"k":)" + deep + "}}}");
   ASSERT_FALSE(label.ok());
   EXPECT_EQ(label.error().message, R"(decoding Namespace: metadata.labels["k"]: expected string)");
 
@@ -136,7 +140,8 @@ TEST(Robustness, WrongTypesNameTheField) {
   const Case cases[] = {
       {R"("namespace":"shop")", R"("namespace":["shop"])", "metadata.namespace: expected string"},
       {R"("uid":"u")", R"("uid":1)", "metadata.uid: expected string"},
-      {R"("resourceVersion":"1")", R"("resourceVersion":1)", "metadata.resourceVersion: expected string"},
+      {R"("resourceVersion":"1")", R"("resourceVersion":1)",
+       "metadata.resourceVersion: expected string"},
       {R"("creationTimestamp":"2024-05-01T10:00:00Z")", R"("creationTimestamp":1714557600)",
        "metadata.creationTimestamp: expected string"},
       {R"("metadata":{)", R"("metadata":[],"x":{)", "metadata: expected object"},
@@ -145,9 +150,11 @@ TEST(Robustness, WrongTypesNameTheField) {
        "spec.volumes[0].projected.sources: expected array"},
       {R"("serviceAccountToken":{"path":"token"})", R"("serviceAccountToken":true)",
        "spec.volumes[0].projected.sources[0].serviceAccountToken: expected object"},
-      {R"("secretName":"web-token-abcde")", R"("secretName":false)", "spec.volumes[1].secret.secretName: expected string"},
+      {R"("secretName":"web-token-abcde")", R"("secretName":false)",
+       "spec.volumes[1].secret.secretName: expected string"},
       {R"({"name":"s","secret":)", R"("s",{"secret":)", "spec.volumes[1]: expected object"},
-      {R"("serviceAccountName":"web")", R"("serviceAccountName":{})", "spec.serviceAccountName: expected string"},
+      {R"("serviceAccountName":"web")", R"("serviceAccountName":{})",
+       "spec.serviceAccountName: expected string"},
       {R"("automountServiceAccountToken":true)", R"("automountServiceAccountToken":"true")",
        "spec.automountServiceAccountToken: expected boolean"},
       {R"("automountServiceAccountToken":true)", R"("automountServiceAccountToken":1)",
@@ -168,21 +175,25 @@ TEST(Robustness, WrongTypesNameTheField) {
 
 TEST(Robustness, NumbersOutOfRange) {
   Decoder decoder;
-  auto count = decoder.list<Kind::Pod>(std::string_view(R"({"metadata":{"remainingItemCount":1e30},"items":[]})"));
+  auto count = decoder.list<Kind::Pod>(
+      std::string_view(R"({"metadata":{"remainingItemCount":1e30},"items":[]})"));
   ASSERT_FALSE(count.ok());
-  EXPECT_EQ(count.error().message, "decoding PodList: metadata.remainingItemCount: expected integer");
-  auto big = decoder.list<Kind::Pod>(
-      std::string_view(R"({"metadata":{"remainingItemCount":123456789012345678901234567890},"items":[]})"));
+  EXPECT_EQ(count.error().message,
+            "decoding PodList: metadata.remainingItemCount: expected integer");
+  auto big = decoder.list<Kind::Pod>(std::string_view(
+      R"({"metadata":{"remainingItemCount":123456789012345678901234567890},"items":[]})"));
   ASSERT_FALSE(big.ok());
   EXPECT_TRUE(big.is(ErrorKind::Invalid));
   auto code = decoder.watchEvent<Kind::Pod>(R"({"type":"ERROR","object":{"code":-5}})");
   ASSERT_FALSE(code.ok());
-  EXPECT_EQ(code.error().message, "decoding Pod watch event: object.code: not an HTTP status code: -5");
+  EXPECT_EQ(code.error().message,
+            "decoding Pod watch event: object.code: not an HTTP status code: -5");
 }
 
 TEST(Robustness, EmptyAndNonObjectDocuments) {
   Decoder decoder;
-  for (std::string_view doc : {"", " ", "\n", "null", "1", "\"x\"", "[]", "true", "{", "}", "{}}", "{\"items\":[}"}) {
+  for (std::string_view doc :
+       {"", " ", "\n", "null", "1", "\"x\"", "[]", "true", "{", "}", "{}}", "{\"items\":[}"}) {
     auto page = decoder.list<Kind::Pod>(doc);
     ASSERT_FALSE(page.ok()) << doc;
     EXPECT_TRUE(page.is(ErrorKind::Invalid)) << doc << ": " << page.error().describe();
@@ -207,7 +218,8 @@ TEST(Robustness, SameBytesDecodeTheSameWhateverCameBefore) {
   };
   Decoder fresh;
   std::string spaced = unbalanced + std::string(kPadding, ' ');
-  const std::string expected = describe(fresh.watchEvent<Kind::Pod>(PaddedView(spaced.data(), unbalanced.size(), spaced.size())));
+  const std::string expected = describe(
+      fresh.watchEvent<Kind::Pod>(PaddedView(spaced.data(), unbalanced.size(), spaced.size())));
 
   Decoder reused;
   // Leaves "}}}..." in the decoder's scratch buffer just past where the next line ends.
@@ -217,11 +229,17 @@ TEST(Robustness, SameBytesDecodeTheSameWhateverCameBefore) {
   // The framer, likewise, after a longer line.
   LineFramer framer;
   std::vector<std::string> outcomes;
-  auto onLine = [&](PaddedView line) { outcomes.push_back(describe(reused.watchEvent<Kind::Pod>(line))); };
+  auto onLine = [&](PaddedView line) {
+    outcomes.push_back(describe(reused.watchEvent<Kind::Pod>(line)));
+  };
   ASSERT_TRUE(framer.feed(std::string(300, '}') + "\n", onLine).ok());
   ASSERT_TRUE(framer.feed(unbalanced + "\n", onLine).ok());
   ASSERT_TRUE(framer.feed(unbalanced, onLine).ok());
-  ASSERT_TRUE(framer.feed("\n}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}", onLine).ok());
+  ASSERT_TRUE(
+      framer
+          .feed("\n}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}",
+                onLine)
+          .ok());
   ASSERT_EQ(outcomes.size(), 3u);
   EXPECT_EQ(outcomes[1], expected);
   EXPECT_EQ(outcomes[2], expected);
@@ -232,7 +250,8 @@ TEST(Robustness, SameBytesDecodeTheSameWhateverCameBefore) {
 TEST(Robustness, ByteMutationsNeverCrash) {
   std::mt19937 rng(20240501);
   const std::string line = R"({"type":"MODIFIED","object":)" + pod("m") + "}";
-  const char interesting[] = {'{', '}', '[', ']', '"', ',', ':', '\\', 'n', '0', '\0', '\xff', ' ', 't'};
+  const char interesting[] = {'{',  '}', '[', ']',  '"',    ',', ':',
+                              '\\', 'n', '0', '\0', '\xff', ' ', 't'};
   Decoder decoder;
   int decoded = 0;
   for (int round = 0; round < 20000; ++round) {
@@ -241,9 +260,15 @@ TEST(Robustness, ByteMutationsNeverCrash) {
     for (int e = 0; e < edits; ++e) {
       const std::size_t at = rng() % doc.size();
       switch (rng() % 3) {
-        case 0: doc[at] = interesting[rng() % sizeof(interesting)]; break;
-        case 1: doc.erase(at, 1 + rng() % 8); break;
-        default: doc.insert(at, 1, interesting[rng() % sizeof(interesting)]); break;
+        case 0:
+          doc[at] = interesting[rng() % sizeof(interesting)];
+          break;
+        case 1:
+          doc.erase(at, 1 + rng() % 8);
+          break;
+        default:
+          doc.insert(at, 1, interesting[rng() % sizeof(interesting)]);
+          break;
       }
       if (doc.empty()) doc = "{";
     }
@@ -262,7 +287,8 @@ TEST(Robustness, ByteMutationsNeverCrash) {
         EXPECT_TRUE(page.is(ErrorKind::Invalid)) << page.error().describe();
       } else {
         for (const auto& p : page->items) EXPECT_FALSE(p.meta.name.empty());
-        EXPECT_EQ(page->items.size() + page->skipped.size(), page->meta.itemCount + page->meta.skippedCount);
+        EXPECT_EQ(page->items.size() + page->skipped.size(),
+                  page->meta.itemCount + page->meta.skippedCount);
         decoded += static_cast<int>(page->items.size());
       }
     }

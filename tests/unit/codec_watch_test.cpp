@@ -21,8 +21,9 @@ std::string event(const std::string& type, const std::string& object) {
 
 TEST(WatchDecoding, AddedModifiedDeleted) {
   Decoder decoder;
-  for (auto [wire, type] : {std::pair{"ADDED", EventType::Added}, std::pair{"MODIFIED", EventType::Modified},
-                            std::pair{"DELETED", EventType::Deleted}}) {
+  for (auto [wire, type] :
+       {std::pair{"ADDED", EventType::Added}, std::pair{"MODIFIED", EventType::Modified},
+        std::pair{"DELETED", EventType::Deleted}}) {
     auto ev = decoder.watchEvent<Kind::Pod>(event(wire, kPodObject));
     ASSERT_TRUE(ev.ok()) << ev.error().describe();
     EXPECT_EQ(ev->type, type);
@@ -57,7 +58,8 @@ TEST(WatchDecoding, BookmarkCarriesOnlyTheResourceVersion) {
 
   auto missing = decoder.watchEvent<Kind::Pod>(R"({"type":"BOOKMARK","object":{"metadata":{}}})");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().message, "decoding Pod watch event: object.metadata.resourceVersion: missing");
+  EXPECT_EQ(missing.error().message,
+            "decoding Pod watch event: object.metadata.resourceVersion: missing");
 }
 
 TEST(WatchDecoding, ExpiredResourceVersionIsGone) {
@@ -133,15 +135,16 @@ TEST(WatchDecoding, EveryKind) {
   EXPECT_TRUE(crb->object.clusterScoped);
   EXPECT_EQ(crb->type, EventType::Deleted);
 
-  auto ns = decoder.watchEvent<Kind::Namespace>(
-      event("ADDED", R"({"kind":"Namespace","metadata":{"name":"shop"},"status":{"phase":"Active"}})"));
+  auto ns = decoder.watchEvent<Kind::Namespace>(event(
+      "ADDED", R"({"kind":"Namespace","metadata":{"name":"shop"},"status":{"phase":"Active"}})"));
   ASSERT_TRUE(ns.ok()) << ns.error().describe();
   EXPECT_EQ(ns->object.phase.str(), "Active");
 
   // A watch of one kind refuses objects of another.
   auto wrong = decoder.watchEvent<Kind::Namespace>(event("ADDED", kPodObject));
   ASSERT_FALSE(wrong.ok());
-  EXPECT_EQ(wrong.error().message, R"(decoding Namespace watch event: object.kind: expected "Namespace", got "Pod")");
+  EXPECT_EQ(wrong.error().message,
+            R"(decoding Namespace watch event: object.kind: expected "Namespace", got "Pod")");
 }
 
 TEST(WatchDecoding, ObjectBeforeTypeStillDecodes) {
@@ -151,7 +154,8 @@ TEST(WatchDecoding, ObjectBeforeTypeStillDecodes) {
   EXPECT_EQ(ev->type, EventType::Modified);
   EXPECT_EQ(ev->object.meta.name, "web-1");
 
-  auto bookmark = decoder.watchEvent<Kind::Pod>(R"({"object":{"metadata":{"resourceVersion":"8"}},"type":"BOOKMARK"})");
+  auto bookmark = decoder.watchEvent<Kind::Pod>(
+      R"({"object":{"metadata":{"resourceVersion":"8"}},"type":"BOOKMARK"})");
   ASSERT_TRUE(bookmark.ok()) << bookmark.error().describe();
   EXPECT_EQ(bookmark->resourceVersion, "8");
 }
@@ -169,12 +173,14 @@ TEST(WatchDecoding, MalformedEvents) {
       {R"({"type":"ADDED"})", "object: missing"},
       {R"({"type":"ADDED","object":null})", "object: expected object"},
       {R"({"type":"ADDED","object":[]})", "object: expected object"},
-      {R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})", "object.metadata.namespace: missing"},
+      {R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})",
+       "object.metadata.namespace: missing"},
       {R"({"type":"ADDED","object":{"metadata":{"name":"a","namespace":"b"},"spec":{"volumes":{}}}})",
        "object.spec.volumes: expected array"},
       {R"({"type":"ADDED","object":{"metadata":{"name":"a","namespace":"b"},"spec":{"automountServiceAccountToken":"yes"}}})",
        "object.spec.automountServiceAccountToken: expected boolean"},
-      {R"({"type":"ADDED","object":{"metadata":{"name":"a","namespace":"b"}},"type":"ERROR"})", "type: repeated key"},
+      {R"({"type":"ADDED","object":{"metadata":{"name":"a","namespace":"b"}},"type":"ERROR"})",
+       "type: repeated key"},
       {R"({"object":{"code":410},"type":"ERROR","type":"ADDED"})", "type: repeated key"},
       {R"({"type":"ADDED","object":{"metadata":{"name":"a","namespace":"b"}},"object":{"code":1}})",
        "object: repeated key"},

@@ -124,6 +124,26 @@ std::string inlineConfig(const std::string& extraUser = "", const std::string& e
          "current-context: prod-admin\n";
 }
 
+// Found by the kubeconfig fuzzer: "https://" alone lost its slashes to the trailing-slash
+// trim and passed as the server "https:".
+TEST(Kubeconfig, ServerWithoutHostIsRejectedAndTrailingSlashesTrimmed) {
+  FakeFiles fs;
+  auto config = [&](const std::string& server) {
+    return parseKubeconfig("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " + server +
+                               "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user: {token: t}\n"
+                               "contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n",
+                           "/k/config", {}, fs.reader());
+  };
+  for (const char* bad : {"https://", "https:///", "https:////x"}) {
+    auto c = config(bad);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.error().message.find("has no host"), std::string::npos) << c.error().message;
+  }
+  auto good = config("https://api.example.com:6443//");
+  ASSERT_TRUE(good.ok()) << good.error().describe();
+  EXPECT_EQ(good->server, "https://api.example.com:6443");
+}
+
 TEST(Kubeconfig, InlineDataFields) {
   FakeFiles fs;
   auto config = parseKubeconfig(inlineConfig(), "/home/u/.kube/config", {}, fs.reader());

@@ -74,7 +74,8 @@ class Ctx {
       case simdjson::NUMBER_ERROR:
       case simdjson::NUMBER_OUT_OF_RANGE:
         // The number was not consumed; the iterator is intact.
-        what_ = std::string("invalid ") + std::string(expected) + ": " + simdjson::error_message(error);
+        what_ =
+            std::string("invalid ") + std::string(expected) + ": " + simdjson::error_message(error);
         fatal_ = false;
         break;
       default:
@@ -196,7 +197,10 @@ bool forEachElement(od::array& array, Ctx& c, F&& onElement) {
   std::size_t index = 0;
   for (auto result : array) {
     od::value element;
-    if (auto error = std::move(result).get(element)) return c.failJson(error, "array element");
+    // get() is rvalue-qualified, whatever the type.
+    if (auto error = std::move(result).get(element)) {  // NOLINT(performance-move-const-arg)
+      return c.failJson(error, "array element");
+    }
     if (!onElement(index, element)) return c.at(index);
     ++index;
   }
@@ -291,7 +295,8 @@ bool project(od::object& object, RecordOf<K>& out, Ctx& c) {
 
 // The object of a BOOKMARK event: metadata.resourceVersion (required) and the
 // k8s.io/initial-events-end annotation.
-bool projectBookmark(od::object& object, std::string& resourceVersion, bool& initialEventsEnd, Ctx& c);
+bool projectBookmark(od::object& object, std::string& resourceVersion, bool& initialEventsEnd,
+                     Ctx& c);
 
 // The metav1.Status of an ERROR event, as an Error (kind from kindFromStatus).
 bool projectStatus(od::object& object, Error& out, Ctx& c);

@@ -1,0 +1,53 @@
+// `saguard audit`: the live, read-only audit of issue #7. Lists Pods, ServiceAccounts,
+// RoleBindings, ClusterRoleBindings and ServiceAccountPolicies page by page (each page
+// is decoded into projected records and dropped; only pods holding a token are kept),
+// then judges every pod that really holds a token (audit/verdict.h).
+//
+//   saguard audit [-n NS | -A] [-o table|json|yaml] [--fail-on unneeded|review]
+//                 [--kubeconfig F] [--context C]
+//
+// Without -n or -A, the kubeconfig context's namespace (else "default") is audited.
+// Exit codes: 0; 1 with --fail-on unneeded when a pod's token is unneeded, with
+// --fail-on review when one is unneeded or to review; 2 usage errors; 3 when the
+// cluster cannot be read (the message says why).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/verdict.h"
+#include "base/result.h"
+
+namespace saguard::kube {
+class Client;
+}
+
+namespace saguard::audit {
+
+struct AuditResult {
+  std::string scope;  // the namespace audited, or "" for all
+  std::vector<TokenHolder> rows;
+  AuditSummary summary;
+  std::size_t podsSeen = 0;      // every pod listed, token or not
+  std::size_t policies = 0;      // valid ServiceAccountPolicies found
+  std::vector<std::string> notes;  // e.g. "ServiceAccountPolicy CRD not installed"
+};
+
+// Reads the cluster. `ns` empty = all namespaces (ClusterRoleBindings and policies are
+// always cluster-wide). Errors are the client's (Forbidden, Unavailable, ...).
+Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std::int64_t pageSize = 500);
+
+enum class AuditFormat { Table, Json, Yaml };
+std::optional<AuditFormat> parseAuditFormat(std::string_view name);
+
+// `colour`: ANSI colours for the verdicts (only when stdout is a terminal).
+std::string renderAudit(const AuditResult& result, AuditFormat format, bool colour);
+
+// `args` are the arguments after "audit".
+int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace saguard::audit

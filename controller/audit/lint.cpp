@@ -1,0 +1,379 @@
+#include "audit/lint.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+#include "policy/bindings.h"
+#include "policy/parse.h"
+#include "policy/selection.h"
+
+namespace saguard::audit {
+
+using objects::Tristate;
+
+namespace {
+
+constexpr const char* kFixField = "automountServiceAccountToken: false";
+
+Tristate tristate(const YAML::Node& node) {
+  const std::string v = scalarText(node);
+  if (v == "true" || v == "True" || v == "TRUE") return Tristate::True;
+  if (v == "false" || v == "False" || v == "FALSE") return Tristate::False;
+  return Tristate::Unset;
+}
+
+objects::Labels labelsOf(const YAML::Node& metadata) {
+  objects::Labels labels;
+  YAML::Node l = child(metadata, "labels");
+  if (!l.IsMap()) return labels;
+  for (auto it = l.begin(); it != l.end(); ++it) {
+    if (!it->first.IsScalar()) continue;
+    labels.emplace_back(Symbol(it->first.Scalar()), Symbol(scalarText(it->second)));
+  }
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end(),
+                           [](const auto& a, const auto& b) { return a.first == b.first; }),
+               labels.end());
+  return labels;
+}
+
+std::string nameOf(const YAML::Node& metadata) {
+  std::string name = scalarText(child(metadata, "name"));
+  if (name.empty()) name = scalarText(child(metadata, "generateName"));
+  return name.empty() ? "(unnamed)" : name;
+}
+
+// Where the pod spec sits in each workload kind.
+YAML::Node podSpecOf(const std::string& kind, const YAML::Node& object) {
+  YAML::Node spec = child(object, "spec");
+  if (kind == "Pod") return spec;
+  if (kind == "CronJob") return child(child(child(child(spec, "jobTemplate"), "spec"), "template"), "spec");
+  return child(child(spec, "template"), "spec");
+}
+
+bool isWorkloadKind(const std::string& kind) {
+  static const std::set<std::string> kKinds{"Pod",        "Deployment",            "StatefulSet", "DaemonSet",
+                                            "ReplicaSet", "ReplicationController", "Job",         "CronJob"};
+  return kKinds.count(kind) != 0;
+}
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i != 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+std::string policyWord(const std::vector<std::string>& names) {
+  return (names.size() == 1 ? "policy " : "policies ") + joinNames(names);
+}
+
+policy::Policy baselinePolicy() {
+  policy::Policy p;
+  p.name = "baseline";
+  p.mode = policy::Mode::Enforce;
+  p.serviceAccounts.names = std::vector<std::string>{"default"};
+  return p;
+}
+
+}  // namespace
+
+std::string CheckedObject::display() const {
+  return kind + " " + (namespace_.empty() ? name : namespace_ + "/" + name);
+}
+
+Linter::Linter(LintOptions options) : options_(std::move(options)) {}
+
+void Linter::addSource(const Source& source) {
+  ++files_;
+  ManifestSet set = readManifests(source);
+  documents_ += set.documents.size() + set.errors.size();
+  // Problems and documents interleave by document index so findings keep input order.
+  std::size_t e = 0;
+  auto flushErrorsBefore = [&](int index) {
+    for (; e < set.errors.size() && set.errors[e].documentIndex < index; ++e) {
+      const ReadError& err = set.errors[e];
+      CheckedObject obj{"Document", "", "#" + std::to_string(err.documentIndex + 1), err.at};
+      problems_.push_back(Problem{Rule::MalformedDocument, obj, err.at,
+                                  "document " + std::to_string(err.documentIndex + 1) +
+                                      " is not valid YAML or JSON: " + err.message});
+      order_.push_back(Item{Item::Type::Problem, problems_.size() - 1});
+    }
+  };
+  for (const Document& doc : set.documents) {
+    flushErrorsBefore(doc.index);
+    addDocument(doc, doc.root, false);
+  }
+  flushErrorsBefore(1 << 30);
+}
+
+void Linter::addPolicySource(const Source& source) {
+  ManifestSet set = readManifests(source);
+  for (const ReadError& err : set.errors) {
+    CheckedObject obj{"Document", "", "#" + std::to_string(err.documentIndex + 1), err.at};
+    problems_.push_back(Problem{Rule::MalformedDocument, obj, err.at,
+                                "policy file document " + std::to_string(err.documentIndex + 1) +
+                                    " is not valid YAML or JSON: " + err.message});
+    order_.push_back(Item{Item::Type::Problem, problems_.size() - 1});
+  }
+  for (const Document& doc : set.documents) addDocument(doc, doc.root, true);
+}
+
+void Linter::addDocument(const Document& doc, const YAML::Node& object, bool policiesOnly) {
+  if (!object.IsMap()) return;
+  const std::string kind = scalarText(child(object, "kind"));
+  if (kind == "List") {
+    YAML::Node items = child(object, "items");
+    if (items.IsSequence()) {
+      for (const YAML::Node& item : items) addDocument(doc, item, policiesOnly);
+    }
+    return;
+  }
+  if (kind == "ServiceAccountPolicy") {
+    addPolicy(doc, object);
+    return;
+  }
+  if (policiesOnly) return;
+
+  const YAML::Node metadata = child(object, "metadata");
+  std::string ns = scalarText(child(metadata, "namespace"));
+  if (ns.empty()) ns = options_.defaultNamespace;
+
+  if (isWorkloadKind(kind)) {
+    YAML::Node spec = podSpecOf(kind, object);
+    if (!spec.IsMap()) return;  // not a pod-bearing object after all (e.g. a bare template)
+    Workload w;
+    w.kind = kind;
+    w.namespace_ = ns;
+    w.name = nameOf(metadata);
+    w.at = doc.at(object);
+    w.podSpecAt = doc.at(spec);
+    YAML::Node automount = child(spec, "automountServiceAccountToken");
+    w.automount = tristate(automount);
+    w.automountAt = doc.at(childKey(spec, "automountServiceAccountToken"));
+    YAML::Node account = child(spec, "serviceAccountName");
+    if (scalarText(account).empty()) account = child(spec, "serviceAccount");  // deprecated alias
+    w.account = scalarText(account);
+    if (w.account.empty()) {
+      w.account = "default";
+      w.accountAt = w.podSpecAt;
+    } else {
+      w.accountAt = doc.at(account);
+    }
+    workloads_.push_back(std::move(w));
+    order_.push_back(Item{Item::Type::Workload, workloads_.size() - 1});
+    return;
+  }
+  if (kind == "ServiceAccount") {
+    Account a;
+    a.sa.meta.namespace_ = Symbol(ns);
+    a.sa.meta.name = nameOf(metadata);
+    a.sa.labels = labelsOf(metadata);
+    a.sa.automount = tristate(child(object, "automountServiceAccountToken"));
+    a.at = doc.at(object);
+    accounts_.push_back(std::move(a));
+    return;
+  }
+  if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
+    BindingDoc b;
+    b.binding.clusterScoped = kind == "ClusterRoleBinding";
+    b.binding.meta.namespace_ = Symbol(b.binding.clusterScoped ? std::string() : ns);
+    b.binding.meta.name = nameOf(metadata);
+    YAML::Node roleRef = child(object, "roleRef");
+    b.binding.roleRef.kind = Symbol(scalarText(child(roleRef, "kind")));
+    b.binding.roleRef.name = Symbol(scalarText(child(roleRef, "name")));
+    YAML::Node subjects = child(object, "subjects");
+    if (subjects.IsSequence()) {
+      for (const YAML::Node& s : subjects) {
+        b.binding.subjects.push_back(objects::Subject{Symbol(scalarText(child(s, "kind"))),
+                                                      Symbol(scalarText(child(s, "name"))),
+                                                      Symbol(scalarText(child(s, "namespace")))});
+        b.subjectsAt.push_back(doc.at(s));
+      }
+    }
+    b.at = doc.at(object);
+    bindings_.push_back(std::move(b));
+    order_.push_back(Item{Item::Type::Binding, bindings_.size() - 1});
+    return;
+  }
+  if (kind == "Namespace") {
+    objects::Namespace n;
+    n.meta.name = nameOf(metadata);
+    n.labels = labelsOf(metadata);
+    namespaces_.push_back(std::move(n));
+  }
+}
+
+void Linter::addPolicy(const Document& doc, const YAML::Node& object) {
+  const Location at = doc.at(object);
+  const std::string name = nameOf(child(object, "metadata"));
+  auto json = toJson(object);
+  Result<policy::Policy> parsed =
+      json.ok() ? policy::parsePolicy(*json) : Result<policy::Policy>(json.error());
+  if (parsed.ok()) {
+    policies_.push_back(PolicyDoc{std::move(*parsed), at});
+    return;
+  }
+  std::string message = "ServiceAccountPolicy " + name + " is invalid and was not applied: " + parsed.error().message;
+  for (const ErrorCause& c : parsed.error().causes) {
+    message += "; " + (c.field.empty() ? std::string() : c.field + ": ") + c.message;
+  }
+  problems_.push_back(Problem{Rule::InvalidPolicy, CheckedObject{"ServiceAccountPolicy", "", name, at}, at, message});
+  order_.push_back(Item{Item::Type::Problem, problems_.size() - 1});
+}
+
+LintReport Linter::run() const {
+  LintReport report;
+  report.files = files_;
+  report.documents = documents_;
+  report.workloads = workloads_.size();
+
+  std::vector<policy::Policy> policies;
+  for (const PolicyDoc& p : policies_) policies.push_back(p.policy);
+  if (policies.empty()) policies.push_back(baselinePolicy());
+  for (const policy::Policy& p : policies) report.policies.push_back(p.name);
+
+  std::map<std::pair<std::string, std::string>, const Account*> accountIndex;
+  for (const Account& a : accounts_) accountIndex.emplace(std::pair(a.sa.meta.namespace_.str(), a.sa.meta.name), &a);
+  auto findAccount = [&](const std::string& ns, const std::string& name) -> const Account* {
+    auto it = accountIndex.find({ns, name});
+    return it == accountIndex.end() ? nullptr : it->second;
+  };
+
+  struct Decision {
+    std::vector<std::string> selectedBy;  // sorted policy names
+    bool labelsUnknown = false;           // some policy would decide on the (unknown) account labels
+  };
+  auto decide = [&](const objects::ServiceAccount& sa, bool accountKnown) {
+    Decision d;
+    const std::string& nsName = sa.meta.namespace_.str();
+    const objects::Namespace* known = nullptr;
+    for (const objects::Namespace& n : namespaces_) {
+      if (n.meta.name == nsName) known = &n;
+    }
+    objects::Namespace unknownLabels;
+    unknownLabels.meta.name = nsName;
+    bool bound = false;
+    for (const BindingDoc& b : bindings_) {
+      if (!policy::isBuiltinAllAccountsBinding(b.binding) && policy::bindingNamesAccount(b.binding, nsName, sa.meta.name)) {
+        bound = true;
+      }
+    }
+    for (const policy::Policy& p : policies) {
+      const objects::Namespace* ns = known;
+      if (ns == nullptr) {
+        const bool needsLabels = p.namespaces.selector.has_value() && !p.namespaces.selector->empty();
+        ns = needsLabels ? nullptr : &unknownLabels;
+      }
+      policy::Selection s = policy::selectAccount(p, sa, ns, bound);
+      if (s.selected) d.selectedBy.push_back(p.name);
+      if (!accountKnown && s.reason == policy::SelectionReason::LabelsNotMatched) d.labelsUnknown = true;
+    }
+    std::sort(d.selectedBy.begin(), d.selectedBy.end());
+    return d;
+  };
+
+  auto add = [&](Rule rule, Location at, std::string message, std::vector<Fix> fixes) {
+    report.findings.push_back(
+        Finding{rule, std::move(at), std::move(message), std::move(fixes), report.objects.size() - 1});
+  };
+
+  for (const Item& item : order_) {
+    if (item.type == Item::Type::Problem) {
+      const Problem& p = problems_[item.index];
+      report.objects.push_back(p.object);
+      add(p.rule, p.at, p.message, {});
+      continue;
+    }
+    if (item.type == Item::Type::Workload) {
+      const Workload& w = workloads_[item.index];
+      report.objects.push_back(CheckedObject{w.kind, w.namespace_, w.name, w.at});
+      const std::string who = report.objects.back().display();
+      const std::string accountName = w.namespace_ + "/" + w.account;
+      const Account* account = findAccount(w.namespace_, w.account);
+      objects::ServiceAccount stub;
+      stub.meta.namespace_ = Symbol(w.namespace_);
+      stub.meta.name = w.account;
+      const Decision d = decide(account != nullptr ? account->sa : stub, account != nullptr);
+      const bool selected = !d.selectedBy.empty();
+      const std::string by = selected ? policyWord(d.selectedBy) : std::string("a policy selecting by account labels");
+      if (w.automount == Tristate::False) continue;
+      Fix podFix{"set it false under the pod spec", w.podSpecAt, kFixField};
+      if (w.automount == Tristate::True) {
+        if (!selected && !d.labelsUnknown) continue;
+        add(Rule::PodSetsTrue, w.automountAt,
+            who + " sets automountServiceAccountToken: true, which overrides ServiceAccount " + accountName +
+                ", selected by " + by,
+            {Fix{"change it to false if the pod does not call the Kubernetes API", w.automountAt, kFixField}});
+        continue;
+      }
+      if (account != nullptr) {
+        if (account->sa.automount == Tristate::False || !selected) continue;
+        const char* how = account->sa.automount == Tristate::True ? "the account sets automountServiceAccountToken: true"
+                                                                 : "neither sets automountServiceAccountToken";
+        add(Rule::TokenThroughSelectedAccount, w.at,
+            who + " gets a token through ServiceAccount " + accountName + " (" + how + "), selected by " + by,
+            {Fix{"set it false at the top level of ServiceAccount " + accountName, account->at, kFixField},
+             std::move(podFix)});
+        continue;
+      }
+      if (!selected && !d.labelsUnknown) continue;
+      add(Rule::AccountNotInInput, w.accountAt,
+          who + " runs as ServiceAccount " + accountName +
+              ", which is not in the input: whether it gets a token depends on the account in the cluster (" +
+              by + (selected ? " selects it)" : " may select it)"),
+          {Fix{"add the ServiceAccount to the input, or set the field under the pod spec", w.podSpecAt, kFixField}});
+      continue;
+    }
+    // A binding: which selected accounts does it grant a role to?
+    const BindingDoc& b = bindings_[item.index];
+    report.objects.push_back(CheckedObject{b.binding.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
+                                           b.binding.meta.namespace_.str(), b.binding.meta.name, b.at});
+    if (policy::isBuiltinAllAccountsBinding(b.binding)) continue;
+    std::set<std::pair<std::string, std::string>> candidates;
+    for (const Account& a : accounts_) candidates.emplace(a.sa.meta.namespace_.str(), a.sa.meta.name);
+    for (const Workload& w : workloads_) candidates.emplace(w.namespace_, w.account);
+    for (const objects::Subject& s : b.binding.subjects) {
+      if (s.kind.view() == "ServiceAccount") {
+        candidates.emplace(s.namespace_.empty() ? b.binding.meta.namespace_.str() : s.namespace_.str(), s.name.str());
+      }
+    }
+    const std::string who = report.objects.back().display();
+    for (const auto& [ns, name] : candidates) {
+      const objects::Subject* subject = policy::subjectNamingAccount(b.binding, ns, name);
+      if (subject == nullptr) continue;
+      const Account* account = findAccount(ns, name);
+      objects::ServiceAccount stub;
+      stub.meta.namespace_ = Symbol(ns);
+      stub.meta.name = name;
+      const Decision d = decide(account != nullptr ? account->sa : stub, account != nullptr);
+      if (d.selectedBy.empty()) continue;
+      const auto index = static_cast<std::size_t>(subject - b.binding.subjects.data());
+      const Location at = index < b.subjectsAt.size() ? b.subjectsAt[index] : b.at;
+      std::vector<Fix> fixes;
+      for (const std::string& policyName : d.selectedBy) {
+        for (const PolicyDoc& p : policies_) {
+          if (p.policy.name != policyName) continue;
+          fixes.push_back(Fix{"if its pods call the API, exempt the account under spec of ServiceAccountPolicy " +
+                                  policyName,
+                              p.at,
+                              "exemptions:\n- namespace: " + ns + "\n  name: " + name +
+                                  "\n  reason: calls the Kubernetes API"});
+        }
+      }
+      add(Rule::BindingGrantsSelectedAccount, at,
+          who + " grants " + b.binding.roleRef.kind.str() + " " + b.binding.roleRef.name.str() +
+              " to ServiceAccount " + ns + "/" + name + ", whose token " + policyWord(d.selectedBy) +
+              " disables: its pods may need it",
+          std::move(fixes));
+    }
+  }
+  return report;
+}
+
+}  // namespace saguard::audit

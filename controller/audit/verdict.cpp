@@ -1,0 +1,95 @@
+#include "audit/verdict.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "policy/bindings.h"
+#include "policy/glob.h"
+
+namespace saguard::audit {
+
+const char* toString(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::Unneeded:
+      return "unneeded";
+    case Verdict::Review:
+      return "review";
+    case Verdict::Needed:
+      return "needed";
+    case Verdict::Exempt:
+      return "exempt";
+  }
+  return "unneeded";
+}
+
+std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
+                                          std::span<const objects::ServiceAccount> accounts,
+                                          std::span<const objects::Binding> bindings,
+                                          std::span<const policy::Policy> policies) {
+  std::map<std::pair<std::string_view, std::string_view>, const objects::ServiceAccount*> accountIndex;
+  for (const objects::ServiceAccount& a : accounts) accountIndex.emplace(std::pair(a.meta.namespace_.view(), std::string_view(a.meta.name)), &a);
+
+  std::vector<TokenHolder> rows;
+  for (const objects::Pod& pod : pods) {
+    if (pod.token == objects::TokenVolume::None) continue;
+    const std::string_view ns = pod.meta.namespace_.view();
+    const std::string_view account = pod.serviceAccountName.empty() ? "default" : pod.serviceAccountName.view();
+    auto it = accountIndex.find({ns, account});
+    const objects::ServiceAccount* sa = it == accountIndex.end() ? nullptr : it->second;
+
+    TokenHolder row;
+    row.namespace_ = std::string(ns);
+    row.pod = pod.meta.name;
+    row.account = std::string(account);
+    row.source = policy::podToken(pod, sa).source;
+    for (const objects::Binding& b : bindings) {
+      if (policy::isBuiltinAllAccountsBinding(b) || !policy::bindingNamesAccount(b, ns, account)) continue;
+      row.bindings.push_back(GrantingBinding{b.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
+                                             b.meta.namespace_.str(), b.meta.name, b.roleRef.kind.str(),
+                                             b.roleRef.name.str()});
+    }
+    std::sort(row.bindings.begin(), row.bindings.end(), [](const GrantingBinding& a, const GrantingBinding& b) {
+      return std::tie(a.kind, a.namespace_, a.name) < std::tie(b.kind, b.namespace_, b.name);
+    });
+    for (const policy::Policy& p : policies) {
+      for (const policy::Exemption& e : p.exemptions) {
+        if (!row.exemptBy.empty()) break;
+        if (policy::globMatch(e.namespaceGlob, ns) && policy::globMatch(e.nameGlob, account)) {
+          row.exemptBy = p.name + (e.reason.empty() ? std::string() : ": " + e.reason);
+        }
+      }
+    }
+    if (!row.exemptBy.empty()) {
+      row.verdict = Verdict::Exempt;
+    } else if (row.bindings.empty()) {
+      row.verdict = Verdict::Unneeded;
+    } else if (account == "default") {
+      row.verdict = Verdict::Review;
+    } else {
+      row.verdict = Verdict::Needed;
+    }
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const TokenHolder& a, const TokenHolder& b) {
+    return std::tie(a.namespace_, a.pod) < std::tie(b.namespace_, b.pod);
+  });
+  return rows;
+}
+
+AuditSummary summarize(std::span<const TokenHolder> rows) {
+  AuditSummary s;
+  s.pods = rows.size();
+  for (const TokenHolder& r : rows) {
+    switch (r.verdict) {
+      case Verdict::Unneeded: ++s.unneeded; break;
+      case Verdict::Review: ++s.review; break;
+      case Verdict::Needed: ++s.needed; break;
+      case Verdict::Exempt: ++s.exempt; break;
+    }
+  }
+  return s;
+}
+
+}  // namespace saguard::audit

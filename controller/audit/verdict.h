@@ -1,0 +1,72 @@
+// The judgement behind `saguard audit` (the live, read-only audit of issue #7), kept
+// apart from fetching so it can be tested without a cluster: given the projected
+// records of a cluster, every pod that really holds a token (its volumes are the ground
+// truth, objects::Pod::token), how the token got there (policy::podToken), the bindings
+// that name its account, and a verdict:
+//   exempt    an exemption of some policy matches the account (checked first)
+//   unneeded  no binding names the account: the token can only identify the pod
+//   review    a binding names a namespace's `default` account (every pod there gets it)
+//   needed    a non-default account that bindings name
+// Bindings are counted as in policy/bindings.h, skipping the API server's built-in
+// all-accounts bindings (policy::isBuiltinAllAccountsBinding).
+//
+//   std::vector<TokenHolder> rows = findTokenHolders(pods, accounts, bindings, policies);
+//   AuditSummary summary = summarize(rows);
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "objects/objects.h"
+#include "policy/pod_token.h"
+#include "policy/types.h"
+
+namespace saguard::audit {
+
+enum class Verdict : std::uint8_t { Unneeded, Review, Needed, Exempt };
+
+const char* toString(Verdict verdict);  // "unneeded", "review", "needed", "exempt"
+
+struct GrantingBinding {
+  std::string kind;  // RoleBinding or ClusterRoleBinding
+  std::string namespace_;  // empty for a ClusterRoleBinding
+  std::string name;
+  std::string roleKind;  // Role or ClusterRole
+  std::string roleName;
+
+  friend bool operator==(const GrantingBinding&, const GrantingBinding&) = default;
+};
+
+struct TokenHolder {
+  std::string namespace_;
+  std::string pod;
+  std::string account;
+  policy::TokenSource source = policy::TokenSource::None;
+  std::vector<GrantingBinding> bindings;  // sorted by kind, namespace, name
+  Verdict verdict = Verdict::Unneeded;
+  std::string exemptBy;  // for Exempt: "policy-name" and the exemption reason, if any
+
+  friend bool operator==(const TokenHolder&, const TokenHolder&) = default;
+};
+
+// One row per pod that holds a token, sorted by namespace then pod name. Pods without
+// a token are left out whatever their fields say. `accounts` may miss a pod's account
+// (then the source is judged from the pod alone).
+std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
+                                          std::span<const objects::ServiceAccount> accounts,
+                                          std::span<const objects::Binding> bindings,
+                                          std::span<const policy::Policy> policies);
+
+struct AuditSummary {
+  std::size_t pods = 0;  // pods holding a token
+  std::size_t unneeded = 0, review = 0, needed = 0, exempt = 0;
+
+  friend bool operator==(const AuditSummary&, const AuditSummary&) = default;
+};
+
+AuditSummary summarize(std::span<const TokenHolder> rows);
+
+}  // namespace saguard::audit

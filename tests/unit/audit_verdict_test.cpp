@@ -1,0 +1,192 @@
+// The verdicts of `saguard audit`: which pods hold a token, how it got there, which
+// bindings name the account, and unneeded / review / needed / exempt.
+#include <gtest/gtest.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include "audit/verdict.h"
+
+namespace saguard::audit {
+namespace {
+
+using objects::TokenVolume;
+using objects::Tristate;
+
+objects::Pod pod(const char* ns, const char* name, const char* account, TokenVolume token,
+                 Tristate automount = Tristate::Unset) {
+  objects::Pod p;
+  p.meta.namespace_ = Symbol(ns);
+  p.meta.name = name;
+  p.serviceAccountName = Symbol(account);
+  p.token = token;
+  p.automount = automount;
+  return p;
+}
+
+objects::ServiceAccount account(const char* ns, const char* name, Tristate automount) {
+  objects::ServiceAccount a;
+  a.meta.namespace_ = Symbol(ns);
+  a.meta.name = name;
+  a.automount = automount;
+  return a;
+}
+
+objects::Binding roleBinding(const char* ns, const char* name, const char* role,
+                             std::vector<objects::Subject> subjects) {
+  objects::Binding b;
+  b.meta.namespace_ = Symbol(ns);
+  b.meta.name = name;
+  b.roleRef = {Symbol("ClusterRole"), Symbol(role)};
+  b.subjects = std::move(subjects);
+  return b;
+}
+
+objects::Subject saSubject(const char* name, const char* ns = "") {
+  return {Symbol("ServiceAccount"), Symbol(name), Symbol(ns)};
+}
+
+TEST(AuditVerdict, OnlyPodsHoldingATokenAreListed) {
+  std::vector<objects::Pod> pods{
+      pod("a", "none", "default", TokenVolume::None),                    // kubectl+jq would list it
+      pod("a", "off", "default", TokenVolume::None, Tristate::False),
+      pod("a", "web", "default", TokenVolume::Projected),
+      pod("a", "legacy", "old", TokenVolume::LegacySecret),
+  };
+  auto rows = findTokenHolders(pods, {}, {}, {});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].pod, "legacy");  // sorted by namespace, then pod
+  EXPECT_EQ(rows[0].source, policy::TokenSource::LegacySecretVolume);
+  EXPECT_EQ(rows[1].pod, "web");
+  EXPECT_EQ(rows[1].source, policy::TokenSource::Default);
+  EXPECT_EQ(rows[1].verdict, Verdict::Unneeded);
+}
+
+TEST(AuditVerdict, SourceUsesTheAccount) {
+  std::vector<objects::Pod> pods{pod("a", "p1", "bot", TokenVolume::Projected),
+                                 pod("a", "p2", "bot", TokenVolume::Projected, Tristate::True),
+                                 pod("b", "p3", "bot", TokenVolume::Projected)};
+  std::vector<objects::ServiceAccount> accounts{account("a", "bot", Tristate::True),
+                                                account("b", "bot", Tristate::False)};
+  auto rows = findTokenHolders(pods, accounts, {}, {});
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].source, policy::TokenSource::AccountSetsTrue);
+  EXPECT_EQ(rows[1].source, policy::TokenSource::PodSetsTrue);
+  EXPECT_EQ(rows[2].source, policy::TokenSource::PredatesAccountChange);
+}
+
+TEST(AuditVerdict, BindingsDecideUnneededReviewNeeded) {
+  std::vector<objects::Pod> pods{pod("a", "web", "default", TokenVolume::Projected),
+                                 pod("a", "ci", "deployer", TokenVolume::Projected),
+                                 pod("b", "job", "default", TokenVolume::Projected),
+                                 pod("c", "x", "lonely", TokenVolume::Projected)};
+  objects::Binding builtin;
+  builtin.clusterScoped = true;
+  builtin.meta.name = "system:service-account-issuer-discovery";
+  builtin.roleRef = {Symbol("ClusterRole"), Symbol("system:service-account-issuer-discovery")};
+  builtin.subjects = {{Symbol("Group"), Symbol("system:serviceaccounts"), Symbol()}};
+  objects::Binding groupB = roleBinding("b", "all-b", "view", {{Symbol("Group"), Symbol("system:serviceaccounts:b"), Symbol()}});
+  std::vector<objects::Binding> bindings{
+      builtin,
+      roleBinding("a", "view", "view", {saSubject("default")}),
+      roleBinding("a", "deploy", "edit", {saSubject("deployer", "a")}),
+      groupB,
+  };
+  auto rows = findTokenHolders(pods, {}, bindings, {});
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].pod, "ci");
+  EXPECT_EQ(rows[0].verdict, Verdict::Needed);
+  ASSERT_EQ(rows[0].bindings.size(), 1u);
+  EXPECT_EQ(rows[0].bindings[0], (GrantingBinding{"RoleBinding", "a", "deploy", "ClusterRole", "edit"}));
+  EXPECT_EQ(rows[1].pod, "web");
+  EXPECT_EQ(rows[1].verdict, Verdict::Review);
+  EXPECT_EQ(rows[2].pod, "job");  // through the group of namespace b
+  EXPECT_EQ(rows[2].verdict, Verdict::Review);
+  EXPECT_EQ(rows[3].verdict, Verdict::Unneeded);  // the built-in binding does not count
+  EXPECT_TRUE(rows[3].bindings.empty());
+  EXPECT_EQ(summarize(rows), (AuditSummary{4, 1, 2, 1, 0}));
+}
+
+TEST(AuditVerdict, ExemptionWinsAndNamesThePolicy) {
+  std::vector<objects::Pod> pods{pod("ops", "agent", "agent", TokenVolume::Projected),
+                                 pod("ops", "web", "default", TokenVolume::Projected)};
+  policy::Policy p;
+  p.name = "tokens";
+  p.exemptions = {policy::Exemption{"op*", "agent", "calls the API"}};
+  std::vector<policy::Policy> policies{p};
+  auto rows = findTokenHolders(pods, {}, {}, policies);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].verdict, Verdict::Exempt);
+  EXPECT_EQ(rows[0].exemptBy, "tokens: calls the API");
+  EXPECT_EQ(rows[1].verdict, Verdict::Unneeded);
+  EXPECT_EQ(summarize(rows).exempt, 1u);
+}
+
+}  // namespace
+}  // namespace saguard::audit
+
+// Golden files for the three output formats of `saguard audit` (the rendering is a
+// pure function of the result; SAGUARD_UPDATE_GOLDEN=1 rewrites them).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "audit/audit_command.h"
+
+namespace saguard::audit {
+namespace {
+
+AuditResult sampleResult() {
+  std::vector<objects::Pod> pods{pod("shop", "web-7d9f", "default", TokenVolume::Projected),
+                                 pod("shop", "ci-runner", "deployer", TokenVolume::Projected),
+                                 pod("ops", "agent", "agent", TokenVolume::Projected),
+                                 pod("batch", "old", "legacy", TokenVolume::LegacySecret),
+                                 pod("batch", "quiet", "default", TokenVolume::None)};
+  std::vector<objects::Binding> bindings{roleBinding("shop", "view", "view", {saSubject("default")}),
+                                         roleBinding("shop", "deploy", "edit", {saSubject("deployer", "shop")})};
+  policy::Policy p;
+  p.name = "tokens";
+  p.exemptions = {policy::Exemption{"ops", "agent", "node agent"}};
+  std::vector<policy::Policy> policies{p};
+  AuditResult r;
+  r.rows = findTokenHolders(pods, {}, bindings, policies);
+  r.summary = summarize(r.rows);
+  r.podsSeen = pods.size();
+  r.policies = 1;
+  return r;
+}
+
+void expectAuditGolden(const std::string& name, const std::string& got) {
+  const auto path = std::filesystem::path(__FILE__).parent_path() / "testdata" / "audit" / "golden" / name;
+  const char* update = std::getenv("SAGUARD_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << got;
+    return;
+  }
+  std::ifstream f(path, std::ios::binary);
+  ASSERT_TRUE(f.good()) << path << " is missing; run with SAGUARD_UPDATE_GOLDEN=1";
+  std::ostringstream s;
+  s << f.rdbuf();
+  EXPECT_EQ(got, s.str()) << "golden file " << name << " differs";
+}
+
+TEST(AuditRender, GoldenTableJsonYaml) {
+  const AuditResult r = sampleResult();
+  expectAuditGolden("audit.txt", renderAudit(r, AuditFormat::Table, false));
+  expectAuditGolden("audit.json", renderAudit(r, AuditFormat::Json, false));
+  expectAuditGolden("audit.yaml", renderAudit(r, AuditFormat::Yaml, false));
+  const std::string coloured = renderAudit(r, AuditFormat::Table, true);
+  EXPECT_NE(coloured.find("\033[31munneeded"), std::string::npos);
+  EXPECT_NE(coloured.find("\033[33mreview"), std::string::npos);
+}
+
+TEST(AuditRender, FormatsAndYamlParsesBack) {
+  EXPECT_EQ(parseAuditFormat("json"), AuditFormat::Json);
+  EXPECT_EQ(parseAuditFormat("xml"), std::nullopt);
+  YAML::Node y = YAML::Load(renderAudit(sampleResult(), AuditFormat::Yaml, false));
+  EXPECT_EQ(y["summary"]["withToken"].as<int>(), 4);
+  EXPECT_EQ(y["pods"][0]["pod"].as<std::string>(), "old");
+}
+
+}  // namespace
+}  // namespace saguard::audit
