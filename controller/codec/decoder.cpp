@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <utility>
 
 #include "codec/detail/ondemand.h"
 
@@ -205,10 +206,20 @@ struct Decoder::Impl {
     ListMeta meta;
     Status status =
         run(json, Subject{listKind(K), ""}, [&](od::document&, od::object& root, Ctx& c) {
+          bool seenMetadata = false;
+          bool seenItems = false;
           return detail::forEachField(root, c, [&](std::string_view key, od::value& value) {
             if (key == "kind") return detail::checkKind(value, listKind(K), "List", c);
-            if (key == "metadata") return readListMeta(value, meta, c);
-            if (key == "items") return readItems<K>(value, meta, sink, c);
+            // A repeated "items" would deliver a second run of items (indexes from 0 again),
+            // a repeated "metadata" a second resourceVersion: neither comes from an API server.
+            if (key == "metadata") {
+              if (std::exchange(seenMetadata, true)) return c.fail("repeated key \"metadata\"");
+              return readListMeta(value, meta, c);
+            }
+            if (key == "items") {
+              if (std::exchange(seenItems, true)) return c.fail("repeated key \"items\"");
+              return readItems<K>(value, meta, sink, c);
+            }
             return true;
           });
         });

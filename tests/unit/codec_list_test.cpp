@@ -164,6 +164,26 @@ TEST(ListDecoding, BrokenJsonFailsTheWholeList) {
       << page.error().message;
 }
 
+// Found by the codec_list fuzzer: a second "items" array restarted the item indexes
+// and would hand a reflector a second run of items. An API server never repeats a key.
+TEST(ListDecoding, RepeatedItemsOrMetadataKeyFailsTheWholeList) {
+  Decoder decoder;
+  std::string items = podList({pod("a", "p0")}, "{}");
+  items.insert(items.size() - 1, R"(,"items":[)" + pod("a", "p1") + "]");
+  auto page = decoder.list<Kind::Pod>(items);
+  ASSERT_FALSE(page.ok());
+  EXPECT_TRUE(page.is(ErrorKind::Invalid));
+  EXPECT_NE(page.error().message.find(R"(repeated key "items")"), std::string::npos)
+      << page.error().message;
+
+  std::string meta = podList({pod("a", "p0")}, R"({"resourceVersion":"1"})");
+  meta.insert(meta.size() - 1, R"(,"metadata":{"resourceVersion":"2"})");
+  auto second = decoder.list<Kind::Pod>(meta);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find(R"(repeated key "metadata")"), std::string::npos)
+      << second.error().message;
+}
+
 TEST(ListDecoding, ServiceAccountList) {
   std::string json =
       R"({"apiVersion":"v1","kind":"ServiceAccountList","metadata":{"resourceVersion":"812"},"items":[)"
