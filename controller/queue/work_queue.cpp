@@ -67,6 +67,11 @@ void WorkQueue::addRateLimited(const std::string& key) {
   addAfter(key, rateLimiter_->when(key));
 }
 
+void WorkQueue::addRateLimited(const std::string& key, Clock::duration atLeast) {
+  if (shuttingDown()) return;
+  addAfter(key, std::max(rateLimiter_->when(key), atLeast));
+}
+
 void WorkQueue::forget(const std::string& key) {
   rateLimiter_->forget(key);
 }

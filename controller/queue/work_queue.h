@@ -59,6 +59,9 @@ class WorkQueue {
   void addAfter(const std::string& key, Clock::duration delay);
   // addAfter(key, rateLimiter.when(key)): called when processing `key` failed.
   void addRateLimited(const std::string& key);
+  // The same, but not sooner than `atLeast`: the failure said when to come back (an API
+  // server's Retry-After). The failure still counts for the key's backoff.
+  void addRateLimited(const std::string& key, Clock::duration atLeast);
   // Called when `key` succeeded (or will not be retried): resets its backoff.
   void forget(const std::string& key);
   // Failed attempts recorded for `key` since its last forget().

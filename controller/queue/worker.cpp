@@ -56,7 +56,14 @@ bool processNextItem(WorkQueue& queue, const WorkFn& fn, WorkerHooks& hooks) {
       queue.addAfter(key, outcome.after());
       break;
     case WorkResult::Error:
-      queue.addRateLimited(key);
+      // A throttled request (429, or 5xx with Retry-After) that the kube client gave back
+      // (its retries ran out, or the Retry-After was longer than it waits by itself): the
+      // key comes back when the server said, not after the few ms of its own backoff.
+      if (const Error* e = outcome.error(); e != nullptr && e->retryAfter) {
+        queue.addRateLimited(key, *e->retryAfter);
+      } else {
+        queue.addRateLimited(key);
+      }
       break;
     case WorkResult::TerminalError:
       queue.forget(key);

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "e2e/support/saguard_process.h"
 #include "integration/support/controlplane_env.h"
 
 namespace saguard::testing {
@@ -39,46 +40,6 @@ void createAccountWithAutomount(const std::string& ns, const std::string& name) 
   kubectl("create -f -", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + name + "\n  namespace: " + ns +
                              "\nautomountServiceAccountToken: true\n");
 }
-
-// One saguard process, started in the background with the given extra flags.
-class SaguardProcess {
- public:
-  SaguardProcess(const std::string& saDir, const std::string& log, const std::string& flags) : log_(log) {
-    std::string port = controlPlane().apiServerUrl.substr(controlPlane().apiServerUrl.rfind(':') + 1);
-    auto r = run("KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=" + port +
-                 " SAGUARD_SERVICEACCOUNT_DIR=" + saDir + " " + SAGUARD_BINARY +
-                 " run --metrics-bind-address=127.0.0.1:0 --health-probe-bind-address=127.0.0.1:0 --log-level=debug " +
-                 flags + " >" + log + " 2>&1 & echo $!");
-    pid_ = std::stoi(r.out);
-  }
-  ~SaguardProcess() { stop(SIGKILL); }
-
-  int pid() const { return pid_; }
-  std::string log() const { return readFile(log_); }
-  // The port a server reported in the log ("serving /metrics on port N").
-  int port(const std::string& what) const {
-    std::smatch m;
-    std::string text = log();
-    std::regex re("serving " + what + " on port ([0-9]+)");
-    return std::regex_search(text, m, re) ? std::stoi(m[1]) : 0;
-  }
-  // Sends `signal` and waits (up to 15 s) for the process to exit. The exit status is not
-  // available here (the shell that started it reaps it); tests read the log instead.
-  void stop(int signal) {
-    if (pid_ <= 0) return;
-    kill(pid_, signal);
-    for (int i = 0; i < 300; ++i) {
-      if (kill(pid_, 0) != 0) break;
-      std::this_thread::sleep_for(50ms);
-    }
-    pid_ = 0;
-  }
-  bool alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
-
- private:
-  std::string log_;
-  int pid_ = 0;
-};
 
 class OperatorTest : public ::testing::Test {
  protected:
@@ -187,9 +148,12 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
         "workqueue_adds_total", "workqueue_retries_total", "workqueue_queue_duration_seconds",
         "workqueue_work_duration_seconds", "rest_client_requests_total", "saguard_policy_selected_accounts",
         "saguard_policy_compliant_accounts", "saguard_policy_pods_with_token", "saguard_policy_risky_bindings",
-        "saguard_patches_total"}) {
+        "saguard_patches_total", "saguard_cache_objects", "controller_runtime_active_workers"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name;
   }
+  // The caches are counted at each scrape: the ServiceAccount cache is never empty here.
+  EXPECT_TRUE(std::regex_search(text, std::regex("saguard_cache_objects\\{kind=\"[a-z]*serviceaccounts?\"\\} [1-9]")))
+      << text;
   EXPECT_NE(text.find("saguard_policy_selected_accounts{policy=\"e2e\"}"), std::string::npos) << text;
 
   // The debug log never carries the token.
