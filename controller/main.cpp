@@ -197,10 +197,17 @@ int runCommand(const std::vector<std::string>& args) {
   options.reconciler.mayWrite = [&elector] { return !elector || elector->isLeader(); };
   options.queueMetrics = &queueMetrics;
   options.workerHooks = &workerHooks;
+  options.wrapWork = [&workerHooks](queue::WorkFn fn) { return workerHooks.countActive(std::move(fn)); };
   options.reconcileHooks = &reconcileMetrics;
   auto controller = reconcile::Controller::create(**client, writer, notifier, options);
   if (!controller.ok()) return fail("controller: " + controller.error().describe());
   reconcile::Controller& ctl = **controller;
+  // saguard_cache_objects{kind}, read from the stores at each scrape.
+  for (const auto& [kind, count] : ctl.cacheObjectCounts()) registry.registerCacheKind(kind);
+  auto cacheObjects = registry.onScrape([&registry, &ctl] {
+    for (const auto& [kind, count] : ctl.cacheObjectCounts())
+      registry.setCacheObjects(kind, static_cast<std::int64_t>(count));
+  });
 
   (void)health.addHealthCheck("ping", [] { return Status(); });
   (void)health.addReadyCheck("informers-synced", [&ctl]() -> Status {

@@ -72,6 +72,8 @@ class InformerBase {
   // Waits until hasSynced(), `deadline` passes or `stop` is requested; returns hasSynced().
   virtual bool waitForSync(std::chrono::steady_clock::time_point deadline, std::stop_token stop) const = 0;
   virtual ReflectorStats stats() const = 0;
+  // Objects in the store now (saguard_cache_objects{kind}).
+  virtual std::size_t objectCount() const = 0;
 };
 
 template <typename R>
@@ -175,6 +177,7 @@ class Informer final : public InformerBase, private ReflectorTarget<R> {
   }
 
   ReflectorStats stats() const override { return reflector_.stats(); }
+  std::size_t objectCount() const override { return store().size(); }
   std::string lastResourceVersion() const { return reflector_.lastResourceVersion(); }
 
   // Notifications queued and not yet delivered (for tests and a queue-depth metric).

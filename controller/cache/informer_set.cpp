@@ -72,6 +72,14 @@ std::vector<std::string> InformerSet::unsynced() const {
   return names;
 }
 
+std::vector<std::pair<std::string, std::size_t>> InformerSet::objectCounts() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, std::size_t>> counts;
+  counts.reserve(informers_.size());
+  for (const auto& informer : informers_) counts.emplace_back(informer->name(), informer->objectCount());
+  return counts;
+}
+
 std::size_t InformerSet::size() const {
   std::lock_guard lock(mu_);
   return informers_.size();

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cache/informer.h"
@@ -47,6 +48,8 @@ class InformerSet {
   std::vector<std::string> unsynced() const;
 
   std::size_t size() const;
+  // Each informer's name and the objects its store holds, in order of addition.
+  std::vector<std::pair<std::string, std::size_t>> objectCounts() const;
 
  private:
   void addBase(std::unique_ptr<InformerBase> informer);

@@ -177,7 +177,8 @@ bool Controller::hasSynced() const { return informers_.hasSynced(); }
 
 void Controller::runWorkers() {
   if (stopped_) return;
-  auto work = [this](const std::string& key) { return reconciler_->reconcile(key); };
+  queue::WorkFn work = [this](const std::string& key) { return reconciler_->reconcile(key); };
+  if (options_.wrapWork) work = options_.wrapWork(std::move(work));
   queue::WorkerHooks& hooks =
       options_.workerHooks != nullptr ? *options_.workerHooks : queue::NoopWorkerHooks::instance();
   Status st = queue::runWorkers(*queue_, options_.workers, work, hooks);

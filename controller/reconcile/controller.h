@@ -20,9 +20,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cache/informer_set.h"
 #include "kube/client.h"
@@ -40,6 +43,8 @@ struct ControllerOptions {
   ReconcilerOptions reconciler;                     // self identity, mayWrite, ...
   queue::QueueMetrics* queueMetrics = nullptr;      // optional hooks (metrics/)
   queue::WorkerHooks* workerHooks = nullptr;
+  // Optional: wraps each reconcile (e.g. PrometheusWorkerHooks::countActive).
+  std::function<queue::WorkFn(queue::WorkFn)> wrapWork = nullptr;
   ReconcileHooks* reconcileHooks = nullptr;
   const Clock* clock = nullptr;                     // default SteadyClock
 };
@@ -54,6 +59,8 @@ class Controller {
   void startInformers();
   bool waitForSync(std::chrono::milliseconds timeout, std::stop_token stop = {}) const;
   bool hasSynced() const;
+  // Objects held by each informer's cache, by informer name.
+  std::vector<std::pair<std::string, std::size_t>> cacheObjectCounts() const { return informers_.objectCounts(); }
   // Blocks running the workers until stop(). Returns at once if stopped already.
   void runWorkers();
   // Stops the informers and drains the queue (in-flight reconciles finish). Idempotent.

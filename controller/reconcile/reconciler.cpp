@@ -148,6 +148,12 @@ queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::st
     return queue::Outcome::done();
   }
 
+  // Events are writes too: a replica that is not (or no longer) the leader sends none.
+  if (!options_.mayWrite()) {
+    spdlog::debug("not writing {}/{}: this replica does not lead", ns, name);
+    return queue::Outcome::done();  // the leader will
+  }
+
   if (verdict.enforcement == policy::Enforcement::Audit) {
     bool first = false;
     {
@@ -163,7 +169,6 @@ queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::st
   }
 
   // Enforce.
-  if (!options_.mayWrite()) return queue::Outcome::done();  // not the leader: the leader will
   auto written = writer_.disableAutomount(ns, name);
   if (!written.ok()) {
     if (written.is(ErrorKind::NotFound)) return queue::Outcome::done();

@@ -282,6 +282,20 @@ TEST_F(ReconcilerTest, NoWriteWhenNotLeader) {
   standby.reconcile(policyKey("p"));
   EXPECT_TRUE(cluster_.patches.empty());
   EXPECT_TRUE(cluster_.statusWrites.empty());
+  EXPECT_TRUE(cluster_.events.empty());
+}
+
+// Events are writes: a replica that lost its lease sends no Audit Event either.
+TEST_F(ReconcilerTest, NoAuditEventWhenNotLeader) {
+  ReconcilerOptions options;
+  options.mayWrite = [] { return false; };
+  Reconciler standby(cluster_, cluster_, cluster_, options);
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default");
+  cluster_.addPolicy(policyJson("audit", R"({"mode":"Audit"})"));
+  standby.reconcile(accountKey("ns", "default"));
+  EXPECT_TRUE(cluster_.events.empty());
+  EXPECT_TRUE(cluster_.patches.empty());
 }
 
 TEST_F(ReconcilerTest, ConflictIsRetriedNotFoundIsDone) {
