@@ -167,6 +167,9 @@ Result<std::unique_ptr<CpprestTransport>> CpprestTransport::create(const Transpo
   if (config.insecureSkipTlsVerify) {
     spdlog::warn("TLS verification of {} is off (insecure-skip-tls-verify)", config.server);
   }
+  if (scheme == "http") {
+    spdlog::warn("{} is plain http: no TLS, credentials and data travel unencrypted", config.server);
+  }
   return std::unique_ptr<CpprestTransport>(new CpprestTransport(std::move(impl)));
 }
 

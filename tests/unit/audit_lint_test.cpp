@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path& dataDir() {
-  static const fs::path dir = fs::path(__FILE__).parent_path() / "testdata" / "audit";
+  static const fs::path dir = fs::path(SAGUARD_SOURCE_DIR) / "tests" / "unit" / "testdata" / "audit";
   return dir;
 }
 

@@ -157,7 +157,7 @@ AuditResult sampleResult() {
 }
 
 void expectAuditGolden(const std::string& name, const std::string& got) {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / "testdata" / "audit" / "golden" / name;
+  const auto path = std::filesystem::path(SAGUARD_SOURCE_DIR) / "tests" / "unit" / "testdata" / "audit" / "golden" / name;
   const char* update = std::getenv("SAGUARD_UPDATE_GOLDEN");
   if (update != nullptr && std::string(update) == "1") {
     std::ofstream(path, std::ios::binary) << got;
