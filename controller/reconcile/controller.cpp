@@ -177,6 +177,11 @@ bool Controller::hasSynced() const { return informers_.hasSynced(); }
 
 void Controller::runWorkers() {
   if (stopped_) return;
+  // waitForCacheSync() logs which caches are missing each time it gives up (say while the
+  // ServiceAccountPolicy CRD is not installed yet); it is asked again until stop().
+  while (!informers_.waitForCacheSync(std::chrono::seconds(30), stopSource_.get_token())) {
+    if (stopped_ || stopSource_.stop_requested()) return;
+  }
   queue::WorkFn work = [this](const std::string& key) { return reconciler_->reconcile(key); };
   if (options_.wrapWork) work = options_.wrapWork(std::move(work));
   queue::WorkerHooks& hooks =
@@ -187,6 +192,7 @@ void Controller::runWorkers() {
 
 void Controller::stop() {
   if (stopped_.exchange(true)) return;
+  stopSource_.request_stop();
   informers_.stop();
   queue_->shutDownWithDrain();
 }

@@ -61,7 +61,10 @@ class Controller {
   bool hasSynced() const;
   // Objects held by each informer's cache, by informer name.
   std::vector<std::pair<std::string, std::size_t>> cacheObjectCounts() const { return informers_.objectCounts(); }
-  // Blocks running the workers until stop(). Returns at once if stopped already.
+  // Blocks running the workers until stop(). Returns at once if stopped already. Waits
+  // for every cache to sync first (as controller-runtime does): a decision made on a
+  // partial view is wrong, e.g. an account whose RoleBinding is not cached yet would look
+  // unbound to an `unboundOnly` policy and be patched.
   void runWorkers();
   // Stops the informers and drains the queue (in-flight reconciles finish). Idempotent.
   void stop();
@@ -84,6 +87,7 @@ class Controller {
   std::unique_ptr<queue::WorkQueue> queue_;
   std::unique_ptr<Reconciler> reconciler_;
   std::atomic<bool> stopped_{false};
+  std::stop_source stopSource_;  // requested by stop(): ends runWorkers()' wait for the caches
 };
 
 }  // namespace saguard::reconcile
