@@ -1,0 +1,577 @@
+#!/usr/bin/env bash
+# saguard against a controller-runtime peer, side by side, on a fresh local control plane
+# per population size (issue #8). `make bench` and `make bench-smoke` run this.
+#
+# Usage: bench/run.sh [--smoke] [--pods "1000 10000 50000"] [--out DIR] [--steady-seconds 30]
+#                     [--latency-count 1000] [--latency-rate 20] [--no-peer]
+#
+# For each N (pods), on a control plane of its own (tests/controlplane/up.sh, with an audit
+# log of the two controllers' requests), for saguard and then the peer:
+#   baseline  empty cluster: start, wait until every selected account is compliant, settle
+#             (10 s, 5 with --smoke), read RSS (the RSS(0) of "growth per cached pod").
+#   sync      after bench/populate has created N pods (N/20 namespaces, 3 more accounts each,
+#             RoleBindings): every `default` account is reset to non-compliant, the
+#             controller starts, and an outside watcher (saguard-bench-latency wait-compliant,
+#             listing before the start) reports the moment all are compliant, with the
+#             controller's utime+stime and VmRSS at that moment. Then, once the controller
+#             has been quiet for 5 s (no request in the audit log), a steady window
+#             (--steady-seconds) with nothing changing: RSS at its end is "steady-state RSS",
+#             and the controller's writes in it must be 0.
+#   latency   start again (default/default reset as a sentinel: compliant again = synced
+#             and working) and quiet for 5 s, then saguard-bench-latency react creates --latency-count
+#             namespaces with a non-compliant `default` account at --latency-rate/s and
+#             reports account created → seen compliant (its own watch) p50/p99/max.
+# Requests by verb come from the API server's audit log filtered by the controller's user
+# (saguard runs as ServiceAccount saguard-system/saguard, the peer as
+# saguard-system/bench-peer), per phase window, and, for all clients together, from
+# apiserver_request_total deltas over the same windows.
+#
+# Results in DIR: <date>.md (a table per N: saguard, peer, ratio), <date>.jsonl (one record
+# per controller and N), <date>-rss.png and <date>-latency.png (gnuplot),
+# <date>-latency-<controller>-<N>.tsv (raw samples). Default DIR: bench/results (make
+# bench), a temporary directory with --smoke. Logs: DIR/logs with --smoke, else
+# $BENCH_LOG_DIR (default /tmp/saguard-bench-logs-<date>).
+#
+# --smoke: N=1000, a 10 s steady window, 300 accounts at 20/s; exits 1 when saguard's
+# steady RSS > 0.5 x the peer's or its reaction p99 > the peer's (the comparison is printed).
+#
+# Environment:
+#   BENCH_BUILD_DIR  where saguard and the bench tools were built (default: build)
+#   SAGUARD_BINARY   the saguard binary (default: $BENCH_BUILD_DIR/controller/saguard)
+#   PEER_BINARY      the peer binary; default: built by bench/peer/build.sh into the work dir
+#   PEER_ARGS        extra arguments for the peer
+#   BENCH_CP_DIR     where the control plane lives (default: a temporary directory)
+#   BENCH_LOG_DIR     logs of a non-smoke run
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+smoke=0
+pods_list="1000 10000 50000"
+out=""
+steady_seconds=30
+latency_count=1000
+latency_rate=20
+no_peer=0
+baseline_settle=10
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --smoke) smoke=1; pods_list="1000"; steady_seconds=10; latency_count=300; baseline_settle=5 ;;
+    --pods) pods_list=$2; shift ;;
+    --out) out=$2; shift ;;
+    --steady-seconds) steady_seconds=$2; shift ;;
+    --latency-count) latency_count=$2; shift ;;
+    --latency-rate) latency_rate=$2; shift ;;
+    --no-peer) no_peer=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+build_dir=${BENCH_BUILD_DIR:-$root/build}
+saguard=${SAGUARD_BINARY:-$build_dir/controller/saguard}
+populate=$build_dir/bench/populate/saguard-bench-populate
+latency=$build_dir/bench/latency/saguard-bench-latency
+for f in "$saguard" "$populate" "$latency"; do
+  [[ -x "$f" ]] || { echo "run.sh: $f not found: build with -DSAGUARD_BENCH=ON (make build) or set BENCH_BUILD_DIR" >&2; exit 2; }
+done
+for tool in python3 gnuplot curl; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing (make deps)" >&2; exit 2; }
+done
+
+date_tag=$(date -u +%Y-%m-%d)
+if [[ -z "$out" ]]; then
+  if (( smoke )); then out=$(mktemp -d /tmp/saguard-bench-smoke-XXXXXX); else out=$root/bench/results; fi
+fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=$(mktemp -d /tmp/saguard-bench-work-XXXXXX)
+# Logs (audit logs included) stay out of the source tree: beside the results with --smoke
+# (a temporary directory), else in BENCH_LOG_DIR.
+if (( smoke )); then logs=$out/logs; else logs=${BENCH_LOG_DIR:-/tmp/saguard-bench-logs-$date_tag}; fi
+mkdir -p "$logs"
+results=$out/$date_tag.jsonl
+: > "$results"
+log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
+
+cp_dir=${BENCH_CP_DIR:-$work/cp}
+running_pids=()
+cleanup() {
+  local pid
+  for pid in "${running_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- the peer ----------------------------------------------------------------------------
+controllers=(saguard)
+peer=""
+if (( ! no_peer )); then
+  if [[ -n "${PEER_BINARY:-}" ]]; then
+    peer=$PEER_BINARY
+  elif [[ -f "$root/bench/peer/build.sh" ]]; then
+    log "building the peer (bench/peer/build.sh)"
+    bash "$root/bench/peer/build.sh" "$work/saguard-peer" >"$logs/peer-build.log" 2>&1 \
+      || { echo "run.sh: bench/peer/build.sh failed; see $logs/peer-build.log" >&2; exit 2; }
+    peer=$work/saguard-peer
+    if [[ -d "$peer" ]]; then peer=$(find "$peer" -maxdepth 1 -type f -perm -u+x | head -1); fi
+  fi
+  [[ -n "$peer" && -x "$peer" ]] || { echo "run.sh: no peer binary (bench/peer/build.sh or PEER_BINARY); --no-peer runs saguard alone" >&2; exit 2; }
+  controllers+=(peer)
+fi
+
+declare -A user=(
+  [saguard]=system:serviceaccount:saguard-system:saguard
+  [peer]=system:serviceaccount:saguard-system:bench-peer
+)
+controller_command() {  # name -> prints nothing; sets cmd array
+  case "$1" in
+    saguard) cmd=("$saguard" run --kubeconfig "$work/kubeconfig-saguard" --metrics-bind-address 127.0.0.1:0
+                  --health-probe-bind-address 127.0.0.1:0 --leader-elect=false) ;;
+    # shellcheck disable=SC2206
+    peer) cmd=("$peer" --kubeconfig "$work/kubeconfig-peer" --metrics-bind-address 127.0.0.1:0 ${PEER_ARGS:-}) ;;
+  esac
+}
+
+# --- the control plane -----------------------------------------------------------------
+cat > "$work/audit-policy.yaml" <<POLICY
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    users: ["${user[saguard]}", "${user[peer]}"]
+  - level: None
+POLICY
+
+k() { "$KUBECTL" "$@"; }
+epoch_ms() { date +%s%3N; }
+scrape() {  # file: the API server's /metrics
+  curl -sf --cacert "$CONTROLPLANE_CA" --cert "$CONTROLPLANE_ADMIN_CERT" --key "$CONTROLPLANE_ADMIN_KEY" \
+    "$APISERVER_URL/metrics" > "$1" || : > "$1"
+}
+
+start_controlplane() {
+  bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true
+  SAGUARD_CP_APISERVER_ARGS="--audit-policy-file=$work/audit-policy.yaml --audit-log-path=$work/audit.log --audit-log-format=json --audit-log-maxsize=0 --audit-log-mode=blocking" \
+    bash "$root/tests/controlplane/up.sh" "$cp_dir" 2>"$logs/controlplane-up.log"
+  # shellcheck disable=SC1091
+  source "$cp_dir/env"
+  k apply -f "$root/crd/saguard.io_serviceaccountpolicies.yaml" >/dev/null
+  k apply -f "$root/manifests/manager/namespace.yaml" >/dev/null
+  k apply -k "$root/manifests/rbac" >/dev/null
+  k create serviceaccount bench-peer -n saguard-system >/dev/null
+  k create clusterrolebinding bench-peer --clusterrole=cluster-admin --serviceaccount=saguard-system:bench-peer >/dev/null
+  k wait --for=condition=Established --timeout=60s crd/serviceaccountpolicies.saguard.io >/dev/null
+  k apply -f "$root/manifests/samples/saguard_v1alpha1_serviceaccountpolicy.yaml" >/dev/null
+  local name account
+  for name in saguard peer; do
+    account=${user[$name]##*:}
+    cat > "$work/kubeconfig-$name" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: bench
+  cluster: {server: "$APISERVER_URL", certificate-authority: "$CONTROLPLANE_CA"}
+users:
+- name: $account
+  user: {token: "$(k create token "$account" -n saguard-system --duration=12h)"}
+contexts:
+- name: bench
+  context: {cluster: bench, user: $account}
+current-context: bench
+KC
+  done
+}
+
+# wait_quiet NAME FACTS: until the controller has sent no request for 5 s (its lines in the
+# audit log stop growing), at most 300 s; appends quiet_after_s= (from the compliant moment).
+wait_quiet() {
+  local pattern="\"username\":\"${user[$1]}\"" prev=-1 count stable=0 i
+  for (( i = 0; i < 300; i++ )); do
+    count=$(grep -c -F "$pattern" "$work/audit.log" || true)
+    if [[ "$count" == "$prev" ]]; then
+      (( ++stable >= 5 )) && break
+    else
+      stable=0; prev=$count
+    fi
+    sleep 1
+  done
+  local compliant_ms
+  compliant_ms=$(sed -n 's/^epoch_ms=//p' "$2")
+  echo "quiet_after_s=$(( ($(epoch_ms) - compliant_ms - 5000) / 1000 ))" >> "$2"
+}
+
+reset_accounts() {
+  "$populate" reset --kubeconfig "$KUBECONFIG" >>"$logs/populate.log" 2>&1
+}
+
+# run_controller NAME N PHASE: reset, start NAME with an outside watcher, wait until every
+# selected account is compliant, then (PHASE) settle / steady window / latency run. Appends
+# KEY=VALUE facts to $work/facts-NAME-N-PHASE.
+run_controller() {
+  local name=$1 n=$2 phase=$3
+  local tag=$name-$n-$phase facts=$work/facts-$name-$n-$phase
+  : > "$facts"
+  if [[ "$phase" == latency ]]; then
+    # Only a sentinel: when the controller has made it compliant, it has synced and works.
+    # (Resetting everything would add the previous run's latency accounts to this sync.)
+    k patch serviceaccount default -n default --type merge -p '{"automountServiceAccountToken":null}' >/dev/null
+  else
+    reset_accounts
+  fi
+  local watch_out=$work/watch-$tag.out pid_file=$work/pid-$tag
+  rm -f "$pid_file"
+  : > "$watch_out"
+  "$latency" wait-compliant --kubeconfig "$KUBECONFIG" --pid-file "$pid_file" --timeout-seconds 1800 >"$watch_out" 2>>"$logs/watch-$tag.log" &
+  local watcher=$!
+  running_pids+=("$watcher")
+  until grep -q '^ready' "$watch_out"; do
+    kill -0 "$watcher" 2>/dev/null || { echo "run.sh: wait-compliant failed; see $logs/watch-$tag.log" >&2; exit 1; }
+    sleep 0.05
+  done
+  scrape "$work/metrics-$tag-0"
+  local cmd
+  controller_command "$name"
+  local start
+  start=$(epoch_ms)
+  "${cmd[@]}" >"$logs/$tag.log" 2>&1 &
+  local pid=$!
+  echo "$pid" > "$pid_file"
+  running_pids+=("$pid")
+  log "$name N=$n $phase: started (pid $pid), waiting until every selected account is compliant"
+  while ! grep -q '^compliant\|^timeout' "$watch_out"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "run.sh: $name exited before compliance; last lines of $logs/$tag.log:" >&2
+      tail -20 "$logs/$tag.log" >&2
+      exit 1
+    fi
+    sleep 0.02
+  done
+  wait "$watcher" || { echo "run.sh: $name N=$n: not compliant in time ($(cat "$watch_out"))" >&2; exit 1; }
+  scrape "$work/metrics-$tag-1"
+  local line
+  line=$(grep '^compliant' "$watch_out")
+  {
+    echo "controller=$name"; echo "n=$n"; echo "phase=$phase"; echo "user=${user[$name]}"
+    echo "start_ms=$start"
+    for kv in $line; do [[ "$kv" == *=* ]] && echo "$kv"; done
+  } >> "$facts"
+  local compliant_ms
+  compliant_ms=$(sed -n 's/^epoch_ms=//p' "$facts")
+  log "$name N=$n $phase: compliant after $(( compliant_ms - start )) ms ($line)"
+
+  case "$phase" in
+    baseline)
+      sleep "$baseline_settle"
+      echo "steady_rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")" >> "$facts"
+      ;;
+    sync)
+      wait_quiet "$name" "$facts"  # the sync's tail of Events and status updates goes out first
+      local s0 s1
+      s0=$(epoch_ms); scrape "$work/metrics-$tag-2"
+      sleep "$steady_seconds"
+      s1=$(epoch_ms); scrape "$work/metrics-$tag-3"
+      {
+        echo "steady_start_ms=$s0"; echo "steady_end_ms=$s1"
+        echo "steady_rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")"
+        echo "steady_hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")"
+        echo "steady_cpu_seconds=$(awk -v tck="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / tck}' "/proc/$pid/stat")"
+      } >> "$facts"
+      ;;
+    latency)
+      local l0 l1 lat_line samples=$out/$date_tag-latency-$name-$n.tsv
+      wait_quiet "$name" "$facts"  # no reaction measured while the controller still catches up
+      l0=$(epoch_ms); scrape "$work/metrics-$tag-2"
+      if ! "$latency" react --kubeconfig "$KUBECONFIG" --count "$latency_count" --rate "$latency_rate" \
+          --prefix "lat-$name" --samples "$samples" >"$work/react-$tag.out" 2>"$logs/react-$tag.log"; then
+        log "$name N=$n: some accounts never became compliant: $(cat "$work/react-$tag.out")"
+      fi
+      l1=$(epoch_ms); scrape "$work/metrics-$tag-3"
+      lat_line=$(grep '^latency:' "$work/react-$tag.out" || true)
+      log "$name N=$n $lat_line"
+      { echo "latency_start_ms=$l0"; echo "latency_end_ms=$l1"; for kv in $lat_line; do [[ "$kv" == *=* ]] && echo "lat_$kv"; done; } >> "$facts"
+      ;;
+  esac
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# summarize N: one JSON record per controller from its facts files, the audit log (requests
+# by verb per window, the controller's user only) and the /metrics scrapes (all clients).
+summarize() {
+  python3 - "$work" "$1" "$work/audit.log" "$results" "${controllers[@]}" <<'PY'
+import json, re, sys, os, datetime
+work, n, audit_path, results = sys.argv[1:5]
+controllers = sys.argv[5:]
+
+def facts(name, phase):
+    path = f"{work}/facts-{name}-{n}-{phase}"
+    d = {}
+    if os.path.exists(path):
+        for line in open(path):
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                d[k] = v
+    return d
+
+def ms(ts):  # RFC 3339 with microseconds
+    return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
+
+events = {}
+if os.path.exists(audit_path):
+    for line in open(audit_path):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        events.setdefault(e["auditID"], e)  # first stage seen (ResponseStarted for watches)
+requests = [(e["user"]["username"], e["verb"], e.get("objectRef", {}).get("resource", ""), ms(e["requestReceivedTimestamp"]))
+            for e in events.values()]
+WRITES = {"create", "update", "patch", "delete", "deletecollection"}
+
+def count(user, t0, t1):
+    c = {"list": 0, "watch": 0, "get": 0, "patch": 0, "patch_serviceaccounts": 0, "writes": 0, "writes_other": 0}
+    for u, verb, res, t in requests:
+        if u != user or not (t0 <= t <= t1):
+            continue
+        if verb in c:
+            c[verb] += 1
+        if verb == "patch" and res == "serviceaccounts":
+            c["patch_serviceaccounts"] += 1
+        if verb in WRITES:
+            c["writes"] += 1
+            if not (verb == "patch" and res == "serviceaccounts"):
+                c["writes_other"] += 1
+    return c
+
+metric_re = re.compile(r'^apiserver_request_total\{([^}]*)\} ([0-9.e+]+)$')
+def scrape(path):
+    by_verb = {}
+    if os.path.exists(path):
+        for line in open(path):
+            m = metric_re.match(line.strip())
+            if not m:
+                continue
+            labels = dict(kv.split("=", 1) for kv in re.findall(r'(\w+="[^"]*")', m.group(1)))
+            verb = labels.get("verb", '""').strip('"')
+            by_verb[verb] = by_verb.get(verb, 0) + float(m.group(2))
+    return by_verb
+
+def delta(tag, a, b):
+    x, y = scrape(f"{work}/metrics-{tag}-{a}"), scrape(f"{work}/metrics-{tag}-{b}")
+    d = {v: int(y.get(v, 0) - x.get(v, 0)) for v in set(x) | set(y)}
+    return {v: d.get(v, 0) for v in ("LIST", "WATCH", "PATCH", "GET", "POST", "PUT", "DELETE")}
+
+def num(d, k, cast=float):
+    try:
+        return cast(d[k])
+    except (KeyError, ValueError):
+        return None
+
+for name in controllers:
+    base, sync, lat = facts(name, "baseline"), facts(name, "sync"), facts(name, "latency")
+    if not sync:
+        continue
+    user = sync["user"]
+    rec = {"controller": name, "n_pods": int(n)}
+    rec["sync_seconds"] = (num(sync, "epoch_ms") - num(sync, "start_ms")) / 1000
+    rec["sync_cpu_seconds"] = num(sync, "cpu_seconds")
+    rec["accounts_reset"] = num(sync, "noncompliant_at_start", int)
+    rec["rss_compliant_kb"] = num(sync, "rss_kb", int)
+    rec["rss_steady_kb"] = num(sync, "steady_rss_kb", int)
+    rec["hwm_kb"] = num(sync, "steady_hwm_kb", int)
+    rec["steady_cpu_seconds"] = num(sync, "steady_cpu_seconds")
+    rec["rss_baseline_kb"] = num(base, "steady_rss_kb", int)
+    rec["quiet_after_s"] = num(sync, "quiet_after_s", int)
+    if rec["rss_baseline_kb"] is not None and rec["rss_steady_kb"] is not None and int(n) > 0:
+        rec["rss_bytes_per_pod"] = (rec["rss_steady_kb"] - rec["rss_baseline_kb"]) * 1024 / int(n)
+    rec["baseline_sync_seconds"] = (num(base, "epoch_ms") - num(base, "start_ms")) / 1000 if base else None
+    rec["requests_sync"] = count(user, num(sync, "start_ms"), num(sync, "epoch_ms"))
+    rec["requests_steady"] = count(user, num(sync, "steady_start_ms"), num(sync, "steady_end_ms"))
+    rec["steady_window_seconds"] = (num(sync, "steady_end_ms") - num(sync, "steady_start_ms")) / 1000
+    rec["apiserver_request_total_sync_all_clients"] = delta(f"{name}-{n}-sync", 0, 1)
+    rec["apiserver_request_total_steady_all_clients"] = delta(f"{name}-{n}-sync", 2, 3)
+    if lat:
+        rec["latency"] = {k[4:]: num(lat, k) for k in lat if k.startswith("lat_")}
+        rec["requests_latency"] = count(user, num(lat, "latency_start_ms"), num(lat, "latency_end_ms"))
+        rec["latency_ready_seconds"] = (num(lat, "epoch_ms") - num(lat, "start_ms")) / 1000
+    with open(results, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    print(json.dumps(rec))
+PY
+}
+
+# --- the runs --------------------------------------------------------------------------
+for n in $pods_list; do
+  log "N=$n pods: starting a fresh control plane"
+  : > "$work/audit.log"
+  start_controlplane
+  for name in "${controllers[@]}"; do run_controller "$name" "$n" baseline; done
+  log "N=$n: populating"
+  "$populate" create --kubeconfig "$KUBECONFIG" --pods "$n" | tee -a "$logs/populate.log" | tail -1 >&2
+  grep '^populate: objects=' "$logs/populate.log" | tail -1 > "$work/populate-$n.txt"
+  for name in "${controllers[@]}"; do run_controller "$name" "$n" sync; done
+  for name in "${controllers[@]}"; do run_controller "$name" "$n" latency; done
+  summarize "$n" > "$logs/summary-$n.json"
+  cp "$work/audit.log" "$logs/audit-$n.log" 2>/dev/null || true
+  bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true
+done
+
+# --- report ------------------------------------------------------------------------------
+python3 - "$results" "$out" "$date_tag" "$smoke" "$work" <<'PY'
+import json, sys, os, subprocess, glob
+results, out, date, smoke, work = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5]
+recs = [json.loads(l) for l in open(results) if l.strip()]
+by = {}
+for r in recs:
+    by.setdefault(r["n_pods"], {})[r["controller"]] = r
+
+def g(r, *path):
+    for p in path:
+        if r is None or not isinstance(r, dict):
+            return None
+        r = r.get(p)
+    return r
+
+rows = [
+    ("time to all compliant (s)", ("sync_seconds",), "{:.2f}"),
+    ("CPU seconds, initial sync", ("sync_cpu_seconds",), "{:.2f}"),
+    ("RSS at steady state (MiB)", ("rss_steady_kb",), "kb"),
+    ("RSS, empty cluster (MiB)", ("rss_baseline_kb",), "kb"),
+    ("RSS growth per cached pod (bytes)", ("rss_bytes_per_pod",), "{:.0f}"),
+    ("peak RSS (MiB)", ("hwm_kb",), "kb"),
+    ("reaction latency p50 (ms)", ("latency", "p50_ms"), "{:.1f}"),
+    ("reaction latency p99 (ms)", ("latency", "p99_ms"), "{:.1f}"),
+    ("reaction latency max (ms)", ("latency", "max_ms"), "{:.1f}"),
+    ("accounts never compliant (latency run)", ("latency", "missing"), "{:.0f}"),
+    ("max writes per account (latency run)", ("latency", "writes_max"), "{:.0f}"),
+    ("accounts made non-compliant before sync", ("accounts_reset",), "{:.0f}"),
+    ("sync: LIST requests", ("requests_sync", "list"), "{:.0f}"),
+    ("sync: WATCH requests", ("requests_sync", "watch"), "{:.0f}"),
+    ("sync: GET requests", ("requests_sync", "get"), "{:.0f}"),
+    ("sync: PATCH serviceaccounts", ("requests_sync", "patch_serviceaccounts"), "{:.0f}"),
+    ("sync: other writes (Events, status)", ("requests_sync", "writes_other"), "{:.0f}"),
+    ("sync tail: quiet after (s past compliant)", ("quiet_after_s",), "{:.0f}"),
+    ("steady window: writes (must be 0)", ("requests_steady", "writes"), "{:.0f}"),
+    ("steady window: all requests LIST/WATCH/GET", None, "steady"),
+    ("latency run: PATCH serviceaccounts", ("requests_latency", "patch_serviceaccounts"), "{:.0f}"),
+    ("latency run: other writes (Events, status)", ("requests_latency", "writes_other"), "{:.0f}"),
+    ("apiserver_request_total in sync window, all clients: LIST", ("apiserver_request_total_sync_all_clients", "LIST"), "{:.0f}"),
+    ("apiserver_request_total in sync window, all clients: WATCH", ("apiserver_request_total_sync_all_clients", "WATCH"), "{:.0f}"),
+    ("apiserver_request_total in sync window, all clients: PATCH", ("apiserver_request_total_sync_all_clients", "PATCH"), "{:.0f}"),
+]
+
+def fmt(v, f):
+    if v is None:
+        return "n/a"
+    if f == "kb":
+        return "{:.1f}".format(v / 1024)
+    return f.format(v)
+
+lines = [f"# saguard against a controller-runtime peer: {date}", ""]
+lines.append("Produced by `bench/run.sh`" + (" --smoke" if smoke else "") + " on this machine (" +
+             subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() + " cores). "
+             "Ratio = saguard / peer. Requests are the controller's own (audit log, by user) unless the row says "
+             f"all clients. Steady window and latency settings are in each record of {date}.jsonl.")
+lines.append("")
+for n in sorted(by):
+    s, p = by[n].get("saguard"), by[n].get("peer")
+    pop = ""
+    popf = os.path.join(work, f"populate-{n}.txt")
+    if os.path.exists(popf):
+        pop = " — population: " + open(popf).read().strip().replace("populate: ", "")
+    lines += [f"## N = {n:,} pods{pop}", "", "| figure | saguard | peer | ratio |", "|---|---:|---:|---:|"]
+    for label, path, f in rows:
+        if f == "steady":
+            def st(r):
+                c = g(r, "requests_steady")
+                return "n/a" if c is None else f'{c["list"]}/{c["watch"]}/{c["get"]}'
+            lines.append(f"| {label} | {st(s)} | {st(p)} | |")
+            continue
+        a, b = g(s, *path), g(p, *path)
+        ratio = "{:.3f}".format(a / b) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
+        lines.append(f"| {label} | {fmt(a, f)} | {fmt(b, f)} | {ratio} |")
+    lines.append("")
+
+# Plots: RSS against pods (baseline at 0), latency CDF per controller and N.
+names = sorted({r["controller"] for r in recs})
+with open(os.path.join(work, "rss.dat"), "w") as d:
+    for name in names:
+        d.write(f"# {name}\n")
+        pts = []
+        for n in sorted(by):
+            r = by[n].get(name)
+            if r is None:
+                continue
+            if r.get("rss_baseline_kb") is not None and not pts:
+                pts.append((0, r["rss_baseline_kb"] / 1024))
+            if r.get("rss_steady_kb") is not None:
+                pts.append((n, r["rss_steady_kb"] / 1024))
+        for x, y in pts:
+            d.write(f"{x} {y:.2f}\n")
+        d.write("\n\n")
+rss_png = os.path.join(out, f"{date}-rss.png")
+lat_png = os.path.join(out, f"{date}-latency.png")
+plot = [f'set terminal pngcairo size 900,560 noenhanced' if subprocess.run(["gnuplot", "-e", "set terminal pngcairo"], capture_output=True).returncode == 0 else 'set terminal png size 900,560 noenhanced',
+        f'set output "{rss_png}"', 'set title "Steady-state RSS against cached pods"', 'set xlabel "pods"',
+        'set ylabel "RSS (MiB)"', 'set key left top', 'set grid',
+        "plot " + ", ".join(f'"{work}/rss.dat" index {i} with linespoints title "{name}"' for i, name in enumerate(names))]
+cdf = []
+for n in sorted(by):
+    for name in names:
+        tsv = os.path.join(out, f"{date}-latency-{name}-{n}.tsv")
+        if not os.path.exists(tsv):
+            continue
+        col = open(tsv).readline().rstrip("\n").split("\t").index("latency_ms")
+        vals = sorted(max(float(l.split("\t")[col]), 0.01) for l in list(open(tsv))[1:] if float(l.split("\t")[col]) >= 0)
+        if not vals:
+            continue
+        dat = os.path.join(work, f"latency-{name}-{n}.cdf")
+        with open(dat, "w") as d:
+            for i, v in enumerate(vals):
+                d.write(f"{v:.3f} {(i + 1) / len(vals):.5f}\n")
+        cdf.append(f'"{dat}" with lines lw 2 title "{name}, N={n}"')
+if cdf:
+    plot += [f'set output "{lat_png}"', 'set title "Reaction latency: account created -> seen compliant (CDF)"',
+             'set xlabel "latency (ms, log scale)"', 'set ylabel "fraction of accounts"', 'set logscale x',
+             'set key right bottom', 'set yrange [0:1]', "plot " + ", ".join(cdf)]
+subprocess.run(["gnuplot"], input="\n".join(plot) + "\n", text=True, check=True)
+lines += ["## Plots", "", f"![RSS against pods]({os.path.basename(rss_png)})", ""]
+if cdf:
+    lines += [f"![Reaction latency CDF]({os.path.basename(lat_png)})", ""]
+report = os.path.join(out, f"{date}.md")
+open(report, "w").write("\n".join(lines))
+print(report)
+PY
+report=$out/$date_tag.md
+log "report: $report"
+cat "$report"
+
+# --- the smoke gate ------------------------------------------------------------------------
+if (( smoke )); then
+  (( no_peer )) && { log "bench-smoke: no peer, nothing to compare against"; exit 0; }
+  python3 - "$results" <<'PY'
+import json, sys
+recs = {r["controller"]: r for r in map(json.loads, open(sys.argv[1])) if r["n_pods"] == 1000}
+s, p = recs.get("saguard"), recs.get("peer")
+if not s or not p:
+    print("bench-smoke: FAIL: missing results"); sys.exit(1)
+ok = True
+rs, rp = s.get("rss_steady_kb"), p.get("rss_steady_kb")
+ls, lp = (s.get("latency") or {}).get("p99_ms"), (p.get("latency") or {}).get("p99_ms")
+ms, mp = (s.get("latency") or {}).get("missing"), (p.get("latency") or {}).get("missing")
+def check(name, good, text):
+    global ok
+    print(f"bench-smoke: {'ok  ' if good else 'FAIL'} {name}: {text}")
+    ok = ok and good
+check("RSS", rs is not None and rp is not None and rs <= 0.5 * rp,
+      f"saguard {rs} KiB vs peer {rp} KiB (limit 0.5 x peer = {0.5 * rp if rp else 'n/a'} KiB)")
+check("reaction p99", ls is not None and lp is not None and ls <= lp and not ms,
+      f"saguard {ls} ms vs peer {lp} ms (saguard missing {ms}, peer missing {mp})")
+sys.exit(0 if ok else 1)
+PY
+fi
