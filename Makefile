@@ -32,14 +32,42 @@ test: deps build controlplane ## Build everything and run every test (unit, inte
 	$(MAKE) test-fuzz
 
 FUZZ_DIR     ?= build-fuzz
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 60
+FUZZ_SEED    ?= 1
 .PHONY: test-fuzz
-test-fuzz: deps ## Build the libFuzzer targets with clang (ASan+UBSan) and run each for FUZZ_SECONDS
+test-fuzz: deps ## Build the libFuzzer targets (clang, ASan+UBSan); run each FUZZ_SECONDS with seed FUZZ_SEED
 	@CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_FUZZ=ON \
 	  -DSAGUARD_SANITIZE=ON -DSAGUARD_TESTS=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;policy;kube;audit" \
-	  -DSAGUARD_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	  -DSAGUARD_FUZZ_SECONDS=$(FUZZ_SECONDS) -DSAGUARD_FUZZ_SEED=$(FUZZ_SEED) >/dev/null
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
-	cd $(FUZZ_DIR) && ctest --output-on-failure -L fuzz
+	cd $(FUZZ_DIR) && ctest --output-on-failure -L fuzz -j $(JOBS)
+
+ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
+# A finding fails the run: ASan aborts on its first report, UBSan too (with a stack).
+# tests/sanitize/*.supp: uninstrumented third-party frames only, each with its reason.
+ASAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitize/lsan.supp
+TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/sanitize/tsan.supp"
+# Left out under the sanitizers only (it runs in `make test`): at sanitizer speed the
+# restarted kube-apiserver sometimes serves the resumed watch without the 410 the test
+# sets up, so its "exactly one relist" premise fails (an open item, not a sanitizer finding).
+SANITIZE_GTEST := GTEST_FILTER=-CacheInformerIntegration.RelistsAfterCompactionWithoutMissingADelete
+.PHONY: test-sanitize
+test-sanitize: deps controlplane ## gcc ASan+UBSan: unit + integration tests; gcc TSan: queue and cache tests
+	@CXX=g++ cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_SANITIZE=ON \
+	  -DSAGUARD_TSAN=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="" -DSAGUARD_TEST_GLOB="*" >/dev/null
+	$(ASAN_ENV) cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && $(ASAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)
+	@CXX=g++ cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_TSAN=ON \
+	  -DSAGUARD_SANITIZE=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;kube;queue;cache" \
+	  -DSAGUARD_TEST_GLOB="[cq][au][ce]*" >/dev/null
+	$(TSAN_ENV) cmake --build $(TSAN_DIR) -j $(JOBS)
+	cd $(TSAN_DIR) && $(TSAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)
+
+.PHONY: fuzz-long
+fuzz-long: ## Run every fuzz target for 10 minutes with a fresh seed (findings land in build-fuzz/fuzz-artifacts)
+	$(MAKE) test-fuzz FUZZ_SECONDS=600 FUZZ_SEED=0
 
 .PHONY: test-unit
 test-unit: build ## Run the unit tests only (no server)
@@ -82,6 +110,17 @@ controlplane-down: ## Stop the local control plane in CP_DIR
 .PHONY: manifests
 manifests: ## Copy crd/ into manifests/crd/ (kustomize reads only below its root)
 	cp crd/saguard.io_serviceaccountpolicies.yaml manifests/crd/
+
+##@ Benchmarks
+
+BENCH_PODS ?= 1000 10000 50000
+.PHONY: bench
+bench: deps build controlplane ## saguard against the controller-runtime peer at BENCH_PODS pods: bench/results/<date>.md + plots
+	BENCH_BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bash bench/run.sh --pods "$(BENCH_PODS)"
+
+.PHONY: bench-smoke
+bench-smoke: deps build controlplane ## 1,000 pods (under 3 minutes); fails when saguard's RSS > 0.5x the peer's or its p99 > the peer's
+	BENCH_BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bash bench/run.sh --smoke
 
 ##@ Deployment
 

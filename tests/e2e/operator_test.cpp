@@ -196,7 +196,8 @@ TEST_F(OperatorTest, StandbyTakesOverWhenTheLeaderIsKilled) {
                 .exitCode,
             0);
   EXPECT_TRUE(eventually(5000, [&] { return automount(ns, "default") == "false"; }));
-  EXPECT_NE(leader.log().find("patched " + ns + "/default"), std::string::npos);
+  // The API server applies a patch before saguard reads the answer and logs it.
+  EXPECT_TRUE(eventually(5000, [&] { return leader.log().find("patched " + ns + "/default") != std::string::npos; }));
   EXPECT_EQ(standby.log().find("patched "), std::string::npos) << "the standby wrote";
 
   // kill -9: no release; the standby must wait for the lease (15 s) to expire.
@@ -207,7 +208,8 @@ TEST_F(OperatorTest, StandbyTakesOverWhenTheLeaderIsKilled) {
   auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
   std::printf("[e2e] failover: the standby patched a new account %.1f s after the leader was killed\n", took);
   EXPECT_TRUE(leads(standby));
-  EXPECT_NE(standby.log().find("patched " + ns + "/after-failover"), std::string::npos);
+  EXPECT_TRUE(eventually(5000, [&] { return standby.log().find("patched " + ns + "/after-failover") != std::string::npos; }))
+      << standby.log();
   standby.stop(SIGTERM);
   kubectl("delete sap e2e-ha");
 }
