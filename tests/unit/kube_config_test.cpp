@@ -11,47 +11,12 @@
 
 #include "kube/config.h"
 #include "kube/detail/base64.h"
+#include "unit/support/test_pki.h"
 
 namespace saguard::kube {
 namespace {
 
-// Test PKI (EC P-256, valid 2000-2099): a CA, a client certificate it signed, the
-// client's key, and an unrelated key.
-constexpr const char* k_ca_crt = R"PEM(-----BEGIN CERTIFICATE-----
-MIIBVzCB/qADAgECAgIQADAKBggqhkjOPQQDAjASMRAwDgYDVQQDDAd0ZXN0LWNh
-MCAXDTAwMDEwMTAwMDAwMFoYDzIwOTkxMjMxMDAwMDAwWjASMRAwDgYDVQQDDAd0
-ZXN0LWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEmdhjxPvGPZrldvnhkbkD
-VFq3XD5UTr+naqF0lJe4wqRej8va3Wb1tmJKzmPrYsZrgZk9mJ080cAsdbMrX3Fa
-ZqNCMEAwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0OBBYE
-FCLneX7eEdvG7OFbG5VVsXScLBlKMAoGCCqGSM49BAMCA0gAMEUCIFzI09P1DHl0
-5mgjEVCmcW5lhfNB0BHI7TGCmMxUEE9bAiEApyhdR5CBbI/m+LEuFpFgeRsOj5aL
-uDbUBZ70QEppZqI=
------END CERTIFICATE-----
-)PEM";
-constexpr const char* k_client_crt = R"PEM(-----BEGIN CERTIFICATE-----
-MIIBfjCCASSgAwIBAgICEAQwCgYIKoZIzj0EAwIwEjEQMA4GA1UEAwwHdGVzdC1j
-YTAgFw0wMDAxMDEwMDAwMDBaGA8yMDk5MTIzMTAwMDAwMFowIzESMBAGA1UEAwwJ
-dGVzdC11c2VyMQ0wCwYDVQQKDAR0ZXN0MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD
-QgAE7gqi7ict7N9Z+q+3H5Q609h8B7dJBIuP9K12sD3fhg1qoisG0hGM+WnSxGuP
-re0BY1HkTimPlrAO/mGOus2ZBqNXMFUwEwYDVR0lBAwwCgYIKwYBBQUHAwIwHQYD
-VR0OBBYEFOWKgwBzfSRtjq5lYycEjP41W/dKMB8GA1UdIwQYMBaAFCLneX7eEdvG
-7OFbG5VVsXScLBlKMAoGCCqGSM49BAMCA0gAMEUCIQDKYSeejN/yDC9ZJbXVi3II
-yuQNTKDiJ+iaMBRMv/5eogIgfFCe8zrqgMJW/c9btkL45nEGF3zxbPnuHomb3cvZ
-Da4=
------END CERTIFICATE-----
-)PEM";
-constexpr const char* k_client_key = R"PEM(-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgGvjVD9K4XYZ1iUDv
-aSI4txywuVORMHcm0SPj//ki1+GhRANCAATuCqLuJy3s31n6r7cflDrT2HwHt0kE
-i4/0rXawPd+GDWqiKwbSEYz5adLEa4+t7QFjUeROKY+WsA7+YY66zZkG
------END PRIVATE KEY-----
-)PEM";
-constexpr const char* k_other_key = R"PEM(-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8hlfm9mxgSi14LD+
-uC5YW3D+kT4m3+MRRzzugQycwkyhRANCAAQ2PyqyubhmVjWHtXAawKnrGHwerV52
-idgz0uh4cK5+DLShElh72paLJaZ996HaHy447sAPgUZfhsHIyUHpg8/a
------END PRIVATE KEY-----
-)PEM";
+using namespace test_pki;  // tests/unit/support/test_pki.h
 
 std::string base64(std::string_view in) {
   static constexpr char kAlphabet[] =
