@@ -39,6 +39,7 @@
 #   BENCH_BUILD_DIR  where saguard and the bench tools were built (default: build)
 #   SAGUARD_BINARY   the saguard binary (default: $BENCH_BUILD_DIR/controller/saguard)
 #   PEER_BINARY      the peer binary; default: built by bench/peer/build.sh into the work dir
+#   SAGUARD_ARGS     extra arguments for saguard run
 #   PEER_ARGS        extra arguments for the peer
 #   BENCH_CP_DIR     where the control plane lives (default: a temporary directory)
 #   BENCH_LOG_DIR     logs of a non-smoke run
@@ -127,8 +128,9 @@ declare -A user=(
 )
 controller_command() {  # name -> prints nothing; sets cmd array
   case "$1" in
+    # shellcheck disable=SC2206
     saguard) cmd=("$saguard" run --kubeconfig "$work/kubeconfig-saguard" --metrics-bind-address 127.0.0.1:0
-                  --health-probe-bind-address 127.0.0.1:0 --leader-elect=false) ;;
+                  --health-probe-bind-address 127.0.0.1:0 --leader-elect=false ${SAGUARD_ARGS:-}) ;;
     # shellcheck disable=SC2206
     peer) cmd=("$peer" --kubeconfig "$work/kubeconfig-peer" --metrics-bind-address 127.0.0.1:0 ${PEER_ARGS:-}) ;;
   esac

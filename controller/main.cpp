@@ -4,6 +4,7 @@
 //   saguard run       the controller (also what the container runs)
 //   saguard version   prints the version
 // Installed as `kubectl-saguard`, it works as a kubectl plugin (`kubectl saguard ...`).
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include "events/recorder.h"
 #include "events/sink.h"
 #include "kube/config.h"
+#include "kube/cpprest_transport.h"
 #include "kube/rest_client.h"
 #include "leader/lease_api.h"
 #include "leader/lease_elector.h"
@@ -100,6 +102,7 @@ int runCommand(const std::vector<std::string>& args) {
   std::string leaseNamespace, leaseId = "saguard.io-controller";
   bool leaderElect = false;
   int workers = 2;
+  int statusDelayMs = 1000;
   FlagSet flags("saguard run", "Runs the controller: watches ServiceAccountPolicies, ServiceAccounts, Pods,\n"
                                "RoleBindings, ClusterRoleBindings and Namespaces, and enforces the policies.");
   flags.add("kubeconfig", &kubeconfig,
@@ -113,6 +116,9 @@ int runCommand(const std::vector<std::string>& args) {
   flags.add("metrics-bind-address", &metricsAddress, "Where /metrics listens (\"0\" disables it).");
   flags.add("health-probe-bind-address", &probeAddress, "Where /healthz and /readyz listen (\"0\" disables them).");
   flags.add("workers", &workers, "Concurrent reconciles.");
+  flags.add("status-delay-ms", &statusDelayMs,
+            "How long a policy's status waits after a change before it is recomputed, so that a burst\n"
+            "of changes costs one computation (and at most one status write) per policy. Milliseconds.");
   flags.add("log-format", &logFormat, "json or text.");
   flags.add("log-level", &logLevel, "trace, debug, info, warn or error.");
   auto rest = flags.parse(args);
@@ -134,6 +140,7 @@ int runCommand(const std::vector<std::string>& args) {
     return std::cerr << "saguard run: " << st.error().message << "\n", 2;
   }
   if (workers < 1) return fail("--workers: must be at least 1");
+  if (statusDelayMs < 0) return fail("--status-delay-ms: must not be negative");
   auto metricsBind = metrics::parseBindAddress(metricsAddress);
   if (!metricsBind.ok()) return fail("--metrics-bind-address: " + metricsBind.error().message);
   auto probeBind = metrics::parseBindAddress(probeAddress);
@@ -192,6 +199,7 @@ int runCommand(const std::vector<std::string>& args) {
   std::unique_ptr<leader::LeaseElector> elector;
   reconcile::ControllerOptions options;
   options.workers = workers;
+  options.policyDelay = std::chrono::milliseconds(statusDelayMs);
   options.reconciler.selfNamespace = self.first;
   options.reconciler.selfName = self.second;
   options.reconciler.mayWrite = [&elector] { return !elector || elector->isLeader(); };
@@ -282,6 +290,14 @@ void usage(std::ostream& out) {
 }  // namespace saguard
 
 int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // glibc gives each thread that allocates an arena of its own (up to 8 per core) and
+  // keeps freed memory in it. saguard's allocations are small and its threads few: one
+  // arena, returned to the system above 64 KiB of free top, holds RSS near what the
+  // caches hold (10,000 pods: 28.7 MiB against 49.9 MiB with glibc's defaults; README).
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+#endif
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     saguard::usage(std::cout);
@@ -289,6 +305,11 @@ int main(int argc, char** argv) {
   }
   std::string command = args[0];
   args.erase(args.begin());
+  // Four I/O threads carry every connection of run and audit (see setIoThreads).
+  if (auto st = saguard::kube::setIoThreads(4); !st.ok()) {
+    std::cerr << "saguard: " << st.error().message << "\n";
+    return 1;
+  }
   if (command == "run") return saguard::runCommand(args);
   if (command == "lint") return saguard::audit::runLint(args, std::cin, std::cout, std::cerr);
   if (command == "audit") return saguard::audit::runAudit(args, std::cout, std::cerr);

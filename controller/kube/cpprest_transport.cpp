@@ -1,6 +1,7 @@
 #include "kube/cpprest_transport.h"
 
 #include <cpprest/http_client.h>
+#include <pplx/threadpool.h>
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -175,6 +176,16 @@ Result<std::unique_ptr<CpprestTransport>> CpprestTransport::create(const Transpo
 
 const std::string& CpprestTransport::server() const {
   return impl_->config.server;
+}
+
+Status setIoThreads(std::size_t threads) {
+  if (threads == 0) return makeError(ErrorKind::Invalid, "I/O threads: must be at least 1");
+  try {
+    crossplat::threadpool::initialize_with_threads(threads);
+    return {};
+  } catch (const std::exception& e) {
+    return makeError(ErrorKind::Internal, std::string("I/O threads: ") + e.what());
+  }
 }
 
 Result<HttpResponse> CpprestTransport::send(const HttpRequest& request, std::stop_token stop) {

@@ -13,6 +13,7 @@
 // bracketed text to its resolver, which cannot resolve it.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,13 @@ struct TransportConfig {
   std::string clientKeyPem{};
   std::string userAgent{};  // "saguard/0.1.0"
 };
+
+// Sizes cpprestsdk's process-wide I/O thread pool (its default is 40 threads). Call it
+// once from main() before any request: later calls, and calls after the pool started,
+// return an Internal error and change nothing. Every request saguard makes blocks its
+// own calling thread, so the pool only runs socket and TLS completions; a few threads
+// do that with far fewer context switches (and per-thread allocator arenas) than 40.
+Status setIoThreads(std::size_t threads);
 
 class CpprestTransport final : public Transport {
  public:

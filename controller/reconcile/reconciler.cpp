@@ -210,6 +210,7 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
     return queue::Outcome::done();
   }
 
+  const auto started = std::chrono::steady_clock::now();
   PolicyStatus status;
   status.observedGeneration = record->generation;
   std::vector<policy::Finding> newFindings;
@@ -307,7 +308,12 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
   hooks_->onPolicySummary(name, status.summary);
 
   std::string rendered = renderStatus(status, record->statusJson, options_.wallClock());
-  if (sameStatus(rendered, record->statusJson)) return queue::Outcome::done();
+  const bool same = sameStatus(rendered, record->statusJson);
+  spdlog::debug("policy {}: status computed in {} us ({} selected, {} pods with a token){}", name,
+                std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+                    .count(),
+                status.summary.selected, status.summary.podsWithToken, same ? ", unchanged" : "");
+  if (same) return queue::Outcome::done();
   if (!options_.mayWrite()) return queue::Outcome::done();
   Status written = writer_.patchPolicyStatus(name, rendered);
   if (!written.ok()) {
