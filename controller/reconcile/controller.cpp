@@ -155,10 +155,14 @@ void Controller::wireHandlers() {
         enqueueAllAccounts();
       },
       .onUpdate = [this](const PolicyRecord& old, const PolicyRecord& now) {
-        queue_->add(policyKey(now.name));
-        // A status write changes the resourceVersion, not the generation: the
-        // selection only changes with the spec.
-        if (old.generation != now.generation) enqueueAllAccounts();
+        if (old.generation != now.generation) {  // the spec changed: the selection may have
+          queue_->add(policyKey(now.name));
+          enqueueAllAccounts();
+          return;
+        }
+        // Status or metadata only, most often the echo of saguard's own status write:
+        // recomputed with the next batch of changes, not at once for each write.
+        queue_->addAfter(policyKey(now.name), options_.policyDelay);
       },
       .onDelete = [this](const PolicyRecord& p) {
         queue_->add(policyKey(p.name));

@@ -9,7 +9,8 @@
 //   ServiceAccount       that account, every policy
 //   Pod                  every policy (pod findings and counts)
 //   (Cluster)RoleBinding the accounts it names (for unboundOnly), every policy
-//   ServiceAccountPolicy that policy, every account
+//   ServiceAccountPolicy that policy, every account (spec changes); that policy,
+//                        delayed (status or metadata only, e.g. saguard's own write)
 // "Every policy" keys are added with a short delay (policyDelay), so a burst of
 // changes costs one status computation per policy, not one per change.
 //
