@@ -285,7 +285,7 @@ Event QueuedEventRecorder::makeEvent(const Occurrence& occurrence, const Decisio
   event.series = decision.series;  // set only when re-creating an expired series
   event.reportingInstance = options_.reportingInstance;
   event.action = std::string(spec.action);
-  event.reason = std::string(spec.name);
+  event.reason = toString(occurrence.reason);
   event.note = occurrence.note;
   event.type = spec.type;
   event.regarding = occurrence.regarding;

@@ -7,16 +7,13 @@ namespace {
 
 // Indexed by Reason; the static_assert below keeps the table and the enum in step.
 constexpr std::array<ReasonSpec, kAllReasons.size()> kSpecs{{
-    {"AutomountDisabled", EventType::Normal, "Patch", {"ServiceAccount", ""}},
-    {"DriftReverted", EventType::Warning, "Patch", {"ServiceAccount", ""}},
-    {"AutomountWouldBeDisabled", EventType::Warning, "Audit", {"ServiceAccount", ""}},
-    {"TokenMounted", EventType::Warning, "Report", {"Pod", ""}},
-    {"PodOverridesPolicy", EventType::Warning, "Report", {"Pod", ""}},
-    {"BindingGrantsSelectedAccount",
-     EventType::Warning,
-     "Report",
-     {"RoleBinding", "ClusterRoleBinding"}},
-    {"PolicyInvalid", EventType::Warning, "Reconcile", {"ServiceAccountPolicy", ""}},
+    {EventType::Normal, "Patch", {"ServiceAccount", ""}},                   // AutomountDisabled
+    {EventType::Warning, "Patch", {"ServiceAccount", ""}},                  // DriftReverted
+    {EventType::Warning, "Audit", {"ServiceAccount", ""}},                  // AutomountWouldBeDisabled
+    {EventType::Warning, "Report", {"Pod", ""}},                            // TokenMounted
+    {EventType::Warning, "Report", {"Pod", ""}},                            // PodOverridesPolicy
+    {EventType::Warning, "Report", {"RoleBinding", "ClusterRoleBinding"}},  // BindingGrantsSelectedAccount
+    {EventType::Warning, "Reconcile", {"ServiceAccountPolicy", ""}},        // PolicyInvalid
 }};
 static_assert(static_cast<std::size_t>(Reason::PolicyInvalid) + 1 == kSpecs.size());
 
@@ -40,18 +37,13 @@ bool isAbout(Reason reason, std::string_view kind) {
   return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
 }
 
-const char* toString(Reason reason) {
-  // The names are string literals, so data() is NUL-terminated.
-  return specOf(reason).name.data();
-}
-
 const char* toString(EventType type) {
   return type == EventType::Normal ? "Normal" : "Warning";
 }
 
 std::optional<Reason> parseReason(std::string_view name) {
   for (Reason reason : kAllReasons) {
-    if (specOf(reason).name == name) return reason;
+    if (toString(reason) == name) return reason;
   }
   return std::nullopt;
 }

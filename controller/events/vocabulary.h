@@ -13,14 +13,15 @@
 //   BindingGrantsSelectedAccount  Warning  Report     RoleBinding, ClusterRoleBinding
 //   PolicyInvalid                 Warning  Reconcile  ServiceAccountPolicy
 //
-// The enumerators have the names (and order) of policy::Reason, so the reconciler
-// maps one to the other by name (parseReason(policy::toString(r))).
+// The reasons themselves are policy::Reason (policy/reason.h), with its toString().
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "policy/reason.h"
 
 namespace saguard::events {
 
@@ -29,25 +30,12 @@ inline constexpr std::string_view kReportingController = "saguard.io/controller"
 
 enum class EventType : std::uint8_t { Normal, Warning };
 
-enum class Reason : std::uint8_t {
-  AutomountDisabled,
-  DriftReverted,
-  AutomountWouldBeDisabled,
-  TokenMounted,
-  PodOverridesPolicy,
-  BindingGrantsSelectedAccount,
-  PolicyInvalid,
-};
-
-inline constexpr std::array<Reason, 7> kAllReasons{
-    Reason::AutomountDisabled, Reason::DriftReverted,      Reason::AutomountWouldBeDisabled,
-    Reason::TokenMounted,      Reason::PodOverridesPolicy, Reason::BindingGrantsSelectedAccount,
-    Reason::PolicyInvalid,
-};
+using policy::kAllReasons;
+using policy::Reason;
+using policy::toString;  // the Event's `reason`: toString(Reason::DriftReverted)
 
 // What the vocabulary binds to a reason.
 struct ReasonSpec {
-  std::string_view name;                  // the Event's `reason`
   EventType type;                         // the Event's `type`
   std::string_view action;                // the Event's `action`: what saguard did or was doing
   std::array<std::string_view, 2> kinds;  // the kinds of `regarding` (unused slots empty)
@@ -63,7 +51,6 @@ inline std::string_view actionOf(Reason reason) {
 // Whether an Event with this reason may be about an object of `kind`.
 bool isAbout(Reason reason, std::string_view kind);
 
-const char* toString(Reason reason);
 const char* toString(EventType type);
 // The Reason named `name` exactly ("DriftReverted"), or nullopt.
 std::optional<Reason> parseReason(std::string_view name);

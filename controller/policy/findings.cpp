@@ -48,30 +48,6 @@ const char* toString(FindingKind kind) {
   return "ServiceAccount";
 }
 
-const char* toString(Reason reason) {
-  switch (reason) {
-    case Reason::AutomountDisabled:
-      return "AutomountDisabled";
-    case Reason::DriftReverted:
-      return "DriftReverted";
-    case Reason::AutomountWouldBeDisabled:
-      return "AutomountWouldBeDisabled";
-    case Reason::TokenMounted:
-      return "TokenMounted";
-    case Reason::PodOverridesPolicy:
-      return "PodOverridesPolicy";
-    case Reason::BindingGrantsSelectedAccount:
-      return "BindingGrantsSelectedAccount";
-    case Reason::PolicyInvalid:
-      return "PolicyInvalid";
-  }
-  return "PolicyInvalid";
-}
-
-const char* eventType(Reason reason) {
-  return reason == Reason::AutomountDisabled ? "Normal" : "Warning";
-}
-
 const char* toString(Severity severity) {
   switch (severity) {
     case Severity::Info:

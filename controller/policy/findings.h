@@ -27,6 +27,7 @@
 
 #include "objects/objects.h"
 #include "policy/pod_token.h"
+#include "policy/reason.h"
 #include "policy/selection.h"
 
 namespace saguard::policy {
@@ -37,21 +38,6 @@ inline constexpr std::size_t kMaxFindingMessageLength = 1024;  // bytes, as in t
 enum class FindingKind : std::uint8_t { ServiceAccount, Pod, RoleBinding, ClusterRoleBinding };
 
 const char* toString(FindingKind kind);
-
-// The Event reasons of DESIGN.md.
-enum class Reason : std::uint8_t {
-  AutomountDisabled,
-  DriftReverted,
-  AutomountWouldBeDisabled,
-  TokenMounted,
-  PodOverridesPolicy,
-  BindingGrantsSelectedAccount,
-  PolicyInvalid,
-};
-
-const char* toString(Reason reason);
-// "Normal" for AutomountDisabled, "Warning" for every other reason (the Event type).
-const char* eventType(Reason reason);
 
 enum class Severity : std::uint8_t { Info, Low, Medium, High, Critical };
 

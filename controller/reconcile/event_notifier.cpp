@@ -7,19 +7,13 @@
 namespace saguard::reconcile {
 
 void EventNotifier::notify(const ObjectRef& object, policy::Reason reason, const std::string& message) {
-  // The two vocabularies have the same names (events/vocabulary.h).
-  auto mapped = events::parseReason(policy::toString(reason));
-  if (!mapped) {
-    spdlog::error("no Event reason {} in the events vocabulary", policy::toString(reason));
-    return;
-  }
   events::ObjectRef regarding;
   regarding.apiVersion = object.apiVersion;
   regarding.kind = object.kind;
   regarding.namespace_ = object.namespace_;
   regarding.name = object.name;
   regarding.uid = object.uid;
-  Status st = recorder_.emit(regarding, *mapped, message);
+  Status st = recorder_.emit(regarding, reason, message);
   if (!st.ok()) spdlog::warn("event {} on {} {}/{} refused: {}", policy::toString(reason), object.kind,
                              object.namespace_, object.name, st.error().describe());
 }

@@ -37,7 +37,6 @@ TEST(PolicyFindings, NamesAndEventTypes) {
       {Reason::PolicyInvalid, "PolicyInvalid"}};
   for (const auto& [reason, name] : reasons) {
     EXPECT_STREQ(toString(reason), name);
-    EXPECT_STREQ(eventType(reason), reason == Reason::AutomountDisabled ? "Normal" : "Warning");
   }
   EXPECT_STREQ(toString(FindingKind::ServiceAccount), "ServiceAccount");
   EXPECT_STREQ(toString(FindingKind::Pod), "Pod");
