@@ -11,6 +11,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
@@ -512,6 +513,19 @@ TEST(CpprestTransport, StreamReadsErrorAnswersWhole) {
   EXPECT_EQ(response->code, 410);
   EXPECT_EQ(response->body, R"({"kind":"Status","reason":"Expired","code":410})");
   EXPECT_EQ(calls, 0);
+}
+
+TEST(CpprestTransport, AConfiguredCaSkipsLoadingTheSystemStore) {
+  // cpprestsdk would parse the system store into every connection's context only for
+  // TlsContext to replace it: with a CA configured, OpenSSL's default file is /dev/null,
+  // unless the user chose one. Verification against the configured CA is unchanged
+  // (VerifiesIpAddressAndSendsHeaders, RefusesUnknownCa run with it set).
+  const char* before = std::getenv("SSL_CERT_FILE");
+  const std::string expected = before != nullptr ? before : "/dev/null";
+  auto transport = transportFor(configFor("https://127.0.0.1:1"));
+  const char* after = std::getenv("SSL_CERT_FILE");
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(std::string(after), expected);
 }
 
 TEST(CpprestTransport, CreateValidatesConfiguration) {
