@@ -136,12 +136,17 @@ namespace {
 // context to TlsContext::configure(), which replaces that store with the configured CA.
 // That load is 25-140 ms of CPU per connection, wasted (measured with a loop of
 // boost::asio::ssl::context + set_default_verify_paths on this machine). Pointing
-// OpenSSL's default CA file at /dev/null makes it load nothing. Process-wide, once, and
-// only when the configuration names its CA (the system store is never the trust then);
-// a SSL_CERT_FILE the user set is left alone.
+// OpenSSL's default CA file at /dev/null makes it load nothing. Process-wide, and only
+// when the configuration names its CA: then the system store is never the trust,
+// whatever SSL_CERT_FILE says (it is often set, to the system bundle), and nothing else
+// in saguard speaks TLS. Written only when it differs: transports are made at start-up.
 void skipSystemTrustStoreLoad() {
-  static std::once_flag once;
-  std::call_once(once, [] { ::setenv("SSL_CERT_FILE", "/dev/null", /*overwrite=*/0); });
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  const char* current = std::getenv("SSL_CERT_FILE");
+  if (current == nullptr || std::string_view(current) != "/dev/null") {
+    ::setenv("SSL_CERT_FILE", "/dev/null", /*overwrite=*/1);
+  }
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 // TLS: the server certificate is always verified (chain, and host name or IP address
 // against its subjectAltNames) unless the configuration says insecureSkipTlsVerify. When a CA is
 // configured it is the only one trusted (the system store is not consulted, and create()
-// sets SSL_CERT_FILE=/dev/null, when unset, so that cpprestsdk stops parsing the system
-// store for every new connection: see skipSystemTrustStoreLoad()). The
+// sets SSL_CERT_FILE=/dev/null so that cpprestsdk stops parsing the system store for
+// every new connection: see skipSystemTrustStoreLoad()). The
 // client certificate and key are loaded from memory. A failed handshake is a
 // Transport error that says why: "TLS handshake with https://127.0.0.1:6443 failed:
 // certificate verify failed: self-signed certificate in certificate chain".
