@@ -36,8 +36,9 @@ struct TransportConfig {
 // Sizes cpprestsdk's process-wide I/O thread pool (its default is 40 threads). Call it
 // once from main() before any request: later calls, and calls after the pool started,
 // return an Internal error and change nothing. Every request saguard makes blocks its
-// own calling thread, so the pool only runs socket and TLS completions; a few threads
-// do that with far fewer context switches (and per-thread allocator arenas) than 40.
+// own calling thread, so the pool only runs socket and TLS completions; one thread
+// does that with far fewer context switches (and per-thread allocator arenas) than 40.
+// Nothing may block a pool thread (no .get() or .wait() in a continuation).
 Status setIoThreads(std::size_t threads);
 
 class CpprestTransport final : public Transport {
