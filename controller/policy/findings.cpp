@@ -100,6 +100,11 @@ void rankFindings(std::vector<Finding>& findings, std::size_t cap) {
   }
 }
 
+std::optional<Reason> podFindingReason(const objects::Pod& pod, const objects::ServiceAccount* account) {
+  if (!podToken(pod, account).holdsToken) return std::nullopt;
+  return pod.automount == objects::Tristate::True ? Reason::PodOverridesPolicy : Reason::TokenMounted;
+}
+
 std::optional<Finding> podFinding(const objects::Pod& pod, const objects::ServiceAccount* account) {
   const PodToken token = podToken(pod, account);
   if (!token.holdsToken) return std::nullopt;

@@ -2,7 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "policy/bindings.h"
 #include "policy/patch.h"
@@ -49,10 +55,44 @@ bool cacheBehind(std::string_view cached, std::string_view written) {
 
 // What makes a finding "the same" for Events: the object and the reason. The message
 // may change while the finding stays (a pod's TokenMounted reads differently once its
-// account is patched); that is not news worth a second Event.
-std::string findingKey(const policy::Finding& f) {
-  return std::string(policy::toString(f.kind)) + "/" + f.namespace_ + "/" + f.name + "/" +
-         policy::toString(f.reason);
+// account is patched); that is not news worth a second Event. A 64-bit hash: a policy
+// has at most some 10^5 findings, so a collision (one Event not sent) is ~10^-9 likely.
+std::uint64_t findingKey(policy::FindingKind kind, std::string_view ns, std::string_view name,
+                         policy::Reason reason) {
+  constexpr std::uint64_t kPrime = 1099511628211ULL;
+  std::uint64_t h = std::hash<std::string_view>{}(ns);
+  h = h * kPrime ^ std::hash<std::string_view>{}(name);
+  return h * kPrime ^ (static_cast<std::uint64_t>(kind) << 8 | static_cast<std::uint64_t>(reason));
+}
+
+std::uint64_t findingKey(const policy::Finding& f) {
+  return findingKey(f.kind, f.namespace_, f.name, f.reason);
+}
+
+// A pod finding before its message is built. Most pods that hold a token are neither
+// new (their Event went out before) nor among the kMaxFindings the status shows, so
+// their Finding is built only when one of the two is true.
+struct PodCandidate {
+  policy::Severity severity;
+  policy::Reason reason;
+  Shared<objects::Pod> pod;
+  Shared<objects::ServiceAccount> account;
+
+  std::uint64_t key() const {
+    return findingKey(policy::FindingKind::Pod, pod->meta.namespace_.view(), pod->meta.name, reason);
+  }
+  policy::Finding finding() const { return *policy::podFinding(*pod, account.get()); }
+};
+
+// moreSevere() of findings.cpp for pod findings, without their messages: (namespace,
+// name) is unique among pods, so the message never decides between two of them.
+bool morePressing(const PodCandidate& a, const PodCandidate& b) {
+  if (a.severity != b.severity) return a.severity > b.severity;
+  const auto an = a.pod->meta.namespace_.view();
+  const auto bn = b.pod->meta.namespace_.view();
+  if (an != bn) return an < bn;
+  if (a.pod->meta.name != b.pod->meta.name) return a.pod->meta.name < b.pod->meta.name;
+  return a.reason < b.reason;
 }
 
 }  // namespace
@@ -214,7 +254,8 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
   PolicyStatus status;
   status.observedGeneration = record->generation;
   std::vector<policy::Finding> newFindings;
-  std::vector<std::pair<ObjectRef, policy::Finding>> toNotify;
+  std::vector<std::pair<ObjectRef, policy::Finding>> toNotify;  // binding findings
+  std::vector<PodCandidate> podCandidates;
 
   if (!record->policy) {
     status.reason = ReadyReason::Invalid;
@@ -230,11 +271,14 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
   } else {
     const policy::Policy& p = *record->policy;
     std::set<std::string> bindingsSeen;
-    std::map<std::string, ObjectRef> refs;  // finding key -> object
+    // Namespaces by their interned name: one store lookup per namespace, not per account.
+    std::unordered_map<const char*, Shared<objects::Namespace>> namespaces;
     for (const auto& accountPtr : reader_.serviceAccounts()) {
       const objects::ServiceAccount& account = *accountPtr;
       const std::string_view ns = account.meta.namespace_.view();
-      auto nsRecord = reader_.namespace_(ns);
+      auto [nsIt, nsNew] = namespaces.try_emplace(ns.data());
+      if (nsNew) nsIt->second = reader_.namespace_(ns);
+      const Shared<objects::Namespace>& nsRecord = nsIt->second;
       std::vector<Shared<objects::Binding>> bindings;
       bool bindingsRead = false;
       auto readBindings = [&] {
@@ -274,9 +318,8 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
         if (pod.token == objects::TokenVolume::None) continue;
         ++status.summary.podsWithToken;
         if (!p.reportPods) continue;
-        if (auto f = policy::podFinding(pod, &account)) {
-          toNotify.emplace_back(podRef(pod), *f);
-          newFindings.push_back(std::move(*f));
+        if (auto reason = policy::podFindingReason(pod, &account)) {
+          podCandidates.push_back({policy::severityOf(*reason), *reason, podPtr, accountPtr});
         }
       }
     }
@@ -287,22 +330,41 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
   }
 
   // Events for findings that are new since the last reconcile of this policy.
+  std::vector<const PodCandidate*> freshPods;
   {
-    std::set<std::string> current;
+    std::unordered_set<std::uint64_t> current;
+    current.reserve(toNotify.size() + podCandidates.size());
     std::vector<std::pair<ObjectRef, policy::Finding>> fresh;
     std::lock_guard lock(mu_);
     auto& previous = reported_[name];
     for (auto& [ref, f] : toNotify) {
-      std::string key = findingKey(f);
+      const std::uint64_t key = findingKey(f);
       current.insert(key);
       if (!previous.count(key)) fresh.emplace_back(ref, f);
+    }
+    for (const auto& candidate : podCandidates) {
+      const std::uint64_t key = candidate.key();
+      current.insert(key);
+      if (!previous.count(key)) freshPods.push_back(&candidate);
     }
     previous = std::move(current);
     status.summary.patched = patchedCount_[name];
     toNotify = std::move(fresh);
   }
   for (const auto& [ref, f] : toNotify) notifier_.notify(ref, f.reason, f.message);
+  for (const PodCandidate* candidate : freshPods) {
+    policy::Finding f = candidate->finding();
+    notifier_.notify(podRef(*candidate->pod), f.reason, f.message);
+  }
 
+  // Only the most pressing pods can make the status's list; the rest need no Finding.
+  if (podCandidates.size() > policy::kMaxFindings) {
+    std::partial_sort(podCandidates.begin(),
+                      podCandidates.begin() + static_cast<std::ptrdiff_t>(policy::kMaxFindings),
+                      podCandidates.end(), morePressing);
+    podCandidates.resize(policy::kMaxFindings);
+  }
+  for (const auto& candidate : podCandidates) newFindings.push_back(candidate.finding());
   policy::rankFindings(newFindings);
   status.findings = std::move(newFindings);
   hooks_->onPolicySummary(name, status.summary);

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -96,7 +97,7 @@ class Reconciler {
   std::unordered_set<std::string> seenCompliant_;  // account uids seen with the field false
   std::unordered_map<std::string, std::string> patchedAt_;  // uid -> resourceVersion of our patch
   std::unordered_set<std::string> auditNotified_;  // account uids told AutomountWouldBeDisabled
-  std::map<std::string, std::set<std::string>> reported_;   // policy -> finding keys already sent
+  std::map<std::string, std::unordered_set<std::uint64_t>> reported_;  // policy -> keys of findings sent
   std::map<std::string, std::int64_t> patchedCount_;        // policy -> accounts patched
   std::map<std::string, std::int64_t> invalidNotified_;     // policy -> generation told invalid
   bool loggedSelf_ = false;

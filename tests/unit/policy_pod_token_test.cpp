@@ -120,6 +120,11 @@ TEST_P(PolicyPodTokenTable, Row) {
   EXPECT_EQ(effectiveAutomount(row.pod, row.present == Present ? row.account : U), row.effective);
 
   std::optional<Finding> finding = podFinding(pod, known);
+  std::optional<Reason> reason = podFindingReason(pod, known);
+  ASSERT_EQ(reason.has_value(), finding.has_value());
+  if (finding) {
+    EXPECT_EQ(*reason, finding->reason);
+  }
   switch (row.finding) {
     case NoFinding:
       EXPECT_FALSE(finding.has_value());

@@ -355,6 +355,44 @@ TEST_F(ReconcilerTest, PolicyStatusCountsAndWritesOnlyOnChange) {
   EXPECT_EQ(status("p")["summary"]["podsWithToken"], 1);
 }
 
+TEST_F(ReconcilerTest, StatusShowsTheMostSevereHundredOfManyPodsAndEventsEachOnce) {
+  // 3 namespaces x 60 pods: 180 pod findings, a few PodOverridesPolicy (High) among
+  // TokenMounted (Medium). The status must show exactly what ranking all 180 findings
+  // gives, and every pod gets its Event once, however often the policy is recomputed.
+  std::vector<policy::Finding> expected;
+  for (const std::string ns : {"b-team", "a-team", "c-team"}) {
+    cluster_.addNamespace(ns);
+    cluster_.addAccount(ns, "default");
+    for (int i = 0; i < 60; ++i) {
+      const bool overrides = i % 17 == 3;
+      cluster_.addPod(ns, "pod-" + std::to_string(i), "default", overrides ? Tristate::True : Tristate::Unset,
+                      objects::TokenVolume::Projected);
+      auto account = cluster_.serviceAccount(ns, "default");
+      expected.push_back(*policy::podFinding(cluster_.pods.back(), account.get()));
+    }
+  }
+  policy::rankFindings(expected);
+  ASSERT_EQ(expected.size(), policy::kMaxFindings);
+  cluster_.addPolicy(policyJson("p", "{}"));
+
+  policy("p");
+  json findings = status("p")["findings"];
+  ASSERT_EQ(findings.size(), policy::kMaxFindings);
+  EXPECT_EQ(findings, policy::findingsToJson(expected));
+  EXPECT_EQ(findings[0]["reason"], "PodOverridesPolicy");
+  EXPECT_EQ(status("p")["summary"]["podsWithToken"], 180);
+  EXPECT_EQ(cluster_.events.size(), 180u);
+
+  policy("p");
+  EXPECT_EQ(cluster_.events.size(), 180u) << "no second Event for the same pod and reason";
+
+  cluster_.addPod("a-team", "late", "default", Tristate::Unset, objects::TokenVolume::Projected);
+  policy("p");
+  ASSERT_EQ(cluster_.events.size(), 181u);
+  EXPECT_EQ(cluster_.events.back().object, "Pod/a-team/late");
+  EXPECT_EQ(cluster_.events.back().reason, policy::Reason::TokenMounted);
+}
+
 TEST_F(ReconcilerTest, BindingFindingAppearsAndGoes) {
   cluster_.addNamespace("ns");
   cluster_.addAccount("ns", "default", Tristate::False);
