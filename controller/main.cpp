@@ -11,9 +11,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
@@ -93,6 +96,30 @@ std::jthread signalWatcher(std::stop_source& stop) {
     sigwait(&set, &sig);
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     stop.request_stop();
+  });
+}
+
+// glibc hands freed memory at the top of its heap back by itself (M_TRIM_THRESHOLD, set
+// in main()); the free pages that decoding list pages leaves between long-lived cache
+// records it keeps. Once the caches have synced, and every 5 minutes after (relists),
+// malloc_trim returns those pages to the system.
+std::jthread heapTrimmer(const reconcile::Controller& ctl) {
+  return std::jthread([&ctl](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any wake;
+    auto sleepFor = [&](std::chrono::milliseconds period) {
+      std::unique_lock lock(mu);
+      wake.wait_for(lock, stop, period, [] { return false; });
+      return !stop.stop_requested();
+    };
+    while (!ctl.hasSynced()) {
+      if (!sleepFor(std::chrono::milliseconds(200))) return;
+    }
+    do {
+#ifdef __GLIBC__
+      malloc_trim(0);
+#endif
+    } while (sleepFor(std::chrono::minutes(5)));
   });
 }
 
@@ -230,6 +257,7 @@ int runCommand(const std::vector<std::string>& args) {
   }
 
   ctl.startInformers();
+  std::jthread trimmer = heapTrimmer(ctl);
   if (!leaderElect) {
     std::jthread workersThread([&ctl] { ctl.runWorkers(); });
     std::stop_callback onStop(stop.get_token(), [&ctl] { ctl.stop(); });

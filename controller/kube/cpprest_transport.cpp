@@ -2,6 +2,8 @@
 
 #include <cpprest/http_client.h>
 #include <pplx/threadpool.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -204,12 +206,22 @@ const std::string& CpprestTransport::server() const {
 
 Status setIoThreads(std::size_t threads) {
   if (threads == 0) return makeError(ErrorKind::Invalid, "I/O threads: must be at least 1");
+  // The pool starts its threads at once, and a thread inherits its creator's signal
+  // mask: with every signal blocked in them, SIGTERM and SIGINT reach the threads of
+  // the application (saguard run waits for them with sigwait) instead of killing the
+  // process from an I/O thread.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  Status result;
   try {
     crossplat::threadpool::initialize_with_threads(threads);
-    return {};
   } catch (const std::exception& e) {
-    return makeError(ErrorKind::Internal, std::string("I/O threads: ") + e.what());
+    result = makeError(ErrorKind::Internal, std::string("I/O threads: ") + e.what());
   }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return result;
 }
 
 Result<HttpResponse> CpprestTransport::send(const HttpRequest& request, std::stop_token stop) {

@@ -38,7 +38,8 @@ struct TransportConfig {
 // return an Internal error and change nothing. Every request saguard makes blocks its
 // own calling thread, so the pool only runs socket and TLS completions; one thread
 // does that with far fewer context switches (and per-thread allocator arenas) than 40.
-// Nothing may block a pool thread (no .get() or .wait() in a continuation).
+// Nothing may block a pool thread (no .get() or .wait() in a continuation). The pool's
+// threads block every signal, so signals go to the application's own threads.
 Status setIoThreads(std::size_t threads);
 
 class CpprestTransport final : public Transport {
