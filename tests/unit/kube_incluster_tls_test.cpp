@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <string>
 #include <thread>
@@ -202,6 +203,11 @@ TEST(InClusterTls, RefusesAServerThatCaCrtDidNotSign) {
   EXPECT_NE(answer.error().message.find("certificate verify failed"), std::string::npos)
       << answer.error().message;
   EXPECT_EQ(server.requests(), 0) << "a request went through an unverified connection";
+  // The server thread sees the client's alert after the client has already returned.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server.failedHandshakes() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   EXPECT_GE(server.failedHandshakes(), 1);
 }
 
