@@ -18,6 +18,7 @@
 #include "integration/support/controlplane_env.h"
 #include "kube/config.h"
 #include "kube/rest_client.h"
+#include "unit/support/test_pki.h"
 
 namespace saguard::kube {
 namespace {
@@ -28,19 +29,6 @@ using saguard::testing::eventually;
 using saguard::testing::freshNamespace;
 using saguard::testing::kubectl;
 using saguard::testing::run;
-
-// An unrelated CA (EC P-256): the control plane's serving certificate does not chain to it.
-constexpr const char* kOtherCa = R"PEM(-----BEGIN CERTIFICATE-----
-MIIBWjCCAQCgAwIBAgICEAEwCgYIKoZIzj0EAwIwEzERMA8GA1UEAwwIb3RoZXIt
-Y2EwIBcNMDAwMTAxMDAwMDAwWhgPMjA5OTEyMzEwMDAwMDBaMBMxETAPBgNVBAMM
-CG90aGVyLWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwR0TlJD5oNJQC0pL
-zJqdNaSSncapoL/Cdx0qDZdPFMhFgvQNLkQYGUaDRr94q4psKOfoo25urgj0Jvdr
-obEms6NCMEAwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0O
-BBYEFDzEM8ZO7YPW71pkIWEBrcZ3QnedMAoGCCqGSM49BAMCA0gAMEUCIHWtMUBF
-H0jBE2IhaN9NcOgJ+AujEKo0+OzlDeHcQGWMAiEAxmHrBANSH8Y3vwtZgDw53hc8
-8ynMh69ezvzprcYuXUM=
------END CERTIFICATE-----
-)PEM";
 
 const Resource kSelfSubjectReviews{"authentication.k8s.io", "v1", "selfsubjectreviews", false};
 
@@ -463,7 +451,7 @@ TEST_F(KubeClient, WrongTokenIsUnauthorizedNamingTheServer) {
 
 TEST_F(KubeClient, WrongCaFailsTlsWithAClearMessage) {
   RestConfig config = adminConfig();
-  config.caPem = kOtherCa;
+  config.caPem = test_pki::k_other_ca_crt;  // the control plane's certificate does not chain to it
   auto client = clientFor(config);
   auto r = client->get(resources::kNamespaces, "", "default");
   ASSERT_TRUE(r.is(ErrorKind::Transport)) << (r ? "ok" : r.error().describe());
