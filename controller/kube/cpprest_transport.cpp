@@ -9,7 +9,10 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string_view>
 
+#include "kube/detail/gzip.h"
 #include "kube/detail/tls.h"
 
 namespace saguard::kube {
@@ -23,6 +26,9 @@ namespace {
 // (the default, the watch timeout). Past this many, requests get a throwaway client.
 constexpr std::size_t kMaxPooledClients = 16;
 constexpr std::size_t kReadBuffer = std::size_t{64} * 1024;
+// The most a gzip-encoded answer may inflate to. The largest legitimate answer is a
+// list page: 500 objects of at most etcd's 1.5 MiB each is 750 MiB.
+constexpr std::size_t kMaxInflatedBody = std::size_t{1} << 30;
 
 std::string formatDuration(std::chrono::milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
@@ -58,10 +64,13 @@ struct CpprestTransport::Impl {
     return made;
   }
 
-  http::http_request build(const HttpRequest& request) const {
+  // `compressed`: ask for a gzip-encoded answer (whole answers only; a watch stream is
+  // never compressed by the API server).
+  http::http_request build(const HttpRequest& request, bool compressed) const {
     http::http_request req(request.method);
     req.set_request_uri(web::uri(request.target));
     req.headers().add("User-Agent", config.userAgent);
+    if (compressed) req.headers().add("Accept-Encoding", "gzip");
     if (!request.accept.empty()) req.headers().add("Accept", request.accept);
     if (!request.authorization.empty()) req.headers().add("Authorization", request.authorization);
     if (!request.body.empty() || !request.contentType.empty()) {
@@ -114,18 +123,46 @@ struct CpprestTransport::Impl {
     }
   }
 
+  // An answer whose body could not be read as it was encoded: no usable answer, so a
+  // Transport error (retried like a broken connection).
+  Error describeBodyFailure(const HttpRequest& request, const Error& failure) const {
+    return makeError(ErrorKind::Transport, request.method + " " + config.server +
+                                               request.target.substr(0, request.target.find('?')) +
+                                               ": reading the answer: " + failure.message);
+  }
+
   static std::string retryAfterOf(const http::http_response& response) {
     auto it = response.headers().find("Retry-After");
     return it == response.headers().end() ? std::string() : it->second;
   }
 
-  // Reads the body bytes as they are (no charset handling, unlike extract_string()).
-  static std::string readAll(const http::http_response& response) {
+  // Reads the body bytes as they are (no charset handling, unlike extract_string()),
+  // inflating a gzip-encoded one. Invalid for a corrupt or truncated gzip body and for
+  // a content coding saguard did not ask for.
+  static Result<std::string> readAll(const http::http_response& response) {
+    std::string coding;
+    if (auto it = response.headers().find("Content-Encoding"); it != response.headers().end()) {
+      coding = it->second;
+    }
+    const bool gzip = coding == "gzip";
+    if (!gzip && !coding.empty() && coding != "identity") {
+      return makeError(ErrorKind::Invalid, "the answer's Content-Encoding \"" + coding + "\" was not asked for");
+    }
     auto body = response.body().streambuf();
     std::string out;
     std::vector<std::uint8_t> buffer(kReadBuffer);
+    std::optional<detail::GzipInflater> inflater;
+    if (gzip) inflater.emplace(kMaxInflatedBody);
     while (std::size_t n = body.getn(buffer.data(), buffer.size()).get()) {
-      out.append(reinterpret_cast<const char*>(buffer.data()), n);
+      const std::string_view piece(reinterpret_cast<const char*>(buffer.data()), n);
+      if (!inflater) {
+        out.append(piece);
+      } else if (Status st = inflater->feed(piece, out); !st) {
+        return st.error();
+      }
+    }
+    if (inflater) {
+      if (Status st = inflater->finish(); !st) return st.error();
     }
     return out;
   }
@@ -230,11 +267,13 @@ Result<HttpResponse> CpprestTransport::send(const HttpRequest& request, std::sto
     pplx::cancellation_token_source cancel;
     std::stop_callback onStop(stop, [&cancel] { cancel.cancel(); });
     http::http_response response =
-        httpClient->request(impl_->build(request), cancel.get_token()).get();
+        httpClient->request(impl_->build(request, /*compressed=*/true), cancel.get_token()).get();
     HttpResponse out;
     out.code = response.status_code();
     out.retryAfter = Impl::retryAfterOf(response);
-    out.body = Impl::readAll(response);
+    auto body = Impl::readAll(response);
+    if (!body) return impl_->describeBodyFailure(request, body.error());
+    out.body = std::move(*body);
     return out;
   } catch (...) {
     return impl_->describeFailure(request, std::current_exception());
@@ -250,11 +289,13 @@ Result<HttpResponse> CpprestTransport::stream(const HttpRequest& request, const 
   try {
     auto httpClient = impl_->clientFor(request.timeout);
     http::http_response response =
-        httpClient->request(impl_->build(request), cancel.get_token()).get();
+        httpClient->request(impl_->build(request, /*compressed=*/false), cancel.get_token()).get();
     out.code = response.status_code();
     out.retryAfter = Impl::retryAfterOf(response);
     if (out.code < 200 || out.code > 299) {
-      out.body = Impl::readAll(response);
+      auto body = Impl::readAll(response);
+      if (!body) return impl_->describeBodyFailure(request, body.error());
+      out.body = std::move(*body);
       return out;
     }
     auto body = response.body().streambuf();

@@ -6,6 +6,7 @@
 // No wall-clock figure is asserted; waits are bounded only so a bug cannot hang the run.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -513,6 +514,90 @@ TEST(CpprestTransport, StreamReadsErrorAnswersWhole) {
   EXPECT_EQ(response->code, 410);
   EXPECT_EQ(response->body, R"({"kind":"Status","reason":"Expired","code":410})");
   EXPECT_EQ(calls, 0);
+}
+
+std::string gzipped(const std::string& plain) {
+  z_stream s{};
+  EXPECT_EQ(deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&s, plain.size()) + 64, '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+  s.avail_in = static_cast<uInt>(plain.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
+}
+
+// Whole answers are asked for gzip-encoded (as client-go does) and inflated, whether the
+// server sends them with a length or in chunks; the server may also answer plainly.
+TEST(CpprestTransport, AsksForGzipAndInflatesTheAnswer) {
+  std::string list = R"({"kind":"PodList","items":[)";
+  for (int i = 0; i < 3000; ++i) list += std::string(i ? "," : "") + R"({"metadata":{"name":"p)" + std::to_string(i) + R"("}})";
+  list += "]}";
+  const std::string compressed = gzipped(list);
+  TlsServer server({}, [&](const Received& r, Reply& reply) {
+    if (r.target == "/length") {
+      reply.full(200, compressed, "Content-Encoding: gzip\r\n");
+    } else if (r.target == "/chunked") {
+      reply.raw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n");
+      for (std::size_t at = 0; at < compressed.size(); at += 1000) reply.chunk(compressed.substr(at, 1000));
+      reply.endChunked();
+    } else {
+      reply.full(200, R"({"plain":true})");
+    }
+  });
+  auto transport = transportFor(configFor(local(server)));
+  for (const char* target : {"/length", "/chunked"}) {
+    auto response = transport->send(get(target));
+    ASSERT_TRUE(response.ok()) << target << ": " << response.error().describe();
+    EXPECT_EQ(response->code, 200);
+    EXPECT_EQ(response->body, list) << target;
+  }
+  auto plain = transport->send(get("/plain"));
+  ASSERT_TRUE(plain.ok()) << plain.error().describe();
+  EXPECT_EQ(plain->body, R"({"plain":true})");
+  for (const auto& seen : server.received()) EXPECT_EQ(seen.headers.at("accept-encoding"), "gzip") << seen.target;
+}
+
+TEST(CpprestTransport, AWatchStreamIsNotAskedForGzip) {
+  TlsServer server({}, [](const Received&, Reply& reply) {
+    reply.startChunked();
+    reply.chunk("{}\n");
+    reply.endChunked();
+  });
+  auto response = transportFor(configFor(local(server)))
+                      ->stream(get("/api/v1/pods?watch=true"), [](std::string_view) { return Status(); }, {});
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  auto seen = server.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].headers.count("accept-encoding"), 0u);
+}
+
+// A body that does not inflate is no usable answer: a Transport error that says where
+// and why (RestClient retries those like a broken connection), never garbage as a body.
+TEST(CpprestTransport, RefusesACorruptOrUnaskedForEncoding) {
+  TlsServer server({}, [](const Received& r, Reply& reply) {
+    if (r.target == "/corrupt") {
+      reply.full(200, R"({"not":"gzip"})", "Content-Encoding: gzip\r\n");
+    } else if (r.target == "/truncated") {
+      const std::string whole = gzipped(std::string(5000, 'x'));
+      reply.full(200, whole.substr(0, whole.size() / 2), "Content-Encoding: gzip\r\n");
+    } else {
+      reply.full(200, "{}", "Content-Encoding: br\r\n");
+    }
+  });
+  auto transport = transportFor(configFor(local(server)));
+  for (const char* target : {"/corrupt", "/truncated", "/brotli"}) {
+    auto response = transport->send(get(target));
+    ASSERT_FALSE(response.ok()) << target;
+    EXPECT_EQ(response.kind(), ErrorKind::Transport) << target;
+    EXPECT_NE(response.error().message.find(std::string("GET ") + local(server) + target + ": reading the answer: "),
+              std::string::npos)
+        << response.error().message;
+  }
 }
 
 TEST(CpprestTransport, AConfiguredCaSkipsLoadingTheSystemStore) {
