@@ -154,11 +154,17 @@ class Store {
     {
       // Readers keep reading the old contents while the new ones are built.
       std::shared_lock lock(mu_);
-      for (auto& record : records) {
-        auto [pos, inserted] = next.insert(Entry{record});
-        if (!inserted) pos->record = record;
+      // From the end, so that the record kept for a key is its last one. Pointers to
+      // the elements of an unordered set stay valid as it grows.
+      std::vector<const Entry*> kept(records.size(), nullptr);
+      for (std::size_t i = records.size(); i-- > 0;) {
+        auto [pos, inserted] = next.insert(Entry{records[i]});
+        if (inserted) kept[i] = &*pos;
       }
-      for (const auto& entry : next) {
+      // Adds and updates in the order of the records.
+      for (const Entry* keptEntry : kept) {
+        if (keptEntry == nullptr) continue;
+        const Entry& entry = *keptEntry;
         auto before = objects_.find(refOf(*entry.record));
         if (before == objects_.end()) {
           changes.push_back({ChangeType::Added, nullptr, entry.record});
@@ -169,9 +175,17 @@ class Store {
           entry.record = before->record;
         }
       }
+      // Then deletes, in key order.
+      const std::size_t firstDelete = changes.size();
       for (const auto& entry : objects_) {
         if (!next.contains(refOf(*entry.record))) changes.push_back({ChangeType::Deleted, entry.record, nullptr});
       }
+      std::sort(changes.begin() + static_cast<std::ptrdiff_t>(firstDelete), changes.end(),
+                [](const Change& a, const Change& b) {
+                  const ObjectRef x = refOf(*a.old);
+                  const ObjectRef y = refOf(*b.old);
+                  return std::pair(x.namespace_, x.name) < std::pair(y.namespace_, y.name);
+                });
       nextIndexes.reserve(indexes_.size());
       for (const auto& index : indexes_) {
         Index fresh{index.indexer, {}};
@@ -179,8 +193,6 @@ class Store {
         nextIndexes.push_back(std::move(fresh));
       }
     }
-    // Stable order for callers: as the records came, then deletes.
-    orderChanges(changes, records);
     std::unique_lock lock(mu_);
     objects_.swap(next);
     indexes_.swap(nextIndexes);
@@ -309,32 +321,6 @@ class Store {
   void unfileAll(const Ptr& record) {
     for (auto& index : indexes_) unfile(index, record);
   }
-
-  // Updates and adds in the order of `records` (the list order), then deletes in
-  // key order, so that callers and tests see a deterministic sequence.
-  static void orderChanges(std::vector<Change>& changes, const std::vector<Ptr>& records) {
-    std::unordered_map<ObjectRef, std::size_t, RefHash> position;
-    position.reserve(records.size());
-    for (std::size_t i = 0; i < records.size(); ++i) position[refOf(*records[i])] = i;  // last wins
-    auto rank = [&](const Change& c) -> std::pair<int, std::size_t> {
-      if (c.type == ChangeType::Deleted) return {1, 0};
-      return {0, position[refOf(*c.now)]};
-    };
-    std::stable_sort(changes.begin(), changes.end(), [&](const Change& a, const Change& b) {
-      auto ra = rank(a);
-      auto rb = rank(b);
-      if (ra != rb) return ra < rb;
-      if (a.type == ChangeType::Deleted) {
-        const ObjectRef x = refOf(*a.old);
-        const ObjectRef y = refOf(*b.old);
-        return std::pair(x.namespace_, x.name) < std::pair(y.namespace_, y.name);
-      }
-      return false;
-    });
-  }
-  struct RefHash {
-    std::size_t operator()(const ObjectRef& r) const noexcept { return r.hash(); }
-  };
 
   mutable std::shared_mutex mu_;
   std::mutex writeMu_;

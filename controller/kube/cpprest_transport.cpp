@@ -157,13 +157,11 @@ struct CpprestTransport::Impl {
       const std::string_view piece(reinterpret_cast<const char*>(buffer.data()), n);
       if (!inflater) {
         out.append(piece);
-      } else if (Status st = inflater->feed(piece, out); !st) {
+      } else if (Status st = inflater->feed(piece); !st) {
         return st.error();
       }
     }
-    if (inflater) {
-      if (Status st = inflater->finish(); !st) return st.error();
-    }
+    if (inflater) return inflater->finish();
     return out;
   }
 };

@@ -177,6 +177,23 @@ TEST(CacheStore, ReplaceWithDuplicateKeysKeepsTheLast) {
   EXPECT_EQ(byAccount(store, "ns/y"), (std::vector<std::string>{"ns/a@2"}));
 }
 
+// Adds and updates come in the order of the records, each key at the place of its last
+// record; deletes follow in key order, whatever order the store held them in.
+TEST(CacheStore, ReplaceOrdersChangesByTheLastRecordOfEachKeyThenDeletesByKey) {
+  Store<Pod> store = podStore();
+  for (const char* name : {"z", "b", "y", "m"}) store.upsert(pod("ns", name, "0", "x"));
+  auto changes = store.replace({std::make_shared<const Pod>(pod("ns", "c", "1", "x")),
+                                std::make_shared<const Pod>(pod("ns", "a", "1", "x")),
+                                std::make_shared<const Pod>(pod("ns", "b", "1", "x")),
+                                std::make_shared<const Pod>(pod("ns", "a", "2", "x")),
+                                std::make_shared<const Pod>(pod("ns", "m", "0", "x"))});
+  std::vector<std::string> described;
+  for (const auto& c : changes) described.push_back(describe(c));
+  EXPECT_EQ(described, (std::vector<std::string>{"add ns/c@1", "update ns/b@0->1", "add ns/a@2", "delete ns/y@0",
+                                                 "delete ns/z@0"}));
+  EXPECT_EQ(names(store.list()), (std::vector<std::string>{"ns/a@2", "ns/b@1", "ns/c@1", "ns/m@0"}));
+}
+
 TEST(CacheStore, UnknownIndexIsAnError) {
   Store<Pod> store = podStore();
   auto found = store.byIndex("nope", "x");

@@ -9,8 +9,8 @@ namespace saguard::kube::detail {
 
 namespace {
 
-// Room added to the output before each inflate() call.
-constexpr std::size_t kStep = std::size_t{256} * 1024;
+// The output's first size; it doubles whenever zlib has filled it.
+constexpr std::size_t kFirstSize = std::size_t{256} * 1024;
 
 Error invalid(const std::string& what) {
   return makeError(ErrorKind::Invalid, "gzip-encoded body: " + what);
@@ -23,6 +23,7 @@ struct GzipInflater::Impl {
   bool ready = false;  // inflateInit2 succeeded
   bool ended = false;  // the member's trailer has been read
   std::size_t maxOutput = 0;
+  std::string out;        // out[0, produced) is output; the rest is room for zlib
   std::size_t produced = 0;
 };
 
@@ -36,7 +37,7 @@ GzipInflater::~GzipInflater() {
   if (impl_->ready) inflateEnd(&impl_->stream);
 }
 
-Status GzipInflater::feed(std::string_view input, std::string& out) {
+Status GzipInflater::feed(std::string_view input) {
   Impl& s = *impl_;
   if (!s.ready) return makeError(ErrorKind::Internal, "gzip-encoded body: zlib could not start");
   if (input.empty()) return {};
@@ -47,15 +48,17 @@ Status GzipInflater::feed(std::string_view input, std::string& out) {
     s.stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
     s.stream.avail_in = static_cast<uInt>(take);
     while (s.stream.avail_in > 0) {
-      // One byte more than the limit allows: a body that fills it exactly is fine.
-      const std::size_t room = std::min(kStep, s.maxOutput - s.produced + 1);
-      const std::size_t before = out.size();
-      out.resize(before + room);
-      s.stream.next_out = reinterpret_cast<Bytef*>(out.data() + before);
+      if (s.produced == s.out.size()) {
+        // Full: double it, but never past one byte more than the limit (so that a body
+        // that fills the limit exactly is told apart from one that goes past it).
+        const std::size_t cap = s.maxOutput + 1;
+        s.out.resize(std::min(cap, std::max(kFirstSize, s.out.size() * 2)));
+      }
+      const std::size_t room = std::min<std::size_t>(s.out.size() - s.produced, UINT_MAX);
+      s.stream.next_out = reinterpret_cast<Bytef*>(s.out.data() + s.produced);
       s.stream.avail_out = static_cast<uInt>(room);
       const int rc = inflate(&s.stream, Z_NO_FLUSH);
       const std::size_t made = room - s.stream.avail_out;
-      out.resize(before + made);
       s.produced += made;
       if (s.produced > s.maxOutput) {
         return invalid("inflates past " + std::to_string(s.maxOutput) + " bytes");
@@ -67,7 +70,7 @@ Status GzipInflater::feed(std::string_view input, std::string& out) {
         }
         return {};
       }
-      if (rc == Z_BUF_ERROR && made == 0 && s.stream.avail_in > 0) {
+      if (rc == Z_BUF_ERROR && made == 0 && s.stream.avail_in > 0 && s.produced < s.out.size()) {
         return invalid("zlib made no progress");
       }
       if (rc != Z_OK && rc != Z_BUF_ERROR) {
@@ -79,10 +82,11 @@ Status GzipInflater::feed(std::string_view input, std::string& out) {
   return {};
 }
 
-Status GzipInflater::finish() const {
+Result<std::string> GzipInflater::finish() {
   if (!impl_->ready) return makeError(ErrorKind::Internal, "gzip-encoded body: zlib could not start");
   if (!impl_->ended) return invalid("truncated: the compressed data ended early");
-  return {};
+  impl_->out.resize(impl_->produced);
+  return std::move(impl_->out);
 }
 
 }  // namespace saguard::kube::detail

@@ -6,12 +6,14 @@
 // every HTTP chunk (the server sends one per list item) on its I/O thread.
 //
 //   GzipInflater inflater(kMaxBody);
-//   for (each piece of the body) if (Status st = inflater.feed(piece, out); !st) ...;
-//   if (Status st = inflater.finish(); !st) ...;   // the stream must be complete
+//   for (each piece of the body) if (Status st = inflater.feed(piece); !st) ...;
+//   Result<std::string> body = inflater.finish();   // the stream must be complete
 //
 // One gzip member per body (what Go's gzip writer sends); bytes after its end are an
 // error, as are a corrupt stream, a truncated one and output past `maxOutput` (a body
-// that inflates without bound is refused instead of exhausting memory).
+// that inflates without bound is refused instead of exhausting memory). The output
+// buffer grows geometrically and each byte of it is written once by zlib (and zeroed
+// once before), not copied piece by piece.
 #pragma once
 
 #include <cstddef>
@@ -30,10 +32,11 @@ class GzipInflater {
   GzipInflater(const GzipInflater&) = delete;
   GzipInflater& operator=(const GzipInflater&) = delete;
 
-  // Inflates `input` and appends the result to `out`.
-  Status feed(std::string_view input, std::string& out);
-  // Ok when the gzip member has ended (its trailer checked); Invalid when it has not.
-  Status finish() const;
+  // Inflates `input` onto the output.
+  Status feed(std::string_view input);
+  // The whole output when the gzip member has ended (its trailer checked); Invalid when
+  // it has not. Call once.
+  Result<std::string> finish();
 
  private:
   struct Impl;
