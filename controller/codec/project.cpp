@@ -89,8 +89,8 @@ bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
       bool has = false;
       if (!readObject(v, annotations, has, c)) return false;
       if (!has) return true;
-      return forEachEntry(annotations, c, [&](std::string_view name, od::value& a) {
-        if (name != "k8s.io/initial-events-end") return true;
+      return forEachEntry(annotations, c, [&](std::string_view annotation, od::value& a) {
+        if (annotation != "k8s.io/initial-events-end") return true;
         std::string_view flag;
         if (!readString(a, flag, c)) return false;
         *want.initialEventsEnd = flag == "true";
