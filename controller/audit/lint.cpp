@@ -172,7 +172,7 @@ void Linter::addDocument(const Document& doc, const YAML::Node& object, bool pol
   if (kind == "ServiceAccount") {
     Account a;
     a.sa.meta.namespace_ = Symbol(ns);
-    a.sa.meta.name = nameOf(metadata);
+    a.sa.meta.setName(nameOf(metadata));
     a.sa.labels = labelsOf(metadata);
     a.sa.automount = tristate(child(object, "automountServiceAccountToken"));
     a.at = doc.at(object);
@@ -183,7 +183,7 @@ void Linter::addDocument(const Document& doc, const YAML::Node& object, bool pol
     BindingDoc b;
     b.binding.clusterScoped = kind == "ClusterRoleBinding";
     b.binding.meta.namespace_ = Symbol(b.binding.clusterScoped ? std::string() : ns);
-    b.binding.meta.name = nameOf(metadata);
+    b.binding.meta.setName(nameOf(metadata));
     YAML::Node roleRef = child(object, "roleRef");
     b.binding.roleRef.kind = Symbol(scalarText(child(roleRef, "kind")));
     b.binding.roleRef.name = Symbol(scalarText(child(roleRef, "name")));
@@ -203,7 +203,7 @@ void Linter::addDocument(const Document& doc, const YAML::Node& object, bool pol
   }
   if (kind == "Namespace") {
     objects::Namespace n;
-    n.meta.name = nameOf(metadata);
+    n.meta.setName(nameOf(metadata));
     n.labels = labelsOf(metadata);
     namespaces_.push_back(std::move(n));
   }
@@ -239,7 +239,7 @@ LintReport Linter::run() const {
   for (const policy::Policy& p : policies) report.policies.push_back(p.name);
 
   std::map<std::pair<std::string, std::string>, const Account*> accountIndex;
-  for (const Account& a : accounts_) accountIndex.emplace(std::pair(a.sa.meta.namespace_.str(), a.sa.meta.name), &a);
+  for (const Account& a : accounts_) accountIndex.emplace(std::pair(a.sa.meta.namespace_.str(), a.sa.meta.name()), &a);
   auto findAccount = [&](const std::string& ns, const std::string& name) -> const Account* {
     auto it = accountIndex.find({ns, name});
     return it == accountIndex.end() ? nullptr : it->second;
@@ -254,13 +254,13 @@ LintReport Linter::run() const {
     const std::string& nsName = sa.meta.namespace_.str();
     const objects::Namespace* known = nullptr;
     for (const objects::Namespace& n : namespaces_) {
-      if (n.meta.name == nsName) known = &n;
+      if (n.meta.name() == nsName) known = &n;
     }
     objects::Namespace unknownLabels;
-    unknownLabels.meta.name = nsName;
+    unknownLabels.meta.setName(nsName);
     bool bound = false;
     for (const BindingDoc& b : bindings_) {
-      if (!policy::isBuiltinAllAccountsBinding(b.binding) && policy::bindingNamesAccount(b.binding, nsName, sa.meta.name)) {
+      if (!policy::isBuiltinAllAccountsBinding(b.binding) && policy::bindingNamesAccount(b.binding, nsName, sa.meta.name())) {
         bound = true;
       }
     }
@@ -298,7 +298,7 @@ LintReport Linter::run() const {
       const Account* account = findAccount(w.namespace_, w.account);
       objects::ServiceAccount stub;
       stub.meta.namespace_ = Symbol(w.namespace_);
-      stub.meta.name = w.account;
+      stub.meta.setName(w.account);
       const Decision d = decide(account != nullptr ? account->sa : stub, account != nullptr);
       const bool selected = !d.selectedBy.empty();
       const std::string by = selected ? policyWord(d.selectedBy) : std::string("a policy selecting by account labels");
@@ -333,10 +333,10 @@ LintReport Linter::run() const {
     // A binding: which selected accounts does it grant a role to?
     const BindingDoc& b = bindings_[item.index];
     report.objects.push_back(CheckedObject{b.binding.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
-                                           b.binding.meta.namespace_.str(), b.binding.meta.name, b.at});
+                                           b.binding.meta.namespace_.str(), std::string(b.binding.meta.name()), b.at});
     if (policy::isBuiltinAllAccountsBinding(b.binding)) continue;
     std::set<std::pair<std::string, std::string>> candidates;
-    for (const Account& a : accounts_) candidates.emplace(a.sa.meta.namespace_.str(), a.sa.meta.name);
+    for (const Account& a : accounts_) candidates.emplace(a.sa.meta.namespace_.str(), a.sa.meta.name());
     for (const Workload& w : workloads_) candidates.emplace(w.namespace_, w.account);
     for (const objects::Subject& s : b.binding.subjects) {
       if (s.kind.view() == "ServiceAccount") {
@@ -350,7 +350,7 @@ LintReport Linter::run() const {
       const Account* account = findAccount(ns, name);
       objects::ServiceAccount stub;
       stub.meta.namespace_ = Symbol(ns);
-      stub.meta.name = name;
+      stub.meta.setName(name);
       const Decision d = decide(account != nullptr ? account->sa : stub, account != nullptr);
       if (d.selectedBy.empty()) continue;
       const auto index = static_cast<std::size_t>(subject - b.binding.subjects.data());

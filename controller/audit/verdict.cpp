@@ -29,7 +29,7 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
                                           std::span<const objects::Binding> bindings,
                                           std::span<const policy::Policy> policies) {
   std::map<std::pair<std::string_view, std::string_view>, const objects::ServiceAccount*> accountIndex;
-  for (const objects::ServiceAccount& a : accounts) accountIndex.emplace(std::pair(a.meta.namespace_.view(), std::string_view(a.meta.name)), &a);
+  for (const objects::ServiceAccount& a : accounts) accountIndex.emplace(std::pair(a.meta.namespace_.view(), a.meta.name()), &a);
 
   std::vector<TokenHolder> rows;
   for (const objects::Pod& pod : pods) {
@@ -41,13 +41,13 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
 
     TokenHolder row;
     row.namespace_ = std::string(ns);
-    row.pod = pod.meta.name;
+    row.pod = pod.meta.name();
     row.account = std::string(account);
     row.source = policy::podToken(pod, sa).source;
     for (const objects::Binding& b : bindings) {
       if (policy::isBuiltinAllAccountsBinding(b) || !policy::bindingNamesAccount(b, ns, account)) continue;
       row.bindings.push_back(GrantingBinding{b.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
-                                             b.meta.namespace_.str(), b.meta.name, b.roleRef.kind.str(),
+                                             b.meta.namespace_.str(), std::string(b.meta.name()), b.roleRef.kind.str(),
                                              b.roleRef.name.str()});
     }
     std::sort(row.bindings.begin(), row.bindings.end(), [](const GrantingBinding& a, const GrantingBinding& b) {

@@ -20,8 +20,8 @@ template <typename R>
 struct RecordTraits {
   // Empty for cluster-scoped kinds.
   static std::string_view namespaceOf(const R& r) { return r.meta.namespace_.view(); }
-  static std::string_view nameOf(const R& r) { return r.meta.name; }
-  static std::string_view resourceVersionOf(const R& r) { return r.meta.resourceVersion; }
+  static std::string_view nameOf(const R& r) { return r.meta.name(); }
+  static std::string_view resourceVersionOf(const R& r) { return r.meta.resourceVersion(); }
 };
 
 // An object's identity as two views (into a record, or into a key string).

@@ -279,7 +279,7 @@ struct Decoder::Impl {
         c.in("items");
         SkippedItem skipped{.index = index,
                             .namespace_ = record.meta.namespace_.str(),
-                            .name = record.meta.name,
+                            .name = std::string(record.meta.name()),
                             .error = makeError(ErrorKind::Invalid, c.message())};
         c.clear();
         ++meta.skippedCount;
@@ -308,7 +308,7 @@ struct Decoder::Impl {
                   case EventType::Modified:
                   case EventType::Deleted:
                     if (!detail::project<K>(object, event.object, c)) return false;
-                    event.resourceVersion = event.object.meta.resourceVersion;
+                    event.resourceVersion = event.object.meta.resourceVersion();
                     return true;
                   case EventType::Bookmark:
                     return detail::projectBookmark(object, event.resourceVersion,

@@ -44,25 +44,35 @@ struct MetaWant {
   bool* initialEventsEnd = nullptr;
 };
 
+// readString never hands out more than kMaxFieldBytes, so Meta's lengths always fit.
+static_assert(kMaxFieldBytes <= Meta::kMaxFieldLength);
+
 bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
   od::object object;
   bool present = false;
   if (!readObject(value, object, present, c)) return false;
   if (!present) return true;
-  return forEachField(object, c, [&](std::string_view key, od::value& v) {
+  // Meta keeps name, uid and resourceVersion in one block, so collect them as views (they
+  // live as long as the document) and build it once, after the walk. The walk's result
+  // does not matter: a failed item still reports the name read so far (SkippedItem).
+  // Start from what meta holds, as assigning field by field did, for a repeated metadata.
+  std::string_view name = meta.name();
+  std::string_view uid = meta.uid();
+  std::string_view resourceVersion = meta.resourceVersion();
+  const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
     std::string_view text;
     if (key == "name") {
       if (!readString(v, text, c)) return false;
-      meta.name.assign(text);
+      name = text;
     } else if (key == "namespace") {
       if (!readString(v, text, c)) return false;
       if (want.namespaced) meta.namespace_ = c.intern(text);
     } else if (key == "uid") {
       if (!readString(v, text, c)) return false;
-      meta.uid.assign(text);
+      uid = text;
     } else if (key == "resourceVersion") {
       if (!readString(v, text, c)) return false;
-      meta.resourceVersion.assign(text);
+      resourceVersion = text;
     } else if (key == "creationTimestamp" && want.creationTimestamp != nullptr) {
       if (!readString(v, text, c)) return false;
       if (text.empty()) {
@@ -79,8 +89,8 @@ bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
       bool has = false;
       if (!readObject(v, annotations, has, c)) return false;
       if (!has) return true;
-      return forEachEntry(annotations, c, [&](std::string_view name, od::value& a) {
-        if (name != "k8s.io/initial-events-end") return true;
+      return forEachEntry(annotations, c, [&](std::string_view annotation, od::value& a) {
+        if (annotation != "k8s.io/initial-events-end") return true;
         std::string_view flag;
         if (!readString(a, flag, c)) return false;
         *want.initialEventsEnd = flag == "true";
@@ -89,11 +99,13 @@ bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
     }
     return true;
   });
+  meta.setIdentity(name, uid, resourceVersion);
+  return ok;
 }
 
 // The fields every record must have, checked after the object was read.
 bool checkIdentity(const Meta& meta, bool namespaced, Ctx& c) {
-  if (meta.name.empty()) return c.missing({"metadata", "name"});
+  if (meta.name().empty()) return c.missing({"metadata", "name"});
   if (namespaced && meta.namespace_.empty()) return c.missing({"metadata", "namespace"});
   return true;
 }
@@ -339,8 +351,8 @@ bool projectBookmark(od::object& object, std::string& resourceVersion, bool& ini
     return true;
   });
   if (!ok) return false;
-  if (meta.resourceVersion.empty()) return c.missing({"metadata", "resourceVersion"});
-  resourceVersion = std::move(meta.resourceVersion);
+  if (meta.resourceVersion().empty()) return c.missing({"metadata", "resourceVersion"});
+  resourceVersion.assign(meta.resourceVersion());
   return true;
 }
 

@@ -16,9 +16,9 @@ ObjectRef makeRef(std::string_view kind, const objects::Meta& meta) {
       .apiVersion = std::string(spec->apiVersion),
       .kind = std::string(kind),
       .namespace_ = spec->namespaced ? meta.namespace_.str() : std::string(),
-      .name = meta.name,
-      .uid = meta.uid,
-      .resourceVersion = meta.resourceVersion,
+      .name = std::string(meta.name()),
+      .uid = std::string(meta.uid()),
+      .resourceVersion = std::string(meta.resourceVersion()),
   };
 }
 

@@ -8,10 +8,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "base/intern.h"
+#include "base/packed_strings.h"
 
 namespace saguard::objects {
 
@@ -24,12 +26,43 @@ const char* toString(Tristate t);
 // Labels as sorted (key, value) pairs: small, and cheap to match.
 using Labels = std::vector<std::pair<Symbol, Symbol>>;
 
-// The identity every record shares.
-struct Meta {
-  Symbol namespace_;          // empty for cluster-scoped kinds
-  std::string name;
-  std::string uid;
-  std::string resourceVersion;
+// The identity every record shares. Every cached object holds one, so it is kept to
+// 16 bytes: the interned namespace and one heap block holding name, uid and
+// resourceVersion (base/packed_strings.h). Build it once with the constructor when the
+// three are known; the setters rebuild the block and are for tests and stubs.
+class Meta {
+ public:
+  // Each of name, uid and resourceVersion may be up to this many bytes; the
+  // constructor and setters throw std::length_error past it (never truncate).
+  static constexpr std::size_t kMaxFieldLength = PackedStrings<3>::kMaxLength;
+
+  Meta() = default;
+  Meta(Symbol ns, std::string_view name, std::string_view uid, std::string_view resourceVersion)
+      : namespace_(ns), text_({name, uid, resourceVersion}) {}
+
+  Symbol namespace_;  // empty for cluster-scoped kinds
+
+  // Views into this Meta: valid until it is next assigned, set or destroyed.
+  std::string_view name() const { return text_.get(kName); }
+  std::string_view uid() const { return text_.get(kUid); }
+  std::string_view resourceVersion() const { return text_.get(kResourceVersion); }
+
+  void setName(std::string_view name) { text_.set(kName, name); }
+  void setUid(std::string_view uid) { text_.set(kUid, uid); }
+  void setResourceVersion(std::string_view resourceVersion) { text_.set(kResourceVersion, resourceVersion); }
+  // All three at once, with one allocation.
+  void setIdentity(std::string_view name, std::string_view uid, std::string_view resourceVersion) {
+    text_ = PackedStrings<3>({name, uid, resourceVersion});
+  }
+
+  friend bool operator==(const Meta&, const Meta&) = default;
+
+ private:
+  static constexpr std::size_t kName = 0;
+  static constexpr std::size_t kUid = 1;
+  static constexpr std::size_t kResourceVersion = 2;
+
+  PackedStrings<3> text_;
 };
 
 // How a pod holds an API token, judged from its spec.volumes (the ground truth).

@@ -51,9 +51,9 @@ const objects::Subject* subjectNamingAccount(const objects::Binding& binding, st
 }
 
 bool isBuiltinAllAccountsBinding(const objects::Binding& binding) {
-  return binding.clusterScoped && startsWith(binding.meta.name, "system:") &&
+  return binding.clusterScoped && startsWith(binding.meta.name(), "system:") &&
          binding.roleRef.kind.view() == "ClusterRole" &&
-         binding.roleRef.name.view() == binding.meta.name && !binding.subjects.empty() &&
+         binding.roleRef.name.view() == binding.meta.name() && !binding.subjects.empty() &&
          std::all_of(binding.subjects.begin(), binding.subjects.end(), [](const auto& s) {
            return s.kind.view() == "Group" && s.name.view() == kAllAccountsGroup;
          });

@@ -74,7 +74,7 @@ const char* toString(Enforcement enforcement) {
 Selection selectAccount(const Policy& policy, const objects::ServiceAccount& account,
                         const objects::Namespace* ns, bool bound) {
   std::string_view nsName = account.meta.namespace_.view();
-  if (ns == nullptr || ns->meta.name != nsName) return no(SelectionReason::NamespaceNotSelected);
+  if (ns == nullptr || ns->meta.name() != nsName) return no(SelectionReason::NamespaceNotSelected);
   if (policy.namespaces.selector && !matches(*policy.namespaces.selector, ns->labels)) {
     return no(SelectionReason::NamespaceNotSelected);
   }
@@ -82,7 +82,7 @@ Selection selectAccount(const Policy& policy, const objects::ServiceAccount& acc
     return no(SelectionReason::NamespaceExcluded);
   }
   if (policy.serviceAccounts.names &&
-      !anyGlobMatches(*policy.serviceAccounts.names, account.meta.name)) {
+      !anyGlobMatches(*policy.serviceAccounts.names, account.meta.name())) {
     return no(SelectionReason::NameNotMatched);
   }
   if (policy.serviceAccounts.selector &&
@@ -92,7 +92,7 @@ Selection selectAccount(const Policy& policy, const objects::ServiceAccount& acc
   if (policy.serviceAccounts.unboundOnly && bound) return no(SelectionReason::Bound);
   for (const auto& exemption : policy.exemptions) {
     if (globMatch(exemption.namespaceGlob, nsName) &&
-        globMatch(exemption.nameGlob, account.meta.name)) {
+        globMatch(exemption.nameGlob, account.meta.name())) {
       return Selection{false, SelectionReason::Exempt, exemption.reason};
     }
   }

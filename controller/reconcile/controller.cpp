@@ -62,13 +62,13 @@ void Controller::enqueueAllPolicies() {
 
 void Controller::enqueueAllAccounts() {
   for (const auto& sa : views_.serviceAccounts->store().list()) {
-    queue_->add(accountKey(sa->meta.namespace_.view(), sa->meta.name));
+    queue_->add(accountKey(sa->meta.namespace_.view(), sa->meta.name()));
   }
 }
 
 void Controller::enqueueAccountsIn(std::string_view ns) {
   for (const auto& sa : reader_->serviceAccountsIn(ns)) {
-    queue_->add(accountKey(sa->meta.namespace_.view(), sa->meta.name));
+    queue_->add(accountKey(sa->meta.namespace_.view(), sa->meta.name()));
   }
 }
 
@@ -104,18 +104,18 @@ void Controller::enqueueBindingAccounts(const objects::Binding& binding) {
 void Controller::wireHandlers() {
   views_.namespaces->addHandlers({
       .onAdd = [this](const objects::Namespace& ns) {
-        enqueueAccountsIn(ns.meta.name);
+        enqueueAccountsIn(ns.meta.name());
         enqueueAllPolicies();
       },
       .onUpdate = [this](const objects::Namespace& old, const objects::Namespace& now) {
         if (old.labels == now.labels) return;  // only labels change a selection
-        enqueueAccountsIn(now.meta.name);
+        enqueueAccountsIn(now.meta.name());
         enqueueAllPolicies();
       },
       .onDelete = [this](const objects::Namespace&) { enqueueAllPolicies(); },
   });
   auto onAccount = [this](const objects::ServiceAccount& sa) {
-    queue_->add(accountKey(sa.meta.namespace_.view(), sa.meta.name));
+    queue_->add(accountKey(sa.meta.namespace_.view(), sa.meta.name()));
     enqueueAllPolicies();
   };
   views_.serviceAccounts->addHandlers({

@@ -20,17 +20,17 @@ namespace saguard::reconcile {
 namespace {
 
 ObjectRef accountRef(const objects::ServiceAccount& account) {
-  return {"v1", "ServiceAccount", account.meta.namespace_.str(), account.meta.name,
-          account.meta.uid};
+  return {"v1", "ServiceAccount", account.meta.namespace_.str(), std::string(account.meta.name()),
+          std::string(account.meta.uid())};
 }
 
 ObjectRef podRef(const objects::Pod& pod) {
-  return {"v1", "Pod", pod.meta.namespace_.str(), pod.meta.name, pod.meta.uid};
+  return {"v1", "Pod", pod.meta.namespace_.str(), std::string(pod.meta.name()), std::string(pod.meta.uid())};
 }
 
 ObjectRef bindingRef(const objects::Binding& binding) {
   return {"rbac.authorization.k8s.io/v1", binding.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
-          binding.meta.namespace_.str(), binding.meta.name, binding.meta.uid};
+          binding.meta.namespace_.str(), std::string(binding.meta.name()), std::string(binding.meta.uid())};
 }
 
 ObjectRef policyRef(const PolicyRecord& record) {
@@ -79,7 +79,7 @@ struct PodCandidate {
   Shared<objects::ServiceAccount> account;
 
   std::uint64_t key() const {
-    return findingKey(policy::FindingKind::Pod, pod->meta.namespace_.view(), pod->meta.name, reason);
+    return findingKey(policy::FindingKind::Pod, pod->meta.namespace_.view(), pod->meta.name(), reason);
   }
   policy::Finding finding() const { return *policy::podFinding(*pod, account.get()); }
 };
@@ -91,7 +91,7 @@ bool morePressing(const PodCandidate& a, const PodCandidate& b) {
   const auto an = a.pod->meta.namespace_.view();
   const auto bn = b.pod->meta.namespace_.view();
   if (an != bn) return an < bn;
-  if (a.pod->meta.name != b.pod->meta.name) return a.pod->meta.name < b.pod->meta.name;
+  if (a.pod->meta.name() != b.pod->meta.name()) return a.pod->meta.name() < b.pod->meta.name();
   return a.reason < b.reason;
 }
 
@@ -122,9 +122,9 @@ bool Reconciler::isSelf(std::string_view ns, std::string_view name) const {
 }
 
 bool Reconciler::isBound(const objects::ServiceAccount& account) const {
-  auto bindings = reader_.bindingsFor(account.meta.namespace_.view(), account.meta.name);
+  auto bindings = reader_.bindingsFor(account.meta.namespace_.view(), account.meta.name());
   return policy::accountIsBound(bindings.begin(), bindings.end(), account.meta.namespace_.view(),
-                                account.meta.name);
+                                account.meta.name());
 }
 
 std::vector<std::shared_ptr<const policy::Policy>> Reconciler::validPolicies() const {
@@ -138,7 +138,7 @@ std::vector<std::shared_ptr<const policy::Policy>> Reconciler::validPolicies() c
 queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::string& name) {
   auto account = reader_.serviceAccount(ns, name);
   if (!account) return queue::Outcome::done();  // deleted: nothing to do
-  const std::string& uid = account->meta.uid;
+  const std::string uid(account->meta.uid());  // a key of the uid-keyed sets below
 
   auto policies = validPolicies();
   std::vector<const policy::Policy*> raw;
@@ -167,7 +167,7 @@ queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::st
     } else {
       auto pending = patchedAt_.find(uid);
       if (pending != patchedAt_.end()) {
-        if (cacheBehind(account->meta.resourceVersion, pending->second)) {
+        if (cacheBehind(account->meta.resourceVersion(), pending->second)) {
           // Our own patch has not reached the cache yet: do not write twice.
           return queue::Outcome::requeueAfter(options_.cacheCatchUp);
         }
@@ -282,13 +282,13 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
       std::vector<Shared<objects::Binding>> bindings;
       bool bindingsRead = false;
       auto readBindings = [&] {
-        if (!bindingsRead) bindings = reader_.bindingsFor(ns, account.meta.name);
+        if (!bindingsRead) bindings = reader_.bindingsFor(ns, account.meta.name());
         bindingsRead = true;
       };
       bool bound = false;
       if (p.serviceAccounts.unboundOnly) {
         readBindings();
-        bound = policy::accountIsBound(bindings.begin(), bindings.end(), ns, account.meta.name);
+        bound = policy::accountIsBound(bindings.begin(), bindings.end(), ns, account.meta.name());
       }
       auto selection = policy::selectAccount(p, account, nsRecord.get(), bound);
       if (!selection.selected) continue;
@@ -304,16 +304,16 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
         for (const auto& bindingPtr : bindings) {
           const objects::Binding& binding = *bindingPtr;
           if (policy::isBuiltinAllAccountsBinding(binding)) continue;
-          const objects::Subject* subject = policy::subjectNamingAccount(binding, ns, account.meta.name);
+          const objects::Subject* subject = policy::subjectNamingAccount(binding, ns, account.meta.name());
           if (subject == nullptr) continue;
-          auto f = policy::bindingFinding(binding, *subject, ns, account.meta.name);
+          auto f = policy::bindingFinding(binding, *subject, ns, account.meta.name());
           bindingsSeen.insert((binding.clusterScoped ? "crb/" : "rb/" + binding.meta.namespace_.str() + "/") +
-                              binding.meta.name);
+                              std::string(binding.meta.name()));
           toNotify.emplace_back(bindingRef(binding), f);
           newFindings.push_back(std::move(f));
         }
       }
-      for (const auto& podPtr : reader_.podsOf(ns, account.meta.name)) {
+      for (const auto& podPtr : reader_.podsOf(ns, account.meta.name())) {
         const objects::Pod& pod = *podPtr;
         if (pod.token == objects::TokenVolume::None) continue;
         ++status.summary.podsWithToken;

@@ -24,8 +24,8 @@ void check(bool condition, const char* what) {
 
 template <Kind K>
 void checkRecord(const RecordOf<K>& record) {
-  check(!record.meta.name.empty(), "record without a name");
-  check(record.meta.name.size() <= kMaxFieldBytes, "name over the limit");
+  check(!record.meta.name().empty(), "record without a name");
+  check(record.meta.name().size() <= kMaxFieldBytes, "name over the limit");
   if constexpr (K == Kind::Pod || K == Kind::ServiceAccount || K == Kind::RoleBinding) {
     check(!record.meta.namespace_.empty(), "namespaced record without a namespace");
   } else {

@@ -74,7 +74,7 @@ void decodeAs(Decoder& decoder, PaddedView line) {
     case EventType::Added:
     case EventType::Modified:
     case EventType::Deleted:
-      check(!event->object.meta.name.empty(), "object without a name");
+      check(!event->object.meta.name().empty(), "object without a name");
       if constexpr (K == Kind::Pod || K == Kind::ServiceAccount || K == Kind::RoleBinding) {
         check(!event->object.meta.namespace_.empty(), "namespaced object without a namespace");
       } else {
@@ -88,7 +88,7 @@ void decodeAs(Decoder& decoder, PaddedView line) {
         for (const auto& s : event->object.subjects)
           check(!s.kind.empty() && !s.name.empty(), "bad subject");
       }
-      check(event->resourceVersion == event->object.meta.resourceVersion, "event resourceVersion");
+      check(event->resourceVersion == event->object.meta.resourceVersion(), "event resourceVersion");
       check(!event->error.has_value(), "object event with an error");
       break;
     case EventType::Bookmark:

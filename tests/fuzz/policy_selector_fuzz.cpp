@@ -132,10 +132,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   objects::ServiceAccount account;
   account.meta.namespace_ = Symbol("ns");
-  account.meta.name = name.empty() ? "default" : name;
+  account.meta.setName(name.empty() ? "default" : name);
   account.labels = labels;
   objects::Namespace ns;
-  ns.meta.name = "ns";
+  ns.meta.setName("ns");
   ns.labels = labels;
   (void)selectAccount(*policy, account, &ns, false);
   (void)selectAccount(*policy, account, nullptr, true);

@@ -342,7 +342,7 @@ TEST(CacheInformerIntegration, RecoversFromAnApiServerRestartAndCatchesUp) {
   // Changes while the API server is down, straight in etcd.
   etcdDeleteServiceAccount(ns, "doomed");
   etcdPutServiceAccount(ns, "born", "00000000-0000-4000-8000-00000000b0b0");
-  etcdPutServiceAccount(ns, "changed", changed->meta.uid, R"({"edited":"offline"})");
+  etcdPutServiceAccount(ns, "changed", std::string(changed->meta.uid()), R"({"edited":"offline"})");
 
   startApiServer(stopped);
   EXPECT_TRUE(cp::eventually(90'000, [&] {

@@ -16,7 +16,7 @@ objects::Pod pod(const char* ns, const char* name, const char* account, TokenVol
                  Tristate automount = Tristate::Unset) {
   objects::Pod p;
   p.meta.namespace_ = Symbol(ns);
-  p.meta.name = name;
+  p.meta.setName(name);
   p.serviceAccountName = Symbol(account);
   p.token = token;
   p.automount = automount;
@@ -26,7 +26,7 @@ objects::Pod pod(const char* ns, const char* name, const char* account, TokenVol
 objects::ServiceAccount account(const char* ns, const char* name, Tristate automount) {
   objects::ServiceAccount a;
   a.meta.namespace_ = Symbol(ns);
-  a.meta.name = name;
+  a.meta.setName(name);
   a.automount = automount;
   return a;
 }
@@ -35,7 +35,7 @@ objects::Binding roleBinding(const char* ns, const char* name, const char* role,
                              std::vector<objects::Subject> subjects) {
   objects::Binding b;
   b.meta.namespace_ = Symbol(ns);
-  b.meta.name = name;
+  b.meta.setName(name);
   b.roleRef = {Symbol("ClusterRole"), Symbol(role)};
   b.subjects = std::move(subjects);
   return b;
@@ -81,7 +81,7 @@ TEST(AuditVerdict, BindingsDecideUnneededReviewNeeded) {
                                  pod("c", "x", "lonely", TokenVolume::Projected)};
   objects::Binding builtin;
   builtin.clusterScoped = true;
-  builtin.meta.name = "system:service-account-issuer-discovery";
+  builtin.meta.setName("system:service-account-issuer-discovery");
   builtin.roleRef = {Symbol("ClusterRole"), Symbol("system:service-account-issuer-discovery")};
   builtin.subjects = {{Symbol("Group"), Symbol("system:serviceaccounts"), Symbol()}};
   objects::Binding groupB = roleBinding("b", "all-b", "view", {{Symbol("Group"), Symbol("system:serviceaccounts:b"), Symbol()}});

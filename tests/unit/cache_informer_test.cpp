@@ -47,12 +47,12 @@ class Calls {
  public:
   Handlers<ServiceAccount> handlers(const std::string& prefix = "") {
     return {
-        .onAdd = [this, prefix](const ServiceAccount& a) { push(prefix + "add " + keyOf(a) + "@" + a.meta.resourceVersion); },
+        .onAdd = [this, prefix](const ServiceAccount& a) { push(prefix + "add " + keyOf(a) + "@" + std::string(a.meta.resourceVersion())); },
         .onUpdate =
             [this, prefix](const ServiceAccount& o, const ServiceAccount& n) {
-              push(prefix + "update " + keyOf(n) + "@" + o.meta.resourceVersion + "->" + n.meta.resourceVersion);
+              push(prefix + "update " + keyOf(n) + "@" + std::string(o.meta.resourceVersion()) + "->" + std::string(n.meta.resourceVersion()));
             },
-        .onDelete = [this, prefix](const ServiceAccount& o) { push(prefix + "delete " + keyOf(o) + "@" + o.meta.resourceVersion); },
+        .onDelete = [this, prefix](const ServiceAccount& o) { push(prefix + "delete " + keyOf(o) + "@" + std::string(o.meta.resourceVersion())); },
     };
   }
   void push(std::string call) {
@@ -109,7 +109,7 @@ TEST_F(InformerTest, RelistAfterGoneTellsHandlersExactlyWhatChanged) {
   EXPECT_TRUE(informer->hasSynced());
   EXPECT_EQ(informer->store().size(), 4u);
   EXPECT_EQ(informer->store().get("ns", "c"), nullptr);
-  EXPECT_EQ(informer->store().get("ns", "b")->meta.resourceVersion, "5");
+  EXPECT_EQ(informer->store().get("ns", "b")->meta.resourceVersion(), "5");
   EXPECT_EQ(client.watchCalls()[1].resourceVersion, "20");
   EXPECT_EQ(informer->stats().relists, 1u);
   auto inNs = informer->store().byIndex(kAccountsByNamespace, "ns");
@@ -263,8 +263,8 @@ Tagged parseTagged(std::string_view text) {
   Tagged t;
   const auto first = text.find(':');
   const auto second = text.find(':', first + 1);
-  t.meta.name = std::string(text.substr(0, first));
-  t.meta.resourceVersion = std::string(text.substr(first + 1, second - first - 1));
+  t.meta.setName(text.substr(0, first));
+  t.meta.setResourceVersion(text.substr(first + 1, second - first - 1));
   t.tag = std::string(text.substr(second + 1));
   return t;
 }
@@ -301,7 +301,7 @@ Decoding<Tagged> taggedDecoding() {
       return makeError(ErrorKind::Invalid, "unknown type " + type);
     }
     event.object = parseTagged(quoted(line.view(), "object"));
-    event.resourceVersion = event.object.meta.resourceVersion;
+    event.resourceVersion = event.object.meta.resourceVersion();
     return event;
   };
   return d;
@@ -321,8 +321,8 @@ TEST_F(InformerTest, AnyRecordTypeWithPluggableDecoding) {
   ASSERT_TRUE(informer.ok()) << informer.error().describe();
   std::vector<std::string> seen;
   std::mutex mu;
-  (*informer)->addHandlers({.onAdd = [&](const Tagged& t) { std::lock_guard l(mu); seen.push_back("add " + t.meta.name); },
-                            .onDelete = [&](const Tagged& t) { std::lock_guard l(mu); seen.push_back("delete " + t.meta.name); }});
+  (*informer)->addHandlers({.onAdd = [&](const Tagged& t) { std::lock_guard l(mu); seen.push_back("add " + std::string(t.meta.name())); },
+                            .onDelete = [&](const Tagged& t) { std::lock_guard l(mu); seen.push_back("delete " + std::string(t.meta.name())); }});
   (*informer)->start();
   ASSERT_TRUE(waitUntil([&] { std::lock_guard l(mu); return seen.size() == 4; }));
   (*informer)->stop();
@@ -331,7 +331,7 @@ TEST_F(InformerTest, AnyRecordTypeWithPluggableDecoding) {
   auto red = (*informer)->store().byIndex("tag", "red");
   ASSERT_TRUE(red.ok());
   ASSERT_EQ(red->size(), 1u);
-  EXPECT_EQ((*red)[0]->meta.name, "c");
+  EXPECT_EQ((*red)[0]->meta.name(), "c");
   EXPECT_EQ((*informer)->store().getByKey("b")->tag, "blue");
 }
 

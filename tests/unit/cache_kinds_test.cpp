@@ -29,7 +29,7 @@ objects::Subject subject(const char* kind, const char* name, const char* ns = ""
 objects::Binding binding(const char* ns, std::vector<objects::Subject> subjects) {
   objects::Binding b;
   b.meta.namespace_ = Symbol(ns);
-  b.meta.name = "b";
+  b.meta.setName("b");
   b.clusterScoped = *ns == '\0';
   b.roleRef = {Symbol("ClusterRole"), Symbol("view")};
   b.subjects = std::move(subjects);
@@ -46,7 +46,7 @@ TEST(CacheKinds, PodsAreFiledByTheirAccount) {
 TEST(CacheKinds, AccountsAreFiledByNamespace) {
   objects::ServiceAccount account;
   account.meta.namespace_ = Symbol("shop");
-  account.meta.name = "default";
+  account.meta.setName("default");
   EXPECT_EQ(accountNamespaceKeys(account), (std::vector<std::string>{"shop"}));
 }
 
@@ -80,7 +80,7 @@ TEST(CacheKinds, CodecDecodingDecodesListPagesAndWatchLines) {
                                                       R"({"metadata":{"name":"bad","namespace":"ns","uid":5}})"});
   ASSERT_TRUE(decoding.list(page, sink).ok());
   ASSERT_EQ(pods.size(), 1u);
-  EXPECT_EQ(pods[0].meta.name, "web-0");
+  EXPECT_EQ(pods[0].meta.name(), "web-0");
   EXPECT_EQ(pods[0].serviceAccountName.view(), "web");
   EXPECT_EQ(pods[0].token, objects::TokenVolume::Projected);
   ASSERT_EQ(skipped.size(), 1u);
@@ -142,7 +142,7 @@ TEST(CacheKinds, PodInformerFillsItsIndex) {
   auto web = (*informer)->store().byIndex(kPodsByAccount, accountKey("ns", "web"));
   ASSERT_TRUE(web.ok());
   ASSERT_EQ(web->size(), 1u);
-  EXPECT_EQ((*web)[0]->meta.name, "web-0");
+  EXPECT_EQ((*web)[0]->meta.name(), "web-0");
   EXPECT_EQ((*informer)->store().byIndex(kPodsByAccount, "ns/default")->size(), 1u);
   EXPECT_EQ((*informer)->store().byIndex(kPodsByAccount, "other/web")->size(), 1u);
 }

@@ -37,13 +37,13 @@ class Recorder final : public ReflectorTarget<ServiceAccount> {
     std::string line = "replace";
     last.clear();
     for (const auto& r : records) {
-      line += " " + keyOf(*r) + "@" + r->meta.resourceVersion;
+      line += " " + keyOf(*r) + "@" + std::string(r->meta.resourceVersion());
       last.push_back(*r);
     }
     log.push_back(line);
   }
   void apply(codec::EventType type, ServiceAccount record) override {
-    log.push_back(std::string(codec::toString(type)) + " " + keyOf(record) + "@" + record.meta.resourceVersion);
+    log.push_back(std::string(codec::toString(type)) + " " + keyOf(record) + "@" + std::string(record.meta.resourceVersion()));
     last = {record};
   }
   std::vector<std::string> log;

@@ -35,15 +35,15 @@ using ChangeType = Store<Pod>::ChangeType;
 Pod pod(const std::string& ns, const std::string& name, const std::string& rv, const std::string& account) {
   Pod p;
   p.meta.namespace_ = Symbol(ns);
-  p.meta.name = name;
-  p.meta.resourceVersion = rv;
+  p.meta.setName(name);
+  p.meta.setResourceVersion(rv);
   p.serviceAccountName = Symbol(account);
   return p;
 }
 
 std::vector<std::string> names(const std::vector<Store<Pod>::Ptr>& records) {
   std::vector<std::string> out;
-  for (const auto& r : records) out.push_back(keyOf(*r) + "@" + r->meta.resourceVersion);
+  for (const auto& r : records) out.push_back(keyOf(*r) + "@" + std::string(r->meta.resourceVersion()));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -63,10 +63,10 @@ std::vector<std::string> sortedKeys(Result<std::vector<std::string>> keys) {
 
 std::string describe(const Change& c) {
   switch (c.type) {
-    case ChangeType::Added: return "add " + keyOf(*c.now) + "@" + c.now->meta.resourceVersion;
+    case ChangeType::Added: return "add " + keyOf(*c.now) + "@" + std::string(c.now->meta.resourceVersion());
     case ChangeType::Updated:
-      return "update " + keyOf(*c.now) + "@" + c.old->meta.resourceVersion + "->" + c.now->meta.resourceVersion;
-    case ChangeType::Deleted: return "delete " + keyOf(*c.old) + "@" + c.old->meta.resourceVersion;
+      return "update " + keyOf(*c.now) + "@" + std::string(c.old->meta.resourceVersion()) + "->" + std::string(c.now->meta.resourceVersion());
+    case ChangeType::Deleted: return "delete " + keyOf(*c.old) + "@" + std::string(c.old->meta.resourceVersion());
   }
   return "?";
 }
@@ -88,19 +88,19 @@ TEST(CacheStore, UpsertGetAndRemove) {
 
   auto a = store.get("ns", "a");
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->meta.resourceVersion, "1");
-  EXPECT_EQ(store.getByKey("other/a")->meta.resourceVersion, "2");
+  EXPECT_EQ(a->meta.resourceVersion(), "1");
+  EXPECT_EQ(store.getByKey("other/a")->meta.resourceVersion(), "2");
   EXPECT_EQ(store.get("ns", "missing"), nullptr);
 
   auto old = store.upsert(pod("ns", "a", "3", "default"));
   ASSERT_NE(old, nullptr);
-  EXPECT_EQ(old->meta.resourceVersion, "1");
-  EXPECT_EQ(a->meta.resourceVersion, "1") << "a reader's record is never changed in place";
-  EXPECT_EQ(store.get("ns", "a")->meta.resourceVersion, "3");
+  EXPECT_EQ(old->meta.resourceVersion(), "1");
+  EXPECT_EQ(a->meta.resourceVersion(), "1") << "a reader's record is never changed in place";
+  EXPECT_EQ(store.get("ns", "a")->meta.resourceVersion(), "3");
 
   auto removed = store.remove("ns", "a");
   ASSERT_NE(removed, nullptr);
-  EXPECT_EQ(removed->meta.resourceVersion, "3");
+  EXPECT_EQ(removed->meta.resourceVersion(), "3");
   EXPECT_EQ(store.remove("ns", "a"), nullptr);
   EXPECT_EQ(store.get("ns", "a"), nullptr);
   EXPECT_EQ(names(store.list()), (std::vector<std::string>{"other/a@2"}));
@@ -260,7 +260,7 @@ TEST(CacheStore, ReadersRunConcurrentlyWithAWriter) {
           if (p->serviceAccountName.view() != "a") ++inconsistent;
         }
         for (const auto& p : store.list()) {
-          if (store.get("ns", p->meta.name) == nullptr && p->meta.name == "stable") ++inconsistent;
+          if (store.get("ns", p->meta.name()) == nullptr && p->meta.name() == "stable") ++inconsistent;
         }
       }
     });

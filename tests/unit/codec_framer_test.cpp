@@ -170,7 +170,7 @@ class EverySplit : public ::testing::Test {
     auto added = decoder.watchEvent<Kind::Pod>(lines[0]);
     ASSERT_TRUE(added.ok()) << added.error().describe();
     EXPECT_EQ(added->type, EventType::Added);
-    EXPECT_EQ(added->object.meta.name, "web-ä1");
+    EXPECT_EQ(added->object.meta.name(), "web-ä1");
     auto bookmarked = decoder.watchEvent<Kind::Pod>(lines[2]);
     ASSERT_TRUE(bookmarked.ok()) << bookmarked.error().describe();
     EXPECT_EQ(bookmarked->resourceVersion, "130");

@@ -40,9 +40,9 @@ TEST(ListDecoding, PodListPageMetadataAndItems) {
   EXPECT_EQ(page->meta.itemCount, 3u);
   EXPECT_EQ(page->meta.skippedCount, 0u);
   ASSERT_EQ(page->items.size(), 3u);
-  EXPECT_EQ(page->items[0].meta.name, "p1");
+  EXPECT_EQ(page->items[0].meta.name(), "p1");
   EXPECT_EQ(page->items[2].meta.namespace_.str(), "b");
-  EXPECT_EQ(page->items[1].meta.uid, "uid-p2");
+  EXPECT_EQ(page->items[1].meta.uid(), "uid-p2");
   EXPECT_EQ(page->items[1].serviceAccountName.str(), "app");
   EXPECT_EQ(page->items[1].token, objects::TokenVolume::Projected);
   EXPECT_TRUE(page->skipped.empty());
@@ -76,7 +76,7 @@ TEST(ListDecoding, FieldOrderDoesNotMatter) {
   auto page = decoder.list<Kind::Pod>(json);
   ASSERT_TRUE(page.ok()) << page.error().describe();
   ASSERT_EQ(page->items.size(), 1u);
-  EXPECT_EQ(page->items[0].meta.name, "p1");
+  EXPECT_EQ(page->items[0].meta.name(), "p1");
 }
 
 TEST(ListDecoding, WrongListKindIsRejected) {
@@ -102,9 +102,9 @@ TEST(ListDecoding, MalformedItemsAreSkippedAndReported) {
   auto page = decoder.list<Kind::Pod>(json);
   ASSERT_TRUE(page.ok()) << page.error().describe();
   ASSERT_EQ(page->items.size(), 3u);
-  EXPECT_EQ(page->items[0].meta.name, "p0");
-  EXPECT_EQ(page->items[1].meta.name, "p2");
-  EXPECT_EQ(page->items[2].meta.name, "p7");
+  EXPECT_EQ(page->items[0].meta.name(), "p0");
+  EXPECT_EQ(page->items[1].meta.name(), "p2");
+  EXPECT_EQ(page->items[2].meta.name(), "p7");
   EXPECT_EQ(page->meta.resourceVersion, "99");
   EXPECT_EQ(page->meta.itemCount, 3u);
   EXPECT_EQ(page->meta.skippedCount, 5u);
@@ -132,7 +132,7 @@ TEST(ListDecoding, StreamingSinkSeesEachItemOnce) {
   std::vector<std::string> names;
   std::vector<std::size_t> skipped;
   ListSink<objects::Pod> sink{
-      .onItem = [&](objects::Pod&& p) { names.push_back(p.meta.name); },
+      .onItem = [&](objects::Pod&& p) { names.emplace_back(p.meta.name()); },
       .onSkipped = [&](SkippedItem&& s) { skipped.push_back(s.index); },
   };
   auto meta = decoder.list<Kind::Pod>(json, sink);
@@ -147,7 +147,7 @@ TEST(ListDecoding, StreamingSinkSeesEachItemOnce) {
   names.clear();
   auto counted = decoder.list<Kind::Pod>(
       json,
-      ListSink<objects::Pod>{.onItem = [&](objects::Pod&& p) { names.push_back(p.meta.name); }});
+      ListSink<objects::Pod>{.onItem = [&](objects::Pod&& p) { names.emplace_back(p.meta.name()); }});
   ASSERT_TRUE(counted.ok());
   EXPECT_EQ(counted->skippedCount, 1u);
   EXPECT_EQ(names.size(), 2u);
@@ -198,10 +198,10 @@ TEST(ListDecoding, ServiceAccountList) {
   ASSERT_TRUE(page.ok()) << page.error().describe();
   ASSERT_EQ(page->items.size(), 3u);
   const auto& def = page->items[0];
-  EXPECT_EQ(def.meta.name, "default");
+  EXPECT_EQ(def.meta.name(), "default");
   EXPECT_EQ(def.meta.namespace_.str(), "shop");
-  EXPECT_EQ(def.meta.uid, "u1");
-  EXPECT_EQ(def.meta.resourceVersion, "10");
+  EXPECT_EQ(def.meta.uid(), "u1");
+  EXPECT_EQ(def.meta.resourceVersion(), "10");
   EXPECT_EQ(def.automount, Tristate::Unset);
   EXPECT_TRUE(def.labels.empty());
 
@@ -262,7 +262,7 @@ TEST(ListDecoding, RoleBindingList) {
   const auto& rb = page->items[0];
   EXPECT_FALSE(rb.clusterScoped);
   EXPECT_EQ(rb.meta.namespace_.str(), "shop");
-  EXPECT_EQ(rb.meta.name, "read-pods");
+  EXPECT_EQ(rb.meta.name(), "read-pods");
   EXPECT_EQ(rb.roleRef.kind.str(), "Role");
   EXPECT_EQ(rb.roleRef.name.str(), "pod-reader");
   ASSERT_EQ(rb.subjects.size(), 3u);
@@ -321,9 +321,9 @@ TEST(ListDecoding, NamespaceList) {
   ASSERT_TRUE(page.ok()) << page.error().describe();
   ASSERT_EQ(page->items.size(), 2u);
   const auto& shop = page->items[0];
-  EXPECT_EQ(shop.meta.name, "shop");
+  EXPECT_EQ(shop.meta.name(), "shop");
   EXPECT_TRUE(shop.meta.namespace_.empty());
-  EXPECT_EQ(shop.meta.uid, "n1");
+  EXPECT_EQ(shop.meta.uid(), "n1");
   EXPECT_EQ(shop.phase.str(), "Active");
   ASSERT_EQ(shop.labels.size(), 2u);
   EXPECT_EQ(shop.labels[0].first.str(), "env");
@@ -382,7 +382,7 @@ TEST(ListDecoding, OneDecoderHandlesGrowingAndShrinkingDocuments) {
     auto page = decoder.list<Kind::Pod>(json);
     ASSERT_TRUE(page.ok()) << page.error().describe();
     ASSERT_EQ(page->items.size(), count);
-    EXPECT_EQ(page->items.back().meta.name, "p" + std::to_string(count - 1));
+    EXPECT_EQ(page->items.back().meta.name(), "p" + std::to_string(count - 1));
     EXPECT_EQ(page->meta.resourceVersion, std::to_string(count));
   }
 }

@@ -215,9 +215,9 @@ objects::Pod decodeOk(const std::string& json) {
 TEST(PodDecoding, KubectlOutput) {
   objects::Pod pod = decodeOk(kKubectlPod);
   EXPECT_EQ(pod.meta.namespace_.str(), "shop");
-  EXPECT_EQ(pod.meta.name, "web-7d4b9c8f6d-x2x4k");
-  EXPECT_EQ(pod.meta.uid, "0b6a4f4e-2b9e-4c5e-9f1a-3d0c2b7e8a11");
-  EXPECT_EQ(pod.meta.resourceVersion, "48213");
+  EXPECT_EQ(pod.meta.name(), "web-7d4b9c8f6d-x2x4k");
+  EXPECT_EQ(pod.meta.uid(), "0b6a4f4e-2b9e-4c5e-9f1a-3d0c2b7e8a11");
+  EXPECT_EQ(pod.meta.resourceVersion(), "48213");
   EXPECT_EQ(pod.creationTimestamp, 1714557600);
   EXPECT_EQ(pod.serviceAccountName, Symbol("web"));
   EXPECT_EQ(pod.automount, Tristate::True);
@@ -227,7 +227,7 @@ TEST(PodDecoding, KubectlOutput) {
 TEST(PodDecoding, ApiServerOrderAndLegacySecretToken) {
   objects::Pod pod = decodeOk(kServerOrderPod);
   EXPECT_EQ(pod.meta.namespace_.str(), "jobs");
-  EXPECT_EQ(pod.meta.name, "batch-1");
+  EXPECT_EQ(pod.meta.name(), "batch-1");
   EXPECT_EQ(pod.creationTimestamp, 1614834367);
   EXPECT_EQ(pod.serviceAccountName.str(), "runner");
   EXPECT_EQ(pod.automount, Tristate::Unset);
@@ -349,7 +349,7 @@ TEST(PodDecoding, EscapedKeysAndValuesAreUnderstood) {
   std::string json = replaced(kKubectlPod, R"("name": "web-7d4b9c8f6d-x2x4k",)",
                               R"("n\u0061me": "web-\u00e9\"quoted\"",)");
   objects::Pod pod = decodeOk(json);
-  EXPECT_EQ(pod.meta.name, "web-\xc3\xa9\"quoted\"");
+  EXPECT_EQ(pod.meta.name(), "web-\xc3\xa9\"quoted\"");
 }
 
 TEST(PodDecoding, PadsACallersStringInPlaceAndRestoresIt) {
@@ -361,7 +361,7 @@ TEST(PodDecoding, PadsACallersStringInPlaceAndRestoresIt) {
   ASSERT_TRUE(pod.ok()) << pod.error().describe();
   EXPECT_EQ(json, kKubectlPod);
   EXPECT_EQ(json.data(), before);  // no reallocation: the reserve covered the padding
-  EXPECT_EQ(pod->meta.name, "web-7d4b9c8f6d-x2x4k");
+  EXPECT_EQ(pod->meta.name(), "web-7d4b9c8f6d-x2x4k");
 }
 
 TEST(PodDecoding, WrongKindIsRejected) {
@@ -390,8 +390,8 @@ TEST(PodDecoding, ReusingOneDecoderGivesTheSameAnswers) {
     ASSERT_TRUE(a.ok() && b.ok());
     EXPECT_EQ(a->token, TokenVolume::Projected);
     EXPECT_EQ(b->token, TokenVolume::LegacySecret);
-    EXPECT_EQ(a->meta.name, "web-7d4b9c8f6d-x2x4k");
-    EXPECT_EQ(b->meta.name, "batch-1");
+    EXPECT_EQ(a->meta.name(), "web-7d4b9c8f6d-x2x4k");
+    EXPECT_EQ(b->meta.name(), "batch-1");
   }
 }
 

@@ -88,7 +88,7 @@ TEST(Robustness, HugeStringsAreRefusedWhereKeptAndSkippedElsewhere) {
   auto page = decoder.list<Kind::Pod>(std::string_view(keptName));
   ASSERT_TRUE(page.ok()) << page.error().describe();
   ASSERT_EQ(page->items.size(), 1u);
-  EXPECT_EQ(page->items[0].meta.name, "ok");
+  EXPECT_EQ(page->items[0].meta.name(), "ok");
   ASSERT_EQ(page->skipped.size(), 1u);
   EXPECT_EQ(page->skipped[0].error.message,
             "items[0].metadata.name: string of 1048576 bytes exceeds the 65536-byte limit");
@@ -97,7 +97,7 @@ TEST(Robustness, HugeStringsAreRefusedWhereKeptAndSkippedElsewhere) {
   inAnnotation.replace(inAnnotation.find("caf"), 3, huge);
   auto one = decoder.object<Kind::Pod>(std::string_view(inAnnotation));
   ASSERT_TRUE(one.ok()) << one.error().describe();
-  EXPECT_EQ(one->meta.name, "fine");
+  EXPECT_EQ(one->meta.name(), "fine");
 
   // A label value is kept too.
   auto sa = decoder.object<Kind::ServiceAccount>(
@@ -117,7 +117,7 @@ TEST(Robustness, DeepNesting) {
   inStatus.replace(inStatus.find(R"("phase":"Running")"), 17, R"("phase":"Running","x":)" + deep);
   auto ok = decoder.object<Kind::Pod>(std::string_view(inStatus));
   ASSERT_TRUE(ok.ok()) << ok.error().describe();
-  EXPECT_EQ(ok->meta.name, "deep");
+  EXPECT_EQ(ok->meta.name(), "deep");
 
   // Where it looks, it is a type error.
   auto label =
@@ -278,7 +278,7 @@ TEST(Robustness, ByteMutationsNeverCrash) {
         EXPECT_TRUE(ev.is(ErrorKind::Invalid)) << ev.error().describe();
       } else if (ev->type != EventType::Bookmark && ev->type != EventType::Error) {
         ++decoded;
-        EXPECT_FALSE(ev->object.meta.name.empty());
+        EXPECT_FALSE(ev->object.meta.name().empty());
         EXPECT_FALSE(ev->object.meta.namespace_.empty());
       }
     } else {
@@ -286,7 +286,7 @@ TEST(Robustness, ByteMutationsNeverCrash) {
       if (!page.ok()) {
         EXPECT_TRUE(page.is(ErrorKind::Invalid)) << page.error().describe();
       } else {
-        for (const auto& p : page->items) EXPECT_FALSE(p.meta.name.empty());
+        for (const auto& p : page->items) EXPECT_FALSE(p.meta.name().empty());
         EXPECT_EQ(page->items.size() + page->skipped.size(),
                   page->meta.itemCount + page->meta.skippedCount);
         decoded += static_cast<int>(page->items.size());

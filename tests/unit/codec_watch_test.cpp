@@ -28,7 +28,7 @@ TEST(WatchDecoding, AddedModifiedDeleted) {
     ASSERT_TRUE(ev.ok()) << ev.error().describe();
     EXPECT_EQ(ev->type, type);
     EXPECT_EQ(std::string(toString(ev->type)), wire);
-    EXPECT_EQ(ev->object.meta.name, "web-1");
+    EXPECT_EQ(ev->object.meta.name(), "web-1");
     EXPECT_EQ(ev->object.meta.namespace_.str(), "shop");
     EXPECT_EQ(ev->object.automount, objects::Tristate::False);
     EXPECT_EQ(ev->object.token, objects::TokenVolume::Projected);
@@ -47,7 +47,7 @@ TEST(WatchDecoding, BookmarkCarriesOnlyTheResourceVersion) {
   EXPECT_EQ(ev->type, EventType::Bookmark);
   EXPECT_EQ(ev->resourceVersion, "12345");
   EXPECT_FALSE(ev->initialEventsEnd);
-  EXPECT_TRUE(ev->object.meta.name.empty());
+  EXPECT_TRUE(ev->object.meta.name().empty());
 
   auto end = decoder.watchEvent<Kind::ServiceAccount>(
       R"({"type":"BOOKMARK","object":{"kind":"ServiceAccount","apiVersion":"v1","metadata":{"resourceVersion":"77",)"
@@ -152,7 +152,7 @@ TEST(WatchDecoding, ObjectBeforeTypeStillDecodes) {
   auto ev = decoder.watchEvent<Kind::Pod>(R"({"object":)" + kPodObject + R"(,"type":"MODIFIED"})");
   ASSERT_TRUE(ev.ok()) << ev.error().describe();
   EXPECT_EQ(ev->type, EventType::Modified);
-  EXPECT_EQ(ev->object.meta.name, "web-1");
+  EXPECT_EQ(ev->object.meta.name(), "web-1");
 
   auto bookmark = decoder.watchEvent<Kind::Pod>(
       R"({"object":{"metadata":{"resourceVersion":"8"}},"type":"BOOKMARK"})");

@@ -15,7 +15,7 @@ objects::Subject subject(const char* kind, const char* name, const char* ns = ""
 objects::Binding roleBinding(const char* ns, std::vector<objects::Subject> subjects) {
   objects::Binding b;
   b.meta.namespace_ = Symbol(ns);
-  b.meta.name = "rb";
+  b.meta.setName("rb");
   b.clusterScoped = false;
   b.roleRef = {Symbol("Role"), Symbol("reader")};
   b.subjects = std::move(subjects);
@@ -25,7 +25,7 @@ objects::Binding roleBinding(const char* ns, std::vector<objects::Subject> subje
 objects::Binding clusterBinding(const char* name, const char* role,
                                 std::vector<objects::Subject> subjects) {
   objects::Binding b;
-  b.meta.name = name;
+  b.meta.setName(name);
   b.clusterScoped = true;
   b.roleRef = {Symbol("ClusterRole"), Symbol(role)};
   b.subjects = std::move(subjects);
@@ -121,7 +121,7 @@ TEST(PolicyBindings, BuiltinAllAccountsBinding) {
       clusterBinding("system:x", "system:x", {subject("Group", "system:serviceaccounts:team-a")});
   EXPECT_FALSE(isBuiltinAllAccountsBinding(oneNamespace));
   auto namespaced = roleBinding("team-a", {subject("Group", "system:serviceaccounts")});
-  namespaced.meta.name = "system:x";
+  namespaced.meta.setName("system:x");
   namespaced.roleRef = {Symbol("ClusterRole"), Symbol("system:x")};
   EXPECT_FALSE(isBuiltinAllAccountsBinding(namespaced));
   EXPECT_FALSE(isBuiltinAllAccountsBinding(clusterBinding("system:x", "system:x", {})));

@@ -114,7 +114,7 @@ objects::Binding binding(bool cluster, const char* ns, const char* name, const c
   objects::Binding b;
   b.clusterScoped = cluster;
   b.meta.namespace_ = Symbol(cluster ? "" : ns);
-  b.meta.name = name;
+  b.meta.setName(name);
   b.roleRef = {Symbol(roleKind), Symbol(role)};
   return b;
 }
@@ -149,7 +149,7 @@ TEST(PolicyFindings, BindingFindingNamesTheRoleAndTheAccount) {
 TEST(PolicyFindings, AccountFindingOnlyForAuditedNonCompliantAccounts) {
   objects::ServiceAccount sa;
   sa.meta.namespace_ = Symbol("team-a");
-  sa.meta.name = "default";
+  sa.meta.setName("default");
   for (auto field : {objects::Tristate::Unset, objects::Tristate::True}) {
     sa.automount = field;
     auto f = accountFinding(sa, Enforcement::Audit);

@@ -103,13 +103,13 @@ TEST_P(PolicyPodTokenTable, Row) {
   const Row& row = GetParam();
   objects::Pod pod;
   pod.meta.namespace_ = Symbol("team-a");
-  pod.meta.name = "web-1";
+  pod.meta.setName("web-1");
   pod.serviceAccountName = Symbol("default");
   pod.automount = row.pod;
   pod.token = row.volume;
   objects::ServiceAccount account;
   account.meta.namespace_ = Symbol("team-a");
-  account.meta.name = "default";
+  account.meta.setName("default");
   account.automount = row.account;
   const objects::ServiceAccount* known = row.present == Present ? &account : nullptr;
 
@@ -161,7 +161,7 @@ TEST(PolicyPodToken, TableCoversEveryCombinationOnce) {
 TEST(PolicyPodToken, MessagesSayWhatRemovesTheToken) {
   objects::Pod pod;
   pod.meta.namespace_ = Symbol("ns");
-  pod.meta.name = "p";
+  pod.meta.setName("p");
   pod.serviceAccountName = Symbol("builder");
   objects::ServiceAccount account;
   account.automount = F;

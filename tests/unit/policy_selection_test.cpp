@@ -17,7 +17,7 @@ objects::Labels labels(std::initializer_list<std::pair<const char*, const char*>
 
 objects::Namespace ns(const char* name, objects::Labels l = {}) {
   objects::Namespace n;
-  n.meta.name = name;
+  n.meta.setName(name);
   n.labels = std::move(l);
   n.phase = Symbol("Active");
   return n;
@@ -26,7 +26,7 @@ objects::Namespace ns(const char* name, objects::Labels l = {}) {
 objects::ServiceAccount account(const char* nsName, const char* name, objects::Labels l = {}) {
   objects::ServiceAccount a;
   a.meta.namespace_ = Symbol(nsName);
-  a.meta.name = name;
+  a.meta.setName(name);
   a.labels = std::move(l);
   return a;
 }

@@ -80,7 +80,7 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
     std::string rv = std::to_string(revision);
     if (applyPatches) {
       sa.automount = Tristate::False;
-      sa.meta.resourceVersion = rv;
+      sa.meta.setResourceVersion(rv);
     }
     return rv;
   }
@@ -98,7 +98,7 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
   // --- test helpers
   void addNamespace(const std::string& name, objects::Labels labels = {}) {
     objects::Namespace ns;
-    ns.meta.name = name;
+    ns.meta.setName(name);
     ns.labels = std::move(labels);
     ns.phase = Symbol("Active");
     namespaces[name] = ns;
@@ -107,9 +107,9 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
                                       Tristate automount = Tristate::Unset) {
     objects::ServiceAccount sa;
     sa.meta.namespace_ = Symbol(ns);
-    sa.meta.name = name;
-    sa.meta.uid = "uid-" + ns + "-" + name;
-    sa.meta.resourceVersion = std::to_string(++revision);
+    sa.meta.setName(name);
+    sa.meta.setUid("uid-" + ns + "-" + name);
+    sa.meta.setResourceVersion(std::to_string(++revision));
     sa.automount = automount;
     return accounts[ns + "/" + name] = sa;
   }
@@ -117,8 +117,8 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
               Tristate automount, objects::TokenVolume token) {
     objects::Pod pod;
     pod.meta.namespace_ = Symbol(ns);
-    pod.meta.name = name;
-    pod.meta.uid = "uid-pod-" + name;
+    pod.meta.setName(name);
+    pod.meta.setUid("uid-pod-" + name);
     pod.serviceAccountName = Symbol(sa);
     pod.automount = automount;
     pod.token = token;
@@ -209,7 +209,7 @@ TEST_F(ReconcilerTest, ExplicitTrueIsPatchedAndDriftIsReported) {
   account("ns", "default");  // seen compliant
   auto& sa = cluster_.accounts["ns/default"];
   sa.automount = Tristate::True;
-  sa.meta.resourceVersion = std::to_string(++cluster_.revision);
+  sa.meta.setResourceVersion(std::to_string(++cluster_.revision));
   account("ns", "default");
   ASSERT_EQ(cluster_.patches.size(), 1u);
   ASSERT_EQ(cluster_.events.size(), 1u);
@@ -398,8 +398,8 @@ TEST_F(ReconcilerTest, BindingFindingAppearsAndGoes) {
   cluster_.addAccount("ns", "default", Tristate::False);
   cluster_.addPolicy(policyJson("p", "{}"));
   objects::Binding crb;
-  crb.meta.name = "debug-admin";
-  crb.meta.uid = "uid-crb";
+  crb.meta.setName("debug-admin");
+  crb.meta.setUid("uid-crb");
   crb.clusterScoped = true;
   crb.roleRef = {Symbol("ClusterRole"), Symbol("cluster-admin")};
   crb.subjects.push_back({Symbol("ServiceAccount"), Symbol("default"), Symbol("ns")});
