@@ -130,6 +130,7 @@ int runCommand(const std::vector<std::string>& args) {
   bool leaderElect = false;
   int workers = 2;
   int statusDelayMs = 1000;
+  int statusIntervalMs = 5000;
   FlagSet flags("saguard run", "Runs the controller: watches ServiceAccountPolicies, ServiceAccounts, Pods,\n"
                                "RoleBindings, ClusterRoleBindings and Namespaces, and enforces the policies.");
   flags.add("kubeconfig", &kubeconfig,
@@ -146,6 +147,9 @@ int runCommand(const std::vector<std::string>& args) {
   flags.add("status-delay-ms", &statusDelayMs,
             "How long a policy's status waits after a change before it is recomputed, so that a burst\n"
             "of changes costs one computation (and at most one status write) per policy. Milliseconds.");
+  flags.add("status-interval-ms", &statusIntervalMs,
+            "While changes keep coming, the least time between two status computations of a policy\n"
+            "(each may write the status). Milliseconds.");
   flags.add("log-format", &logFormat, "json or text.");
   flags.add("log-level", &logLevel, "trace, debug, info, warn or error.");
   auto rest = flags.parse(args);
@@ -168,6 +172,7 @@ int runCommand(const std::vector<std::string>& args) {
   }
   if (workers < 1) return fail("--workers: must be at least 1");
   if (statusDelayMs < 0) return fail("--status-delay-ms: must not be negative");
+  if (statusIntervalMs < 0) return fail("--status-interval-ms: must not be negative");
   auto metricsBind = metrics::parseBindAddress(metricsAddress);
   if (!metricsBind.ok()) return fail("--metrics-bind-address: " + metricsBind.error().message);
   auto probeBind = metrics::parseBindAddress(probeAddress);
@@ -227,6 +232,7 @@ int runCommand(const std::vector<std::string>& args) {
   reconcile::ControllerOptions options;
   options.workers = workers;
   options.policyDelay = std::chrono::milliseconds(statusDelayMs);
+  options.policyInterval = std::chrono::milliseconds(statusIntervalMs);
   options.reconciler.selfNamespace = self.first;
   options.reconciler.selfName = self.second;
   options.reconciler.mayWrite = [&elector] { return !elector || elector->isLeader(); };

@@ -10,6 +10,9 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
                                                        Notifier& notifier, ControllerOptions options) {
   if (options.workers < 1) return makeError(ErrorKind::Invalid, "workers: must be at least 1");
   if (options.policyDelay.count() < 0) return makeError(ErrorKind::Invalid, "policyDelay: must not be negative");
+  if (options.policyInterval.count() < 0) {
+    return makeError(ErrorKind::Invalid, "policyInterval: must not be negative");
+  }
   if (options.clock == nullptr) options.clock = &SteadyClock::instance();
 
   std::unique_ptr<Controller> c(new Controller());
@@ -46,6 +49,7 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
   queueOptions.rateLimiter = queue::defaultControllerRateLimiter(*options.clock);
   queueOptions.metrics = options.queueMetrics;
   c->queue_ = std::make_unique<queue::WorkQueue>(*options.clock, std::move(queueOptions));
+  c->statusSchedule_ = std::make_unique<StatusSchedule>(options.policyDelay, options.policyInterval);
   c->reconciler_ = std::make_unique<Reconciler>(*c->reader_, writer, notifier, options.reconciler,
                                                 options.reconcileHooks);
   c->wireHandlers();
@@ -54,10 +58,15 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
 
 Controller::~Controller() { stop(); }
 
-void Controller::enqueueAllPolicies() {
-  for (const auto& p : views_.policies->store().list()) {
-    queue_->addAfter(policyKey(p->name), options_.policyDelay);
+void Controller::schedulePolicy(std::string_view name) {
+  std::string key = policyKey(name);
+  if (auto after = statusSchedule_->changed(key, options_.clock->now())) {
+    queue_->addAfter(key, *after);
   }
+}
+
+void Controller::enqueueAllPolicies() {
+  for (const auto& p : views_.policies->store().list()) schedulePolicy(p->name);
 }
 
 void Controller::enqueueAllAccounts() {
@@ -162,9 +171,10 @@ void Controller::wireHandlers() {
         }
         // Status or metadata only, most often the echo of saguard's own status write:
         // recomputed with the next batch of changes, not at once for each write.
-        queue_->addAfter(policyKey(now.name), options_.policyDelay);
+        schedulePolicy(now.name);
       },
       .onDelete = [this](const PolicyRecord& p) {
+        statusSchedule_->forget(policyKey(p.name));
         queue_->add(policyKey(p.name));
         enqueueAllAccounts();  // accounts it alone selected are left as they are; nothing reverts
       },

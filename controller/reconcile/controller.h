@@ -12,7 +12,8 @@
 //   ServiceAccountPolicy that policy, every account (spec changes); that policy,
 //                        delayed (status or metadata only, e.g. saguard's own write)
 // "Every policy" keys are added with a short delay (policyDelay), so a burst of
-// changes costs one status computation per policy, not one per change.
+// changes costs one status computation per policy, not one per change, and while
+// changes keep coming, at most one per policyInterval (status_schedule.h).
 //
 // Lifecycle: create(), startInformers() at once (a standby keeps its caches warm),
 // waitForSync(), then runWorkers() on the thread that should block while this replica
@@ -35,12 +36,14 @@
 #include "queue/worker.h"
 #include "reconcile/cache_reader.h"
 #include "reconcile/reconciler.h"
+#include "reconcile/status_schedule.h"
 
 namespace saguard::reconcile {
 
 struct ControllerOptions {
   int workers = 2;                                  // concurrent reconciles, >= 1
   std::chrono::milliseconds policyDelay{250};       // coalesces policy recomputations, >= 0
+  std::chrono::milliseconds policyInterval{0};      // their least spacing under churn, >= 0
   ReconcilerOptions reconciler;                     // self identity, mayWrite, ...
   queue::QueueMetrics* queueMetrics = nullptr;      // optional hooks (metrics/)
   queue::WorkerHooks* workerHooks = nullptr;
@@ -77,6 +80,7 @@ class Controller {
   Controller() = default;
   void wireHandlers();
   void enqueueAllPolicies();
+  void schedulePolicy(std::string_view name);
   void enqueueAllAccounts();
   void enqueueAccountsIn(std::string_view ns);
   void enqueueBindingAccounts(const objects::Binding& binding);
@@ -87,6 +91,7 @@ class Controller {
   std::unique_ptr<CacheReader> reader_;
   std::unique_ptr<queue::WorkQueue> queue_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<StatusSchedule> statusSchedule_;
   std::atomic<bool> stopped_{false};
   std::stop_source stopSource_;  // requested by stop(): ends runWorkers()' wait for the caches
 };
