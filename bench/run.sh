@@ -3,7 +3,7 @@
 # per population size (issue #8). `make bench` and `make bench-smoke` run this.
 #
 # Usage: bench/run.sh [--smoke] [--pods "1000 10000 50000"] [--out DIR] [--steady-seconds 30]
-#                     [--latency-count 1000] [--latency-rate 20] [--no-peer]
+#                     [--latency-count 1000] [--latency-rate 20] [--no-peer] [--audit-runs 1]
 #
 # For each N (pods), on a control plane of its own (tests/controlplane/up.sh, with an audit
 # log of the two controllers' requests), for saguard and then the peer:
@@ -21,6 +21,9 @@
 #             and working) and quiet for 5 s, then saguard-bench-latency react creates --latency-count
 #             namespaces with a non-compliant `default` account at --latency-rate/s and
 #             reports account created → seen compliant (its own watch) p50/p99/max.
+#   audit     (not with --smoke) bench/audit/run.sh on the same cluster: `saguard audit -A
+#             -o json` against the kubectl + jq one-liner, --audit-runs counted runs of each
+#             (no warm-up: saguard goes first, cold): wall, CPU, peak RSS, and the ratio.
 # Requests by verb come from the API server's audit log filtered by the controller's user
 # (saguard runs as ServiceAccount saguard-system/saguard, the peer as
 # saguard-system/bench-peer), per phase window, and, for all clients together, from
@@ -32,8 +35,11 @@
 # bench), a temporary directory with --smoke. Logs: DIR/logs with --smoke, else
 # $BENCH_LOG_DIR (default /tmp/saguard-bench-logs-<date>).
 #
-# --smoke: N=1000, a 10 s steady window, 300 accounts at 20/s; exits 1 when saguard's
-# steady RSS > 0.5 x the peer's or its reaction p99 > the peer's (the comparison is printed).
+# --smoke: N=1000, a 10 s steady window, 600 accounts at 20/s; exits 1 when saguard's
+# steady RSS > 0.5 x the peer's or its reaction p99 > SMOKE_P99_TOLERANCE (default 1.2) x
+# the peer's (the comparison is printed). The tolerance is the noise of one p99 of 600
+# samples: six runs of identical builds gave saguard/peer p99 ratios of 0.73 to 1.18.
+# `make bench-smoke` runs it a second time when the first fails.
 #
 # Environment:
 #   BENCH_BUILD_DIR  where saguard and the bench tools were built (default: build)
@@ -43,6 +49,7 @@
 #   PEER_ARGS        extra arguments for the peer
 #   BENCH_CP_DIR     where the control plane lives (default: a temporary directory)
 #   BENCH_LOG_DIR     logs of a non-smoke run
+#   SMOKE_P99_TOLERANCE  --smoke: the largest saguard/peer p99 ratio that passes (1.2)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -54,15 +61,17 @@ latency_count=1000
 latency_rate=20
 no_peer=0
 baseline_settle=10
+audit_runs=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --smoke) smoke=1; pods_list="1000"; steady_seconds=10; latency_count=300; baseline_settle=5 ;;
+    --smoke) smoke=1; pods_list="1000"; steady_seconds=10; latency_count=600; baseline_settle=5 ;;
     --pods) pods_list=$2; shift ;;
     --out) out=$2; shift ;;
     --steady-seconds) steady_seconds=$2; shift ;;
     --latency-count) latency_count=$2; shift ;;
     --latency-rate) latency_rate=$2; shift ;;
     --no-peer) no_peer=1 ;;
+    --audit-runs) audit_runs=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -419,6 +428,16 @@ for n in $pods_list; do
   for name in "${controllers[@]}"; do run_controller "$name" "$n" sync; done
   for name in "${controllers[@]}"; do run_controller "$name" "$n" latency; done
   summarize "$n" > "$logs/summary-$n.json"
+  if (( ! smoke )); then
+    # The read-only side at the same N: saguard audit against the kubectl + jq one-liner
+    # (bench/audit/run.sh; --audit-runs counted runs of each, in turn, saguard first).
+    log "N=$n: saguard audit against the kubectl + jq one-liner"
+    if ! SAGUARD_BINARY=$saguard KUBECTL=$KUBECTL bash "$root/bench/audit/run.sh" -n "$audit_runs" --warmup 0 "$cp_dir" \
+        > "$work/audit-$n.txt" 2> "$logs/audit-bench-$n.log"; then
+      echo "run.sh: bench/audit/run.sh failed at N=$n; see $logs/audit-bench-$n.log" >&2; exit 1
+    fi
+    cp "$work/audit-$n.txt" "$logs/"
+  fi
   cp "$work/audit.log" "$logs/audit-$n.log" 2>/dev/null || true
   bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true
 done
@@ -427,10 +446,28 @@ done
 python3 - "$results" "$out" "$date_tag" "$smoke" "$work" <<'PY'
 import json, sys, os, subprocess, glob
 results, out, date, smoke, work = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5]
-recs = [json.loads(l) for l in open(results) if l.strip()]
+recs = [json.loads(l) for l in open(results) if l.strip() and json.loads(l).get("controller") != "audit"]
 by = {}
 for r in recs:
     by.setdefault(r["n_pods"], {})[r["controller"]] = r
+
+def audit_figures(path):
+    """The medians bench/audit/run.sh printed, or None when it did not run."""
+    if not os.path.exists(path):
+        return None
+    text = open(path).read().splitlines()
+    def median(label):
+        for line in text:
+            if line.startswith(label):
+                return float(line[len(label):].split()[1])
+        return None
+    runs = next((l.split("warm-up + ")[1].split()[0] for l in text if "warm-up + " in l), "?")
+    pods = "; ".join(l.strip() for l in text if l.startswith(("saguard audit:", "one-liner:")))
+    return {"runs": runs, "pods": pods,
+            "saguard": {"wall": median("saguard wall (s)"), "cpu": median("saguard CPU user+sys (s)"),
+                        "rss": median("saguard peak RSS (MiB)")},
+            "oneliner": {"wall": median("one-liner wall (s)"), "cpu": median("one-liner CPU user+sys (s)"),
+                         "rss": median("kubectl+jq peak RSS sum (MiB)")}}
 
 def g(r, *path):
     for p in path:
@@ -498,6 +535,18 @@ for n in sorted(by):
         ratio = "{:.3f}".format(a / b) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
         lines.append(f"| {label} | {fmt(a, f)} | {fmt(b, f)} | {ratio} |")
     lines.append("")
+    audit = audit_figures(os.path.join(work, f"audit-{n}.txt"))
+    if audit:
+        lines += [f"`saguard audit -A -o json` against `kubectl get pods -A -o json | jq ...` (bench/audit/run.sh, "
+                  f"median of {audit['runs']} run(s); the cluster also holds the latency runs' namespaces):", "",
+                  "| figure | saguard audit | kubectl + jq | ratio |", "|---|---:|---:|---:|"]
+        for label, key in (("wall (s)", "wall"), ("CPU user+sys (s)", "cpu"), ("peak RSS (MiB)", "rss")):
+            a, b = audit["saguard"].get(key), audit["oneliner"].get(key)
+            ratio = "{:.3f}".format(a / b) if a is not None and b else ""
+            lines.append(f"| {label} | {fmt(a, '{:.2f}')} | {fmt(b, '{:.2f}')} | {ratio} |")
+        lines += ["", "Pods listed: " + audit["pods"], ""]
+        with open(results, "a") as f:
+            f.write(json.dumps({"controller": "audit", "n_pods": n, **audit}) + "\n")
 
 # Plots: RSS against pods (baseline at 0), latency CDF per controller and N.
 names = sorted({r["controller"] for r in recs})
@@ -556,8 +605,9 @@ cat "$report"
 # --- the smoke gate ------------------------------------------------------------------------
 if (( smoke )); then
   (( no_peer )) && { log "bench-smoke: no peer, nothing to compare against"; exit 0; }
-  python3 - "$results" <<'PY'
+  python3 - "$results" "${SMOKE_P99_TOLERANCE:-1.2}" <<'PY'
 import json, sys
+tolerance = float(sys.argv[2])
 recs = {r["controller"]: r for r in map(json.loads, open(sys.argv[1])) if r["n_pods"] == 1000}
 s, p = recs.get("saguard"), recs.get("peer")
 if not s or not p:
@@ -572,8 +622,8 @@ def check(name, good, text):
     ok = ok and good
 check("RSS", rs is not None and rp is not None and rs <= 0.5 * rp,
       f"saguard {rs} KiB vs peer {rp} KiB (limit 0.5 x peer = {0.5 * rp if rp else 'n/a'} KiB)")
-check("reaction p99", ls is not None and lp is not None and ls <= lp and not ms,
-      f"saguard {ls} ms vs peer {lp} ms (saguard missing {ms}, peer missing {mp})")
+check("reaction p99", ls is not None and lp is not None and ls <= tolerance * lp and not ms,
+      f"saguard {ls} ms vs peer {lp} ms (limit {tolerance} x peer; saguard missing {ms}, peer missing {mp})")
 sys.exit(0 if ok else 1)
 PY
 fi

@@ -28,7 +28,9 @@ using namespace saguard;
 double cpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
@@ -39,24 +41,27 @@ int main(int argc, char** argv) {
   std::string resourceName = "pods";
   int pageSize = 500;
   int repeat = 3;
-  FlagSet flags("saguard-bench-list", "Lists a collection through saguard's client and prints its CPU cost.");
+  FlagSet flags("saguard-bench-list",
+                "Lists a collection through saguard's client and prints its CPU cost.");
   flags.add("kubeconfig", &kubeconfig, "Path to a kubeconfig.");
   flags.add("resource", &resourceName, "pods, serviceaccounts or rolebindings.");
   flags.add("page-size", &pageSize, "Items per page (the reflector's limit).");
   flags.add("repeat", &repeat, "How many listings.");
   auto rest = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!rest.ok() || !rest->empty()) {
-    std::cerr << "saguard-bench-list: " << (rest.ok() ? "unexpected argument" : rest.error().message) << "\n";
+    std::cerr << "saguard-bench-list: "
+              << (rest.ok() ? "unexpected argument" : rest.error().message) << "\n";
     return 2;
   }
   if (flags.helpRequested()) {
     std::cout << flags.usage();
     return 0;
   }
-  const kube::Resource* resource = resourceName == "pods"              ? &kube::resources::kPods
-                                   : resourceName == "serviceaccounts" ? &kube::resources::kServiceAccounts
-                                   : resourceName == "rolebindings"    ? &kube::resources::kRoleBindings
-                                                                       : nullptr;
+  const kube::Resource* resource =
+      resourceName == "pods"              ? &kube::resources::kPods
+      : resourceName == "serviceaccounts" ? &kube::resources::kServiceAccounts
+      : resourceName == "rolebindings"    ? &kube::resources::kRoleBindings
+                                          : nullptr;
   if (resource == nullptr) {
     std::cerr << "saguard-bench-list: --resource: pods, serviceaccounts or rolebindings\n";
     return 2;
@@ -84,19 +89,22 @@ int main(int argc, char** argv) {
     const auto wall0 = std::chrono::steady_clock::now();
     kube::ListOptions list;
     list.limit = pageSize;
-    Status st = kube::listPages(**client, *resource, "", list, [&](const kube::Page& page) -> Status {
-      bytes += page.body.size();
-      ++pages;
-      return {};
-    });
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    Status st =
+        kube::listPages(**client, *resource, "", list, [&](const kube::Page& page) -> Status {
+          bytes += page.body.size();
+          ++pages;
+          return {};
+        });
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     const double cpu = cpuSeconds() - cpu0;
     if (!st) {
       std::cerr << "saguard-bench-list: " << st.error().describe() << "\n";
       return 1;
     }
-    std::printf("%s: pages=%d bytes=%zu wall_s=%.3f cpu_s=%.3f mb_per_cpu_s=%.1f\n", resourceName.c_str(), pages,
-                bytes, wall, cpu, static_cast<double>(bytes) / 1e6 / cpu);
+    std::printf("%s: pages=%d bytes=%zu wall_s=%.3f cpu_s=%.3f mb_per_cpu_s=%.1f\n",
+                resourceName.c_str(), pages, bytes, wall, cpu,
+                static_cast<double>(bytes) / 1e6 / cpu);
   }
   return 0;
 }

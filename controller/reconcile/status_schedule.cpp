@@ -4,7 +4,8 @@
 
 namespace saguard::reconcile {
 
-std::optional<Clock::duration> StatusSchedule::changed(const std::string& key, Clock::time_point now) {
+std::optional<Clock::duration> StatusSchedule::changed(const std::string& key,
+                                                       Clock::time_point now) {
   std::lock_guard lock(mu_);
   auto [it, fresh] = due_.try_emplace(key, now);
   Clock::time_point due = now + delay_;

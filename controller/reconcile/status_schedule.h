@@ -26,7 +26,8 @@ namespace saguard::reconcile {
 class StatusSchedule {
  public:
   // delay >= 0; interval >= 0 (0: no minimum spacing, every change waits `delay`).
-  StatusSchedule(Clock::duration delay, Clock::duration interval) : delay_(delay), interval_(interval) {}
+  StatusSchedule(Clock::duration delay, Clock::duration interval)
+      : delay_(delay), interval_(interval) {}
 
   // A change concerns `key` at `now`: the delay to add it after, or nullopt when a
   // computation is already due at or after now.

@@ -37,10 +37,12 @@ std::string listBody(int items) {
   return body + "]}";
 }
 
-Result<std::string> inflateAll(const std::string& compressed, std::size_t maxOutput, std::size_t piece) {
+Result<std::string> inflateAll(const std::string& compressed, std::size_t maxOutput,
+                               std::size_t piece) {
   GzipInflater inflater(maxOutput);
   for (std::size_t at = 0; at < compressed.size(); at += piece) {
-    if (Status st = inflater.feed(std::string_view(compressed).substr(at, piece)); !st) return st.error();
+    if (Status st = inflater.feed(std::string_view(compressed).substr(at, piece)); !st)
+      return st.error();
   }
   return inflater.finish();
 }
@@ -49,7 +51,8 @@ TEST(GzipInflater, InflatesWholeAndPieceByPiece) {
   const std::string plain = listBody(20000);  // ~1.6 MB: the output doubles several times
   const std::string compressed = gzip(plain);
   ASSERT_LT(compressed.size(), plain.size() / 5);
-  for (std::size_t piece : {compressed.size(), std::size_t{65536}, std::size_t{1000}, std::size_t{1}}) {
+  for (std::size_t piece :
+       {compressed.size(), std::size_t{65536}, std::size_t{1000}, std::size_t{1}}) {
     auto out = inflateAll(compressed, std::size_t{1} << 30, piece);
     ASSERT_TRUE(out.ok()) << "pieces of " << piece << ": " << out.error().describe();
     EXPECT_EQ(*out, plain) << "pieces of " << piece;
@@ -68,7 +71,8 @@ TEST(GzipInflater, InflatesAnEmptyBodyAndStoredBlocks) {
 
 TEST(GzipInflater, RefusesATruncatedStream) {
   const std::string compressed = gzip(listBody(100));
-  for (std::size_t keep : {std::size_t{0}, std::size_t{5}, compressed.size() / 2, compressed.size() - 1}) {
+  for (std::size_t keep :
+       {std::size_t{0}, std::size_t{5}, compressed.size() / 2, compressed.size() - 1}) {
     auto out = inflateAll(compressed.substr(0, keep), std::size_t{1} << 20, 64);
     ASSERT_FALSE(out.ok()) << "kept " << keep << " bytes";
     EXPECT_EQ(out.kind(), ErrorKind::Invalid);
@@ -83,7 +87,8 @@ TEST(GzipInflater, RefusesCorruptDataAndAWrongChecksum) {
   auto crc = inflateAll(badCrc, std::size_t{1} << 20, 64);
   ASSERT_FALSE(crc.ok());
   EXPECT_EQ(crc.kind(), ErrorKind::Invalid);
-  EXPECT_NE(crc.error().message.find("gzip-encoded body"), std::string::npos) << crc.error().message;
+  EXPECT_NE(crc.error().message.find("gzip-encoded body"), std::string::npos)
+      << crc.error().message;
 
   auto plainText = inflateAll(R"({"kind":"PodList"})", std::size_t{1} << 20, 64);
   ASSERT_FALSE(plainText.ok());
@@ -94,10 +99,12 @@ TEST(GzipInflater, RefusesBytesAfterTheEnd) {
   const std::string compressed = gzip("{}");
   auto sameFeed = inflateAll(compressed + "x", 1024, compressed.size() + 1);
   ASSERT_FALSE(sameFeed.ok());
-  EXPECT_NE(sameFeed.error().message.find("after the end"), std::string::npos) << sameFeed.error().message;
+  EXPECT_NE(sameFeed.error().message.find("after the end"), std::string::npos)
+      << sameFeed.error().message;
   auto laterFeed = inflateAll(compressed + "x", 1024, compressed.size());
   ASSERT_FALSE(laterFeed.ok());
-  EXPECT_NE(laterFeed.error().message.find("after the end"), std::string::npos) << laterFeed.error().message;
+  EXPECT_NE(laterFeed.error().message.find("after the end"), std::string::npos)
+      << laterFeed.error().message;
 }
 
 TEST(GzipInflater, RefusesOutputPastTheLimit) {
@@ -105,7 +112,8 @@ TEST(GzipInflater, RefusesOutputPastTheLimit) {
   auto out = inflateAll(bomb, std::size_t{1} << 20, 4096);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.kind(), ErrorKind::Invalid);
-  EXPECT_NE(out.error().message.find("past 1048576 bytes"), std::string::npos) << out.error().message;
+  EXPECT_NE(out.error().message.find("past 1048576 bytes"), std::string::npos)
+      << out.error().message;
   // Exactly at the limit is fine.
   auto exact = inflateAll(gzip(std::string(1000, 'b')), 1000, 4096);
   ASSERT_TRUE(exact.ok()) << exact.error().describe();

@@ -23,7 +23,7 @@ struct GzipInflater::Impl {
   bool ready = false;  // inflateInit2 succeeded
   bool ended = false;  // the member's trailer has been read
   std::size_t maxOutput = 0;
-  std::string out;        // out[0, produced) is output; the rest is room for zlib
+  std::string out;  // out[0, produced) is output; the rest is room for zlib
   std::size_t produced = 0;
 };
 
@@ -74,7 +74,8 @@ Status GzipInflater::feed(std::string_view input) {
         return invalid("zlib made no progress");
       }
       if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        return invalid(s.stream.msg != nullptr ? s.stream.msg : "corrupt data (zlib " + std::to_string(rc) + ")");
+        return invalid(s.stream.msg != nullptr ? s.stream.msg
+                                               : "corrupt data (zlib " + std::to_string(rc) + ")");
       }
     }
     input.remove_prefix(take);
@@ -83,7 +84,8 @@ Status GzipInflater::feed(std::string_view input) {
 }
 
 Result<std::string> GzipInflater::finish() {
-  if (!impl_->ready) return makeError(ErrorKind::Internal, "gzip-encoded body: zlib could not start");
+  if (!impl_->ready)
+    return makeError(ErrorKind::Internal, "gzip-encoded body: zlib could not start");
   if (!impl_->ended) return invalid("truncated: the compressed data ended early");
   impl_->out.resize(impl_->produced);
   return std::move(impl_->out);
