@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "kube/detail/gzip.h"
@@ -173,18 +174,42 @@ namespace {
 // context to TlsContext::configure(), which replaces that store with the configured CA.
 // That load is 25-140 ms of CPU per connection, wasted (measured with a loop of
 // boost::asio::ssl::context + set_default_verify_paths on this machine). Pointing
-// OpenSSL's default CA file at /dev/null makes it load nothing. Process-wide, and only
-// when the configuration names its CA: then the system store is never the trust,
-// whatever SSL_CERT_FILE says (it is often set, to the system bundle), and nothing else
-// in saguard speaks TLS. Written only when it differs: transports are made at start-up.
-void skipSystemTrustStoreLoad() {
-  static std::mutex mu;
-  std::lock_guard lock(mu);
-  const char* current = std::getenv("SSL_CERT_FILE");
-  if (current == nullptr || std::string_view(current) != "/dev/null") {
+// OpenSSL's default CA file at /dev/null makes it load nothing. Process-wide: done when a
+// transport names its CA (then the system store is never the trust, whatever
+// SSL_CERT_FILE says; it is often set, to the system bundle), and undone, back to the
+// value it had, when a transport is made that trusts the system store (no CA), so that
+// one does not get an empty store. Transports are made at start-up.
+class TrustStoreFile {
+ public:
+  static TrustStoreFile& instance() {
+    static TrustStoreFile file;
+    return file;
+  }
+  void skipSystemStore() {
+    std::lock_guard lock(mu_);
+    if (!overridden_) {
+      const char* current = std::getenv("SSL_CERT_FILE");
+      original_ = current == nullptr ? std::nullopt : std::optional<std::string>(current);
+      overridden_ = true;
+    }
     ::setenv("SSL_CERT_FILE", "/dev/null", /*overwrite=*/1);
   }
-}
+  void useSystemStore() {
+    std::lock_guard lock(mu_);
+    if (!overridden_) return;
+    if (original_) {
+      ::setenv("SSL_CERT_FILE", original_->c_str(), /*overwrite=*/1);
+    } else {
+      ::unsetenv("SSL_CERT_FILE");
+    }
+    overridden_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  bool overridden_ = false;
+  std::optional<std::string> original_;  // SSL_CERT_FILE before; nullopt when unset
+};
 
 }  // namespace
 
@@ -221,7 +246,11 @@ Result<std::unique_ptr<CpprestTransport>> CpprestTransport::create(const Transpo
                                           config.clientKeyPem, !config.insecureSkipTlsVerify);
     if (!tls) return tls.error();
     impl->tls = std::move(*tls);
-    if (!config.caPem.empty()) skipSystemTrustStoreLoad();
+    if (!config.caPem.empty()) {
+      TrustStoreFile::instance().skipSystemStore();
+    } else if (!config.insecureSkipTlsVerify) {
+      TrustStoreFile::instance().useSystemStore();
+    }
   } else if (!config.clientCertPem.empty()) {
     return makeError(ErrorKind::Invalid,
                      "server " + config.server + ": client certificates need https");

@@ -612,6 +612,26 @@ TEST(CpprestTransport, AConfiguredCaSkipsLoadingTheSystemStore) {
   EXPECT_STREQ(after, "/dev/null");
 }
 
+// A transport that trusts the system store (no CA) made after one with a CA gets
+// SSL_CERT_FILE back as it was, set or unset, not an empty store.
+TEST(CpprestTransport, ATransportWithoutCaGetsTheSystemStoreBack) {
+  ::setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt", 1);
+  transportFor(configFor("https://127.0.0.1:1"));
+  ASSERT_STREQ(std::getenv("SSL_CERT_FILE"), "/dev/null");
+  transportFor(configFor("https://127.0.0.1:1", /*caPem=*/""));
+  ASSERT_NE(std::getenv("SSL_CERT_FILE"), nullptr);
+  EXPECT_STREQ(std::getenv("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt");
+
+  ::unsetenv("SSL_CERT_FILE");
+  transportFor(configFor("https://127.0.0.1:1"));
+  ASSERT_STREQ(std::getenv("SSL_CERT_FILE"), "/dev/null");
+  transportFor(configFor("https://127.0.0.1:1", /*caPem=*/""));
+  EXPECT_EQ(std::getenv("SSL_CERT_FILE"), nullptr);
+  // And a CA again skips the store again.
+  transportFor(configFor("https://127.0.0.1:1"));
+  EXPECT_STREQ(std::getenv("SSL_CERT_FILE"), "/dev/null");
+}
+
 TEST(CpprestTransport, CreateValidatesConfiguration) {
   EXPECT_TRUE(CpprestTransport::create(configFor("not a url")).is(ErrorKind::Invalid));
   EXPECT_TRUE(CpprestTransport::create(configFor("ftp://h:1")).is(ErrorKind::Invalid));
