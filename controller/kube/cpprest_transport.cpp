@@ -125,7 +125,8 @@ struct CpprestTransport::Impl {
   }
 
   // An answer whose body could not be read as it was encoded: no usable answer, so a
-  // Transport error (retried like a broken connection).
+  // Transport error, handled as a broken connection is (a reflector lists again after a
+  // backoff; a reconcile is requeued).
   Error describeBodyFailure(const HttpRequest& request, const Error& failure) const {
     return makeError(ErrorKind::Transport, request.method + " " + config.server +
                                                request.target.substr(0, request.target.find('?')) +

@@ -577,7 +577,7 @@ TEST(CpprestTransport, AWatchStreamIsNotAskedForGzip) {
 }
 
 // A body that does not inflate is no usable answer: a Transport error that says where
-// and why (RestClient retries those like a broken connection), never garbage as a body.
+// and why (handled as a broken connection is), never garbage as a body.
 TEST(CpprestTransport, RefusesACorruptOrUnaskedForEncoding) {
   TlsServer server({}, [](const Received& r, Reply& reply) {
     if (r.target == "/corrupt") {
