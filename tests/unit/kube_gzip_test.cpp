@@ -8,23 +8,12 @@
 #include <string>
 
 #include "kube/detail/gzip.h"
+#include "unit/support/gzip.h"
 
 namespace saguard::kube::detail {
 namespace {
 
-std::string gzip(const std::string& plain, int level = Z_DEFAULT_COMPRESSION) {
-  z_stream s{};
-  EXPECT_EQ(deflateInit2(&s, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&s, plain.size()) + 64, '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  s.avail_in = static_cast<uInt>(plain.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
-}
+using test_gzip::gzipped;
 
 // A list-like body: long, repetitive, like a page of pods.
 std::string listBody(int items) {
@@ -49,7 +38,7 @@ Result<std::string> inflateAll(const std::string& compressed, std::size_t maxOut
 
 TEST(GzipInflater, InflatesWholeAndPieceByPiece) {
   const std::string plain = listBody(20000);  // ~1.6 MB: the output doubles several times
-  const std::string compressed = gzip(plain);
+  const std::string compressed = gzipped(plain);
   ASSERT_LT(compressed.size(), plain.size() / 5);
   for (std::size_t piece :
        {compressed.size(), std::size_t{65536}, std::size_t{1000}, std::size_t{1}}) {
@@ -60,17 +49,17 @@ TEST(GzipInflater, InflatesWholeAndPieceByPiece) {
 }
 
 TEST(GzipInflater, InflatesAnEmptyBodyAndStoredBlocks) {
-  auto empty = inflateAll(gzip(""), 1024, 7);
+  auto empty = inflateAll(gzipped(""), 1024, 7);
   ASSERT_TRUE(empty.ok()) << empty.error().describe();
   EXPECT_EQ(*empty, "");
   const std::string plain = listBody(50);
-  auto stored = inflateAll(gzip(plain, Z_NO_COMPRESSION), std::size_t{1} << 20, 333);
+  auto stored = inflateAll(gzipped(plain, Z_NO_COMPRESSION), std::size_t{1} << 20, 333);
   ASSERT_TRUE(stored.ok()) << stored.error().describe();
   EXPECT_EQ(*stored, plain);
 }
 
 TEST(GzipInflater, RefusesATruncatedStream) {
-  const std::string compressed = gzip(listBody(100));
+  const std::string compressed = gzipped(listBody(100));
   for (std::size_t keep :
        {std::size_t{0}, std::size_t{5}, compressed.size() / 2, compressed.size() - 1}) {
     auto out = inflateAll(compressed.substr(0, keep), std::size_t{1} << 20, 64);
@@ -81,7 +70,7 @@ TEST(GzipInflater, RefusesATruncatedStream) {
 }
 
 TEST(GzipInflater, RefusesCorruptDataAndAWrongChecksum) {
-  std::string compressed = gzip(listBody(100));
+  std::string compressed = gzipped(listBody(100));
   std::string badCrc = compressed;
   badCrc[badCrc.size() - 6] ^= 0x55;  // in the CRC-32 of the trailer
   auto crc = inflateAll(badCrc, std::size_t{1} << 20, 64);
@@ -96,7 +85,7 @@ TEST(GzipInflater, RefusesCorruptDataAndAWrongChecksum) {
 }
 
 TEST(GzipInflater, RefusesBytesAfterTheEnd) {
-  const std::string compressed = gzip("{}");
+  const std::string compressed = gzipped("{}");
   auto sameFeed = inflateAll(compressed + "x", 1024, compressed.size() + 1);
   ASSERT_FALSE(sameFeed.ok());
   EXPECT_NE(sameFeed.error().message.find("after the end"), std::string::npos)
@@ -108,14 +97,14 @@ TEST(GzipInflater, RefusesBytesAfterTheEnd) {
 }
 
 TEST(GzipInflater, RefusesOutputPastTheLimit) {
-  const std::string bomb = gzip(std::string(std::size_t{8} << 20, 'a'));  // 8 MiB of 'a': ~8 KB
+  const std::string bomb = gzipped(std::string(std::size_t{8} << 20, 'a'));  // 8 MiB of 'a': ~8 KB
   auto out = inflateAll(bomb, std::size_t{1} << 20, 4096);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.kind(), ErrorKind::Invalid);
   EXPECT_NE(out.error().message.find("past 1048576 bytes"), std::string::npos)
       << out.error().message;
   // Exactly at the limit is fine.
-  auto exact = inflateAll(gzip(std::string(1000, 'b')), 1000, 4096);
+  auto exact = inflateAll(gzipped(std::string(1000, 'b')), 1000, 4096);
   ASSERT_TRUE(exact.ok()) << exact.error().describe();
   EXPECT_EQ(exact->size(), 1000u);
 }

@@ -6,7 +6,6 @@
 // No wall-clock figure is asserted; waits are bounded only so a bug cannot hang the run.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -21,6 +20,7 @@
 
 #include "kube/cpprest_transport.h"
 #include "kube/detail/tls.h"
+#include "unit/support/gzip.h"
 #include "unit/support/test_pki.h"
 
 namespace saguard::kube {
@@ -32,6 +32,7 @@ using asio::ip::tcp;
 using std::chrono::milliseconds;
 
 using namespace test_pki;  // tests/unit/support/test_pki.h
+using test_gzip::gzipped;
 
 // A flag a test opens and a server thread waits on (for at most 10 s).
 class Gate {
@@ -514,20 +515,6 @@ TEST(CpprestTransport, StreamReadsErrorAnswersWhole) {
   EXPECT_EQ(response->code, 410);
   EXPECT_EQ(response->body, R"({"kind":"Status","reason":"Expired","code":410})");
   EXPECT_EQ(calls, 0);
-}
-
-std::string gzipped(const std::string& plain) {
-  z_stream s{};
-  EXPECT_EQ(deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&s, plain.size()) + 64, '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  s.avail_in = static_cast<uInt>(plain.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
 }
 
 // Whole answers are asked for gzip-encoded (as client-go does) and inflated, whether the
