@@ -130,7 +130,10 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
   // Scenario 6: a ClusterRoleBinding of cluster-admin to a selected account.
   std::string crb = a + "-admin";
   ASSERT_EQ(kubectl("create clusterrolebinding " + crb + " --clusterrole=cluster-admin --serviceaccount=" + a + ":default").exitCode, 0);
-  EXPECT_TRUE(eventually(5000, [&] {
+  // Binding findings come with the policy's status computation: after the scenarios
+  // above (changes keep coming), at most --status-interval-ms (5 s) after the last one,
+  // plus the write. 15 s leaves room for a loaded machine.
+  EXPECT_TRUE(eventually(15'000, [&] {
     auto p = kubectl("get sap e2e -o json");
     return p.out.find(crb) != std::string::npos && p.out.find("BindingGrantsSelectedAccount") != std::string::npos;
   }));
@@ -139,7 +142,7 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
     return ev.out.find(crb) != std::string::npos;
   }));
   kubectl("delete clusterrolebinding " + crb);
-  EXPECT_TRUE(eventually(5000, [&] { return kubectl("get sap e2e -o json").out.find(crb) == std::string::npos; }));
+  EXPECT_TRUE(eventually(15'000, [&] { return kubectl("get sap e2e -o json").out.find(crb) == std::string::npos; }));
 
   // Metrics: every name the operator promises.
   std::string text = curl(metrics, "/metrics");
