@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
 
 #include "policy/bindings.h"
 #include "policy/parse.h"
+#include "policy/pod_token.h"
 #include "policy/selection.h"
 
 namespace saguard::audit {
@@ -245,6 +247,9 @@ LintReport Linter::run() const {
     return it == accountIndex.end() ? nullptr : it->second;
   };
 
+  std::vector<const objects::Binding*> bindingList;
+  for (const BindingDoc& b : bindings_) bindingList.push_back(&b.binding);
+
   struct Decision {
     std::vector<std::string> selectedBy;  // sorted policy names
     bool labelsUnknown = false;           // some policy would decide on the (unknown) account labels
@@ -258,12 +263,7 @@ LintReport Linter::run() const {
     }
     objects::Namespace unknownLabels;
     unknownLabels.meta.setName(nsName);
-    bool bound = false;
-    for (const BindingDoc& b : bindings_) {
-      if (!policy::isBuiltinAllAccountsBinding(b.binding) && policy::bindingNamesAccount(b.binding, nsName, sa.meta.name())) {
-        bound = true;
-      }
-    }
+    const bool bound = policy::accountIsBound(bindingList.begin(), bindingList.end(), nsName, sa.meta.name());
     for (const policy::Policy& p : policies) {
       const objects::Namespace* ns = known;
       if (ns == nullptr) {
@@ -302,32 +302,40 @@ LintReport Linter::run() const {
       const Decision d = decide(account != nullptr ? account->sa : stub, account != nullptr);
       const bool selected = !d.selectedBy.empty();
       const std::string by = selected ? policyWord(d.selectedBy) : std::string("a policy selecting by account labels");
-      if (w.automount == Tristate::False) continue;
+      const policy::Automount automount = policy::automountOf(
+          w.automount, account != nullptr ? std::optional(account->sa.automount) : std::nullopt);
+      if (!automount.effective) continue;  // the pod or its account sets false: no token
       Fix podFix{"set it false under the pod spec", w.podSpecAt, kFixField};
-      if (w.automount == Tristate::True) {
-        if (!selected && !d.labelsUnknown) continue;
-        add(Rule::PodSetsTrue, w.automountAt,
-            who + " sets automountServiceAccountToken: true, which overrides ServiceAccount " + accountName +
-                ", selected by " + by,
-            {Fix{"change it to false if the pod does not call the Kubernetes API", w.automountAt, kFixField}});
-        continue;
+      switch (automount.decidedBy) {
+        case policy::DecidedBy::Pod:
+          if (!selected && !d.labelsUnknown) continue;
+          add(Rule::PodSetsTrue, w.automountAt,
+              who + " sets automountServiceAccountToken: true, which overrides ServiceAccount " + accountName +
+                  ", selected by " + by,
+              {Fix{"change it to false if the pod does not call the Kubernetes API", w.automountAt, kFixField}});
+          continue;
+        case policy::DecidedBy::Account:
+        case policy::DecidedBy::Default: {
+          if (!selected) continue;
+          const char* how = automount.decidedBy == policy::DecidedBy::Account
+                                ? "the account sets automountServiceAccountToken: true"
+                                : "neither sets automountServiceAccountToken";
+          add(Rule::TokenThroughSelectedAccount, w.at,
+              who + " gets a token through ServiceAccount " + accountName + " (" + how + "), selected by " + by,
+              {Fix{"set it false at the top level of ServiceAccount " + accountName, account->at, kFixField},
+               std::move(podFix)});
+          continue;
+        }
+        case policy::DecidedBy::UnknownAccount:
+          if (!selected && !d.labelsUnknown) continue;
+          add(Rule::AccountNotInInput, w.accountAt,
+              who + " runs as ServiceAccount " + accountName +
+                  ", which is not in the input: whether it gets a token depends on the account in the cluster (" +
+                  by + (selected ? " selects it)" : " may select it)"),
+              {Fix{"add the ServiceAccount to the input, or set the field under the pod spec", w.podSpecAt,
+                   kFixField}});
+          continue;
       }
-      if (account != nullptr) {
-        if (account->sa.automount == Tristate::False || !selected) continue;
-        const char* how = account->sa.automount == Tristate::True ? "the account sets automountServiceAccountToken: true"
-                                                                 : "neither sets automountServiceAccountToken";
-        add(Rule::TokenThroughSelectedAccount, w.at,
-            who + " gets a token through ServiceAccount " + accountName + " (" + how + "), selected by " + by,
-            {Fix{"set it false at the top level of ServiceAccount " + accountName, account->at, kFixField},
-             std::move(podFix)});
-        continue;
-      }
-      if (!selected && !d.labelsUnknown) continue;
-      add(Rule::AccountNotInInput, w.accountAt,
-          who + " runs as ServiceAccount " + accountName +
-              ", which is not in the input: whether it gets a token depends on the account in the cluster (" +
-              by + (selected ? " selects it)" : " may select it)"),
-          {Fix{"add the ServiceAccount to the input, or set the field under the pod spec", w.podSpecAt, kFixField}});
       continue;
     }
     // A binding: which selected accounts does it grant a role to?
@@ -339,8 +347,9 @@ LintReport Linter::run() const {
     for (const Account& a : accounts_) candidates.emplace(a.sa.meta.namespace_.str(), a.sa.meta.name());
     for (const Workload& w : workloads_) candidates.emplace(w.namespace_, w.account);
     for (const objects::Subject& s : b.binding.subjects) {
-      if (s.kind.view() == "ServiceAccount") {
-        candidates.emplace(s.namespace_.empty() ? b.binding.meta.namespace_.str() : s.namespace_.str(), s.name.str());
+      const policy::SubjectScope scope = policy::subjectScope(b.binding, s);
+      if (scope.kind == policy::SubjectScope::Kind::Account) {
+        candidates.emplace(std::string(scope.namespace_), std::string(scope.name));
       }
     }
     const std::string who = report.objects.back().display();

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "policy/bindings.h"
-#include "policy/glob.h"
+#include "policy/selection.h"
 
 namespace saguard::audit {
 
@@ -54,11 +54,9 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
       return std::tie(a.kind, a.namespace_, a.name) < std::tie(b.kind, b.namespace_, b.name);
     });
     for (const policy::Policy& p : policies) {
-      for (const policy::Exemption& e : p.exemptions) {
-        if (!row.exemptBy.empty()) break;
-        if (policy::globMatch(e.namespaceGlob, ns) && policy::globMatch(e.nameGlob, account)) {
-          row.exemptBy = p.name + (e.reason.empty() ? std::string() : ": " + e.reason);
-        }
+      if (const policy::Exemption* e = policy::matchingExemption(p, ns, account)) {
+        row.exemptBy = p.name + (e->reason.empty() ? std::string() : ": " + e->reason);
+        break;
       }
     }
     if (!row.exemptBy.empty()) {

@@ -5,6 +5,7 @@
 
 #include "cache/decoding.h"
 #include "kube/resource.h"
+#include "policy/bindings.h"
 
 namespace saguard::cache {
 
@@ -22,8 +23,6 @@ template class Informer<objects::Binding>;
 template class Informer<objects::Namespace>;
 
 namespace {
-
-constexpr std::string_view kServiceAccountUserPrefix = "system:serviceaccount:";
 
 template <typename R>
 Result<std::unique_ptr<Informer<R>>> make(kube::Client& client, Decoding<R> decoding, ReflectorOptions options,
@@ -50,18 +49,8 @@ std::vector<std::string> accountNamespaceKeys(const objects::ServiceAccount& acc
 std::vector<std::string> bindingAccountKeys(const objects::Binding& binding) {
   std::vector<std::string> keys;
   for (const auto& subject : binding.subjects) {
-    if (subject.kind.view() == "ServiceAccount") {
-      std::string_view ns = subject.namespace_.view();
-      if (ns.empty() && !binding.clusterScoped) ns = binding.meta.namespace_.view();
-      if (ns.empty() || subject.name.empty()) continue;  // the API rejects these; nothing to file under
-      keys.push_back(accountKey(ns, subject.name.view()));
-    } else if (subject.kind.view() == "User" && subject.name.view().starts_with(kServiceAccountUserPrefix)) {
-      // "system:serviceaccount:<ns>:<name>"
-      std::string_view rest = subject.name.view().substr(kServiceAccountUserPrefix.size());
-      const auto colon = rest.find(':');
-      if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) continue;
-      keys.push_back(accountKey(rest.substr(0, colon), rest.substr(colon + 1)));
-    }
+    const policy::SubjectScope scope = policy::subjectScope(binding, subject);
+    if (scope.kind == policy::SubjectScope::Kind::Account) keys.push_back(accountKey(scope.namespace_, scope.name));
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());

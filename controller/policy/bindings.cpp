@@ -5,53 +5,75 @@
 namespace saguard::policy {
 namespace {
 
-constexpr std::string_view kAllAccountsGroup = "system:serviceaccounts";
 constexpr std::string_view kAccountUserPrefix = "system:serviceaccount:";
 
-bool startsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
+}  // namespace
+
+std::optional<std::pair<std::string_view, std::string_view>> serviceAccountOfUser(std::string_view user) {
+  if (!user.starts_with(kAccountUserPrefix)) return std::nullopt;
+  std::string_view rest = user.substr(kAccountUserPrefix.size());
+  const auto colon = rest.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) return std::nullopt;
+  return std::pair{rest.substr(0, colon), rest.substr(colon + 1)};
 }
 
-bool names(const objects::Binding& binding, const objects::Subject& subject, std::string_view ns,
-           std::string_view name) {
-  std::string_view kind = subject.kind.view();
-  std::string_view subjectName = subject.name.view();
+std::array<std::string, 2> groupsCoveringAccountsIn(std::string_view ns) {
+  std::string own(kAllAccountsGroup);
+  own += ':';
+  own += ns;
+  return {std::string(kAllAccountsGroup), std::move(own)};
+}
+
+SubjectScope subjectScope(const objects::Binding& binding, const objects::Subject& subject) {
+  using Kind = SubjectScope::Kind;
+  const std::string_view kind = subject.kind.view();
+  const std::string_view name = subject.name.view();
   if (kind == "ServiceAccount") {
-    std::string_view subjectNs = subject.namespace_.view();
-    if (subjectNs.empty() && !binding.clusterScoped) subjectNs = binding.meta.namespace_.view();
-    return subjectName == name && !subjectNs.empty() && subjectNs == ns;
+    std::string_view ns = subject.namespace_.view();
+    // In a RoleBinding an empty subject namespace means the binding's own.
+    if (ns.empty() && !binding.clusterScoped) ns = binding.meta.namespace_.view();
+    if (ns.empty() || name.empty()) return {};  // the API rejects these
+    return {Kind::Account, ns, name};
   }
   if (kind == "Group") {
-    if (subjectName == kAllAccountsGroup) return true;
-    // system:serviceaccounts:<ns>
-    return subjectName.size() == kAllAccountsGroup.size() + 1 + ns.size() &&
-           startsWith(subjectName, kAllAccountsGroup) &&
-           subjectName[kAllAccountsGroup.size()] == ':' &&
-           subjectName.substr(kAllAccountsGroup.size() + 1) == ns;
+    if (name == kAllAccountsGroup) return {Kind::AllAccounts, {}, {}};
+    if (name.size() > kAllAccountsGroup.size() + 1 && name.starts_with(kAllAccountsGroup) &&
+        name[kAllAccountsGroup.size()] == ':') {
+      return {Kind::AccountsIn, name.substr(kAllAccountsGroup.size() + 1), {}};
+    }
+    return {};
   }
   if (kind == "User") {
-    // system:serviceaccount:<ns>:<name>
-    if (!startsWith(subjectName, kAccountUserPrefix)) return false;
-    std::string_view rest = subjectName.substr(kAccountUserPrefix.size());
-    return rest.size() == ns.size() + 1 + name.size() && rest.substr(0, ns.size()) == ns &&
-           rest[ns.size()] == ':' && rest.substr(ns.size() + 1) == name;
+    if (auto account = serviceAccountOfUser(name)) return {Kind::Account, account->first, account->second};
+  }
+  return {};
+}
+
+bool scopeCovers(const SubjectScope& scope, std::string_view ns, std::string_view name) {
+  switch (scope.kind) {
+    case SubjectScope::Kind::Account:
+      return scope.namespace_ == ns && scope.name == name;
+    case SubjectScope::Kind::AccountsIn:
+      return scope.namespace_ == ns;
+    case SubjectScope::Kind::AllAccounts:
+      return true;
+    case SubjectScope::Kind::Nothing:
+      break;
   }
   return false;
 }
-
-}  // namespace
 
 const objects::Subject* subjectNamingAccount(const objects::Binding& binding, std::string_view ns,
                                              std::string_view name) {
   if (ns.empty() || name.empty()) return nullptr;
   for (const auto& subject : binding.subjects) {
-    if (names(binding, subject, ns, name)) return &subject;
+    if (scopeCovers(subjectScope(binding, subject), ns, name)) return &subject;
   }
   return nullptr;
 }
 
 bool isBuiltinAllAccountsBinding(const objects::Binding& binding) {
-  return binding.clusterScoped && startsWith(binding.meta.name(), "system:") &&
+  return binding.clusterScoped && binding.meta.name().starts_with("system:") &&
          binding.roleRef.kind.view() == "ClusterRole" &&
          binding.roleRef.name.view() == binding.meta.name() && !binding.subjects.empty() &&
          std::all_of(binding.subjects.begin(), binding.subjects.end(), [](const auto& s) {

@@ -16,11 +16,51 @@
 // account, and would make every account "bound".
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <string>
+#include <optional>
+#include <utility>
+
 #include <string_view>
 
 #include "objects/objects.h"
 
 namespace saguard::policy {
+
+// The group of every ServiceAccount; `system:serviceaccounts:<ns>` is the group of the
+// accounts of `ns`.
+inline constexpr std::string_view kAllAccountsGroup = "system:serviceaccounts";
+
+// What one subject of a binding grants its role to, by the rules above. The views
+// point into the binding's strings.
+struct SubjectScope {
+  enum class Kind : std::uint8_t {
+    Nothing,      // no ServiceAccount (a person, another group, a malformed subject)
+    Account,      // the account namespace_/name
+    AccountsIn,   // every account of namespace_
+    AllAccounts,  // every account of the cluster
+  };
+  Kind kind = Kind::Nothing;
+  std::string_view namespace_;
+  std::string_view name;
+};
+
+// The one reading of a subject: the index of bindings by account (cache/kinds.h), the
+// requeue of the accounts a changed binding names (reconcile/) and subjectNamingAccount()
+// all go through it.
+SubjectScope subjectScope(const objects::Binding& binding, const objects::Subject& subject);
+
+// The group names that cover every account of `ns` (`system:serviceaccounts` and
+// `system:serviceaccounts:<ns>`): the keys to look up in an index of bindings by group.
+std::array<std::string, 2> groupsCoveringAccountsIn(std::string_view ns);
+
+// Whether `scope` covers the account ns/name.
+bool scopeCovers(const SubjectScope& scope, std::string_view ns, std::string_view name);
+
+// The account ("namespace", "name") whose tokens authenticate as `user`
+// (`system:serviceaccount:<ns>:<name>`), or nullopt for any other user name.
+std::optional<std::pair<std::string_view, std::string_view>> serviceAccountOfUser(std::string_view user);
 
 // The first subject of `binding` that names the account `ns/name`, or nullptr.
 const objects::Subject* subjectNamingAccount(const objects::Binding& binding, std::string_view ns,

@@ -25,10 +25,15 @@ const char* toString(TokenSource source) {
   return "None";
 }
 
+Automount automountOf(Tristate podField, std::optional<Tristate> accountField) {
+  if (podField != Tristate::Unset) return {podField == Tristate::True, DecidedBy::Pod};
+  if (!accountField) return {true, DecidedBy::UnknownAccount};
+  if (*accountField != Tristate::Unset) return {*accountField == Tristate::True, DecidedBy::Account};
+  return {true, DecidedBy::Default};
+}
+
 bool effectiveAutomount(Tristate podField, Tristate accountField) {
-  if (podField != Tristate::Unset) return podField == Tristate::True;
-  if (accountField != Tristate::Unset) return accountField == Tristate::True;
-  return true;
+  return automountOf(podField, accountField).effective;
 }
 
 PodToken podToken(const objects::Pod& pod, const objects::ServiceAccount* account) {
@@ -44,16 +49,19 @@ PodToken podToken(const objects::Pod& pod, const objects::ServiceAccount* accoun
       out.source = TokenSource::LegacySecretVolume;
       break;
     case TokenVolume::Projected:
-      if (pod.automount == Tristate::True) {
-        out.source = TokenSource::PodSetsTrue;
-      } else if (pod.automount == Tristate::False) {
-        out.source = TokenSource::PodDeclaresVolume;
-      } else if (accountField == Tristate::True) {
-        out.source = TokenSource::AccountSetsTrue;
-      } else if (accountField == Tristate::False) {
-        out.source = TokenSource::PredatesAccountChange;
-      } else {
-        out.source = TokenSource::Default;
+      // Which field admission followed tells how the projected token got there.
+      switch (automountOf(pod.automount, accountField).decidedBy) {
+        case DecidedBy::Pod:
+          out.source = pod.automount == Tristate::True ? TokenSource::PodSetsTrue : TokenSource::PodDeclaresVolume;
+          break;
+        case DecidedBy::Account:
+          out.source = accountField == Tristate::True ? TokenSource::AccountSetsTrue
+                                                      : TokenSource::PredatesAccountChange;
+          break;
+        case DecidedBy::Default:
+        case DecidedBy::UnknownAccount:
+          out.source = TokenSource::Default;
+          break;
       }
       break;
   }

@@ -9,6 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+
+#include <cstdint>
 
 #include "objects/objects.h"
 
@@ -41,7 +44,28 @@ struct PodToken {
 // the pod field and the default count).
 PodToken podToken(const objects::Pod& pod, const objects::ServiceAccount* account);
 
-// The effective automount alone.
+// Which field decided the effective automount.
+enum class DecidedBy : std::uint8_t {
+  Pod,             // the pod sets the field itself
+  Account,         // the pod leaves it unset; the account sets it
+  Default,         // neither sets it: true
+  UnknownAccount,  // the pod leaves it unset and its account is not known (judged true)
+};
+
+struct Automount {
+  bool effective = true;
+  DecidedBy decidedBy = DecidedBy::Default;
+
+  friend bool operator==(const Automount&, const Automount&) = default;
+};
+
+// THE precedence rule: the pod's field if set, else the account's if set, else true.
+// `accountField` is nullopt when the account is not known (a manifest that does not
+// include it); the pod field alone then decides, or the default. Every caller that asks
+// "does this pod get a token" (podToken(), findings, `saguard lint`) asks this.
+Automount automountOf(objects::Tristate podField, std::optional<objects::Tristate> accountField);
+
+// The effective automount alone, for a known account.
 bool effectiveAutomount(objects::Tristate podField, objects::Tristate accountField);
 
 }  // namespace saguard::policy

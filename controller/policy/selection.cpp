@@ -90,13 +90,17 @@ Selection selectAccount(const Policy& policy, const objects::ServiceAccount& acc
     return no(SelectionReason::LabelsNotMatched);
   }
   if (policy.serviceAccounts.unboundOnly && bound) return no(SelectionReason::Bound);
-  for (const auto& exemption : policy.exemptions) {
-    if (globMatch(exemption.namespaceGlob, nsName) &&
-        globMatch(exemption.nameGlob, account.meta.name())) {
-      return Selection{false, SelectionReason::Exempt, exemption.reason};
-    }
+  if (const Exemption* exemption = matchingExemption(policy, nsName, account.meta.name())) {
+    return Selection{false, SelectionReason::Exempt, exemption->reason};
   }
   return Selection{true, SelectionReason::Selected, {}};
+}
+
+const Exemption* matchingExemption(const Policy& policy, std::string_view ns, std::string_view name) {
+  for (const auto& exemption : policy.exemptions) {
+    if (globMatch(exemption.namespaceGlob, ns) && globMatch(exemption.nameGlob, name)) return &exemption;
+  }
+  return nullptr;
 }
 
 AccountVerdict combine(std::span<const Policy* const> policies,

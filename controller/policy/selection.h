@@ -55,6 +55,10 @@ struct Selection {
 Selection selectAccount(const Policy& policy, const objects::ServiceAccount& account,
                         const objects::Namespace* ns, bool bound);
 
+// The first exemption of `policy` whose globs match the account ns/name, or nullptr:
+// the one exemption test (selectAccount() step 6, `saguard audit`'s exempt verdict).
+const Exemption* matchingExemption(const Policy& policy, std::string_view ns, std::string_view name);
+
 enum class Enforcement : std::uint8_t {
   None,     // no policy selects the account
   Audit,    // only Audit policies select it: report, never write

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "policy/bindings.h"
+
 namespace saguard::reconcile {
 namespace {
 
@@ -39,13 +41,13 @@ std::vector<Shared<objects::Binding>> CacheReader::bindingsFor(std::string_view 
                                                                std::string_view name) const {
   std::vector<Shared<objects::Binding>> out;
   const std::string account = cache::accountKey(ns, name);
-  const std::string allGroup = "system:serviceaccounts";
-  const std::string nsGroup = allGroup + ":" + std::string(ns);
+  const auto groups = policy::groupsCoveringAccountsIn(ns);
   for (const auto* informer : {in_.roleBindings, in_.clusterRoleBindings}) {
     const auto& store = informer->store();
     for (auto& b : lookup(store, cache::kBindingsByAccount, account)) out.push_back(std::move(b));
-    for (auto& b : lookup(store, cache::kBindingsByGroup, allGroup)) out.push_back(std::move(b));
-    for (auto& b : lookup(store, cache::kBindingsByGroup, nsGroup)) out.push_back(std::move(b));
+    for (const auto& group : groups) {
+      for (auto& b : lookup(store, cache::kBindingsByGroup, group)) out.push_back(std::move(b));
+    }
   }
   // A binding with several matching subjects is found more than once.
   std::sort(out.begin(), out.end());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "policy/bindings.h"
 #include "reconcile/keys.h"
 
 namespace saguard::reconcile {
@@ -83,29 +84,19 @@ void Controller::enqueueAccountsIn(std::string_view ns) {
 
 void Controller::enqueueBindingAccounts(const objects::Binding& binding) {
   for (const auto& subject : binding.subjects) {
-    std::string_view kind = subject.kind.view();
-    if (kind == "ServiceAccount") {
-      std::string_view ns = subject.namespace_.empty() ? binding.meta.namespace_.view() : subject.namespace_.view();
-      if (!ns.empty()) queue_->add(accountKey(ns, subject.name.view()));
-    } else if (kind == "Group") {
-      std::string_view group = subject.name.view();
-      constexpr std::string_view kAll = "system:serviceaccounts";
-      if (group == kAll) {
+    const policy::SubjectScope scope = policy::subjectScope(binding, subject);
+    switch (scope.kind) {
+      case policy::SubjectScope::Kind::Account:
+        queue_->add(accountKey(scope.namespace_, scope.name));
+        break;
+      case policy::SubjectScope::Kind::AccountsIn:
+        enqueueAccountsIn(scope.namespace_);
+        break;
+      case policy::SubjectScope::Kind::AllAccounts:
         enqueueAllAccounts();
-      } else if (group.starts_with(kAll) && group.size() > kAll.size() + 1 && group[kAll.size()] == ':') {
-        enqueueAccountsIn(group.substr(kAll.size() + 1));
-      }
-    } else if (kind == "User") {
-      // system:serviceaccount:<ns>:<name>
-      constexpr std::string_view kPrefix = "system:serviceaccount:";
-      std::string_view user = subject.name.view();
-      if (user.starts_with(kPrefix)) {
-        std::string_view rest = user.substr(kPrefix.size());
-        auto colon = rest.find(':');
-        if (colon != std::string_view::npos && colon > 0 && colon + 1 < rest.size()) {
-          queue_->add(accountKey(rest.substr(0, colon), rest.substr(colon + 1)));
-        }
-      }
+        break;
+      case policy::SubjectScope::Kind::Nothing:
+        break;
     }
   }
 }
