@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
@@ -32,6 +34,7 @@
 #include "kube/config.h"
 #include "kube/cpprest_transport.h"
 #include "kube/rest_client.h"
+#include "kube/retry.h"
 #include "leader/lease_api.h"
 #include "leader/lease_elector.h"
 #include "metrics/bind_address.h"
@@ -40,6 +43,7 @@
 #include "metrics/queue_adapters.h"
 #include "metrics/rest_client_adapter.h"
 #include "metrics/server.h"
+#include "policy/bindings.h"
 #include "reconcile/api_writer.h"
 #include "reconcile/controller.h"
 #include "reconcile/event_notifier.h"
@@ -57,24 +61,35 @@ int fail(const std::string& what) {
 
 // Who this process is, from the API server's point of view (SelfSubjectReview): the
 // ServiceAccount ("namespace", "name") when it runs as one, so it never disables its
-// own token. Empty when it runs as a user (a kubeconfig with a client certificate).
-std::pair<std::string, std::string> selfServiceAccount(kube::Client& client) {
+// own token; empty when it runs as a user (a kubeconfig with a client certificate).
+// An API server that cannot answer yet (down, unreachable, overloaded) is asked again,
+// 1 s to 30 s apart, because starting without knowing its own account could lead saguard
+// to disable its own token; nullopt when `stop` is requested meanwhile. An answer that
+// asking again cannot change (say Forbidden) is logged and saguard goes on without it.
+std::optional<std::pair<std::string, std::string>> selfServiceAccount(kube::Client& client,
+                                                                      std::stop_token stop) {
   static const kube::Resource kReviews{"authentication.k8s.io", "v1", "selfsubjectreviews", false};
-  auto answer = client.create(kReviews, "", R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})");
-  if (!answer.ok()) {
-    spdlog::warn("could not ask the API server who saguard is ({}); it will not recognise its own account",
-                 answer.error().describe());
-    return {};
+  auto delay = std::chrono::seconds(1);
+  for (;;) {
+    auto answer = client.create(kReviews, "", R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})");
+    if (answer.ok()) {
+      auto review = nlohmann::json::parse(*answer, nullptr, false);
+      std::string user;
+      if (review.is_object()) user = review["status"]["userInfo"].value("username", "");
+      auto account = policy::serviceAccountOfUser(user);
+      if (!account) return std::pair<std::string, std::string>{};
+      return std::pair<std::string, std::string>{std::string(account->first), std::string(account->second)};
+    }
+    if (!answer.error().retriable()) {
+      spdlog::warn("could not ask the API server who saguard is ({}); it will not recognise its own account",
+                   answer.error().describe());
+      return std::pair<std::string, std::string>{};
+    }
+    spdlog::warn("the API server did not answer who saguard is ({}); asking again in {} s",
+                 answer.error().describe(), delay.count());
+    if (!kube::RealSleeper::instance().sleepFor(delay, stop)) return std::nullopt;
+    delay = std::min<std::chrono::seconds>(delay * 2, std::chrono::seconds(30));
   }
-  auto review = nlohmann::json::parse(*answer, nullptr, false);
-  std::string user;
-  if (review.is_object()) user = review["status"]["userInfo"].value("username", "");
-  constexpr std::string_view kPrefix = "system:serviceaccount:";
-  if (!std::string_view(user).starts_with(kPrefix)) return {};
-  std::string rest = user.substr(kPrefix.size());
-  auto colon = rest.find(':');
-  if (colon == std::string::npos) return {};
-  return {rest.substr(0, colon), rest.substr(colon + 1)};
 }
 
 std::string hostName() {
@@ -84,18 +99,26 @@ std::string hostName() {
 }
 
 // Blocks SIGTERM and SIGINT in every thread (call before any thread starts) and
-// returns a thread that turns the first of them into a stop request.
+// returns a thread that turns the first of them into a stop request. It waits for the
+// signals in short slices and looks at its own stop token between them, so destroying
+// it (as every early return of runCommand does) ends it within one slice: a thread
+// parked in sigwait() would keep a failed start-up from ever exiting.
 std::jthread signalWatcher(std::stop_source& stop) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return std::jthread([set, &stop] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    stop.request_stop();
+  return std::jthread([set, &stop](std::stop_token self) {
+    constexpr timespec kSlice{0, 100'000'000};  // 100 ms
+    while (!self.stop_requested()) {
+      int sig = sigtimedwait(&set, nullptr, &kSlice);
+      if (sig == SIGTERM || sig == SIGINT) {
+        spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        stop.request_stop();
+        return;
+      }
+    }
   });
 }
 
@@ -210,8 +233,29 @@ int runCommand(const std::vector<std::string>& args) {
     spdlog::info("serving /metrics on port {}", metricsServer->port());
   }
 
+  // The probes answer from here on: /readyz says not ready until the controller exists
+  // and its caches have synced.
+  std::atomic<const reconcile::Controller*> running{nullptr};
+  (void)health.addHealthCheck("ping", [] { return Status(); });
+  (void)health.addReadyCheck("informers-synced", [&running]() -> Status {
+    const reconcile::Controller* ctl = running.load();
+    if (ctl != nullptr && ctl->hasSynced()) return {};
+    return makeError(ErrorKind::Unavailable, "the informer caches have not synced yet");
+  });
+  if (*probeBind) {
+    auto server = metrics::HealthServer::start(health, **probeBind);
+    if (!server.ok()) return fail("--health-probe-bind-address " + probeAddress + ": " + server.error().describe());
+    healthServer = std::move(*server);
+    spdlog::info("serving /healthz and /readyz on port {}", healthServer->port());
+  }
+
   // --- the controller
-  auto self = selfServiceAccount(**client);
+  auto selfAccount = selfServiceAccount(**client, stop.get_token());
+  if (!selfAccount) {
+    spdlog::info("stopped");
+    return 0;
+  }
+  const auto& self = *selfAccount;
   if (!self.first.empty()) spdlog::info("running as ServiceAccount {}/{}", self.first, self.second);
   events::ClientEventSink sink(**client);
   reconcile::MetricsEventHooks eventMetrics(registry);
@@ -250,17 +294,12 @@ int runCommand(const std::vector<std::string>& args) {
       registry.setCacheObjects(kind, static_cast<std::int64_t>(count));
   });
 
-  (void)health.addHealthCheck("ping", [] { return Status(); });
-  (void)health.addReadyCheck("informers-synced", [&ctl]() -> Status {
-    if (ctl.hasSynced()) return {};
-    return makeError(ErrorKind::Unavailable, "the informer caches have not synced yet");
-  });
-  if (*probeBind) {
-    auto server = metrics::HealthServer::start(health, **probeBind);
-    if (!server.ok()) return fail("--health-probe-bind-address " + probeAddress + ": " + server.error().describe());
-    healthServer = std::move(*server);
-    spdlog::info("serving /healthz and /readyz on port {}", healthServer->port());
-  }
+  running = &ctl;
+  // Withdrawn before the controller is destroyed (declared after it).
+  struct Withdraw {
+    std::atomic<const reconcile::Controller*>& published;
+    ~Withdraw() { published = nullptr; }
+  } withdraw{running};
 
   ctl.startInformers();
   std::jthread trimmer = heapTrimmer(ctl);
@@ -298,9 +337,6 @@ int runCommand(const std::vector<std::string>& args) {
   }
   ctl.stop();
   spdlog::info("stopped");
-  // The signal thread still waits in sigwait() unless a signal ended the run: wake it
-  // so that it can be joined.
-  if (!stop.stop_requested()) pthread_kill(signals.native_handle(), SIGTERM);
   return 0;
 }
 
