@@ -60,7 +60,7 @@ test-sanitize: deps controlplane ## gcc ASan+UBSan: unit + integration tests; gc
 	$(ASAN_ENV) cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && $(ASAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)
 	@CXX=g++ cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_TSAN=ON \
-	  -DSAGUARD_SANITIZE=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;kube;queue;cache" \
+	  -DSAGUARD_SANITIZE=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;policy;kube;queue;cache" \
 	  -DSAGUARD_TEST_GLOB="[cq][au][ce]*" >/dev/null
 	$(TSAN_ENV) cmake --build $(TSAN_DIR) -j $(JOBS)
 	cd $(TSAN_DIR) && $(TSAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)

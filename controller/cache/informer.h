@@ -237,7 +237,7 @@ class Informer final : public InformerBase, private ReflectorTarget<R> {
     std::lock_guard dispatch(dispatchMu_);
     Notification n;
     if (type == codec::EventType::Deleted) {
-      const ObjectRef ref = refOf(*now);
+      const ObjectName ref = refOf(*now);
       // Nothing to tell when the store never had it: handlers never saw it either.
       if (!store_.remove(ref.namespace_, ref.name)) return;
       n = Notification{Kind::Delete, std::move(now), nullptr};

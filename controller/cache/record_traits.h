@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "objects/ref.h"
+
 namespace saguard::cache {
 
 template <typename R>
@@ -24,29 +26,13 @@ struct RecordTraits {
   static std::string_view resourceVersionOf(const R& r) { return r.meta.resourceVersion(); }
 };
 
-// An object's identity as two views (into a record, or into a key string).
-struct ObjectRef {
-  std::string_view namespace_;  // empty for cluster-scoped objects
-  std::string_view name;
-
-  friend bool operator==(const ObjectRef&, const ObjectRef&) = default;
-  std::size_t hash() const noexcept {
-    const std::size_t a = std::hash<std::string_view>()(namespace_);
-    const std::size_t b = std::hash<std::string_view>()(name);
-    return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
-  }
-};
-
-// The key of an object, as work queues and logs spell it: "namespace/name", or just
-// "name" for a cluster-scoped object (client-go's MetaNamespaceKeyFunc).
-std::string objectKey(std::string_view ns, std::string_view name);
-
-// The inverse of objectKey(): "a/b" is namespace a, name b; "b" is cluster-scoped b.
-// The views point into `key`.
-ObjectRef splitObjectKey(std::string_view key);
+// The key format and its views are objects/ref.h's; the cache uses them under these names.
+using objects::ObjectName;
+using objects::objectKey;
+using objects::splitObjectKey;
 
 template <typename R>
-ObjectRef refOf(const R& record) {
+ObjectName refOf(const R& record) {
   return {RecordTraits<R>::namespaceOf(record), RecordTraits<R>::nameOf(record)};
 }
 

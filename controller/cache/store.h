@@ -133,7 +133,7 @@ class Store {
   Ptr remove(std::string_view ns, std::string_view name) {
     std::lock_guard writer(writeMu_);
     std::unique_lock lock(mu_);
-    auto it = objects_.find(ObjectRef{ns, name});
+    auto it = objects_.find(ObjectName{ns, name});
     if (it == objects_.end()) return nullptr;
     Ptr old = it->record;
     unfileAll(old);
@@ -182,8 +182,8 @@ class Store {
       }
       std::sort(changes.begin() + static_cast<std::ptrdiff_t>(firstDelete), changes.end(),
                 [](const Change& a, const Change& b) {
-                  const ObjectRef x = refOf(*a.old);
-                  const ObjectRef y = refOf(*b.old);
+                  const ObjectName x = refOf(*a.old);
+                  const ObjectName y = refOf(*b.old);
                   return std::pair(x.namespace_, x.name) < std::pair(y.namespace_, y.name);
                 });
       nextIndexes.reserve(indexes_.size());
@@ -204,12 +204,12 @@ class Store {
 
   Ptr get(std::string_view ns, std::string_view name) const {
     std::shared_lock lock(mu_);
-    auto it = objects_.find(ObjectRef{ns, name});
+    auto it = objects_.find(ObjectName{ns, name});
     return it == objects_.end() ? nullptr : it->record;
   }
   // By "namespace/name" (or "name" for cluster-scoped kinds).
   Ptr getByKey(std::string_view key) const {
-    const ObjectRef ref = splitObjectKey(key);
+    const ObjectName ref = splitObjectKey(key);
     return get(ref.namespace_, ref.name);
   }
 
@@ -260,12 +260,12 @@ class Store {
   struct EntryHash {
     using is_transparent = void;
     std::size_t operator()(const Entry& e) const noexcept { return refOf(*e.record).hash(); }
-    std::size_t operator()(const ObjectRef& r) const noexcept { return r.hash(); }
+    std::size_t operator()(const ObjectName& r) const noexcept { return r.hash(); }
   };
   struct EntryEqual {
     using is_transparent = void;
-    static ObjectRef ref(const Entry& e) { return refOf(*e.record); }
-    static const ObjectRef& ref(const ObjectRef& r) { return r; }
+    static ObjectName ref(const Entry& e) { return refOf(*e.record); }
+    static const ObjectName& ref(const ObjectName& r) { return r; }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const noexcept {
       return ref(a) == ref(b);

@@ -23,24 +23,15 @@
 #include "base/result.h"
 #include "events/vocabulary.h"
 #include "objects/objects.h"
+#include "objects/ref.h"
 
 namespace saguard::events {
 
 using WallTime = std::chrono::system_clock::time_point;
 
-// A core/v1 ObjectReference: the object an Event is about (`regarding`) or an object
-// it also concerns (`related`). `namespace_` is empty for cluster-scoped objects;
-// `uid` and `resourceVersion` may be empty.
-struct ObjectRef {
-  std::string apiVersion;
-  std::string kind;
-  std::string namespace_;
-  std::string name;
-  std::string uid;
-  std::string resourceVersion;
-
-  friend bool operator==(const ObjectRef&, const ObjectRef&) = default;
-};
+// The object an Event is about (`regarding`) or an object it also concerns (`related`):
+// objects/ref.h's one reference type.
+using objects::ObjectRef;
 
 // References to the objects saguard's Events are about, from the projected records.
 ObjectRef refTo(const objects::ServiceAccount& account);

@@ -14,7 +14,7 @@
 // old leader stops before any candidate may take over.
 //
 // The write guard. isLeader() is the "may I write?" question every writer asks right
-// before each write (ReconcilerOptions::mayWrite = [&] { return elector.isLeader(); }).
+// before each write (leader/write_gate.h asks it for every writer).
 // It is computed from the injected clock against the deadline of the last successful
 // renewal, so it turns false at the deadline itself, even while the renew loop is
 // blocked in a hanging request.

@@ -7,11 +7,9 @@
 #include "cache/informer.h"
 #include "cache/kinds.h"
 #include "reconcile/cluster_reader.h"
-#include "reconcile/policy_decoding.h"
+#include "cache/policy_informer.h"
 
 namespace saguard::reconcile {
-
-using PolicyInformer = cache::Informer<PolicyRecord>;
 
 struct Informers {
   cache::NamespaceInformer* namespaces = nullptr;
@@ -19,7 +17,7 @@ struct Informers {
   cache::PodInformer* pods = nullptr;
   cache::BindingInformer* roleBindings = nullptr;
   cache::BindingInformer* clusterRoleBindings = nullptr;
-  PolicyInformer* policies = nullptr;
+  cache::PolicyInformer* policies = nullptr;
 };
 
 class CacheReader final : public ClusterReader {

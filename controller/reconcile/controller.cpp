@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "policy/bindings.h"
 #include "reconcile/keys.h"
 
@@ -31,11 +34,7 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
   if (!roleBindings.ok()) return roleBindings.error();
   auto clusterRoleBindings = cache::makeClusterRoleBindingInformer(client, reflector);
   if (!clusterRoleBindings.ok()) return clusterRoleBindings.error();
-  cache::InformerOptions<PolicyRecord> policyOptions;
-  policyOptions.reflector = reflector;
-  policyOptions.reflector.resource = kube::resources::kServiceAccountPolicies;
-  policyOptions.reflector.name = "serviceaccountpolicies";
-  auto policies = PolicyInformer::create(client, policyDecoding(), std::move(policyOptions));
+  auto policies = cache::makePolicyInformer(client, reflector);
   if (!policies.ok()) return policies.error();
 
   c->views_.namespaces = &c->informers_.add(std::move(*namespaces));
@@ -60,7 +59,7 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
 Controller::~Controller() { stop(); }
 
 void Controller::schedulePolicy(std::string_view name) {
-  std::string key = policyKey(name);
+  std::string key = policyWorkKey(name);
   if (auto after = statusSchedule_->changed(key, options_.clock->now())) {
     queue_->addAfter(key, *after);
   }
@@ -72,13 +71,13 @@ void Controller::enqueueAllPolicies() {
 
 void Controller::enqueueAllAccounts() {
   for (const auto& sa : views_.serviceAccounts->store().list()) {
-    queue_->add(accountKey(sa->meta.namespace_.view(), sa->meta.name()));
+    queue_->add(accountWorkKey(sa->meta.namespace_.view(), sa->meta.name()));
   }
 }
 
 void Controller::enqueueAccountsIn(std::string_view ns) {
   for (const auto& sa : reader_->serviceAccountsIn(ns)) {
-    queue_->add(accountKey(sa->meta.namespace_.view(), sa->meta.name()));
+    queue_->add(accountWorkKey(sa->meta.namespace_.view(), sa->meta.name()));
   }
 }
 
@@ -87,7 +86,7 @@ void Controller::enqueueBindingAccounts(const objects::Binding& binding) {
     const policy::SubjectScope scope = policy::subjectScope(binding, subject);
     switch (scope.kind) {
       case policy::SubjectScope::Kind::Account:
-        queue_->add(accountKey(scope.namespace_, scope.name));
+        queue_->add(accountWorkKey(scope.namespace_, scope.name));
         break;
       case policy::SubjectScope::Kind::AccountsIn:
         enqueueAccountsIn(scope.namespace_);
@@ -115,7 +114,7 @@ void Controller::wireHandlers() {
       .onDelete = [this](const objects::Namespace&) { enqueueAllPolicies(); },
   });
   auto onAccount = [this](const objects::ServiceAccount& sa) {
-    queue_->add(accountKey(sa.meta.namespace_.view(), sa.meta.name()));
+    queue_->add(accountWorkKey(sa.meta.namespace_.view(), sa.meta.name()));
     enqueueAllPolicies();
   };
   views_.serviceAccounts->addHandlers({
@@ -151,12 +150,12 @@ void Controller::wireHandlers() {
   }
   views_.policies->addHandlers({
       .onAdd = [this](const PolicyRecord& p) {
-        queue_->add(policyKey(p.name));
+        queue_->add(policyWorkKey(p.name));
         enqueueAllAccounts();
       },
       .onUpdate = [this](const PolicyRecord& old, const PolicyRecord& now) {
         if (old.generation != now.generation) {  // the spec changed: the selection may have
-          queue_->add(policyKey(now.name));
+          queue_->add(policyWorkKey(now.name));
           enqueueAllAccounts();
           return;
         }
@@ -165,8 +164,8 @@ void Controller::wireHandlers() {
         schedulePolicy(now.name);
       },
       .onDelete = [this](const PolicyRecord& p) {
-        statusSchedule_->forget(policyKey(p.name));
-        queue_->add(policyKey(p.name));
+        statusSchedule_->forget(policyWorkKey(p.name));
+        queue_->add(policyWorkKey(p.name));
         enqueueAllAccounts();  // accounts it alone selected are left as they are; nothing reverts
       },
   });
@@ -193,6 +192,20 @@ void Controller::runWorkers() {
       options_.workerHooks != nullptr ? *options_.workerHooks : queue::NoopWorkerHooks::instance();
   Status st = queue::runWorkers(*queue_, options_.workers, work, hooks);
   if (!st.ok()) spdlog::error("workers stopped: {}", st.error().describe());
+}
+
+void Controller::runInformers(std::stop_token stop) {
+  startInformers();
+  std::mutex mu;
+  std::condition_variable_any wake;
+  std::unique_lock lock(mu);
+  wake.wait(lock, stop, [] { return false; });
+  informers_.stop();
+}
+
+void Controller::runWorkers(std::stop_token stop) {
+  std::stop_callback onStop(stop, [this] { this->stop(); });
+  runWorkers();
 }
 
 void Controller::stop() {

@@ -15,9 +15,11 @@
 // changes costs one status computation per policy, not one per change, and while
 // changes keep coming, at most one per policyInterval (status_schedule.h).
 //
-// Lifecycle: create(), startInformers() at once (a standby keeps its caches warm),
-// waitForSync(), then runWorkers() on the thread that should block while this replica
-// leads; stop() from anywhere ends both.
+// Lifecycle: create(), then two runnables for the manager (manager/manager.h):
+// runInformers(token) at once (a standby keeps its caches warm) and runWorkers(token)
+// while this replica leads; each blocks until its token stops. stop() from anywhere
+// ends both (the destructor calls it). startInformers()/runWorkers() without a token are
+// the same steps for tests that drive the controller by hand.
 #pragma once
 
 #include <atomic>
@@ -44,7 +46,7 @@ struct ControllerOptions {
   int workers = 2;                                  // concurrent reconciles, >= 1
   std::chrono::milliseconds policyDelay{250};       // coalesces policy recomputations, >= 0
   std::chrono::milliseconds policyInterval{0};      // their least spacing under churn, >= 0
-  ReconcilerOptions reconciler;                     // self identity, mayWrite, ...
+  ReconcilerOptions reconciler;                     // self identity, cache catch-up, ...
   queue::QueueMetrics* queueMetrics = nullptr;      // optional hooks (metrics/)
   queue::WorkerHooks* workerHooks = nullptr;
   // Optional: wraps each reconcile (e.g. PrometheusWorkerHooks::countActive).
@@ -72,6 +74,11 @@ class Controller {
   void runWorkers();
   // Stops the informers and drains the queue (in-flight reconciles finish). Idempotent.
   void stop();
+
+  // The manager's runnables: each returns once `stop` is requested (and its part has
+  // stopped: informers closed, or the queue drained).
+  void runInformers(std::stop_token stop);
+  void runWorkers(std::stop_token stop);
 
   const ClusterReader& reader() const { return *reader_; }
   queue::WorkQueue& workQueue() { return *queue_; }

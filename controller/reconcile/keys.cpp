@@ -1,21 +1,19 @@
 #include "reconcile/keys.h"
 
+#include "objects/ref.h"
+
 namespace saguard::reconcile {
 namespace {
 constexpr std::string_view kAccount = "account/";
 constexpr std::string_view kPolicy = "policy/";
 }  // namespace
 
-std::string accountKey(std::string_view ns, std::string_view name) {
-  std::string key(kAccount);
-  key.append(ns).append("/").append(name);
-  return key;
+std::string accountWorkKey(std::string_view ns, std::string_view name) {
+  return std::string(kAccount) + objects::objectKey(ns, name);
 }
 
-std::string policyKey(std::string_view name) {
-  std::string key(kPolicy);
-  key.append(name);
-  return key;
+std::string policyWorkKey(std::string_view name) {
+  return std::string(kPolicy) + objects::objectKey({}, name);
 }
 
 std::optional<ParsedKey> parseKey(std::string_view key) {

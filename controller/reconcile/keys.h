@@ -1,4 +1,5 @@
-// Work-queue keys. The reconciler has two kinds of work, both level-based:
+// Work-queue keys: what to do, then the object's key (objects::objectKey, the one key
+// format). The reconciler has two kinds of work, both level-based:
 //   "account/<namespace>/<name>"  make one ServiceAccount what the policies say
 //   "policy/<name>"               recompute one policy's status, findings and gauges
 // Names cannot contain '/', so the split is unambiguous.
@@ -10,8 +11,8 @@
 
 namespace saguard::reconcile {
 
-std::string accountKey(std::string_view ns, std::string_view name);
-std::string policyKey(std::string_view name);
+std::string accountWorkKey(std::string_view ns, std::string_view name);
+std::string policyWorkKey(std::string_view name);
 
 struct ParsedKey {
   enum class Type { Account, Policy } type;

@@ -6,18 +6,12 @@
 
 #include <string>
 
-#include "policy/findings.h"
+#include "objects/ref.h"
+#include "policy/reason.h"
 
 namespace saguard::reconcile {
 
-// The object an Event is about.
-struct ObjectRef {
-  std::string apiVersion;  // "v1", "rbac.authorization.k8s.io/v1", "saguard.io/v1alpha1"
-  std::string kind;        // "ServiceAccount", "Pod", "RoleBinding", ...
-  std::string namespace_;  // empty for cluster-scoped objects
-  std::string name;
-  std::string uid;
-};
+using objects::ObjectRef;
 
 class Notifier {
  public:

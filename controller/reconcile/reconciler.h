@@ -39,30 +39,17 @@
 #include "reconcile/cluster_reader.h"
 #include "reconcile/cluster_writer.h"
 #include "reconcile/notifier.h"
-#include "reconcile/policy_status.h"
+#include "reconcile/reconcile_hooks.h"
+#include "policy/evaluate.h"
+#include "policy/selection.h"
+#include "policy/status.h"
 
 namespace saguard::reconcile {
-
-// Told what the reconciler did, for metrics. Every method may be called concurrently.
-class ReconcileHooks {
- public:
-  virtual ~ReconcileHooks() = default;
-  // result: "success", "conflict", "error"
-  virtual void onPatch(const char* result) { (void)result; }
-  virtual void onPolicySummary(const std::string& policy, const Summary& summary) {
-    (void)policy;
-    (void)summary;
-  }
-  virtual void onPolicyDeleted(const std::string& policy) { (void)policy; }
-};
 
 struct ReconcilerOptions {
   // saguard's own ServiceAccount ("namespace", "name"); never patched. Empty = unknown.
   std::string selfNamespace;
   std::string selfName;
-  // Asked right before every write; false means "not the leader any more": no write.
-  // Default: always true.
-  std::function<bool()> mayWrite;
   // How long to wait for the cache to show a write saguard made before trusting a
   // cached object that still looks non-compliant. Default 200 ms.
   std::chrono::milliseconds cacheCatchUp{200};
@@ -79,10 +66,20 @@ class Reconciler {
 
  private:
   queue::Outcome reconcileAccount(const std::string& ns, const std::string& name);
+  // What every valid policy decides together for the account (policy::combine).
+  policy::AccountVerdict verdictFor(const objects::ServiceAccount& account) const;
+  // Updates the memory of the account; returns the outcome when nothing is to be done
+  // (compliant, or our own patch not in the cache yet), else says whether it drifted.
+  std::optional<queue::Outcome> observe(const objects::ServiceAccount& account, bool& drifted);
+  queue::Outcome enforce(const objects::ServiceAccount& account, const policy::AccountVerdict& verdict,
+                         bool drifted);
   queue::Outcome reconcilePolicy(const std::string& name);
+  policy::PolicyStatus evaluatedStatus(const PolicyRecord& record);
+  policy::PolicyStatus invalidStatus(const PolicyRecord& record);
+  // Events for the findings that are new since the policy's last reconcile.
+  void notifyNewFindings(const std::string& policyName, const std::vector<policy::PendingFinding>& findings);
+  queue::Outcome writeStatus(const PolicyRecord& record, const policy::PolicyStatus& status);
   bool isSelf(std::string_view ns, std::string_view name) const;
-  bool isBound(const objects::ServiceAccount& account) const;
-  std::vector<std::shared_ptr<const policy::Policy>> validPolicies() const;
 
   const ClusterReader& reader_;
   ClusterWriter& writer_;

@@ -76,8 +76,8 @@ Store<Pod> podStore() { return Store<Pod>({{kPodsByAccount, podAccountKeys}}); }
 TEST(CacheStore, KeysSplitAndJoin) {
   EXPECT_EQ(objectKey("ns", "a"), "ns/a");
   EXPECT_EQ(objectKey("", "cluster-wide"), "cluster-wide");
-  EXPECT_EQ(splitObjectKey("ns/a"), (ObjectRef{"ns", "a"}));
-  EXPECT_EQ(splitObjectKey("cluster-wide"), (ObjectRef{"", "cluster-wide"}));
+  EXPECT_EQ(splitObjectKey("ns/a"), (ObjectName{"ns", "a"}));
+  EXPECT_EQ(splitObjectKey("cluster-wide"), (ObjectName{"", "cluster-wide"}));
 }
 
 TEST(CacheStore, UpsertGetAndRemove) {

@@ -15,7 +15,7 @@
 
 #include "policy/findings.h"
 
-namespace saguard::reconcile {
+namespace saguard::policy {
 
 struct Summary {
   std::int64_t selected = 0;       // accounts the policy selects
@@ -49,4 +49,4 @@ bool sameStatus(const std::string& a, const std::string& b);
 // RFC 3339 in UTC with second precision, as metav1.Time serializes.
 std::string formatTime(std::chrono::system_clock::time_point t);
 
-}  // namespace saguard::reconcile
+}  // namespace saguard::policy

@@ -1,6 +1,6 @@
-#include "cache/record_traits.h"
+#include "objects/ref.h"
 
-namespace saguard::cache {
+namespace saguard::objects {
 
 std::string objectKey(std::string_view ns, std::string_view name) {
   std::string key;
@@ -13,10 +13,10 @@ std::string objectKey(std::string_view ns, std::string_view name) {
   return key;
 }
 
-ObjectRef splitObjectKey(std::string_view key) {
+ObjectName splitObjectKey(std::string_view key) {
   const auto slash = key.find('/');
   if (slash == std::string_view::npos) return {{}, key};
   return {key.substr(0, slash), key.substr(slash + 1)};
 }
 
-}  // namespace saguard::cache
+}  // namespace saguard::objects

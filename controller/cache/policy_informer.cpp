@@ -1,56 +1,18 @@
-#include "reconcile/policy_decoding.h"
+#include "cache/policy_informer.h"
 
 #include <nlohmann/json.hpp>
 
 #include "kube/api_status.h"
-#include "policy/parse.h"
+#include "kube/resource.h"
+#include "policy/record.h"
 
-namespace saguard::reconcile {
-namespace {
+namespace saguard::cache {
 
 using nlohmann::json;
+using policy::PolicyRecord;
 
-Result<PolicyRecord> recordFrom(const json& object) {
-  if (!object.is_object()) return makeError(ErrorKind::Invalid, "object: expected a JSON object");
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) {
-    return makeError(ErrorKind::Invalid, "metadata: expected an object");
-  }
-  auto name = meta->find("name");
-  if (name == meta->end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
-    return makeError(ErrorKind::Invalid, "metadata.name: expected a non-empty string");
-  }
-  PolicyRecord record;
-  record.name = name->get<std::string>();
-  if (auto uid = meta->find("uid"); uid != meta->end() && uid->is_string()) record.uid = *uid;
-  if (auto rv = meta->find("resourceVersion"); rv != meta->end() && rv->is_string()) {
-    record.resourceVersion = *rv;
-  }
-  if (auto gen = meta->find("generation"); gen != meta->end() && gen->is_number_integer()) {
-    record.generation = gen->get<std::int64_t>();
-  }
-  if (auto status = object.find("status"); status != object.end() && status->is_object()) {
-    record.statusJson = status->dump();
-  }
-  auto parsed = policy::parsePolicy(object);
-  if (parsed.ok()) {
-    record.policy = std::make_shared<const policy::Policy>(std::move(*parsed));
-  } else {
-    record.invalid = parsed.error();
-  }
-  return record;
-}
-
-}  // namespace
-
-Result<PolicyRecord> policyRecordFromJson(std::string_view objectJson) {
-  json object = json::parse(objectJson, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded()) return makeError(ErrorKind::Invalid, "not JSON");
-  return recordFrom(object);
-}
-
-cache::Decoding<PolicyRecord> policyDecoding() {
-  cache::Decoding<PolicyRecord> decoding;
+Decoding<PolicyRecord> policyDecoding() {
+  Decoding<PolicyRecord> decoding;
   decoding.list = [](std::string_view page, const codec::ListSink<PolicyRecord>& sink) -> Status {
     json list = json::parse(page, nullptr, /*allow_exceptions=*/false);
     if (list.is_discarded() || !list.is_object()) {
@@ -61,7 +23,7 @@ cache::Decoding<PolicyRecord> policyDecoding() {
     if (!items->is_array()) return makeError(ErrorKind::Invalid, "items: expected an array");
     std::size_t index = 0;
     for (const auto& item : *items) {
-      auto record = recordFrom(item);
+      auto record = policy::policyRecordFromJson(item);
       if (record.ok()) {
         sink.onItem(std::move(*record));
       } else if (sink.onSkipped) {
@@ -110,7 +72,7 @@ cache::Decoding<PolicyRecord> policyDecoding() {
     } else {
       return makeError(ErrorKind::Invalid, "watch event: unknown type " + t);
     }
-    auto record = recordFrom(*object);
+    auto record = policy::policyRecordFromJson(*object);
     if (!record.ok()) return record.error();
     out.resourceVersion = record->resourceVersion;
     out.object = std::move(*record);
@@ -119,4 +81,12 @@ cache::Decoding<PolicyRecord> policyDecoding() {
   return decoding;
 }
 
-}  // namespace saguard::reconcile
+Result<std::unique_ptr<PolicyInformer>> makePolicyInformer(kube::Client& client, ReflectorOptions options) {
+  options.resource = kube::resources::kServiceAccountPolicies;
+  if (options.name.empty()) options.name = "serviceaccountpolicies";
+  InformerOptions<policy::PolicyRecord> informerOptions;
+  informerOptions.reflector = std::move(options);
+  return PolicyInformer::create(client, policyDecoding(), std::move(informerOptions));
+}
+
+}  // namespace saguard::cache

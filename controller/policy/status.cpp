@@ -1,9 +1,9 @@
-#include "reconcile/policy_status.h"
+#include "policy/status.h"
 
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-namespace saguard::reconcile {
+namespace saguard::policy {
 
 using nlohmann::json;
 
@@ -86,4 +86,4 @@ bool sameStatus(const std::string& a, const std::string& b) {
   return parseOrEmpty(a) == parseOrEmpty(b);
 }
 
-}  // namespace saguard::reconcile
+}  // namespace saguard::policy

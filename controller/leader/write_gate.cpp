@@ -1,0 +1,12 @@
+#include "leader/write_gate.h"
+
+#include <string>
+
+namespace saguard::leader {
+
+Status WriteGate::check(std::string_view what) const {
+  if (isOpen()) return {};
+  return makeError(ErrorKind::Unavailable, "this replica does not lead: " + std::string(what) + " refused");
+}
+
+}  // namespace saguard::leader

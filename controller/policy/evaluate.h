@@ -1,0 +1,76 @@
+// evaluate(): what one ServiceAccountPolicy finds in a snapshot of the cluster, as a
+// value. Pure: the reconciler writes the policy's status and Events from it, tests
+// table it, and nothing in it depends on what saguard did before.
+//
+//   Evaluation e = evaluate(policy, snapshot);
+//   e.counts.selected; e.toPatch;                   // what Enforce changes
+//   for (const PendingFinding& f : e.findings) ...  // every finding, messages not built yet
+//   std::vector<Finding> shown = showFindings(e.findings);   // status.findings
+//
+// For each account the snapshot holds, in order:
+//   - selectAccount() (selection.h; `bound` from its bindings when unboundOnly);
+//   - selected: counted; compliant when its field is false (needsPatch() false); in
+//     toPatch when the policy is Enforce and it is not compliant;
+//   - Audit mode: an AutomountWouldBeDisabled finding while its field is not false;
+//   - reportBindings: a BindingGrantsSelectedAccount finding per binding that names it
+//     (the API server's built-in all-accounts bindings skipped, bindings.h); `bindings`
+//     counts the distinct bindings;
+//   - its pods that hold a token count in podsWithToken; with reportPods each gives a
+//     TokenMounted or PodOverridesPolicy finding (findings.h).
+// The account-level decision across several policies (Enforce beats Audit) is
+// combine() of selection.h: evaluate() judges one policy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "policy/findings.h"
+#include "policy/snapshot.h"
+#include "policy/types.h"
+
+namespace saguard::policy {
+
+struct Counts {
+  std::int64_t selected = 0;       // accounts the policy selects
+  std::int64_t compliant = 0;      // of those, accounts whose field is false
+  std::int64_t podsWithToken = 0;  // pods of selected accounts that hold a token
+  std::int64_t bindings = 0;       // distinct bindings that grant a selected account permissions
+
+  friend bool operator==(const Counts&, const Counts&) = default;
+};
+
+// A finding before its message is built: most pods that hold a token are neither new
+// (their Event went out before) nor among the kMaxFindings a status shows, so their
+// message is built only when one of the two is true.
+struct PendingFinding {
+  FindingKind kind = FindingKind::Pod;
+  Reason reason = Reason::TokenMounted;
+  Severity severity = Severity::Info;
+  Shared<objects::ServiceAccount> account;  // the selected account (every kind)
+  Shared<objects::Pod> pod;                 // Pod findings
+  Shared<objects::Binding> binding;         // RoleBinding and ClusterRoleBinding findings
+  const objects::Subject* subject = nullptr;  // into *binding: the subject naming the account
+
+  // The namespace and name of the object the finding is about.
+  std::string_view namespace_() const;
+  std::string_view name() const;
+  // What makes two findings "the same" for Events: the object and the reason (a message
+  // may change while the finding stays). A 64-bit hash.
+  std::uint64_t key() const;
+  Finding build() const;
+};
+
+struct Evaluation {
+  Counts counts;
+  std::vector<Shared<objects::ServiceAccount>> toPatch;  // Enforce: selected, field not false
+  std::vector<PendingFinding> findings;                  // every finding, in account order
+};
+
+Evaluation evaluate(const Policy& policy, const Snapshot& snapshot);
+
+// The findings a status shows: the `cap` most severe, ranked as rankFindings() ranks
+// them, with messages built for those alone.
+std::vector<Finding> showFindings(const std::vector<PendingFinding>& findings, std::size_t cap = kMaxFindings);
+
+}  // namespace saguard::policy

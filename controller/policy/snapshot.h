@@ -1,0 +1,35 @@
+// What evaluate() (policy/evaluate.h) reads: the cluster as a set of cached records.
+// The reconciler's ClusterReader over the informer caches is one (reconcile/); a test,
+// `saguard audit` or `saguard lint` can give any other. Pure interface, no I/O.
+//
+// Records are shared, immutable snapshots (the caches replace a record on change, never
+// modify it): a caller may hold them while the caches keep changing underneath.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "objects/objects.h"
+
+namespace saguard::policy {
+
+template <typename T>
+using Shared = std::shared_ptr<const T>;
+
+class Snapshot {
+ public:
+  virtual ~Snapshot() = default;
+
+  virtual std::vector<Shared<objects::ServiceAccount>> serviceAccounts() const = 0;
+  // null when not known.
+  virtual Shared<objects::Namespace> namespace_(std::string_view name) const = 0;
+  // Pods whose spec.serviceAccountName is ns/name.
+  virtual std::vector<Shared<objects::Pod>> podsOf(std::string_view ns, std::string_view name) const = 0;
+  // Bindings that may name the account ns/name (an index may over-approximate:
+  // evaluate() checks each with subjectNamingAccount()).
+  virtual std::vector<Shared<objects::Binding>> bindingsFor(std::string_view ns,
+                                                            std::string_view name) const = 0;
+};
+
+}  // namespace saguard::policy

@@ -1,0 +1,41 @@
+// The one write path: every write saguard makes to the cluster passes through one of
+// these decorators, which ask the leader::WriteGate first and refuse the write
+// (Unavailable, "this replica does not lead") while it is closed:
+//   GatedWriter      the patch of a ServiceAccount and the status of a policy
+//   GatedEventSink   Events, as the recorder's background thread writes them, so an
+//                    Event queued while leading is not written after the lease is lost
+// main wires them around the real writers (ApiWriter, events::ClientEventSink); the
+// reconciler itself never asks whether it leads.
+#pragma once
+
+#include "events/sink.h"
+#include "leader/write_gate.h"
+#include "reconcile/cluster_writer.h"
+
+namespace saguard::reconcile {
+
+class GatedWriter final : public ClusterWriter {
+ public:
+  GatedWriter(ClusterWriter& inner, const leader::WriteGate& gate) : inner_(inner), gate_(gate) {}
+
+  Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override;
+  Status patchPolicyStatus(std::string_view name, const std::string& statusJson) override;
+
+ private:
+  ClusterWriter& inner_;
+  const leader::WriteGate& gate_;
+};
+
+class GatedEventSink final : public events::EventSink {
+ public:
+  GatedEventSink(events::EventSink& inner, const leader::WriteGate& gate) : inner_(inner), gate_(gate) {}
+
+  Status create(const events::Event& event) override;
+  Status patchSeries(std::string_view ns, std::string_view name, const events::Series& series) override;
+
+ private:
+  events::EventSink& inner_;
+  const leader::WriteGate& gate_;
+};
+
+}  // namespace saguard::reconcile
