@@ -13,7 +13,7 @@
 #include "kube/config.h"
 #include "kube/resource.h"
 #include "kube/rest_client.h"
-#include "policy/parse.h"
+#include "policy/record.h"
 
 namespace saguard::audit {
 namespace {
@@ -191,21 +191,20 @@ Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std:
   bindings.insert(bindings.end(), std::make_move_iterator(clusterBindings.begin()),
                   std::make_move_iterator(clusterBindings.end()));
 
-  // Policies are few and small: nlohmann, then parsePolicy (as the reconciler does).
+  // Decoded as the reconciler's informer decodes them (policy/record.h).
   std::vector<policy::Policy> policies;
   st = kube::listPages(client, kube::resources::kServiceAccountPolicies, "", {.limit = pageSize},
                        [&](const kube::Page& page) -> Status {
                          if (page.index == 0) policies.clear();
-                         auto list = nlohmann::json::parse(page.body, nullptr, false);
-                         if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) {
-                           return makeError(ErrorKind::Internal, "ServiceAccountPolicy list is not a List");
-                         }
-                         for (const auto& item : list["items"]) {
-                           auto p = policy::parsePolicy(item);
-                           if (p.ok()) {
-                             policies.push_back(std::move(*p));
+                         auto items = policy::policyRecordsFromList(page.body);
+                         if (!items.ok()) return makeError(ErrorKind::Internal, items.error().message);
+                         for (const auto& item : *items) {
+                           if (!item.ok()) {
+                             result.notes.push_back("invalid policy ignored: " + item.error().message);
+                           } else if (item->policy) {
+                             policies.push_back(*item->policy);
                            } else {
-                             result.notes.push_back("invalid policy ignored: " + p.error().message);
+                             result.notes.push_back("invalid policy ignored: " + item->invalid->message);
                            }
                          }
                          return {};

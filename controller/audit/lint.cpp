@@ -126,6 +126,32 @@ void Linter::addPolicySource(const Source& source) {
   for (const Document& doc : set.documents) addDocument(doc, doc.root, true);
 }
 
+void Linter::addWorkload(const Document& doc, const YAML::Node& object, const std::string& kind, const std::string& ns) {
+  const YAML::Node metadata = child(object, "metadata");
+  YAML::Node spec = podSpecOf(kind, object);
+  if (!spec.IsMap()) return;  // not a pod-bearing object after all (e.g. a bare template)
+  Workload w;
+  w.kind = kind;
+  w.namespace_ = ns;
+  w.name = nameOf(metadata);
+  w.at = doc.at(object);
+  w.podSpecAt = doc.at(spec);
+  YAML::Node automount = child(spec, "automountServiceAccountToken");
+  w.automount = tristate(automount);
+  w.automountAt = doc.at(childKey(spec, "automountServiceAccountToken"));
+  YAML::Node account = child(spec, "serviceAccountName");
+  if (scalarText(account).empty()) account = child(spec, "serviceAccount");  // deprecated alias
+  w.account = scalarText(account);
+  if (w.account.empty()) {
+    w.account = "default";
+    w.accountAt = w.podSpecAt;
+  } else {
+    w.accountAt = doc.at(account);
+  }
+  workloads_.push_back(std::move(w));
+  order_.push_back(Item{Item::Type::Workload, workloads_.size() - 1});
+}
+
 void Linter::addDocument(const Document& doc, const YAML::Node& object, bool policiesOnly) {
   if (!object.IsMap()) return;
   const std::string kind = scalarText(child(object, "kind"));
@@ -147,28 +173,7 @@ void Linter::addDocument(const Document& doc, const YAML::Node& object, bool pol
   if (ns.empty()) ns = options_.defaultNamespace;
 
   if (isWorkloadKind(kind)) {
-    YAML::Node spec = podSpecOf(kind, object);
-    if (!spec.IsMap()) return;  // not a pod-bearing object after all (e.g. a bare template)
-    Workload w;
-    w.kind = kind;
-    w.namespace_ = ns;
-    w.name = nameOf(metadata);
-    w.at = doc.at(object);
-    w.podSpecAt = doc.at(spec);
-    YAML::Node automount = child(spec, "automountServiceAccountToken");
-    w.automount = tristate(automount);
-    w.automountAt = doc.at(childKey(spec, "automountServiceAccountToken"));
-    YAML::Node account = child(spec, "serviceAccountName");
-    if (scalarText(account).empty()) account = child(spec, "serviceAccount");  // deprecated alias
-    w.account = scalarText(account);
-    if (w.account.empty()) {
-      w.account = "default";
-      w.accountAt = w.podSpecAt;
-    } else {
-      w.accountAt = doc.at(account);
-    }
-    workloads_.push_back(std::move(w));
-    order_.push_back(Item{Item::Type::Workload, workloads_.size() - 1});
+    addWorkload(doc, object, kind, ns);
     return;
   }
   if (kind == "ServiceAccount") {
@@ -229,157 +234,166 @@ void Linter::addPolicy(const Document& doc, const YAML::Node& object) {
   order_.push_back(Item{Item::Type::Problem, problems_.size() - 1});
 }
 
+// What run() works out once and every check reads.
+struct Linter::Context {
+  std::vector<policy::Policy> policies;  // those of the input, or the baseline
+  std::map<std::pair<std::string, std::string>, const Account*> accounts;
+  std::vector<const objects::Binding*> bindings;
+
+  const Account* findAccount(const std::string& ns, const std::string& name) const {
+    auto it = accounts.find({ns, name});
+    return it == accounts.end() ? nullptr : it->second;
+  }
+  // A finding about the object run() added last.
+  static void add(LintReport& report, Rule rule, Location at, std::string message, std::vector<Fix> fixes) {
+    report.findings.push_back(
+        Finding{rule, std::move(at), std::move(message), std::move(fixes), report.objects.size() - 1});
+  }
+};
+
+Linter::Decision Linter::decide(const Context& ctx, const objects::ServiceAccount& sa, bool accountKnown) const {
+  Decision d;
+  const std::string& nsName = sa.meta.namespace_.str();
+  const objects::Namespace* known = nullptr;
+  for (const objects::Namespace& n : namespaces_) {
+    if (n.meta.name() == nsName) known = &n;
+  }
+  objects::Namespace unknownLabels;
+  unknownLabels.meta.setName(nsName);
+  const bool bound = policy::accountIsBound(ctx.bindings.begin(), ctx.bindings.end(), nsName, sa.meta.name());
+  for (const policy::Policy& p : ctx.policies) {
+    const objects::Namespace* ns = known;
+    if (ns == nullptr) {
+      const bool needsLabels = p.namespaces.selector.has_value() && !p.namespaces.selector->empty();
+      ns = needsLabels ? nullptr : &unknownLabels;
+    }
+    policy::Selection s = policy::selectAccount(p, sa, ns, bound);
+    if (s.selected) d.selectedBy.push_back(p.name);
+    if (!accountKnown && s.reason == policy::SelectionReason::LabelsNotMatched) d.labelsUnknown = true;
+  }
+  std::sort(d.selectedBy.begin(), d.selectedBy.end());
+  return d;
+}
+
+void Linter::checkWorkload(const Context& ctx, const Workload& w, LintReport& report) const {
+    report.objects.push_back(CheckedObject{w.kind, w.namespace_, w.name, w.at});
+  const std::string who = report.objects.back().display();
+  const std::string accountName = w.namespace_ + "/" + w.account;
+  const Account* account = ctx.findAccount(w.namespace_, w.account);
+  objects::ServiceAccount stub;
+  stub.meta.namespace_ = Symbol(w.namespace_);
+  stub.meta.setName(w.account);
+  const Decision d = decide(ctx, account != nullptr ? account->sa : stub, account != nullptr);
+  const bool selected = !d.selectedBy.empty();
+  const std::string by = selected ? policyWord(d.selectedBy) : std::string("a policy selecting by account labels");
+  const policy::Automount automount = policy::automountOf(
+      w.automount, account != nullptr ? std::optional(account->sa.automount) : std::nullopt);
+  if (!automount.effective) return;  // the pod or its account sets false: no token
+  Fix podFix{"set it false under the pod spec", w.podSpecAt, kFixField};
+  switch (automount.decidedBy) {
+    case policy::DecidedBy::Pod:
+      if (!selected && !d.labelsUnknown) return;
+      ctx.add(report, Rule::PodSetsTrue, w.automountAt,
+          who + " sets automountServiceAccountToken: true, which overrides ServiceAccount " + accountName +
+              ", selected by " + by,
+          {Fix{"change it to false if the pod does not call the Kubernetes API", w.automountAt, kFixField}});
+      return;
+    case policy::DecidedBy::Account:
+    case policy::DecidedBy::Default: {
+      if (!selected) return;
+      const char* how = automount.decidedBy == policy::DecidedBy::Account
+                            ? "the account sets automountServiceAccountToken: true"
+                            : "neither sets automountServiceAccountToken";
+      ctx.add(report, Rule::TokenThroughSelectedAccount, w.at,
+          who + " gets a token through ServiceAccount " + accountName + " (" + how + "), selected by " + by,
+          {Fix{"set it false at the top level of ServiceAccount " + accountName, account->at, kFixField},
+           std::move(podFix)});
+      return;
+    }
+    case policy::DecidedBy::UnknownAccount:
+      if (!selected && !d.labelsUnknown) return;
+      ctx.add(report, Rule::AccountNotInInput, w.accountAt,
+          who + " runs as ServiceAccount " + accountName +
+              ", which is not in the input: whether it gets a token depends on the account in the cluster (" +
+              by + (selected ? " selects it)" : " may select it)"),
+          {Fix{"add the ServiceAccount to the input, or set the field under the pod spec", w.podSpecAt,
+               kFixField}});
+      return;
+  }
+}
+
+// A binding: which selected accounts does it grant a role to?
+void Linter::checkBinding(const Context& ctx, const BindingDoc& b, LintReport& report) const {
+  report.objects.push_back(CheckedObject{b.binding.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
+                                         b.binding.meta.namespace_.str(), std::string(b.binding.meta.name()), b.at});
+  if (policy::isBuiltinAllAccountsBinding(b.binding)) return;
+  std::set<std::pair<std::string, std::string>> candidates;
+  for (const Account& a : accounts_) candidates.emplace(a.sa.meta.namespace_.str(), a.sa.meta.name());
+  for (const Workload& w : workloads_) candidates.emplace(w.namespace_, w.account);
+  for (const objects::Subject& s : b.binding.subjects) {
+    const policy::SubjectScope scope = policy::subjectScope(b.binding, s);
+    if (scope.kind == policy::SubjectScope::Kind::Account) {
+      candidates.emplace(std::string(scope.namespace_), std::string(scope.name));
+    }
+  }
+  const std::string who = report.objects.back().display();
+  for (const auto& [ns, name] : candidates) {
+    const objects::Subject* subject = policy::subjectNamingAccount(b.binding, ns, name);
+    if (subject == nullptr) continue;
+    const Account* account = ctx.findAccount(ns, name);
+    objects::ServiceAccount stub;
+    stub.meta.namespace_ = Symbol(ns);
+    stub.meta.setName(name);
+    const Decision d = decide(ctx, account != nullptr ? account->sa : stub, account != nullptr);
+    if (d.selectedBy.empty()) continue;
+    const auto index = static_cast<std::size_t>(subject - b.binding.subjects.data());
+    const Location at = index < b.subjectsAt.size() ? b.subjectsAt[index] : b.at;
+    std::vector<Fix> fixes;
+    for (const std::string& policyName : d.selectedBy) {
+      for (const PolicyDoc& p : policies_) {
+        if (p.policy.name != policyName) continue;
+        fixes.push_back(Fix{"if its pods call the API, exempt the account under spec of ServiceAccountPolicy " +
+                                policyName,
+                            p.at,
+                            "exemptions:\n- namespace: " + ns + "\n  name: " + name +
+                                "\n  reason: calls the Kubernetes API"});
+      }
+    }
+    ctx.add(report, Rule::BindingGrantsSelectedAccount, at,
+        who + " grants " + b.binding.roleRef.kind.str() + " " + b.binding.roleRef.name.str() +
+            " to ServiceAccount " + ns + "/" + name + ", whose token " + policyWord(d.selectedBy) +
+            " disables: its pods may need it",
+        std::move(fixes));
+  }
+}
+
 LintReport Linter::run() const {
   LintReport report;
   report.files = files_;
   report.documents = documents_;
   report.workloads = workloads_.size();
 
-  std::vector<policy::Policy> policies;
-  for (const PolicyDoc& p : policies_) policies.push_back(p.policy);
-  if (policies.empty()) policies.push_back(baselinePolicy());
-  for (const policy::Policy& p : policies) report.policies.push_back(p.name);
-
-  std::map<std::pair<std::string, std::string>, const Account*> accountIndex;
-  for (const Account& a : accounts_) accountIndex.emplace(std::pair(a.sa.meta.namespace_.str(), a.sa.meta.name()), &a);
-  auto findAccount = [&](const std::string& ns, const std::string& name) -> const Account* {
-    auto it = accountIndex.find({ns, name});
-    return it == accountIndex.end() ? nullptr : it->second;
-  };
-
-  std::vector<const objects::Binding*> bindingList;
-  for (const BindingDoc& b : bindings_) bindingList.push_back(&b.binding);
-
-  struct Decision {
-    std::vector<std::string> selectedBy;  // sorted policy names
-    bool labelsUnknown = false;           // some policy would decide on the (unknown) account labels
-  };
-  auto decide = [&](const objects::ServiceAccount& sa, bool accountKnown) {
-    Decision d;
-    const std::string& nsName = sa.meta.namespace_.str();
-    const objects::Namespace* known = nullptr;
-    for (const objects::Namespace& n : namespaces_) {
-      if (n.meta.name() == nsName) known = &n;
-    }
-    objects::Namespace unknownLabels;
-    unknownLabels.meta.setName(nsName);
-    const bool bound = policy::accountIsBound(bindingList.begin(), bindingList.end(), nsName, sa.meta.name());
-    for (const policy::Policy& p : policies) {
-      const objects::Namespace* ns = known;
-      if (ns == nullptr) {
-        const bool needsLabels = p.namespaces.selector.has_value() && !p.namespaces.selector->empty();
-        ns = needsLabels ? nullptr : &unknownLabels;
-      }
-      policy::Selection s = policy::selectAccount(p, sa, ns, bound);
-      if (s.selected) d.selectedBy.push_back(p.name);
-      if (!accountKnown && s.reason == policy::SelectionReason::LabelsNotMatched) d.labelsUnknown = true;
-    }
-    std::sort(d.selectedBy.begin(), d.selectedBy.end());
-    return d;
-  };
-
-  auto add = [&](Rule rule, Location at, std::string message, std::vector<Fix> fixes) {
-    report.findings.push_back(
-        Finding{rule, std::move(at), std::move(message), std::move(fixes), report.objects.size() - 1});
-  };
+  Context ctx;
+  for (const PolicyDoc& p : policies_) ctx.policies.push_back(p.policy);
+  if (ctx.policies.empty()) ctx.policies.push_back(baselinePolicy());
+  for (const policy::Policy& p : ctx.policies) report.policies.push_back(p.name);
+  for (const Account& a : accounts_) ctx.accounts.emplace(std::pair(a.sa.meta.namespace_.str(), a.sa.meta.name()), &a);
+  for (const BindingDoc& b : bindings_) ctx.bindings.push_back(&b.binding);
 
   for (const Item& item : order_) {
-    if (item.type == Item::Type::Problem) {
-      const Problem& p = problems_[item.index];
-      report.objects.push_back(p.object);
-      add(p.rule, p.at, p.message, {});
-      continue;
-    }
-    if (item.type == Item::Type::Workload) {
-      const Workload& w = workloads_[item.index];
-      report.objects.push_back(CheckedObject{w.kind, w.namespace_, w.name, w.at});
-      const std::string who = report.objects.back().display();
-      const std::string accountName = w.namespace_ + "/" + w.account;
-      const Account* account = findAccount(w.namespace_, w.account);
-      objects::ServiceAccount stub;
-      stub.meta.namespace_ = Symbol(w.namespace_);
-      stub.meta.setName(w.account);
-      const Decision d = decide(account != nullptr ? account->sa : stub, account != nullptr);
-      const bool selected = !d.selectedBy.empty();
-      const std::string by = selected ? policyWord(d.selectedBy) : std::string("a policy selecting by account labels");
-      const policy::Automount automount = policy::automountOf(
-          w.automount, account != nullptr ? std::optional(account->sa.automount) : std::nullopt);
-      if (!automount.effective) continue;  // the pod or its account sets false: no token
-      Fix podFix{"set it false under the pod spec", w.podSpecAt, kFixField};
-      switch (automount.decidedBy) {
-        case policy::DecidedBy::Pod:
-          if (!selected && !d.labelsUnknown) continue;
-          add(Rule::PodSetsTrue, w.automountAt,
-              who + " sets automountServiceAccountToken: true, which overrides ServiceAccount " + accountName +
-                  ", selected by " + by,
-              {Fix{"change it to false if the pod does not call the Kubernetes API", w.automountAt, kFixField}});
-          continue;
-        case policy::DecidedBy::Account:
-        case policy::DecidedBy::Default: {
-          if (!selected) continue;
-          const char* how = automount.decidedBy == policy::DecidedBy::Account
-                                ? "the account sets automountServiceAccountToken: true"
-                                : "neither sets automountServiceAccountToken";
-          add(Rule::TokenThroughSelectedAccount, w.at,
-              who + " gets a token through ServiceAccount " + accountName + " (" + how + "), selected by " + by,
-              {Fix{"set it false at the top level of ServiceAccount " + accountName, account->at, kFixField},
-               std::move(podFix)});
-          continue;
-        }
-        case policy::DecidedBy::UnknownAccount:
-          if (!selected && !d.labelsUnknown) continue;
-          add(Rule::AccountNotInInput, w.accountAt,
-              who + " runs as ServiceAccount " + accountName +
-                  ", which is not in the input: whether it gets a token depends on the account in the cluster (" +
-                  by + (selected ? " selects it)" : " may select it)"),
-              {Fix{"add the ServiceAccount to the input, or set the field under the pod spec", w.podSpecAt,
-                   kFixField}});
-          continue;
+    switch (item.type) {
+      case Item::Type::Problem: {
+        const Problem& p = problems_[item.index];
+        report.objects.push_back(p.object);
+        Context::add(report, p.rule, p.at, p.message, {});
+        break;
       }
-      continue;
-    }
-    // A binding: which selected accounts does it grant a role to?
-    const BindingDoc& b = bindings_[item.index];
-    report.objects.push_back(CheckedObject{b.binding.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
-                                           b.binding.meta.namespace_.str(), std::string(b.binding.meta.name()), b.at});
-    if (policy::isBuiltinAllAccountsBinding(b.binding)) continue;
-    std::set<std::pair<std::string, std::string>> candidates;
-    for (const Account& a : accounts_) candidates.emplace(a.sa.meta.namespace_.str(), a.sa.meta.name());
-    for (const Workload& w : workloads_) candidates.emplace(w.namespace_, w.account);
-    for (const objects::Subject& s : b.binding.subjects) {
-      const policy::SubjectScope scope = policy::subjectScope(b.binding, s);
-      if (scope.kind == policy::SubjectScope::Kind::Account) {
-        candidates.emplace(std::string(scope.namespace_), std::string(scope.name));
-      }
-    }
-    const std::string who = report.objects.back().display();
-    for (const auto& [ns, name] : candidates) {
-      const objects::Subject* subject = policy::subjectNamingAccount(b.binding, ns, name);
-      if (subject == nullptr) continue;
-      const Account* account = findAccount(ns, name);
-      objects::ServiceAccount stub;
-      stub.meta.namespace_ = Symbol(ns);
-      stub.meta.setName(name);
-      const Decision d = decide(account != nullptr ? account->sa : stub, account != nullptr);
-      if (d.selectedBy.empty()) continue;
-      const auto index = static_cast<std::size_t>(subject - b.binding.subjects.data());
-      const Location at = index < b.subjectsAt.size() ? b.subjectsAt[index] : b.at;
-      std::vector<Fix> fixes;
-      for (const std::string& policyName : d.selectedBy) {
-        for (const PolicyDoc& p : policies_) {
-          if (p.policy.name != policyName) continue;
-          fixes.push_back(Fix{"if its pods call the API, exempt the account under spec of ServiceAccountPolicy " +
-                                  policyName,
-                              p.at,
-                              "exemptions:\n- namespace: " + ns + "\n  name: " + name +
-                                  "\n  reason: calls the Kubernetes API"});
-        }
-      }
-      add(Rule::BindingGrantsSelectedAccount, at,
-          who + " grants " + b.binding.roleRef.kind.str() + " " + b.binding.roleRef.name.str() +
-              " to ServiceAccount " + ns + "/" + name + ", whose token " + policyWord(d.selectedBy) +
-              " disables: its pods may need it",
-          std::move(fixes));
+      case Item::Type::Workload:
+        checkWorkload(ctx, workloads_[item.index], report);
+        break;
+      case Item::Type::Binding:
+        checkBinding(ctx, bindings_[item.index], report);
+        break;
     }
   }
   return report;

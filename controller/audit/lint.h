@@ -118,7 +118,17 @@ class Linter {
     std::string message;
   };
 
+  struct Context;
+  struct Decision {
+    std::vector<std::string> selectedBy;  // sorted policy names
+    bool labelsUnknown = false;           // some policy would decide on the (unknown) account labels
+  };
+  Decision decide(const Context& ctx, const objects::ServiceAccount& sa, bool accountKnown) const;
+  void checkWorkload(const Context& ctx, const Workload& w, LintReport& report) const;
+  void checkBinding(const Context& ctx, const BindingDoc& b, LintReport& report) const;
+
   void addDocument(const Document& doc, const YAML::Node& object, bool policiesOnly);
+  void addWorkload(const Document& doc, const YAML::Node& object, const std::string& kind, const std::string& ns);
   void addPolicy(const Document& doc, const YAML::Node& object);
 
   LintOptions options_;

@@ -60,7 +60,7 @@ std::vector<std::string> bindingAccountKeys(const objects::Binding& binding) {
 std::vector<std::string> bindingGroupKeys(const objects::Binding& binding) {
   std::vector<std::string> keys;
   for (const auto& subject : binding.subjects) {
-    if (subject.kind.view() == "Group" && !subject.name.empty()) keys.push_back(subject.name.str());
+    if (auto group = policy::groupOf(subject)) keys.emplace_back(*group);
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());

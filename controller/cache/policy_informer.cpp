@@ -14,26 +14,18 @@ using policy::PolicyRecord;
 Decoding<PolicyRecord> policyDecoding() {
   Decoding<PolicyRecord> decoding;
   decoding.list = [](std::string_view page, const codec::ListSink<PolicyRecord>& sink) -> Status {
-    json list = json::parse(page, nullptr, /*allow_exceptions=*/false);
-    if (list.is_discarded() || !list.is_object()) {
-      return makeError(ErrorKind::Invalid, "ServiceAccountPolicyList: not a JSON object");
-    }
-    auto items = list.find("items");
-    if (items == list.end() || items->is_null()) return {};
-    if (!items->is_array()) return makeError(ErrorKind::Invalid, "items: expected an array");
-    std::size_t index = 0;
-    for (const auto& item : *items) {
-      auto record = policy::policyRecordFromJson(item);
-      if (record.ok()) {
-        sink.onItem(std::move(*record));
+    auto items = policy::policyRecordsFromList(page);
+    if (!items.ok()) return items.error();
+    for (std::size_t index = 0; index < items->size(); ++index) {
+      auto& item = (*items)[index];
+      if (item.ok()) {
+        sink.onItem(std::move(*item));
       } else if (sink.onSkipped) {
         codec::SkippedItem skipped;
         skipped.index = index;
-        skipped.error = record.error();
-        skipped.error.message = "items[" + std::to_string(index) + "]." + skipped.error.message;
+        skipped.error = item.error();
         sink.onSkipped(std::move(skipped));
       }
-      ++index;
     }
     return {};
   };

@@ -49,6 +49,11 @@ SubjectScope subjectScope(const objects::Binding& binding, const objects::Subjec
   return {};
 }
 
+std::optional<std::string_view> groupOf(const objects::Subject& subject) {
+  if (subject.kind.view() != "Group" || subject.name.empty()) return std::nullopt;
+  return subject.name.view();
+}
+
 bool scopeCovers(const SubjectScope& scope, std::string_view ns, std::string_view name) {
   switch (scope.kind) {
     case SubjectScope::Kind::Account:

@@ -55,6 +55,10 @@ SubjectScope subjectScope(const objects::Binding& binding, const objects::Subjec
 // `system:serviceaccounts:<ns>`): the keys to look up in an index of bindings by group.
 std::array<std::string, 2> groupsCoveringAccountsIn(std::string_view ns);
 
+// The group a Group subject names (any group, not only the ones subjectScope() reads),
+// or nullopt for another kind of subject: the key of the index of bindings by group.
+std::optional<std::string_view> groupOf(const objects::Subject& subject);
+
 // Whether `scope` covers the account ns/name.
 bool scopeCovers(const SubjectScope& scope, std::string_view ns, std::string_view name);
 

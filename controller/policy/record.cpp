@@ -45,4 +45,27 @@ Result<PolicyRecord> policyRecordFromJson(std::string_view objectJson) {
   return policyRecordFromJson(object);
 }
 
+Result<std::vector<ListItem>> policyRecordsFromList(std::string_view listJson) {
+  json list = json::parse(listJson, nullptr, /*allow_exceptions=*/false);
+  if (list.is_discarded() || !list.is_object()) {
+    return makeError(ErrorKind::Invalid, "ServiceAccountPolicyList: not a JSON object");
+  }
+  std::vector<ListItem> out;
+  auto items = list.find("items");
+  if (items == list.end() || items->is_null()) return out;
+  if (!items->is_array()) return makeError(ErrorKind::Invalid, "items: expected an array");
+  std::size_t index = 0;
+  for (const auto& item : *items) {
+    auto record = policyRecordFromJson(item);
+    if (!record.ok()) {
+      Error error = record.error();
+      error.message = "items[" + std::to_string(index) + "]." + error.message;
+      record = std::move(error);
+    }
+    out.push_back(std::move(record));
+    ++index;
+  }
+  return out;
+}
+
 }  // namespace saguard::policy

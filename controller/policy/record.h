@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "policy/types.h"
@@ -35,5 +36,13 @@ struct PolicyRecord {
 // Errors (Invalid): not a JSON object, or no metadata.name.
 Result<PolicyRecord> policyRecordFromJson(const nlohmann::json& object);
 Result<PolicyRecord> policyRecordFromJson(std::string_view objectJson);
+
+// One item of a ServiceAccountPolicyList: the record, or why the item is not one (the
+// error's message starts with "items[<index>].").
+using ListItem = Result<PolicyRecord>;
+
+// The items of a ServiceAccountPolicyList page, in order. Errors (Invalid): the page is
+// not a JSON object, or its `items` is not an array (absent or null: no items).
+Result<std::vector<ListItem>> policyRecordsFromList(std::string_view listJson);
 
 }  // namespace saguard::policy
