@@ -10,7 +10,7 @@
 //
 //   leader::WriteGate gate;                  // open
 //   gate.follow(elector);                    // now open only while leading
-//   if (Status st = gate.check("patch ns/sa"); !st.ok()) return st;   // Unavailable
+//   if (!gate.isOpen()) return leader::WriteGate::refusal("patch ns/sa");   // Unavailable
 #pragma once
 
 #include <mutex>
@@ -45,6 +45,9 @@ class WriteGate {
 
   // Ok when open; Unavailable ("this replica does not lead: <what> refused") when closed.
   Status check(std::string_view what) const;
+
+  // The error check() returns when closed.
+  static Error refusal(std::string_view what);
 
  private:
   mutable std::mutex mu_;

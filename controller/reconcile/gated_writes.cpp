@@ -4,25 +4,28 @@
 
 namespace saguard::reconcile {
 
+// The refusal's text is built only when the gate is closed: writes are the hot path.
+using leader::WriteGate;
+
 Result<std::string> GatedWriter::disableAutomount(std::string_view ns, std::string_view name) {
-  if (Status st = gate_.check("patch of ServiceAccount " + std::string(ns) + "/" + std::string(name)); !st.ok()) {
-    return st.error();
+  if (!gate_.isOpen()) {
+    return WriteGate::refusal("patch of ServiceAccount " + std::string(ns) + "/" + std::string(name));
   }
   return inner_.disableAutomount(ns, name);
 }
 
 Status GatedWriter::patchPolicyStatus(std::string_view name, const std::string& statusJson) {
-  if (Status st = gate_.check("status of ServiceAccountPolicy " + std::string(name)); !st.ok()) return st;
+  if (!gate_.isOpen()) return WriteGate::refusal("status of ServiceAccountPolicy " + std::string(name));
   return inner_.patchPolicyStatus(name, statusJson);
 }
 
 Status GatedEventSink::create(const events::Event& event) {
-  if (Status st = gate_.check("Event " + event.namespace_ + "/" + event.name); !st.ok()) return st;
+  if (!gate_.isOpen()) return WriteGate::refusal("Event " + event.namespace_ + "/" + event.name);
   return inner_.create(event);
 }
 
 Status GatedEventSink::patchSeries(std::string_view ns, std::string_view name, const events::Series& series) {
-  if (Status st = gate_.check("Event " + std::string(ns) + "/" + std::string(name)); !st.ok()) return st;
+  if (!gate_.isOpen()) return WriteGate::refusal("Event " + std::string(ns) + "/" + std::string(name));
   return inner_.patchSeries(ns, name, series);
 }
 
