@@ -143,7 +143,8 @@ std::string renderTable(const AuditResult& r, bool colour) {
       if (colour && last && r0 > 0) {
         const Verdict v = r.rows[r0 - 1].verdict;
         const char* code = v == Verdict::Unneeded ? "\033[31m" : v == Verdict::Review ? "\033[33m" : "\033[32m";
-        cell = code + cell + "\033[0m";
+        cell.insert(0, code);
+        cell += "\033[0m";
       }
       line += cell;
       if (!last) line += std::string(width[i] - row[i].size() + 2, ' ');

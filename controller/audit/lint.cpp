@@ -352,18 +352,18 @@ void Linter::checkBinding(const Context& ctx, const BindingDoc& b, LintReport& r
     for (const std::string& policyName : d.selectedBy) {
       for (const PolicyDoc& p : policies_) {
         if (p.policy.name != policyName) continue;
+        std::string yaml = "exemptions:\n- namespace: ";
+        yaml.append(ns).append("\n  name: ").append(name).append("\n  reason: calls the Kubernetes API");
         fixes.push_back(Fix{"if its pods call the API, exempt the account under spec of ServiceAccountPolicy " +
                                 policyName,
-                            p.at,
-                            "exemptions:\n- namespace: " + ns + "\n  name: " + name +
-                                "\n  reason: calls the Kubernetes API"});
+                            p.at, std::move(yaml)});
       }
     }
-    ctx.add(report, Rule::BindingGrantsSelectedAccount, at,
-        who + " grants " + b.binding.roleRef.kind.str() + " " + b.binding.roleRef.name.str() +
-            " to ServiceAccount " + ns + "/" + name + ", whose token " + policyWord(d.selectedBy) +
-            " disables: its pods may need it",
-        std::move(fixes));
+    std::string message = who;
+    message.append(" grants ").append(b.binding.roleRef.kind.view()).append(" ").append(b.binding.roleRef.name.view());
+    message.append(" to ServiceAccount ").append(ns).append("/").append(name).append(", whose token ");
+    message.append(policyWord(d.selectedBy)).append(" disables: its pods may need it");
+    ctx.add(report, Rule::BindingGrantsSelectedAccount, at, std::move(message), std::move(fixes));
   }
 }
 
