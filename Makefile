@@ -79,7 +79,12 @@ test-integration: build controlplane ## Run the integration tests against a loca
 
 .PHONY: fmt
 fmt: ## Format the C++ sources with clang-format
-	find controller tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	find controller tests bench \( -name '*.cpp' -o -name '*.h' \) -print0 | xargs -0 clang-format -i
+
+.PHONY: fmt-check
+fmt-check: deps ## Fail when a C++ source differs from what .clang-format makes of it (CI runs this first)
+	@find controller tests bench \( -name '*.cpp' -o -name '*.h' \) -print0 | xargs -0 clang-format --dry-run --Werror
+	@echo "fmt-check: every C++ source is formatted"
 
 .PHONY: lint
 lint: build ## Run clang-tidy over the controller sources
