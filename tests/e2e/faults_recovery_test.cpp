@@ -94,7 +94,7 @@ struct Plane {
 
   static Plane shared() {
     const auto& cp = controlPlane();
-    return {cp.dir, cp.kubeconfig, cp.kubectl, cp.apiServerUrl, cp.etcdUrl, cp.caFile};
+    return {cp.dir, cp.kubeconfig, cp.kubectlPath, cp.apiServerUrl, cp.etcdUrl, cp.caFile};
   }
   static Plane fromEnvFile(const std::string& dir) {
     std::map<std::string, std::string> vars;

@@ -77,7 +77,7 @@ struct Cluster {
 
   static Cluster shared() {
     const ControlPlane& cp = controlPlane();
-    return {cp.dir, cp.kubeconfig, cp.kubectl, cp.apiServerUrl, cp.caFile, cp.adminCertFile, cp.adminKeyFile};
+    return {cp.dir, cp.kubeconfig, cp.kubectlPath, cp.apiServerUrl, cp.caFile, cp.adminCertFile, cp.adminKeyFile};
   }
   // From the env file up.sh wrote into `dir`.
   static Cluster fromDir(const std::string& dir) {
