@@ -49,7 +49,7 @@
 namespace saguard::events {
 
 // What the reconciler depends on: an Event emitter (FakeEventRecorder in
-// fake_recorder.h is the one for tests).
+// tests/support/fake_recorder.h is the one for tests).
 class EventRecorder {
  public:
   virtual ~EventRecorder() = default;

@@ -1,7 +1,7 @@
 // The three Lease calls leader election needs (get, create, update of a
 // coordination.k8s.io/v1 Lease, bodies as JSON text), behind an interface so the
-// elector is unit-tested against MemoryLeaseApi (memory_lease_api.h) and runs against
-// the API server through KubeLeaseApi.
+// elector is unit-tested against MemoryLeaseApi (tests/support/memory_lease_api.h) and
+// runs against the API server through KubeLeaseApi.
 //
 //   auto client = kube::makeRestClient(config);            // main.cpp
 //   leader::KubeLeaseApi leases(**client);

@@ -8,32 +8,24 @@
 //   - the token file rotated as the kubelet does (..data symlink swap) and the old
 //     token invalidated: saguard keeps working without a restart;
 //   - SIGTERM: exit status 0, with and without leader election.
-// The processes are forked and exec'd directly so that their exit status can be read.
-#include <fcntl.h>
+// The processes are children of the test (SaguardProcess), so their exit status can be read.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
-#include <regex>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "e2e/support/dedicated_control_plane.h"
+#include "e2e/support/saguard_process.h"
+#include "e2e/support/service_account_dir.h"
 #include "integration/support/controlplane_env.h"
-
-extern char** environ;
+#include "integration/support/helpers.h"
 
 namespace saguard::testing {
 namespace {
@@ -41,292 +33,50 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string source(const std::string& relative) {
-  return std::string(SAGUARD_SOURCE_DIR) + "/" + relative;
+// "true", "false", "unset", or "" when the account does not exist.
+std::string automount(const ControlPlane& plane, const std::string& ns, const std::string& name) {
+  auto r = plane.kubectl("get serviceaccount " + name + " -n " + ns + " -o json");
+  if (r.exitCode != 0) return "";
+  json sa = json::parse(r.out, nullptr, false);
+  if (!sa.is_object() || !sa.contains("automountServiceAccountToken")) return "unset";
+  return sa["automountServiceAccountToken"].get<bool>() ? "true" : "false";
 }
 
-std::string readWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+void createAccount(const ControlPlane& plane, const std::string& ns, const std::string& name) {
+  auto r = plane.kubectl("create -f -",
+                         "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + name +
+                             "\n  namespace: " + ns + "\nautomountServiceAccountToken: true\n");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
 }
 
-std::string shellQuote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+std::string createNamespace(const ControlPlane& plane, const std::string& prefix,
+                            const std::string& label) {
+  std::string name = prefix + "-" + randomSuffix();
+  auto r =
+      plane.kubectl("create -f -", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + name +
+                                       "\n  labels:\n    " + label + ": \"on\"\n");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  return name;
 }
 
-std::string trimmed(std::string s) {
-  s.erase(s.find_last_not_of(" \n\r\t") + 1);
-  return s;
+// The namespace, RBAC and CRD saguard is deployed with.
+void install(const ControlPlane& plane) {
+  auto ns = plane.kubectl("apply -f " + source("manifests/manager/namespace.yaml"));
+  ASSERT_EQ(ns.exitCode, 0) << ns.err;
+  auto rbac = plane.kubectl("apply -k " + source("manifests/rbac"));
+  ASSERT_EQ(rbac.exitCode, 0) << rbac.err;
+  auto crd = plane.kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml"));
+  ASSERT_EQ(crd.exitCode, 0) << crd.err;
+  auto established = plane.kubectl(
+      "wait --for=condition=Established --timeout=60s crd/serviceaccountpolicies.saguard.io");
+  ASSERT_EQ(established.exitCode, 0) << established.err;
 }
 
-std::string randomSuffix() {
-  static std::mt19937_64 rng(std::random_device{}());
-  static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string s;
-  for (int i = 0; i < 6; ++i) s += alphabet[rng() % 36];
-  return s;
-}
-
-// "2026-11-30T13:02:21.123456Z" (the log's and the Lease's MicroTime format) -> seconds
-// since the epoch; nullopt when it does not parse.
-std::optional<double> parseMicroTime(const std::string& text) {
-  std::tm tm{};
-  int micros = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &tm.tm_year, &tm.tm_mon,
-                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros) != 7) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<double>(timegm(&tm)) + micros / 1e6;
-}
-
-// A control plane to talk to: the shared one, or a dedicated one started by a test.
-struct Plane {
-  std::string dir;
-  std::string kubeconfig;
-  std::string kubectl;
-  std::string apiServerUrl;
-  std::string etcdUrl;
-  std::string caFile;
-
-  static Plane shared() {
-    const auto& cp = controlPlane();
-    return {cp.dir, cp.kubeconfig, cp.kubectl, cp.apiServerUrl, cp.etcdUrl, cp.caFile};
-  }
-  static Plane fromEnvFile(const std::string& dir) {
-    std::map<std::string, std::string> vars;
-    std::istringstream in(readWholeFile(dir + "/env"));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("export ", 0) != 0) continue;
-      auto eq = line.find('=');
-      if (eq != std::string::npos) vars[line.substr(7, eq - 7)] = line.substr(eq + 1);
-    }
-    return {dir,
-            vars["KUBECONFIG"],
-            vars["KUBECTL"],
-            vars["APISERVER_URL"],
-            vars["ETCD_URL"],
-            vars["CONTROLPLANE_CA"]};
-  }
-
-  CommandResult kube(const std::string& args, const std::string& input = "") const {
-    return run(kubectl + " --kubeconfig=" + kubeconfig + " " + args, input);
-  }
-  std::string port() const { return apiServerUrl.substr(apiServerUrl.rfind(':') + 1); }
-
-  // "true", "false", "unset", or "" when the account does not exist.
-  std::string automount(const std::string& ns, const std::string& name) const {
-    auto r = kube("get serviceaccount " + name + " -n " + ns + " -o json");
-    if (r.exitCode != 0) return "";
-    json sa = json::parse(r.out, nullptr, false);
-    if (!sa.is_object() || !sa.contains("automountServiceAccountToken")) return "unset";
-    return sa["automountServiceAccountToken"].get<bool>() ? "true" : "false";
-  }
-  void createAccount(const std::string& ns, const std::string& name) const {
-    auto r =
-        kube("create -f -", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + name +
-                                "\n  namespace: " + ns + "\nautomountServiceAccountToken: true\n");
-    EXPECT_EQ(r.exitCode, 0) << r.err;
-  }
-  std::string createNamespace(const std::string& prefix, const std::string& label) const {
-    std::string name = prefix + "-" + randomSuffix();
-    auto r = kube("create -f -", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + name +
-                                     "\n  labels:\n    " + label + ": \"on\"\n");
-    EXPECT_EQ(r.exitCode, 0) << r.err;
-    return name;
-  }
-  // The namespace, RBAC and CRD saguard is deployed with.
-  void install() const {
-    auto ns = kube("apply -f " + source("manifests/manager/namespace.yaml"));
-    ASSERT_EQ(ns.exitCode, 0) << ns.err;
-    auto rbac = kube("apply -k " + source("manifests/rbac"));
-    ASSERT_EQ(rbac.exitCode, 0) << rbac.err;
-    auto crd = kube("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml"));
-    ASSERT_EQ(crd.exitCode, 0) << crd.err;
-    auto established = kube(
-        "wait --for=condition=Established --timeout=60s crd/serviceaccountpolicies.saguard.io");
-    ASSERT_EQ(established.exitCode, 0) << established.err;
-  }
-  std::string token(const std::string& extra = "") const {
-    auto r = kube("create token saguard -n saguard-system --duration=1h " + extra);
-    EXPECT_EQ(r.exitCode, 0) << r.err;
-    return trimmed(r.out);
-  }
-};
-
-// The service-account folder as the kubelet lays it out: the files are symlinks into
-// ..data, itself a symlink to a timestamped folder; an update writes a new folder and
-// renames a new ..data symlink over the old one, so readers see the old set or the new
-// set, never a mix.
-class TokenDir {
- public:
-  TokenDir(const std::string& token, const std::string& caFile) {
-    char pattern[] = "/tmp/saguard-faults-b-XXXXXX";
-    dir_ = mkdtemp(pattern);
-    ca_ = readWholeFile(caFile);
-    publish(token);
-    for (const char* file : {"token", "ca.crt", "namespace"}) {
-      EXPECT_EQ(symlink((std::string("..data/") + file).c_str(), (dir_ + "/" + file).c_str()), 0);
-    }
-  }
-  ~TokenDir() { run("rm -rf " + shellQuote(dir_)); }
-  const std::string& path() const { return dir_; }
-
-  // Writes `token` the way the kubelet rotates it.
-  void publish(const std::string& token) {
-    std::string data = "..v" + std::to_string(++generation_);
-    std::string full = dir_ + "/" + data;
-    EXPECT_EQ(mkdir(full.c_str(), 0755), 0);
-    std::ofstream(full + "/token") << token;
-    std::ofstream(full + "/ca.crt") << ca_;
-    std::ofstream(full + "/namespace") << "saguard-system";
-    std::string tmp = dir_ + "/..data_tmp";
-    unlink(tmp.c_str());
-    EXPECT_EQ(symlink(data.c_str(), tmp.c_str()), 0);
-    EXPECT_EQ(rename(tmp.c_str(), (dir_ + "/..data").c_str()), 0);
-  }
-
- private:
-  std::string dir_;
-  std::string ca_;
-  int generation_ = 0;
-};
-
-// One saguard process, forked and exec'd (not through a shell) so that waitFor() can
-// read its exit status. Output goes to a log file.
-class RunningSaguard {
- public:
-  RunningSaguard(const Plane& plane, const TokenDir& tokens, const std::string& logPath,
-                 const std::vector<std::string>& flags)
-      : log_(logPath) {
-    std::vector<std::string> args = {SAGUARD_BINARY, "run", "--metrics-bind-address=127.0.0.1:0",
-                                     "--health-probe-bind-address=127.0.0.1:0",
-                                     "--log-level=debug"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string_view v(*e);
-      if (v.starts_with("KUBECONFIG=") || v.starts_with("KUBERNETES_SERVICE_") ||
-          v.starts_with("SAGUARD_SERVICEACCOUNT_DIR=")) {
-        continue;
-      }
-      env.emplace_back(v);
-    }
-    env.push_back("KUBERNETES_SERVICE_HOST=127.0.0.1");
-    env.push_back("KUBERNETES_SERVICE_PORT=" + plane.port());
-    env.push_back("SAGUARD_SERVICEACCOUNT_DIR=" + tokens.path());
-    // Everything the child needs is built before fork(): after it, only
-    // async-signal-safe calls.
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const char* path = log_.c_str();
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd < 0) _exit(126);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      int devnull = open("/dev/null", O_RDONLY);
-      if (devnull >= 0) dup2(devnull, 0);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-  }
-  // Kills the process if it still runs; keeps the log only when the test failed.
-  ~RunningSaguard() {
-    if (running()) {
-      kill(pid_, SIGCONT);
-      kill(pid_, SIGKILL);
-      waitFor(10s);
-    }
-    if (!::testing::Test::HasFailure()) std::remove(log_.c_str());
-  }
-  RunningSaguard(const RunningSaguard&) = delete;
-  RunningSaguard& operator=(const RunningSaguard&) = delete;
-
-  pid_t pid() const { return pid_; }
-  std::string log() const { return readWholeFile(log_); }
-  bool logs(const std::string& needle) const { return log().find(needle) != std::string::npos; }
-  std::size_t count(const std::string& needle) const {
-    std::string text = log();
-    std::size_t n = 0;
-    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-    return n;
-  }
-  int port(const std::string& what) const {
-    std::smatch m;
-    std::string text = log();
-    std::regex re("serving " + what + " on port ([0-9]+)");
-    return std::regex_search(text, m, re) ? std::stoi(m[1]) : 0;
-  }
-  void signal(int sig) {
-    if (running()) kill(pid_, sig);
-  }
-  // Reaps the process if it has exited.
-  bool running() {
-    if (pid_ <= 0 || status_) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) status_ = status;
-    return !status_;
-  }
-
-  // Waits up to `timeout` for the process to exit; its wait status, or nullopt if it
-  // is still running.
-  std::optional<int> waitFor(std::chrono::milliseconds timeout) {
-    if (status_) return status_;
-    if (pid_ <= 0) return std::nullopt;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      int status = 0;
-      pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        status_ = status;
-        return status_;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-
-  // HTTP status of GET path on the probe port (0 when it does not answer).
-  int probe(const std::string& path) const {
-    int p = port("/healthz and /readyz");
-    if (p == 0) return 0;
-    auto r =
-        run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:" + std::to_string(p) + path);
-    return std::atoi(r.out.c_str());
-  }
-  bool ready() const { return probe("/readyz") == 200; }
-
-  // The log lines that contain `needle`.
-  std::vector<std::string> lines(const std::string& needle) const {
-    std::vector<std::string> out;
-    std::istringstream in(log());
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find(needle) != std::string::npos) out.push_back(line);
-    }
-    return out;
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-};
-
-std::string describeStatus(std::optional<int> status) {
-  if (!status) return "still running";
-  if (WIFEXITED(*status)) return "exit " + std::to_string(WEXITSTATUS(*status));
-  if (WIFSIGNALED(*status)) return "killed by signal " + std::to_string(WTERMSIG(*status));
-  return "status " + std::to_string(*status);
+// A token of saguard-system/saguard, valid for an hour.
+std::string token(const ControlPlane& plane, const std::string& extra = "") {
+  auto r = plane.kubectl("create token saguard -n saguard-system --duration=1h " + extra);
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  return trimmed(r.out);
 }
 
 // The time a log line starts with, as seconds since the epoch.
@@ -337,7 +87,7 @@ std::optional<double> lineTime(const std::string& line) {
 // Writes (anything but GETs, the Lease's own requests and the start-up
 // SelfSubjectReview) that a saguard debug log shows the API server answering:
 // "PATCH https://.../serviceaccounts/x -> 200 (3 ms)".
-std::vector<std::string> writeLines(const RunningSaguard& p) {
+std::vector<std::string> writeLines(const SaguardProcess& p) {
   std::vector<std::string> out;
   for (const auto& line : p.lines(" -> ")) {
     bool write =
@@ -353,15 +103,29 @@ std::vector<std::string> writeLines(const RunningSaguard& p) {
   return out;
 }
 
-std::string policyJson(const Plane& plane, const std::string& name) {
-  return plane.kube("get sap " + name + " -o json").out;
+std::string policyJson(const ControlPlane& plane, const std::string& name) {
+  return plane.kubectl("get sap " + name + " -o json").out;
+}
+
+// Stops kube-apiserver and starts it again with the same flags on the same port;
+// returns once /readyz answers ok.
+bool restartApiServer(const ControlPlane& plane) {
+  return plane.stopApiServer().exitCode == 0 && plane.startApiServer().exitCode == 0;
 }
 
 class FaultsRecoveryTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { Plane::shared().install(); }
+  static void SetUpTestSuite() { install(controlPlane()); }
   static std::string logPath(const std::string& what) {
     return "/tmp/saguard-faults-b-" + what + "-" + randomSuffix() + ".log";
+  }
+  // saguard against `plane`, with the token folder `tokens`, logging to logPath(what).
+  static SaguardOptions saguardOn(const ControlPlane& plane, const ServiceAccountDir& tokens,
+                                  const std::string& what, std::vector<std::string> flags = {}) {
+    return {.serviceAccountDir = tokens.path(),
+            .log = logPath(what),
+            .flags = std::move(flags),
+            .apiServerUrl = plane.apiServerUrl};
   }
 };
 
@@ -369,14 +133,14 @@ class FaultsRecoveryTest : public ::testing::Test {
 // 4. SIGTERM: a clean exit, status 0.
 
 TEST_F(FaultsRecoveryTest, SigtermExitsWithStatusZero) {
-  Plane plane = Plane::shared();
-  TokenDir tokens(plane.token(), plane.caFile);
-  RunningSaguard saguard(plane, tokens, logPath("sigterm"), {});
+  const ControlPlane& plane = controlPlane();
+  ServiceAccountDir tokens(token(plane), plane.caFile);
+  SaguardProcess saguard(saguardOn(plane, tokens, "sigterm"));
   ASSERT_TRUE(eventually(60'000, [&] { return saguard.ready() || !saguard.running(); }))
       << saguard.log();
   ASSERT_TRUE(saguard.running()) << saguard.log();
   saguard.signal(SIGTERM);
-  auto status = saguard.waitFor(20s);
+  auto status = saguard.wait(20s);
   ASSERT_TRUE(status.has_value()) << "still running 20 s after SIGTERM\n" << saguard.log();
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(status) << "\n"
                                                                << saguard.log();
@@ -385,63 +149,63 @@ TEST_F(FaultsRecoveryTest, SigtermExitsWithStatusZero) {
 }
 
 TEST_F(FaultsRecoveryTest, SigtermExitsWithStatusZeroAsTheLeaderAndReleasesTheLease) {
-  Plane plane = Plane::shared();
-  TokenDir tokens(plane.token(), plane.caFile);
+  const ControlPlane& plane = controlPlane();
+  ServiceAccountDir tokens(token(plane), plane.caFile);
   const std::string lease = "faults-b-sigterm-" + randomSuffix();
-  RunningSaguard saguard(plane, tokens, logPath("sigterm-leader"),
-                         {"--leader-elect", "--leader-election-namespace=saguard-system",
-                          "--leader-election-id=" + lease});
+  SaguardProcess saguard(saguardOn(plane, tokens, "sigterm-leader",
+                                   {"--leader-elect", "--leader-election-namespace=saguard-system",
+                                    "--leader-election-id=" + lease}));
   ASSERT_TRUE(eventually(60'000, [&] {
     return saguard.logs("became the leader") || !saguard.running();
   })) << saguard.log();
   saguard.signal(SIGTERM);
-  auto status = saguard.waitFor(30s);
+  auto status = saguard.wait(30s);
   ASSERT_TRUE(status.has_value()) << "still running 30 s after SIGTERM\n" << saguard.log();
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(status) << "\n"
                                                                << saguard.log();
   // Released: the holder is cleared so that a standby need not wait for expiry.
-  auto got = plane.kube("get lease " + lease + " -n saguard-system -o json");
+  auto got = plane.kubectl("get lease " + lease + " -n saguard-system -o json");
   ASSERT_EQ(got.exitCode, 0) << got.err;
   json spec = json::parse(got.out, nullptr, false)["spec"];
   EXPECT_EQ(spec.value("holderIdentity", ""), "") << got.out;
-  plane.kube("delete lease " + lease + " -n saguard-system");
+  plane.kubectl("delete lease " + lease + " -n saguard-system");
 }
 
 // ---------------------------------------------------------------------------------------
 // 3. Token rotation, in-cluster style.
 
 TEST_F(FaultsRecoveryTest, KeepsWorkingWhenTheTokenFileRotatesAndTheOldTokenIsRevoked) {
-  Plane plane = Plane::shared();
+  const ControlPlane& plane = controlPlane();
   // The old token is bound to a Secret: deleting the Secret invalidates the token.
   const std::string secret = "faults-b-token-" + randomSuffix();
-  ASSERT_EQ(plane.kube("create secret generic " + secret + " -n saguard-system").exitCode, 0);
+  ASSERT_EQ(plane.kubectl("create secret generic " + secret + " -n saguard-system").exitCode, 0);
   const std::string oldToken =
-      plane.token("--bound-object-kind Secret --bound-object-name " + secret);
+      token(plane, "--bound-object-kind Secret --bound-object-name " + secret);
   ASSERT_FALSE(oldToken.empty());
-  TokenDir tokens(oldToken, plane.caFile);
-  RunningSaguard saguard(plane, tokens, logPath("rotation"), {});
+  ServiceAccountDir tokens(oldToken, plane.caFile);
+  SaguardProcess saguard(saguardOn(plane, tokens, "rotation"));
   ASSERT_TRUE(eventually(60'000, [&] { return saguard.ready() || !saguard.running(); }))
       << saguard.log();
 
   const std::string label = "faults-b-rot-" + randomSuffix();
   const std::string policy = label;
-  std::string ns = plane.createNamespace("faults-b-rot", label);
-  ASSERT_TRUE(eventually(30'000, [&] { return plane.automount(ns, "default") != ""; }));
+  std::string ns = createNamespace(plane, "faults-b-rot", label);
+  ASSERT_TRUE(eventually(30'000, [&] { return automount(plane, ns, "default") != ""; }));
   auto applied =
-      plane.kube("apply -f -",
-                 "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n"
-                 "  name: " +
-                     policy +
-                     "\nspec:\n  namespaces:\n    selector:\n"
-                     "      matchLabels: {" +
-                     label + ": \"on\"}\n");
+      plane.kubectl("apply -f -",
+                    "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n"
+                    "  name: " +
+                        policy +
+                        "\nspec:\n  namespaces:\n    selector:\n"
+                        "      matchLabels: {" +
+                        label + ": \"on\"}\n");
   ASSERT_EQ(applied.exitCode, 0) << applied.err;
-  ASSERT_TRUE(eventually(15'000, [&] { return plane.automount(ns, "default") == "false"; }))
+  ASSERT_TRUE(eventually(15'000, [&] { return automount(plane, ns, "default") == "false"; }))
       << saguard.log();
 
   // Rotate as the kubelet does, then revoke the old token.
-  tokens.publish(plane.token());
-  ASSERT_EQ(plane.kube("delete secret " + secret + " -n saguard-system").exitCode, 0);
+  tokens.publish(token(plane));
+  ASSERT_EQ(plane.kubectl("delete secret " + secret + " -n saguard-system").exitCode, 0);
   auto answers = [&](const std::string& token) {
     auto r = run("curl -s -o /dev/null -w '%{http_code}' --cacert " + plane.caFile + " -H " +
                  shellQuote("Authorization: Bearer " + token) + " " + plane.apiServerUrl + "/api");
@@ -453,8 +217,8 @@ TEST_F(FaultsRecoveryTest, KeepsWorkingWhenTheTokenFileRotatesAndTheOldTokenIsRe
   const auto revoked = std::chrono::steady_clock::now();
 
   // A new non-compliant account: patched by the same process, with the new token.
-  plane.createAccount(ns, "after-rotation");
-  EXPECT_TRUE(eventually(30'000, [&] { return plane.automount(ns, "after-rotation") == "false"; }))
+  createAccount(plane, ns, "after-rotation");
+  EXPECT_TRUE(eventually(30'000, [&] { return automount(plane, ns, "after-rotation") == "false"; }))
       << saguard.log();
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked).count();
@@ -472,33 +236,33 @@ TEST_F(FaultsRecoveryTest, KeepsWorkingWhenTheTokenFileRotatesAndTheOldTokenIsRe
       << "the old token was logged";
 
   saguard.signal(SIGTERM);
-  auto status = saguard.waitFor(20s);
+  auto status = saguard.wait(20s);
   EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(status);
-  plane.kube("delete sap " + policy);
+  plane.kubectl("delete sap " + policy);
 }
 
 // ---------------------------------------------------------------------------------------
 // 2. Lease loss without death.
 
 TEST_F(FaultsRecoveryTest, ALeaderThatLosesItsLeaseWritesNothingAfterTheNewLeaderAcquiresIt) {
-  Plane plane = Plane::shared();
-  TokenDir tokens(plane.token(), plane.caFile);
+  const ControlPlane& plane = controlPlane();
+  ServiceAccountDir tokens(token(plane), plane.caFile);
   const std::string lease = "faults-b-lease-" + randomSuffix();
   const std::vector<std::string> flags = {"--leader-elect",
                                           "--leader-election-namespace=saguard-system",
                                           "--leader-election-id=" + lease};
-  RunningSaguard first(plane, tokens, logPath("lease-1"), flags);
-  RunningSaguard second(plane, tokens, logPath("lease-2"), flags);
-  auto leads = [](const RunningSaguard& p) { return p.logs("became the leader"); };
+  SaguardProcess first(saguardOn(plane, tokens, "lease-1", flags));
+  SaguardProcess second(saguardOn(plane, tokens, "lease-2", flags));
+  auto leads = [](const SaguardProcess& p) { return p.logs("became the leader"); };
   ASSERT_TRUE(eventually(60'000, [&] { return leads(first) || leads(second); }))
       << first.log() << second.log();
   ASSERT_TRUE(eventually(60'000, [&] { return first.ready() && second.ready(); }));
   ASSERT_NE(leads(first), leads(second)) << "exactly one replica leads";
-  RunningSaguard& oldLeader = leads(first) ? first : second;
-  RunningSaguard& standby = leads(first) ? second : first;
+  SaguardProcess& oldLeader = leads(first) ? first : second;
+  SaguardProcess& standby = leads(first) ? second : first;
 
   auto leaseSpec = [&] {
-    auto r = plane.kube("get lease " + lease + " -n saguard-system -o json");
+    auto r = plane.kubectl("get lease " + lease + " -n saguard-system -o json");
     json j = json::parse(r.out, nullptr, false);
     return j.is_object() ? j["spec"] : json::object();
   };
@@ -506,53 +270,53 @@ TEST_F(FaultsRecoveryTest, ALeaderThatLosesItsLeaseWritesNothingAfterTheNewLeade
   ASSERT_FALSE(oldHolder.empty());
 
   const std::string label = "faults-b-ha-" + randomSuffix();
-  std::string ns = plane.createNamespace("faults-b-ha", label);
-  ASSERT_TRUE(eventually(30'000, [&] { return plane.automount(ns, "default") != ""; }));
+  std::string ns = createNamespace(plane, "faults-b-ha", label);
+  ASSERT_TRUE(eventually(30'000, [&] { return automount(plane, ns, "default") != ""; }));
   auto applied =
-      plane.kube("apply -f -",
-                 "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n"
-                 "  name: " +
-                     label +
-                     "\nspec:\n  namespaces:\n    selector:\n"
-                     "      matchLabels: {" +
-                     label + ": \"on\"}\n");
+      plane.kubectl("apply -f -",
+                    "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n"
+                    "  name: " +
+                        label +
+                        "\nspec:\n  namespaces:\n    selector:\n"
+                        "      matchLabels: {" +
+                        label + ": \"on\"}\n");
   ASSERT_EQ(applied.exitCode, 0) << applied.err;
-  ASSERT_TRUE(eventually(15'000, [&] { return plane.automount(ns, "default") == "false"; }))
+  ASSERT_TRUE(eventually(15'000, [&] { return automount(plane, ns, "default") == "false"; }))
       << oldLeader.log();
   ASSERT_TRUE(oldLeader.logs("patched " + ns + "/default"));
 
   // Freeze the leader: it neither renews nor dies. Work arrives meanwhile.
   oldLeader.signal(SIGSTOP);
-  plane.createAccount(ns, "while-frozen");
+  createAccount(plane, ns, "while-frozen");
   // The standby takes over once the record has not changed for the lease duration (15 s).
   ASSERT_TRUE(eventually(60'000, [&] {
     std::string holder = leaseSpec().value("holderIdentity", "");
     return !holder.empty() && holder != oldHolder;
   })) << standby.log();
-  ASSERT_TRUE(eventually(20'000, [&] { return plane.automount(ns, "while-frozen") == "false"; }))
+  ASSERT_TRUE(eventually(20'000, [&] { return automount(plane, ns, "while-frozen") == "false"; }))
       << standby.log();
 
   // Thaw the old leader with work it would like to do: drift on an account it patched,
   // and a new account. Its watches deliver both as soon as it runs again.
   ASSERT_EQ(plane
-                .kube("patch serviceaccount default -n " + ns +
-                      " --type=merge -p '{\"automountServiceAccountToken\":true}'")
+                .kubectl("patch serviceaccount default -n " + ns +
+                         " --type=merge -p '{\"automountServiceAccountToken\":true}'")
                 .exitCode,
             0);
-  plane.createAccount(ns, "after-thaw");
+  createAccount(plane, ns, "after-thaw");
   oldLeader.signal(SIGCONT);
   const auto thawed = std::chrono::system_clock::now();
 
-  auto status = oldLeader.waitFor(30s);
+  auto status = oldLeader.wait(30s);
   ASSERT_TRUE(status.has_value())
       << "the old leader is still running 30 s after it lost the lease\n"
       << oldLeader.log();
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0)
       << "a leader that lost its lease exits non-zero: " << describeStatus(status);
   EXPECT_TRUE(oldLeader.logs("lost leadership")) << oldLeader.log();
-  EXPECT_TRUE(eventually(20'000, [&] { return plane.automount(ns, "after-thaw") == "false"; }))
+  EXPECT_TRUE(eventually(20'000, [&] { return automount(plane, ns, "after-thaw") == "false"; }))
       << standby.log();
-  EXPECT_TRUE(eventually(20'000, [&] { return plane.automount(ns, "default") == "false"; }))
+  EXPECT_TRUE(eventually(20'000, [&] { return automount(plane, ns, "default") == "false"; }))
       << standby.log();
 
   // The record: the new leader's acquireTime, and every write of the old one.
@@ -596,9 +360,9 @@ TEST_F(FaultsRecoveryTest, ALeaderThatLosesItsLeaseWritesNothingAfterTheNewLeade
       describeStatus(status).c_str());
 
   standby.signal(SIGTERM);
-  standby.waitFor(20s);
-  plane.kube("delete sap " + label);
-  plane.kube("delete lease " + lease + " -n saguard-system");
+  standby.wait(20s);
+  plane.kubectl("delete sap " + label);
+  plane.kubectl("delete lease " + lease + " -n saguard-system");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -613,124 +377,52 @@ TEST_F(FaultsRecoveryTest, ALeaderThatLosesItsLeaseWritesNothingAfterTheNewLeade
 // timeoutSeconds, so --min-request-timeout does not end them). Thawed, saguard resumes
 // its watches from a compacted version, gets 410 and must relist.
 
-class DedicatedPlane {
- public:
-  explicit DedicatedPlane(const std::string& apiServerArgs) {
-    char pattern[] = "/tmp/saguard-faults-b-cp-XXXXXX";
-    dir_ = mkdtemp(pattern);
-    auto up = run("SAGUARD_CP_APISERVER_ARGS=" + shellQuote(apiServerArgs) + " " +
-                  source("tests/controlplane/up.sh") + " " + dir_);
-    up_ = up.exitCode == 0;
-    upError_ = up.err;
-    if (up_) plane_ = Plane::fromEnvFile(dir_);
-  }
-  ~DedicatedPlane() {
-    run(source("tests/controlplane/down.sh") + " " + dir_);
-    run("rm -rf " + shellQuote(dir_));
-  }
-  bool up() const { return up_; }
-  const std::string& upError() const { return upError_; }
-  const Plane& plane() const { return plane_; }
-
-  std::string etcd(const std::string& path, const std::string& body) const {
-    auto r = run("curl -sf -X POST " + plane_.etcdUrl + path + " -d " + shellQuote(body));
-    EXPECT_EQ(r.exitCode, 0) << path << ": " << r.err;
-    return r.out;
-  }
-  std::int64_t etcdRevision() const {
-    json j = json::parse(etcd("/v3/kv/range", R"({"key":"AA=="})"), nullptr, false);
-    if (!j.is_object()) return 0;
-    return std::stoll(j["header"].value("revision", "0"));
-  }
-  void compact(std::int64_t revision) const {
-    etcd("/v3/kv/compaction",
-         R"({"revision":")" + std::to_string(revision) + R"(","physical":true})");
-  }
-
-  // Stops kube-apiserver and starts it again with the same command line (same port);
-  // records the new pid for down.sh. Returns once /readyz answers ok.
-  bool restartApiServer() const {
-    const std::string pidFile = dir_ + "/apiserver.pid";
-    const pid_t pid = static_cast<pid_t>(std::stol(readWholeFile(pidFile)));
-    std::string raw = readWholeFile("/proc/" + std::to_string(pid) + "/cmdline");
-    if (raw.empty()) return false;
-    std::string commandLine, arg;
-    for (char c : raw) {
-      if (c != '\0') {
-        arg += c;
-        continue;
-      }
-      commandLine += (commandLine.empty() ? "" : " ") + shellQuote(arg);
-      arg.clear();
-    }
-    kill(pid, SIGTERM);
-    if (!eventually(30'000, [&] { return kill(pid, 0) != 0; })) {
-      kill(pid, SIGKILL);
-      eventually(10'000, [&] { return kill(pid, 0) != 0; });
-    }
-    auto started = run(commandLine + " >>" + shellQuote(dir_ + "/apiserver.log") +
-                       " 2>&1 </dev/null & echo $!");
-    if (started.exitCode != 0) return false;
-    std::ofstream(pidFile, std::ios::trunc) << trimmed(started.out) << "\n";
-    return eventually(120'000, [&] {
-      auto r = plane_.kube("get --raw /readyz");
-      return r.exitCode == 0 && r.out == "ok";
-    });
-  }
-
- private:
-  std::string dir_;
-  bool up_ = false;
-  std::string upError_;
-  Plane plane_;
-};
-
 TEST_F(FaultsRecoveryTest, RelistsAfterACompactionGapAndHandlesWhatChangedInIt) {
-  DedicatedPlane dedicated("--watch-cache=false");
-  ASSERT_TRUE(dedicated.up()) << dedicated.upError();
-  const Plane& plane = dedicated.plane();
-  plane.install();
+  DedicatedControlPlane dedicated("--watch-cache=false");
+  ASSERT_TRUE(dedicated.up()) << dedicated.error();
+  const ControlPlane& plane = dedicated.plane();
+  install(plane);
   if (HasFatalFailure()) return;
-  TokenDir tokens(plane.token(), plane.caFile);
+  ServiceAccountDir tokens(token(plane), plane.caFile);
 
   const std::string label = "faults-b-gap";
-  std::string ns = plane.createNamespace("faults-b-gap", label);
-  ASSERT_TRUE(eventually(60'000, [&] { return plane.automount(ns, "default") != ""; }));
-  plane.createAccount(ns, "bound");
+  std::string ns = createNamespace(plane, "faults-b-gap", label);
+  ASSERT_TRUE(eventually(60'000, [&] { return automount(plane, ns, "default") != ""; }));
+  createAccount(plane, ns, "bound");
   ASSERT_EQ(plane
-                .kube("create rolebinding grant-bound --clusterrole=view --serviceaccount=" + ns +
-                      ":bound -n " + ns)
+                .kubectl("create rolebinding grant-bound --clusterrole=view --serviceaccount=" +
+                         ns + ":bound -n " + ns)
                 .exitCode,
             0);
   // Enforce, but only accounts that no binding grants anything: "bound" is spared
   // while grant-bound exists. Audit of "bound": reports grant-bound as a finding.
-  auto applied =
-      plane.kube("apply -f -",
-                 "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: "
-                 "gap-enforce\nspec:\n"
-                 "  namespaces:\n    selector:\n      matchLabels: {" +
-                     label +
-                     ": \"on\"}\n"
-                     "  serviceAccounts:\n    unboundOnly: true\n"
-                     "---\n"
-                     "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  "
-                     "name: gap-audit\nspec:\n"
-                     "  mode: Audit\n  namespaces:\n    selector:\n      matchLabels: {" +
-                     label +
-                     ": \"on\"}\n"
-                     "  serviceAccounts:\n    names: [bound]\n  reportBindings: true\n");
+  auto applied = plane.kubectl(
+      "apply -f -",
+      "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: "
+      "gap-enforce\nspec:\n"
+      "  namespaces:\n    selector:\n      matchLabels: {" +
+          label +
+          ": \"on\"}\n"
+          "  serviceAccounts:\n    unboundOnly: true\n"
+          "---\n"
+          "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  "
+          "name: gap-audit\nspec:\n"
+          "  mode: Audit\n  namespaces:\n    selector:\n      matchLabels: {" +
+          label +
+          ": \"on\"}\n"
+          "  serviceAccounts:\n    names: [bound]\n  reportBindings: true\n");
   ASSERT_EQ(applied.exitCode, 0) << applied.err;
 
-  RunningSaguard saguard(plane, tokens, logPath("gap"), {});
+  SaguardProcess saguard(saguardOn(plane, tokens, "gap"));
   ASSERT_TRUE(eventually(60'000, [&] { return saguard.ready() || !saguard.running(); }))
       << saguard.log();
-  ASSERT_TRUE(eventually(15'000, [&] { return plane.automount(ns, "default") == "false"; }))
+  ASSERT_TRUE(eventually(15'000, [&] { return automount(plane, ns, "default") == "false"; }))
       << saguard.log();
   ASSERT_TRUE(eventually(
       15'000,
       [&] { return policyJson(plane, "gap-audit").find("grant-bound") != std::string::npos; }))
       << policyJson(plane, "gap-audit") << saguard.log();
-  ASSERT_EQ(plane.automount(ns, "bound"), "true")
+  ASSERT_EQ(automount(plane, ns, "bound"), "true")
       << "a bound account is not selected with unboundOnly";
   ASSERT_EQ(saguard.count("is gone"), 0u) << saguard.log();
 
@@ -738,12 +430,12 @@ TEST_F(FaultsRecoveryTest, RelistsAfterACompactionGapAndHandlesWhatChangedInIt) 
   saguard.signal(SIGSTOP);
   // Cut the open watches first: events sent on a live connection would wait in the
   // frozen process's socket buffer and reach it after the thaw without any relist.
-  ASSERT_TRUE(dedicated.restartApiServer());
-  ASSERT_EQ(plane.kube("delete rolebinding grant-bound -n " + ns).exitCode, 0);
-  plane.createAccount(ns, "created-in-gap");
-  const std::int64_t revision = dedicated.etcdRevision();
+  ASSERT_TRUE(restartApiServer(plane));
+  ASSERT_EQ(plane.kubectl("delete rolebinding grant-bound -n " + ns).exitCode, 0);
+  createAccount(plane, ns, "created-in-gap");
+  const std::int64_t revision = plane.etcdRevision();
   ASSERT_GT(revision, 0);
-  dedicated.compact(revision);
+  plane.compactEtcd(revision);
   const auto thawed = std::chrono::steady_clock::now();
   saguard.signal(SIGCONT);
 
@@ -765,9 +457,9 @@ TEST_F(FaultsRecoveryTest, RelistsAfterACompactionGapAndHandlesWhatChangedInIt) 
   }
   // The end state: the account created in the gap is patched, and so is the account
   // whose binding was deleted in the gap; the audit finding about the binding is gone.
-  EXPECT_TRUE(eventually(30'000, [&] { return plane.automount(ns, "created-in-gap") == "false"; }))
+  EXPECT_TRUE(eventually(30'000, [&] { return automount(plane, ns, "created-in-gap") == "false"; }))
       << saguard.log();
-  EXPECT_TRUE(eventually(30'000, [&] { return plane.automount(ns, "bound") == "false"; }))
+  EXPECT_TRUE(eventually(30'000, [&] { return automount(plane, ns, "bound") == "false"; }))
       << saguard.log();
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - thawed).count();
@@ -795,7 +487,7 @@ TEST_F(FaultsRecoveryTest, RelistsAfterACompactionGapAndHandlesWhatChangedInIt) 
   for (const auto& reflector : reflectors) EXPECT_EQ(relists(reflector), 1u) << reflector;
 
   saguard.signal(SIGTERM);
-  auto status = saguard.waitFor(20s);
+  auto status = saguard.wait(20s);
   EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(status);
 }
 

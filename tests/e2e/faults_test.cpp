@@ -20,18 +20,20 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "e2e/support/dedicated_control_plane.h"
 #include "e2e/support/saguard_process.h"
+#include "e2e/support/service_account_dir.h"
 #include "integration/support/controlplane_env.h"
+#include "integration/support/helpers.h"
 
 namespace saguard::testing {
 namespace {
@@ -43,106 +45,25 @@ using SteadyTime = std::chrono::steady_clock;
 constexpr const char* kIdentityNamespace = "saguard-system";
 constexpr const char* kIdentity = "saguard-faults";
 
-std::string source(const std::string& relative) { return std::string(SAGUARD_SOURCE_DIR) + "/" + relative; }
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string trimmed(std::string s) {
-  s.erase(s.find_last_not_of(" \n\r\t") + 1);
-  return s;
-}
-
-std::string randomSuffix() {
-  static std::mt19937_64 rng(std::random_device{}());
-  static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string out;
-  for (int i = 0; i < 6; ++i) out += alphabet[rng() % 36];
-  return out;
-}
-
 double secondsSince(SteadyTime::time_point t) { return std::chrono::duration<double>(SteadyTime::now() - t).count(); }
 
-// A control plane to talk to: the shared one of controlPlane(), or one a test started.
-struct Cluster {
-  std::string dir;
-  std::string kubeconfig;
-  std::string kubectlPath;
-  std::string apiServerUrl;
-  std::string caFile;
-  std::string adminCert;
-  std::string adminKey;
-
-  static Cluster shared() {
-    const ControlPlane& cp = controlPlane();
-    return {cp.dir, cp.kubeconfig, cp.kubectl, cp.apiServerUrl, cp.caFile, cp.adminCertFile, cp.adminKeyFile};
-  }
-  // From the env file up.sh wrote into `dir`.
-  static Cluster fromDir(const std::string& dir) {
-    Cluster c;
-    c.dir = dir;
-    std::istringstream in(readFile(dir + "/env"));
-    std::string line;
-    std::map<std::string, std::string> vars;
-    while (std::getline(in, line)) {
-      if (!line.starts_with("export ")) continue;
-      auto eq = line.find('=');
-      if (eq != std::string::npos) vars[line.substr(7, eq - 7)] = line.substr(eq + 1);
-    }
-    c.kubeconfig = vars["KUBECONFIG"];
-    c.kubectlPath = vars["KUBECTL"];
-    c.apiServerUrl = vars["APISERVER_URL"];
-    c.caFile = vars["CONTROLPLANE_CA"];
-    c.adminCert = vars["CONTROLPLANE_ADMIN_CERT"];
-    c.adminKey = vars["CONTROLPLANE_ADMIN_KEY"];
-    return c;
-  }
-
-  CommandResult kubectl(const std::string& args, const std::string& input = "") const {
-    return run(kubectlPath + " --kubeconfig=" + kubeconfig + " " + args, input);
-  }
-  // curl as the admin (the kubectl round trip costs ~100 ms; this one a few ms).
-  std::string adminCurl(const std::string& args) const {
-    return "curl -s --cacert " + caFile + " --cert " + adminCert + " --key " + adminKey + " " + args;
-  }
-};
-
-// A control plane of the test's own (tests/controlplane/up.sh), stopped at the end.
-class OwnControlPlane {
- public:
-  OwnControlPlane() {
-    dir_ = trimmed(run("mktemp -d /tmp/saguard-faults-cp-XXXXXX").out);
-    auto up = run(source("tests/controlplane/up.sh") + " " + dir_);
-    ok_ = up.exitCode == 0;
-    error_ = up.err;
-    if (ok_) cluster_ = Cluster::fromDir(dir_);
-  }
-  ~OwnControlPlane() { run(source("tests/controlplane/down.sh") + " " + dir_); }
-  bool ok() const { return ok_; }
-  const std::string& error() const { return error_; }
-  const Cluster& cluster() const { return cluster_; }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-  bool ok_ = false;
-  std::string error_;
-  Cluster cluster_;
-};
+// curl as the admin of `c` (the kubectl round trip costs ~100 ms; this one a few ms).
+std::string adminCurl(const ControlPlane& c, const std::string& args) {
+  return "curl -s --cacert " + c.caFile + " --cert " + c.adminCertFile + " --key " + c.adminKeyFile + " " + args;
+}
 
 // Namespace, RBAC and CRD from the manifests, the ServiceAccount saguard-faults bound to
 // the manifests' roles, and a folder with its token, the CA and the namespace (what the
-// kubelet mounts into saguard's pod). Returns the folder, "" on failure (`error` says why).
-std::string prepareIdentity(const Cluster& c, std::string& error) {
+// kubelet mounts into saguard's pod). Returns the folder; nullptr on failure (`error`
+// says why).
+std::unique_ptr<ServiceAccountDir> prepareIdentity(const ControlPlane& c, std::string& error) {
   for (const std::string& args :
        {"apply -f " + source("manifests/manager/namespace.yaml"), "apply -k " + source("manifests/rbac"),
         "apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")}) {
     auto r = c.kubectl(args);
     if (r.exitCode != 0) {
       error = args + ": " + r.err;
-      return "";
+      return nullptr;
     }
   }
   const std::string id = kIdentity;
@@ -161,27 +82,23 @@ std::string prepareIdentity(const Cluster& c, std::string& error) {
                                "\n  namespace: " + ns + "\n");
   if (applied.exitCode != 0) {
     error = "identity: " + applied.err;
-    return "";
+    return nullptr;
   }
   auto established = c.kubectl("wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io");
   if (established.exitCode != 0) {
     error = "CRD: " + established.err;
-    return "";
+    return nullptr;
   }
   auto token = c.kubectl("create token " + id + " -n " + ns + " --duration=1h");
   if (token.exitCode != 0) {
     error = "token: " + token.err;
-    return "";
+    return nullptr;
   }
-  std::string dir = trimmed(run("mktemp -d /tmp/saguard-faults-XXXXXX").out);
-  std::ofstream(dir + "/token") << token.out;
-  std::ofstream(dir + "/ca.crt") << readFile(c.caFile);
-  std::ofstream(dir + "/namespace") << ns;
-  return dir;
+  return std::make_unique<ServiceAccountDir>(token.out, c.caFile, ns);
 }
 
 // A namespace labelled faults=<label>; its name is "<prefix>-<random>".
-std::string createNamespace(const Cluster& c, const std::string& prefix, const std::string& label) {
+std::string createNamespace(const ControlPlane& c, const std::string& prefix, const std::string& label) {
   std::string name = prefix + "-" + randomSuffix();
   auto r = c.kubectl("create -f -", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + name +
                                         "\n  labels:\n    faults: \"" + label + "\"\n");
@@ -191,7 +108,7 @@ std::string createNamespace(const Cluster& c, const std::string& prefix, const s
 
 // `count` accounts "<prefix>-<i>" with automountServiceAccountToken: true, in one request
 // per 100 (kubectl create of a List).
-void createAccounts(const Cluster& c, const std::string& ns, const std::string& prefix, int count) {
+void createAccounts(const ControlPlane& c, const std::string& ns, const std::string& prefix, int count) {
   for (int from = 0; from < count; from += 100) {
     json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array()}};
     for (int i = from; i < std::min(count, from + 100); ++i) {
@@ -207,7 +124,7 @@ void createAccounts(const Cluster& c, const std::string& ns, const std::string& 
 
 // The same, in the background: kubectl creates the items one by one (about 100 a
 // second), so the accounts keep arriving while the caller goes on.
-void createAccountsInBackground(const Cluster& c, const std::string& ns, const std::string& prefix, int count,
+void createAccountsInBackground(const ControlPlane& c, const std::string& ns, const std::string& prefix, int count,
                                 const std::string& scratchDir) {
   json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array()}};
   for (int i = 0; i < count; ++i) {
@@ -222,7 +139,7 @@ void createAccountsInBackground(const Cluster& c, const std::string& ns, const s
 }
 
 // name -> "true" / "false" / "unset" for every ServiceAccount of `ns`; empty on error.
-std::map<std::string, std::string> automountIn(const Cluster& c, const std::string& ns) {
+std::map<std::string, std::string> automountIn(const ControlPlane& c, const std::string& ns) {
   std::map<std::string, std::string> out;
   auto r = c.kubectl("get serviceaccounts -n " + ns + " -o json");
   if (r.exitCode != 0) return out;
@@ -238,40 +155,25 @@ std::map<std::string, std::string> automountIn(const Cluster& c, const std::stri
 }
 
 // Accounts of `ns` whose automountServiceAccountToken is not false.
-int nonCompliantIn(const Cluster& c, const std::string& ns) {
+int nonCompliantIn(const ControlPlane& c, const std::string& ns) {
   auto all = automountIn(c, ns);
   if (all.empty()) return -1;
   return static_cast<int>(std::count_if(all.begin(), all.end(), [](const auto& kv) { return kv.second != "false"; }));
 }
 
 // True once every account of `ns` has the field false and `expected` accounts exist.
-bool allCompliant(const Cluster& c, const std::string& ns, int expected) {
+bool allCompliant(const ControlPlane& c, const std::string& ns, int expected) {
   auto all = automountIn(c, ns);
   if (static_cast<int>(all.size()) < expected) return false;
   return std::all_of(all.begin(), all.end(), [](const auto& kv) { return kv.second == "false"; });
 }
 
 // An Enforce policy over every account of the namespaces labelled faults=<label>.
-void applyPolicy(const Cluster& c, const std::string& name, const std::string& label) {
+void applyPolicy(const ControlPlane& c, const std::string& name, const std::string& label) {
   auto r = c.kubectl("apply -f -", "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " +
                                        name + "\nspec:\n  mode: Enforce\n  namespaces:\n    selector:\n"
                                        "      matchLabels: {faults: \"" + label + "\"}\n");
   if (r.exitCode != 0) ADD_FAILURE() << "policy " << name << ": " << r.err;
-}
-
-std::string httpGet(int port, const std::string& path, int* code = nullptr) {
-  auto r = run("curl -s -w '\\n%{http_code}' http://127.0.0.1:" + std::to_string(port) + path);
-  auto nl = r.out.rfind('\n');
-  if (code != nullptr) *code = nl == std::string::npos ? 0 : std::atoi(r.out.c_str() + nl + 1);
-  return nl == std::string::npos ? r.out : r.out.substr(0, nl);
-}
-
-bool ready(const SaguardProcess& saguard) {
-  int probe = saguard.port("/healthz and /readyz");
-  if (probe == 0) return false;
-  int code = 0;
-  httpGet(probe, "/readyz", &code);
-  return code == 200;
 }
 
 // Sum of every sample of `family` in Prometheus text whose labels contain all of `labels`.
@@ -299,19 +201,6 @@ struct RequestLine {
   int code = 0;
 };
 
-double parseTimestamp(const std::string& ts) {  // 2026-11-30T13:05:00.123456Z
-  std::tm tm{};
-  double frac = 0;
-  if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec) != 6) {
-    return 0;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  if (auto dot = ts.find('.'); dot != std::string::npos) frac = std::atof(ts.c_str() + dot);
-  return static_cast<double>(timegm(&tm)) + frac;
-}
-
 std::vector<RequestLine> requestLines(const std::string& log) {
   static const std::regex re(
       R"(^(\S+) debug (GET|POST|PUT|PATCH|DELETE) https?://[^/\s]+(/\S*?)(?: -> ([0-9]{3}) \(|: ))");
@@ -322,19 +211,13 @@ std::vector<RequestLine> requestLines(const std::string& log) {
   while (std::getline(in, line)) {
     if (!std::regex_search(line, m, re)) continue;
     RequestLine r;
-    r.time = parseTimestamp(m[1]);
+    r.time = parseMicroTime(m[1]).value_or(0);
     r.method = m[2];
     r.path = m[3];
     r.code = m[4].matched ? std::stoi(m[4]) : 0;
     out.push_back(std::move(r));
   }
   return out;
-}
-
-int countLines(const std::string& log, const std::string& needle) {
-  int n = 0;
-  for (auto pos = log.find(needle); pos != std::string::npos; pos = log.find(needle, pos + 1)) ++n;
-  return n;
 }
 
 std::string accountPath(const std::string& ns, const std::string& name) {
@@ -350,7 +233,7 @@ int countRequests(const std::vector<RequestLine>& lines, const std::string& meth
 }
 
 // The events.k8s.io Events of `ns` that saguard process `instance` wrote.
-std::vector<json> eventsOf(const Cluster& c, const std::string& ns, const std::string& instance) {
+std::vector<json> eventsOf(const ControlPlane& c, const std::string& ns, const std::string& instance) {
   std::vector<json> out;
   auto r = c.kubectl("get events.events.k8s.io -n " + ns + " -o json");
   if (r.exitCode != 0) return out;
@@ -376,17 +259,29 @@ class FaultsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
-    s_dir = prepareIdentity(Cluster::shared(), error);
-    ASSERT_FALSE(s_dir.empty()) << error;
+    s_account = prepareIdentity(controlPlane(), error);
+    ASSERT_NE(s_account, nullptr) << error;
+    s_dir = makeTempDir("faults");
   }
 
   static void TearDownTestSuite() {
-    if (!s_dir.empty()) run("rm -rf " + s_dir);  // the token, and the processes' logs
+    s_account.reset();                          // the token
+    if (!s_dir.empty()) run("rm -rf " + s_dir);  // the processes' logs and scratch files
     s_dir.clear();
   }
 
   void SetUp() override {
-    if (s_dir.empty()) GTEST_SKIP() << "no identity (see SetUpTestSuite)";
+    if (!s_account) GTEST_SKIP() << "no identity (see SetUpTestSuite)";
+  }
+
+  // A saguard run as saguard-faults whose Events name `instance` (POD_NAME), logging to
+  // s_dir/<log>.
+  static SaguardOptions saguardAs(const std::string& instance, const std::string& log,
+                                  std::vector<std::string> flags = {}) {
+    return {.serviceAccountDir = s_account->path(),
+            .log = s_dir + "/" + log,
+            .flags = std::move(flags),
+            .env = {podEnv(instance)}};
   }
 
   void TearDown() override {
@@ -395,15 +290,16 @@ class FaultsTest : public ::testing::Test {
   }
 
   // Remembered for TearDown: deleted even when the test fails half-way.
-  std::string track(const Cluster& c, const std::string& ns) {
+  std::string track(const ControlPlane& c, const std::string& ns) {
     namespaces_.emplace_back(c, ns);
     return ns;
   }
-  void trackPolicy(const Cluster& c, const std::string& name) { policies_.emplace_back(c, name); }
+  void trackPolicy(const ControlPlane& c, const std::string& name) { policies_.emplace_back(c, name); }
 
+  static inline std::unique_ptr<ServiceAccountDir> s_account;  // saguard-faults' token
   static inline std::string s_dir;
-  std::vector<std::pair<Cluster, std::string>> namespaces_;
-  std::vector<std::pair<Cluster, std::string>> policies_;
+  std::vector<std::pair<ControlPlane, std::string>> namespaces_;
+  std::vector<std::pair<ControlPlane, std::string>> policies_;
 };
 
 // 1. The API server is killed while saguard watches it, stays away long enough for every
@@ -412,20 +308,23 @@ class FaultsTest : public ::testing::Test {
 // and tried again a bounded number of times during the outage. A control plane of the
 // test's own: killing the shared API server would fail every other test running on it.
 TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled) {
-  OwnControlPlane own;
-  ASSERT_TRUE(own.ok()) << own.error();
-  const Cluster& c = own.cluster();
+  DedicatedControlPlane own;
+  ASSERT_TRUE(own.up()) << own.error();
+  const ControlPlane& c = own.plane();
   std::string error;
-  std::string saDir = prepareIdentity(c, error);
-  ASSERT_FALSE(saDir.empty()) << error;
+  auto account = prepareIdentity(c, error);
+  ASSERT_NE(account, nullptr) << error;
 
   const std::string label = "restart-" + randomSuffix();
   std::string a = createNamespace(c, "faults-restart", label);
   createAccounts(c, a, "before", 3);
   applyPolicy(c, "faults-" + label, label);
   const std::string instance = "faults-restart-" + randomSuffix();
-  SaguardProcess saguard(saDir, saDir + "/saguard.log", "", c.apiServerUrl, podEnv(instance));
-  ASSERT_TRUE(eventually(60'000, [&] { return ready(saguard); })) << saguard.log();
+  SaguardProcess saguard({.serviceAccountDir = account->path(),
+                          .log = s_dir + "/restart.log",
+                          .apiServerUrl = c.apiServerUrl,
+                          .env = {podEnv(instance)}});
+  ASSERT_TRUE(eventually(60'000, [&] { return saguard.ready(); })) << saguard.log();
   ASSERT_TRUE(eventually(15'000, [&] { return allCompliant(c, a, 3); })) << saguard.log();
   int metricsPort = saguard.port("/metrics");
   ASSERT_NE(metricsPort, 0);
@@ -433,20 +332,20 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
   // The outage: SIGKILL, as a crash or an OOM kill would.
   const double requestsBefore = metricSum(httpGet(metricsPort, "/metrics"), "rest_client_requests_total");
   const std::size_t logBefore = saguard.log().size();
-  auto stop = run(source("tests/controlplane/apiserver.sh") + " stop --kill " + own.dir());
+  auto stop = c.stopApiServer(/*kill=*/true);
   ASSERT_EQ(stop.exitCode, 0) << stop.err;
   auto down = SteadyTime::now();
   // Fault injection, not an assertion: long enough for every informer's watch to fail
   // and its backoff to grow (800 ms, 1.6 s, 3.2 s, ...).
   std::this_thread::sleep_for(8s);
-  ASSERT_TRUE(saguard.alive()) << "saguard exited while the API server was down:\n" << saguard.log();
+  ASSERT_TRUE(saguard.running()) << "saguard exited while the API server was down:\n" << saguard.log();
   const std::string outageLog = saguard.log().substr(logBefore);
   const double outageRequests =
       metricSum(httpGet(metricsPort, "/metrics"), "rest_client_requests_total") - requestsBefore;
   const double outageSeconds = secondsSince(down);
-  const int retryLines = countLines(outageLog, "; retrying in ");
+  const int retryLines = countOf(outageLog, "; retrying in ");
 
-  auto start = run(source("tests/controlplane/apiserver.sh") + " start " + own.dir());
+  auto start = c.startApiServer();
   ASSERT_EQ(start.exitCode, 0) << start.err;
   auto recovered = SteadyTime::now();
 
@@ -475,7 +374,7 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
               outageSeconds, outageRequests, retryLines, changesMadeAfter, convergedAfter);
 
   std::string log = saguard.log();
-  EXPECT_TRUE(saguard.alive()) << log;
+  EXPECT_TRUE(saguard.running()) << log;
   EXPECT_FALSE(crashed(log)) << log;
   // Six informers back off from 800 ms doubling: about 4 attempts each in 8 s (24 to 46
   // requests measured in all). A client that retried without backoff would send thousands.
@@ -492,7 +391,6 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
     });
   }));
   saguard.stop(SIGTERM);
-  run("rm -rf " + saDir);
 }
 
 // 2. API Priority and Fairness: saguard's identity gets a priority level of ~3 seats that
@@ -500,7 +398,7 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
 // identity keep the seats busy. saguard must still make every account compliant, wait as
 // Retry-After says before repeating a rejected request, and write each account once.
 TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
-  const Cluster c = Cluster::shared();
+  const ControlPlane& c = controlPlane();
   const std::string label = "apf-" + randomSuffix();
   // The accounts exist before the namespace is selected: labelling it then hands
   // saguard all of them at once, so its workers all write at the same time.
@@ -512,8 +410,8 @@ TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
   const std::string instance = "faults-apf-" + randomSuffix();
   // Many workers: more requests in flight than the priority level has seats.
   constexpr int kWorkers = 16;
-  SaguardProcess saguard(s_dir, s_dir + "/apf.log", "--workers=" + std::to_string(kWorkers), "", podEnv(instance));
-  ASSERT_TRUE(eventually(60'000, [&] { return ready(saguard); })) << saguard.log();
+  SaguardProcess saguard(saguardAs(instance, "apf.log", {"--workers=" + std::to_string(kWorkers)}));
+  ASSERT_TRUE(eventually(60'000, [&] { return saguard.ready(); })) << saguard.log();
   int metricsPort = saguard.port("/metrics");
 
   const std::string level = "saguard-faults-" + label;
@@ -530,15 +428,15 @@ TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
                        "    - {verbs: [\"*\"], nonResourceURLs: [\"*\"]}\n");
   ASSERT_EQ(apf.exitCode, 0) << apf.err;
   struct Cleanup {
-    const Cluster& c;
+    const ControlPlane& c;
     std::string level;
     ~Cleanup() { c.kubectl("delete flowschema,prioritylevelconfiguration " + level + " --ignore-not-found"); }
   } cleanup{c, level};
   // The API server applies the new configuration asynchronously: wait until a request as
   // saguard's identity is classified into it (the X-Kubernetes-PF-FlowSchema-UID header).
   const std::string uid = trimmed(c.kubectl("get flowschema " + level + " -o jsonpath='{.metadata.uid}'").out);
-  const std::string asSaguard = "curl -s --cacert " + c.caFile + " -H \"Authorization: Bearer $(cat " + s_dir +
-                                "/token)\" ";
+  const std::string asSaguard = "curl -s --cacert " + c.caFile + " -H \"Authorization: Bearer $(cat " +
+                                s_account->path() + "/token)\" ";
   ASSERT_TRUE(eventually(20'000, [&] {
     auto r = run(asSaguard + "-o /dev/null -D - " + c.apiServerUrl + "/api/v1/namespaces/" + ns + "/serviceaccounts");
     return r.out.find(uid) != std::string::npos;
@@ -611,7 +509,7 @@ TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
   // informer) waited at least 1 s before the next request, so 429s come at most about
   // once a second per such client.
   EXPECT_LE(rejected / took, kWorkers + 8.0);
-  EXPECT_TRUE(saguard.alive()) << log;
+  EXPECT_TRUE(saguard.running()) << log;
   EXPECT_FALSE(crashed(log)) << log;
   saguard.stop(SIGTERM);
 }
@@ -620,25 +518,25 @@ TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
 // ~100 ms. saguard ends with false, writes about once per flip at most (no storm), and its
 // Events about the account form a series instead of 100 Event objects.
 TEST_F(FaultsTest, AccountFlippedHundredTimesConvergesWithBoundedPatchesAndOneEventSeries) {
-  const Cluster c = Cluster::shared();
+  const ControlPlane& c = controlPlane();
   const std::string label = "flip-" + randomSuffix();
   std::string ns = track(c, createNamespace(c, "faults-flip", label));
   createAccounts(c, ns, "flip", 1);
   applyPolicy(c, "faults-" + label, label);
   trackPolicy(c, "faults-" + label);
   const std::string instance = "faults-flip-" + randomSuffix();
-  SaguardProcess saguard(s_dir, s_dir + "/flip.log", "", "", podEnv(instance));
-  ASSERT_TRUE(eventually(60'000, [&] { return ready(saguard); })) << saguard.log();
+  SaguardProcess saguard(saguardAs(instance, "flip.log"));
+  ASSERT_TRUE(eventually(60'000, [&] { return saguard.ready(); })) << saguard.log();
   ASSERT_TRUE(eventually(10'000, [&] { return allCompliant(c, ns, 2); })) << saguard.log();
 
   constexpr int kFlips = 100;
   const std::string path = accountPath(ns, "flip-0");
   auto flips = run("for i in $(seq 1 " + std::to_string(kFlips) + "); do " +
-                   c.adminCurl("-o /dev/null -w '%{http_code}\\n' -X PATCH -H 'Content-Type: "
+                   adminCurl(c, "-o /dev/null -w '%{http_code}\\n' -X PATCH -H 'Content-Type: "
                                "application/merge-patch+json' -d '{\"automountServiceAccountToken\":true}' " +
                                c.apiServerUrl + path) +
                    "; sleep 0.1; done");
-  ASSERT_EQ(countLines(flips.out, "200\n"), kFlips) << flips.out << flips.err;
+  ASSERT_EQ(countOf(flips.out, "200\n"), kFlips) << flips.out << flips.err;
   auto flipped = SteadyTime::now();
   EXPECT_TRUE(eventually(10'000, [&] { return allCompliant(c, ns, 2); })) << saguard.log();
   const double settled = secondsSince(flipped);
@@ -675,7 +573,7 @@ TEST_F(FaultsTest, AccountFlippedHundredTimesConvergesWithBoundedPatchesAndOneEv
   std::printf("[faults] flip: %d flips -> %d PATCH requests (%d answered 200), %d drift reverts logged; compliant "
               "%.1f s after the last flip; Events: %d DriftReverted object(s) with series count %d, %d other, %d "
               "Event writes\n",
-              kFlips, patches, patched200, countLines(log, "drift reverted"), settled, driftObjects, driftCount,
+              kFlips, patches, patched200, countOf(log, "drift reverted"), settled, driftObjects, driftCount,
               otherObjects, eventWrites);
 
   // One write for the first fix, then at most one per flip.
@@ -695,21 +593,21 @@ TEST_F(FaultsTest, AccountFlippedHundredTimesConvergesWithBoundedPatchesAndOneEv
 // once (no account patched by both processes), and each has at most one
 // AutomountDisabled Event.
 TEST_F(FaultsTest, KilledMidReconcileRestartConvergesWithoutDuplicateEvents) {
-  const Cluster c = Cluster::shared();
+  const ControlPlane& c = controlPlane();
   const std::string label = "kill-" + randomSuffix();
   std::string ns = track(c, createNamespace(c, "faults-kill", label));
   applyPolicy(c, "faults-" + label, label);
   trackPolicy(c, "faults-" + label);
   const std::string first = "faults-kill-1-" + randomSuffix();
   const std::string second = "faults-kill-2-" + randomSuffix();
-  auto killed = std::make_unique<SaguardProcess>(s_dir, s_dir + "/kill-1.log", "", "", podEnv(first));
-  ASSERT_TRUE(eventually(60'000, [&] { return ready(*killed); })) << killed->log();
+  auto killed = std::make_unique<SaguardProcess>(saguardAs(first, "kill-1.log"));
+  ASSERT_TRUE(eventually(60'000, [&] { return killed->ready(); })) << killed->log();
   ASSERT_TRUE(eventually(10'000, [&] { return allCompliant(c, ns, 1); })) << killed->log();
 
   constexpr int kAccounts = 200;
   const std::string patchedLine = "patched " + ns + "/account-";
   createAccountsInBackground(c, ns, "account", kAccounts, s_dir);
-  ASSERT_TRUE(eventually(30'000, [&] { return countLines(killed->log(), patchedLine) >= 10; }))
+  ASSERT_TRUE(eventually(30'000, [&] { return countOf(killed->log(), patchedLine) >= 10; }))
       << killed->log();
   killed->stop(SIGKILL);
   const std::string log1 = killed->log();
@@ -717,16 +615,16 @@ TEST_F(FaultsTest, KilledMidReconcileRestartConvergesWithoutDuplicateEvents) {
   auto atKill = automountIn(c, ns);  // the creation may still be going on
   const int compliantAtKill = static_cast<int>(
       std::count_if(atKill.begin(), atKill.end(), [](const auto& kv) { return kv.second == "false"; }));
-  const int patchedBeforeKill = countLines(log1, patchedLine);
+  const int patchedBeforeKill = countOf(log1, patchedLine);
 
   auto restarted = SteadyTime::now();
-  SaguardProcess saguard(s_dir, s_dir + "/kill-2.log", "", "", podEnv(second));
+  SaguardProcess saguard(saguardAs(second, "kill-2.log"));
   EXPECT_TRUE(eventually(40'000, [&] { return allCompliant(c, ns, kAccounts + 1); }))
       << nonCompliantIn(c, ns) << " left\n"
       << saguard.log();
   const double took = secondsSince(restarted);
   const std::string log2 = saguard.log();
-  const int patchedAfterRestart = countLines(log2, patchedLine);
+  const int patchedAfterRestart = countOf(log2, patchedLine);
 
   // Both processes' Events: wait until the second's have all been written.
   std::vector<json> events;

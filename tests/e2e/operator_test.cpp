@@ -3,30 +3,25 @@
 // and namespace files, KUBERNETES_SERVICE_HOST/PORT) against the local control plane.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
-#include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
 
 #include "e2e/support/saguard_process.h"
+#include "e2e/support/service_account_dir.h"
 #include "integration/support/controlplane_env.h"
+#include "integration/support/helpers.h"
 
 namespace saguard::testing {
 namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-std::string source(const std::string& relative) { return std::string(SAGUARD_SOURCE_DIR) + "/" + relative; }
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string automount(const std::string& ns, const std::string& name) {
   auto r = kubectl("get serviceaccount " + name + " -n " + ns + " -o json");
@@ -47,25 +42,26 @@ class OperatorTest : public ::testing::Test {
     ASSERT_EQ(kubectl("apply -f " + source("manifests/manager/namespace.yaml")).exitCode, 0);
     auto rbac = kubectl("apply -k " + source("manifests/rbac"));
     ASSERT_EQ(rbac.exitCode, 0) << rbac.err;
-    s_dir = run("mktemp -d /tmp/saguard-e2e-XXXXXX").out;
-    s_dir.erase(s_dir.find_last_not_of('\n') + 1);
+    s_dir = makeTempDir("e2e");  // the processes' logs
     auto token = kubectl("create token saguard -n saguard-system --duration=1h");
     ASSERT_EQ(token.exitCode, 0) << token.err;
     s_token = token.out;
-    std::ofstream(s_dir + "/token") << s_token;
-    std::ofstream(s_dir + "/ca.crt") << readFile(controlPlane().caFile);
-    std::ofstream(s_dir + "/namespace") << "saguard-system";
+    s_account = std::make_unique<ServiceAccountDir>(s_token, controlPlane().caFile);
   }
 
-  static std::string curl(int port, const std::string& path, int* code = nullptr) {
-    auto r = run("curl -s -w '\\n%{http_code}' http://127.0.0.1:" + std::to_string(port) + path);
-    auto nl = r.out.rfind('\n');
-    if (code != nullptr) *code = nl == std::string::npos ? 0 : std::atoi(r.out.c_str() + nl + 1);
-    return nl == std::string::npos ? r.out : r.out.substr(0, nl);
+  static void TearDownTestSuite() {
+    s_account.reset();
+    ::rmdir(s_dir.c_str());  // kept when a failed test left its log there
+  }
+
+  // A saguard run as the ServiceAccount saguard-system/saguard, logging to s_dir/<log>.
+  static SaguardOptions saguardAs(const std::string& log, std::vector<std::string> flags = {}) {
+    return {.serviceAccountDir = s_account->path(), .log = s_dir + "/" + log, .flags = std::move(flags)};
   }
 
   static inline std::string s_dir;
   static inline std::string s_token;
+  static inline std::unique_ptr<ServiceAccountDir> s_account;
 };
 
 TEST_F(OperatorTest, ServiceAccountCannotReadSecrets) {
@@ -88,18 +84,18 @@ TEST_F(OperatorTest, ServiceAccountCannotReadSecrets) {
 // list before the CRD exists, so saguard starts unready and turns ready when it does.
 TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
   kubectl("delete crd serviceaccountpolicies.saguard.io --ignore-not-found --wait=true");
-  SaguardProcess saguard(s_dir, s_dir + "/run.log", "");
+  SaguardProcess saguard(saguardAs("run.log"));
   ASSERT_TRUE(eventually(20'000, [&] { return saguard.port("/healthz and /readyz") != 0; })) << saguard.log();
   int probe = saguard.port("/healthz and /readyz");
   int metrics = saguard.port("/metrics");
   int code = 0;
-  EXPECT_EQ(curl(probe, "/healthz", &code), "ok");
-  curl(probe, "/readyz", &code);
+  EXPECT_EQ(httpGet(probe, "/healthz", &code), "ok");
+  httpGet(probe, "/readyz", &code);
   EXPECT_EQ(code, 500) << "ready before the caches synced";
 
   ASSERT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode, 0);
   EXPECT_TRUE(eventually(60'000, [&] {
-    curl(probe, "/readyz", &code);
+    httpGet(probe, "/readyz", &code);
     return code == 200;
   })) << saguard.log();
 
@@ -145,7 +141,7 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
   EXPECT_TRUE(eventually(15'000, [&] { return kubectl("get sap e2e -o json").out.find(crb) == std::string::npos; }));
 
   // Metrics: every name the operator promises.
-  std::string text = curl(metrics, "/metrics");
+  std::string text = httpGet(metrics, "/metrics");
   for (const char* name :
        {"controller_runtime_reconcile_total", "controller_runtime_reconcile_time_seconds", "workqueue_depth",
         "workqueue_adds_total", "workqueue_retries_total", "workqueue_queue_duration_seconds",
@@ -181,9 +177,10 @@ namespace {
 TEST_F(OperatorTest, StandbyTakesOverWhenTheLeaderIsKilled) {
   ASSERT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode, 0);
   ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io").exitCode, 0);
-  const std::string flags = "--leader-elect --leader-election-namespace=saguard-system --leader-election-id=e2e-lease";
-  SaguardProcess first(s_dir, s_dir + "/replica-1.log", flags);
-  SaguardProcess second(s_dir, s_dir + "/replica-2.log", flags);
+  const std::vector<std::string> flags = {"--leader-elect", "--leader-election-namespace=saguard-system",
+                                          "--leader-election-id=e2e-lease"};
+  SaguardProcess first(saguardAs("replica-1.log", flags));
+  SaguardProcess second(saguardAs("replica-2.log", flags));
   auto leads = [](const SaguardProcess& p) { return p.log().find("became the leader") != std::string::npos; };
   ASSERT_TRUE(eventually(30'000, [&] { return leads(first) || leads(second); }));
   std::this_thread::sleep_for(2s);

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -21,24 +22,14 @@
 #include <vector>
 
 #include "e2e/support/saguard_process.h"
+#include "e2e/support/service_account_dir.h"
 #include "integration/support/controlplane_env.h"
+#include "integration/support/helpers.h"
 
 namespace saguard::testing {
 namespace {
 
 using nlohmann::json;
-
-std::string source(const std::string& relative) { return std::string(SAGUARD_SOURCE_DIR) + "/" + relative; }
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string trimmed(std::string s) {
-  s.erase(s.find_last_not_of(" \n\r\t") + 1);
-  return s;
-}
 
 std::string automount(const std::string& ns, const std::string& name) {
   auto r = kubectl("get serviceaccount " + name + " -n " + ns + " -o json");
@@ -87,39 +78,30 @@ void expectNoKey(const std::string& log, const std::string& keyPem, const std::s
   EXPECT_GT(lines, 2) << "no key read";
 }
 
-int countOf(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
 class SecurityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     ASSERT_EQ(kubectl("apply -f " + source("manifests/manager/namespace.yaml")).exitCode, 0);
     auto rbac = kubectl("apply -k " + source("manifests/rbac"));
     ASSERT_EQ(rbac.exitCode, 0) << rbac.err;
-    s_dir = trimmed(run("mktemp -d /tmp/saguard-security-XXXXXX").out);
+    s_dir = makeTempDir("security");
     ASSERT_FALSE(s_dir.empty());
     auto token = kubectl("create token saguard -n saguard-system --duration=1h");
     ASSERT_EQ(token.exitCode, 0) << token.err;
     s_token = trimmed(token.out);
-    writeServiceAccountDir(s_dir + "/sa", s_token, readFile(controlPlane().caFile));
+    s_account = std::make_unique<ServiceAccountDir>(s_token, controlPlane().caFile);
   }
 
-  static void writeServiceAccountDir(const std::string& dir, const std::string& token, const std::string& ca) {
-    ASSERT_EQ(run("mkdir -p " + dir).exitCode, 0);
-    std::ofstream(dir + "/token") << token << "\n";
-    std::ofstream(dir + "/ca.crt") << ca;
-    std::ofstream(dir + "/namespace") << "saguard-system";
-  }
+  static void TearDownTestSuite() { s_account.reset(); }
 
   // Runs saguard with `flags` through: a 404 (the CRD is not installed yet), a policy
   // that makes it patch a ServiceAccount, and SIGTERM. Returns the log.
   static std::string runThroughPatchAndError(const std::string& saDir, const std::string& logFile,
                                              const std::string& flags, const std::string& name) {
     kubectl("delete crd serviceaccountpolicies.saguard.io --ignore-not-found --wait=true");
-    SaguardProcess saguard(saDir, logFile, "--log-level=trace " + flags);
+    std::vector<std::string> all = {"--log-level=trace"};
+    if (!flags.empty()) all.push_back(flags);
+    SaguardProcess saguard({.serviceAccountDir = saDir, .log = logFile, .flags = all});
     EXPECT_TRUE(eventually(30'000, [&] {
       std::string log = saguard.log();
       return log.find("serviceaccountpolicies") != std::string::npos && log.find("-> 404") != std::string::npos;
@@ -145,10 +127,11 @@ class SecurityTest : public ::testing::Test {
 
   static inline std::string s_dir;
   static inline std::string s_token;
+  static inline std::unique_ptr<ServiceAccountDir> s_account;
 };
 
 TEST_F(SecurityTest, InClusterTraceLogCarriesNoTokenThroughPatchErrorsAndShutdown) {
-  std::string log = runThroughPatchAndError(s_dir + "/sa", s_dir + "/incluster.log", "", "sec-incluster");
+  std::string log = runThroughPatchAndError(s_account->path(), s_dir + "/incluster.log", "", "sec-incluster");
   ASSERT_FALSE(HasFailure()) << log;
   EXPECT_GT(countOf(log, "-> 200"), 5) << "the request lines are not in the log";
   expectNoToken(log, s_token, "in-cluster");
@@ -161,8 +144,9 @@ TEST_F(SecurityTest, InClusterForbiddenAnswersCarryNoToken) {
   auto token = kubectl("create token nobody -n " + ns + " --duration=1h");
   ASSERT_EQ(token.exitCode, 0) << token.err;
   std::string nobody = trimmed(token.out);
-  writeServiceAccountDir(s_dir + "/nobody", nobody, readFile(controlPlane().caFile));
-  SaguardProcess saguard(s_dir + "/nobody", s_dir + "/nobody.log", "--log-level=trace");
+  ServiceAccountDir nobodyAccount(nobody, controlPlane().caFile);
+  SaguardProcess saguard(
+      {.serviceAccountDir = nobodyAccount.path(), .log = s_dir + "/nobody.log", .flags = {"--log-level=trace"}});
   EXPECT_TRUE(eventually(30'000, [&] { return countOf(saguard.log(), "-> 403") >= 3; })) << saguard.log();
   saguard.stop(SIGTERM);
   std::string log = saguard.log();
@@ -173,8 +157,8 @@ TEST_F(SecurityTest, InClusterForbiddenAnswersCarryNoToken) {
 // The admin kubeconfig of the control plane: a client certificate and key (files).
 TEST_F(SecurityTest, KubeconfigTraceLogCarriesNoClientKey) {
   const ControlPlane& cp = controlPlane();
-  std::string log = runThroughPatchAndError(s_dir + "/sa", s_dir + "/kubeconfig.log", "--kubeconfig=" + cp.kubeconfig,
-                                            "sec-kubeconfig");
+  std::string log = runThroughPatchAndError(s_account->path(), s_dir + "/kubeconfig.log",
+                                            "--kubeconfig=" + cp.kubeconfig, "sec-kubeconfig");
   EXPECT_NE(log.find("talking to " + cp.apiServerUrl), std::string::npos) << log;
   expectNoKey(log, readFile(cp.adminKeyFile), "kubeconfig");
   // The same key embedded as client-key-data: not its base64 text either.
@@ -195,8 +179,9 @@ TEST_F(SecurityTest, InClusterRefusesAServerThatCaCrtDidNotSign) {
   auto made = run("mkdir -p " + other + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
                   other + "/ca.key -out " + other + "/ca.crt -days 1 -subj /CN=not-the-cluster-ca 2>&1");
   ASSERT_EQ(made.exitCode, 0) << made.out;
-  writeServiceAccountDir(s_dir + "/wrong-ca", s_token, readFile(other + "/ca.crt"));
-  SaguardProcess saguard(s_dir + "/wrong-ca", s_dir + "/wrong-ca.log", "--log-level=trace");
+  ServiceAccountDir wrongCa(s_token, other + "/ca.crt");
+  SaguardProcess saguard(
+      {.serviceAccountDir = wrongCa.path(), .log = s_dir + "/wrong-ca.log", .flags = {"--log-level=trace"}});
   const std::string refused = "TLS handshake with " + controlPlane().apiServerUrl + " failed: certificate verify failed";
   EXPECT_TRUE(eventually(30'000, [&] { return countOf(saguard.log(), refused) >= 3; })) << saguard.log();
   saguard.stop(SIGTERM);
@@ -217,7 +202,8 @@ TEST_F(SecurityTest, KubeconfigInsecureSkipTlsVerifyIsAWarning) {
                       << "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    client-certificate: "
                       << cp.adminCertFile << "\n    client-key: " << cp.adminKeyFile
                       << "\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n";
-  SaguardProcess saguard(s_dir + "/sa", s_dir + "/insecure.log", "--kubeconfig=" + path);
+  SaguardProcess saguard(
+      {.serviceAccountDir = s_account->path(), .log = s_dir + "/insecure.log", .flags = {"--kubeconfig=" + path}});
   EXPECT_TRUE(eventually(20'000, [&] { return saguard.log().find("talking to") != std::string::npos; })) << saguard.log();
   saguard.stop(SIGTERM);
   std::string log = saguard.log();

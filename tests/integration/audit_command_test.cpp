@@ -98,7 +98,7 @@ TEST_F(AuditCommand, JsonAgreesWithTheVolumesAndExplainsEachDifferenceFromKubect
 
   // The one-liner.
   const auto& cp = controlPlane();
-  auto jq = run(cp.kubectl + " --kubeconfig=" + cp.kubeconfig + " get pods -n " + ns_ +
+  auto jq = run(cp.kubectlPath + " --kubeconfig=" + cp.kubeconfig + " get pods -n " + ns_ +
                 " -o json | jq -r '.items[] | select(.spec.automountServiceAccountToken != false) | .metadata.name'");
   ASSERT_EQ(jq.exitCode, 0) << jq.err;
   std::set<std::string> jqPods;

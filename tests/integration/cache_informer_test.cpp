@@ -3,18 +3,14 @@
 // down), and after etcd compacts the resourceVersion they would resume from they relist
 // and report a delete made in the gap.
 //
-// The restart tests stop and start the shared kube-apiserver (same command line, same
-// port) and write the new pid into <dir>/apiserver.pid so down.sh still stops it.
+// The restart tests stop and start the shared kube-apiserver with
+// tests/controlplane/apiserver.sh (same command line, same port; down.sh still stops it).
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/types.h>
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +18,7 @@
 #include "cache/informer_set.h"
 #include "cache/kinds.h"
 #include "integration/support/controlplane_env.h"
+#include "integration/support/helpers.h"
 #include "kube/config.h"
 #include "kube/rest_client.h"
 
@@ -49,78 +46,20 @@ ReflectorOptions testOptions(const std::string& ns) {
   return options;
 }
 
-std::string shellQuote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
+// Stops the control plane's kube-apiserver (SIGTERM, then SIGKILL) with
+// tests/controlplane/apiserver.sh, which remembers its command line.
+void stopApiServer() {
+  auto stopped = cp::controlPlane().stopApiServer();
+  EXPECT_EQ(stopped.exitCode, 0) << stopped.err;
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool apiServerReady() {
-  auto r = cp::kubectl("get --raw /readyz");
-  return r.exitCode == 0 && r.out == "ok";
-}
-
-// The stopped kube-apiserver: its command line, to start it again.
-struct StoppedApiServer {
-  std::string commandLine;  // shell-quoted
-};
-
-// Stops the control plane's kube-apiserver (SIGTERM, then SIGKILL) and returns what
-// is needed to start it again exactly as it was.
-StoppedApiServer stopApiServer() {
-  const std::string pidFile = cp::controlPlane().dir + "/apiserver.pid";
-  const pid_t pid = static_cast<pid_t>(std::stol(readFile(pidFile)));
-  std::string raw = readFile("/proc/" + std::to_string(pid) + "/cmdline");
-  EXPECT_FALSE(raw.empty()) << "kube-apiserver pid " << pid << " is not running";
-  StoppedApiServer stopped;
-  std::string arg;
-  for (char c : raw) {
-    if (c != '\0') {
-      arg += c;
-      continue;
-    }
-    if (!stopped.commandLine.empty()) stopped.commandLine += ' ';
-    stopped.commandLine += shellQuote(arg);
-    arg.clear();
-  }
-  ::kill(pid, SIGTERM);
-  const bool gone = cp::eventually(30'000, [&] { return ::kill(pid, 0) != 0; });
-  if (!gone) {
-    ::kill(pid, SIGKILL);
-    cp::eventually(10'000, [&] { return ::kill(pid, 0) != 0; });
-  }
-  return stopped;
-}
-
-// Starts the kube-apiserver again in the background (the shell that starts it exits,
-// so it is not this process's child), records its pid for down.sh, waits until ready.
-void startApiServer(const StoppedApiServer& stopped) {
-  const std::string dir = cp::controlPlane().dir;
-  auto started = cp::run(stopped.commandLine + " >>" + shellQuote(dir + "/apiserver.log") +
-                         " 2>&1 </dev/null & echo $!");
-  ASSERT_EQ(started.exitCode, 0) << started.err;
-  std::string pid = started.out;
-  pid.erase(std::remove_if(pid.begin(), pid.end(), [](char c) { return c == '\n' || c == ' '; }), pid.end());
-  ASSERT_FALSE(pid.empty());
-  {
-    std::ofstream out(dir + "/apiserver.pid", std::ios::trunc);
-    out << pid << "\n";
-  }
-  ASSERT_TRUE(cp::eventually(120'000, apiServerReady)) << "kube-apiserver not ready after restart; see "
-                                                       << dir << "/apiserver.log";
+// Starts the kube-apiserver again exactly as it was (same flags, same port); down.sh
+// still stops it. Returns once it is ready.
+void startApiServer() {
+  auto started = cp::controlPlane().startApiServer();
+  ASSERT_EQ(started.exitCode, 0) << "kube-apiserver not ready after restart; see " << cp::controlPlane().dir
+                                 << "/apiserver.log\n"
+                                 << started.err;
 }
 
 // ---- etcd through its JSON gateway (keys and values are base64) ----
@@ -153,22 +92,9 @@ std::string base64(const std::string& in) {
 }
 
 std::string etcd(const std::string& path, const std::string& body) {
-  auto r = cp::run("curl -sf -X POST " + cp::controlPlane().etcdUrl + path + " -d " + shellQuote(body));
+  auto r = cp::run("curl -sf -X POST " + cp::controlPlane().etcdUrl + path + " -d " + cp::shellQuote(body));
   EXPECT_EQ(r.exitCode, 0) << path << ": " << r.err;
   return r.out;
-}
-
-std::string etcdRevision() {
-  const std::string out = etcd("/v3/kv/range", R"({"key":"AA=="})");
-  const std::string marker = R"("revision":")";
-  const auto at = out.find(marker);
-  if (at == std::string::npos) return {};
-  const auto begin = at + marker.size();
-  return out.substr(begin, out.find('"', begin) - begin);
-}
-
-void etcdCompact(const std::string& revision) {
-  etcd("/v3/kv/compaction", R"({"revision":")" + revision + R"(","physical":true})");
 }
 
 // The API server reads JSON as well as protobuf from etcd, so objects can be written
@@ -335,7 +261,7 @@ TEST(CacheInformerIntegration, RecoversFromAnApiServerRestartAndCatchesUp) {
   ASSERT_NE(changed, nullptr);
   const auto failuresBefore = accounts.stats().failures;
 
-  auto stopped = stopApiServer();
+  stopApiServer();
   // The informer notices: its watch breaks and reconnecting fails.
   EXPECT_TRUE(cp::eventually(60'000, [&] { return accounts.stats().failures > failuresBefore; }));
 
@@ -344,7 +270,7 @@ TEST(CacheInformerIntegration, RecoversFromAnApiServerRestartAndCatchesUp) {
   etcdPutServiceAccount(ns, "born", "00000000-0000-4000-8000-00000000b0b0");
   etcdPutServiceAccount(ns, "changed", std::string(changed->meta.uid()), R"({"edited":"offline"})");
 
-  startApiServer(stopped);
+  startApiServer();
   EXPECT_TRUE(cp::eventually(90'000, [&] {
     return calls.saw("delete " + ns + "/doomed") && calls.saw("add " + ns + "/born") &&
            calls.saw("update " + ns + "/changed");
@@ -386,14 +312,15 @@ TEST(CacheInformerIntegration, RelistsAfterCompactionWithoutMissingADelete) {
   ASSERT_EQ(cp::kubectl("label serviceaccount edited-in-gap phase=gap -n " + ns).exitCode, 0);
   ASSERT_EQ(cp::kubectl("create serviceaccount created-in-gap -n " + ns).exitCode, 0);
 
-  const std::string revision = etcdRevision();
+  const std::string revision = std::to_string(cp::controlPlane().etcdRevision());
   ASSERT_FALSE(revision.empty());
   ASSERT_GT(std::stoll(revision), std::stoll(oldVersion));
-  etcdCompact(revision);
+  cp::controlPlane().compactEtcd(std::stoll(revision));
   // The API server's watch cache would still serve the old version from memory; a
   // restart drops it, so that only etcd's (compacted) history is left, as when a
   // long-disconnected client comes back to a busy cluster.
-  startApiServer(stopApiServer());
+  stopApiServer();
+  startApiServer();
 
   const auto before = accounts.stats();
   accounts.start();  // resumes the watch from oldVersion: Gone, so it relists and diffs

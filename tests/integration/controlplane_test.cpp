@@ -90,7 +90,7 @@ TEST_F(ControlPlane, SecondControlPlaneStartsAndStopsCleanly) {
     ASSERT_FALSE(pid.empty()) << component;
     pids += pid + " ";
   }
-  auto second = run(controlPlane().kubectl + " --kubeconfig=" + dir + "/kubeconfig get --raw /readyz");
+  auto second = run(controlPlane().kubectlPath + " --kubeconfig=" + dir + "/kubeconfig get --raw /readyz");
   EXPECT_EQ(second.out, "ok");
   EXPECT_NE(dir + "/kubeconfig", controlPlane().kubeconfig);
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "integration/support/controlplane_env.h"
+#include "integration/support/helpers.h"
 #include "kube/config.h"
 #include "kube/rest_client.h"
 #include "unit/support/test_pki.h"
@@ -28,16 +29,9 @@ using saguard::testing::controlPlane;
 using saguard::testing::eventually;
 using saguard::testing::freshNamespace;
 using saguard::testing::kubectl;
-using saguard::testing::run;
+using saguard::testing::readFile;
 
 const Resource kSelfSubjectReviews{"authentication.k8s.io", "v1", "selfsubjectreviews", false};
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 RestConfig adminConfig() {
   auto config = loadKubeconfig(controlPlane().kubeconfig);
@@ -81,19 +75,9 @@ std::string whoAmI(Client& client) {
   return answer["status"]["userInfo"]["username"].get<std::string>();
 }
 
-std::int64_t etcdRevision() {
-  auto r =
-      run("curl -sf -X POST " + controlPlane().etcdUrl + "/v3/kv/range -d '{\"key\":\"AA==\"}'");
-  if (r.exitCode != 0) throw std::runtime_error("etcd range failed: " + r.err);
-  return std::stoll(json::parse(r.out)["header"]["revision"].get<std::string>());
-}
-
+// Compacts etcd up to its current revision: older resourceVersions and continue tokens expire.
 void compactEtcd() {
-  std::int64_t revision = etcdRevision();
-  auto r =
-      run("curl -sf -X POST " + controlPlane().etcdUrl + "/v3/kv/compaction -d '{\"revision\":\"" +
-          std::to_string(revision) + "\",\"physical\":true}'");
-  if (r.exitCode != 0) throw std::runtime_error("etcd compaction failed: " + r.err);
+  controlPlane().compactEtcd(controlPlane().etcdRevision());
 }
 
 json configMap(const std::string& name, const std::map<std::string, std::string>& data,

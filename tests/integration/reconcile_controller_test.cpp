@@ -14,6 +14,7 @@
 #include "events/recorder.h"
 #include "events/sink.h"
 #include "integration/support/controlplane_env.h"
+#include "integration/support/helpers.h"
 #include "kube/config.h"
 #include "kube/rest_client.h"
 #include "reconcile/api_writer.h"
@@ -28,8 +29,6 @@ using namespace std::chrono_literals;
 
 // How long a change may take to be acted on. The figure is 2 s.
 constexpr int kReactMs = 2000;
-
-std::string sourceFile(const std::string& relative) { return std::string(SAGUARD_SOURCE_DIR) + "/" + relative; }
 
 json getJson(const std::string& args) {
   auto r = kubectl("get -o json " + args);
@@ -123,7 +122,7 @@ class ControllerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     ASSERT_TRUE(waitForControllerManager());
-    auto crd = kubectl("apply -f " + sourceFile("crd/saguard.io_serviceaccountpolicies.yaml"));
+    auto crd = kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml"));
     ASSERT_EQ(crd.exitCode, 0) << crd.err;
     ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io").exitCode, 0);
     startController();

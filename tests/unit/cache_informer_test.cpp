@@ -16,8 +16,8 @@
 
 #include "cache/informer_set.h"
 #include "cache/kinds.h"
-#include "cache/testing/api_json.h"
-#include "cache/testing/scripted_client.h"
+#include "support/api_json.h"
+#include "support/scripted_client.h"
 
 namespace saguard::cache {
 namespace {

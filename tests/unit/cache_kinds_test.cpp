@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "cache/decoding.h"
-#include "cache/testing/api_json.h"
-#include "cache/testing/scripted_client.h"
 #include "codec/line_framer.h"
+#include "support/api_json.h"
+#include "support/scripted_client.h"
 
 namespace saguard::cache {
 namespace {

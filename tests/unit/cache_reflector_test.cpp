@@ -10,9 +10,9 @@
 
 #include "cache/decoding.h"
 #include "cache/record_traits.h"
-#include "cache/testing/api_json.h"
-#include "cache/testing/scripted_client.h"
 #include "objects/objects.h"
+#include "support/api_json.h"
+#include "support/scripted_client.h"
 
 namespace saguard::cache {
 namespace {

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "events/fake_recorder.h"
 #include "events/recorder.h"
 #include "events/sink.h"
+#include "support/fake_recorder.h"
 
 namespace saguard::events {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "base/clock.h"
 #include "leader/lease_elector.h"
-#include "leader/memory_lease_api.h"
+#include "support/memory_lease_api.h"
 
 namespace saguard::leader {
 namespace {

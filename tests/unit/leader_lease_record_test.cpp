@@ -9,7 +9,7 @@
 
 #include "leader/lease_elector.h"
 #include "leader/lease_record.h"
-#include "leader/memory_lease_api.h"
+#include "support/memory_lease_api.h"
 
 namespace saguard::leader {
 namespace {

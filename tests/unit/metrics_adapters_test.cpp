@@ -9,12 +9,12 @@
 #include <string>
 
 #include "base/clock.h"
-#include "metrics/exposition.h"
 #include "metrics/metrics.h"
 #include "metrics/queue_adapters.h"
 #include "metrics/rest_client_adapter.h"
 #include "queue/work_queue.h"
 #include "queue/worker.h"
+#include "support/exposition.h"
 
 namespace saguard::metrics {
 namespace {

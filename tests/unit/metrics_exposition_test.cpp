@@ -1,5 +1,5 @@
 // parseExposition: the reader tests (and e2e tests) use to check /metrics.
-#include "metrics/exposition.h"
+#include "support/exposition.h"
 
 #include <gtest/gtest.h>
 

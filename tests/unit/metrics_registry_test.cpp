@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "metrics/exposition.h"
+#include "support/exposition.h"
 
 namespace saguard::metrics {
 namespace {

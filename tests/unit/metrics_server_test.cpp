@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "metrics/exposition.h"
+#include "support/exposition.h"
 
 namespace saguard::metrics {
 namespace {

@@ -8,23 +8,18 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <random>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "integration/support/helpers.h"
 
 namespace saguard::testing {
 namespace {
 
 ControlPlane g_plane;
 bool g_up = false;
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string tempPath(const char* what) {
   const char* tmp = std::getenv("TMPDIR");
@@ -60,12 +55,9 @@ class ControlPlaneEnvironment : public ::testing::Environment {
       dir_ = reuse;
       owned_ = false;
     } else {
-      char pattern[] = "/tmp/saguard-cp-XXXXXX";
-      char* made = mkdtemp(pattern);
-      ASSERT_NE(made, nullptr) << "mkdtemp failed";
-      dir_ = made;
+      dir_ = makeTempDir("cp");
       owned_ = true;
-      std::string up = std::string(SAGUARD_SOURCE_DIR) + "/tests/controlplane/up.sh " + dir_;
+      std::string up = source("tests/controlplane/up.sh") + " " + dir_;
       std::fprintf(stderr, "[controlplane] starting: %s\n", up.c_str());
       auto started = std::chrono::steady_clock::now();
       int rc = std::system(up.c_str());
@@ -73,17 +65,7 @@ class ControlPlaneEnvironment : public ::testing::Environment {
       auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       std::fprintf(stderr, "[controlplane] ready in %.1f s\n", secs);
     }
-    auto vars = readEnvFile(dir_ + "/env");
-    g_plane.dir = dir_;
-    g_plane.kubeconfig = vars["KUBECONFIG"];
-    g_plane.kubectl = vars["KUBECTL"];
-    g_plane.binDir = vars["BIN_DIR"];
-    g_plane.apiServerUrl = vars["APISERVER_URL"];
-    g_plane.etcdUrl = vars["ETCD_URL"];
-    g_plane.caFile = vars["CONTROLPLANE_CA"];
-    g_plane.adminCertFile = vars["CONTROLPLANE_ADMIN_CERT"];
-    g_plane.adminKeyFile = vars["CONTROLPLANE_ADMIN_KEY"];
-    g_plane.saSigningKeyFile = vars["CONTROLPLANE_SA_KEY"];
+    g_plane = ControlPlane::fromDir(dir_);
     ASSERT_FALSE(g_plane.kubeconfig.empty()) << dir_ << "/env has no KUBECONFIG";
     g_up = true;
   }
@@ -91,7 +73,7 @@ class ControlPlaneEnvironment : public ::testing::Environment {
   void TearDown() override {
     g_up = false;
     if (!owned_) return;
-    std::string down = std::string(SAGUARD_SOURCE_DIR) + "/tests/controlplane/down.sh " + dir_;
+    std::string down = source("tests/controlplane/down.sh") + " " + dir_;
     if (std::system(down.c_str()) != 0) std::fprintf(stderr, "[controlplane] down.sh failed\n");
   }
 
@@ -101,6 +83,52 @@ class ControlPlaneEnvironment : public ::testing::Environment {
 };
 
 }  // namespace
+
+ControlPlane ControlPlane::fromDir(const std::string& dir) {
+  auto vars = readEnvFile(dir + "/env");
+  ControlPlane plane;
+  plane.dir = dir;
+  plane.kubeconfig = vars["KUBECONFIG"];
+  plane.kubectlPath = vars["KUBECTL"];
+  plane.binDir = vars["BIN_DIR"];
+  plane.apiServerUrl = vars["APISERVER_URL"];
+  plane.etcdUrl = vars["ETCD_URL"];
+  plane.caFile = vars["CONTROLPLANE_CA"];
+  plane.adminCertFile = vars["CONTROLPLANE_ADMIN_CERT"];
+  plane.adminKeyFile = vars["CONTROLPLANE_ADMIN_KEY"];
+  plane.saSigningKeyFile = vars["CONTROLPLANE_SA_KEY"];
+  return plane;
+}
+
+CommandResult ControlPlane::kubectl(const std::string& args, const std::string& input) const {
+  return run(kubectlPath + " --kubeconfig=" + kubeconfig + " " + args, input);
+}
+
+std::string ControlPlane::apiServerPort() const { return apiServerUrl.substr(apiServerUrl.rfind(':') + 1); }
+
+std::int64_t ControlPlane::etcdRevision() const {
+  auto r = run("curl -sf -X POST " + etcdUrl + "/v3/kv/range -d " + shellQuote(R"({"key":"AA=="})"));
+  if (r.exitCode != 0) throw std::runtime_error("etcd range failed: " + r.err);
+  auto answer = nlohmann::json::parse(r.out, nullptr, false);
+  if (!answer.is_object() || !answer["header"].contains("revision")) {
+    throw std::runtime_error("etcd range: no header.revision in " + r.out);
+  }
+  return std::stoll(answer["header"]["revision"].get<std::string>());
+}
+
+void ControlPlane::compactEtcd(std::int64_t revision) const {
+  auto r = run("curl -sf -X POST " + etcdUrl + "/v3/kv/compaction -d " +
+               shellQuote(R"({"revision":")" + std::to_string(revision) + R"(","physical":true})"));
+  if (r.exitCode != 0) throw std::runtime_error("etcd compaction failed: " + r.err);
+}
+
+CommandResult ControlPlane::stopApiServer(bool kill) const {
+  return run(source("tests/controlplane/apiserver.sh") + " stop " + (kill ? "--kill " : "") + dir);
+}
+
+CommandResult ControlPlane::startApiServer() const {
+  return run(source("tests/controlplane/apiserver.sh") + " start " + dir);
+}
 
 const ControlPlane& controlPlane() {
   if (!g_up) throw std::logic_error("controlPlane() called outside a test");
@@ -130,16 +158,12 @@ CommandResult run(const std::string& commandLine, const std::string& input) {
 }
 
 CommandResult kubectl(const std::string& args, const std::string& input) {
-  const auto& cp = controlPlane();
-  return run(cp.kubectl + " --kubeconfig=" + cp.kubeconfig + " " + args, input);
+  return controlPlane().kubectl(args, input);
 }
 
 std::string freshNamespace(const std::string& prefix,
                            const std::vector<std::pair<std::string, std::string>>& labels) {
-  static std::mt19937_64 rng(std::random_device{}());
-  static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string name = prefix + "-";
-  for (int i = 0; i < 6; ++i) name += alphabet[rng() % 36];
+  std::string name = prefix + "-" + randomSuffix();
   std::string manifest = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + name + "\n";
   if (!labels.empty()) {
     manifest += "  labels:\n";

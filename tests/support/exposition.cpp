@@ -1,4 +1,4 @@
-#include "metrics/exposition.h"
+#include "support/exposition.h"
 
 #include <cctype>
 #include <cmath>

@@ -1,7 +1,6 @@
-// Reads the Prometheus text exposition format back into samples, for code that checks
-// what /metrics says: the unit tests of this module, integration and end-to-end tests
-// that scrape a running saguard, and `make demo`-style tools. Not used on the serving
-// path.
+// Reads the Prometheus text exposition format back into samples, for tests that check
+// what /metrics says (the metrics/ unit tests). Test-only: part of saguard_testing, never
+// linked into saguard.
 //
 //   auto scraped = parseExposition(body);
 //   scraped->value("workqueue_depth", {{"name", "serviceaccountpolicy"}});   // optional<double>

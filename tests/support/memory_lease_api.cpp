@@ -1,4 +1,4 @@
-#include "leader/memory_lease_api.h"
+#include "support/memory_lease_api.h"
 
 #include <exception>
 #include <nlohmann/json.hpp>
