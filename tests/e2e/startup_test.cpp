@@ -13,41 +13,23 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
+#include <filesystem>
 #include <string>
+#include <vector>
 
+#include "e2e/support/saguard_process.h"
+#include "e2e/support/service_account_dir.h"
 #include "integration/support/controlplane_env.h"
+#include "integration/support/helpers.h"
 
 namespace saguard::testing {
 namespace {
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-struct Ended {
-  int status = -1;  // the shell's exit status: 124 = killed by timeout
-  std::string log;  // standard output and error
-  double seconds = 0;
-};
-
-// Runs `env saguard run FLAGS` in the foreground under `timeout 20`.
-Ended runSaguard(const std::string& flags, const std::string& env = "") {
-  const auto started = std::chrono::steady_clock::now();
-  auto r = run("timeout -s KILL 20 env " + env + " " + SAGUARD_BINARY +
-               " run --metrics-bind-address=0 --health-probe-bind-address=0 " + flags + " 2>&1");
-  Ended ended{r.exitCode, r.out,
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()};
-  std::printf("[ startup  ] saguard run %s: status %d after %.2f s\n", flags.c_str(), ended.status, ended.seconds);
-  return ended;
-}
 
 // A loopback TCP port that is in use (listening) while the object lives.
 class BusyPort {
@@ -79,78 +61,87 @@ int closedPort() {
   return probe.port();
 }
 
-// An in-cluster service-account folder (token, ca.crt, namespace) for the local control
-// plane; `withToken` false leaves the token file out.
-std::string serviceAccountDir(bool withToken) {
-  std::string dir = run("mktemp -d /tmp/saguard-startup-XXXXXX").out;
-  dir.erase(dir.find_last_not_of('\n') + 1);
-  if (withToken) std::ofstream(dir + "/token") << "not-a-real-token";
-  std::ofstream(dir + "/ca.crt") << readFile(controlPlane().caFile);
-  std::ofstream(dir + "/namespace") << "default";
-  return dir;
-}
+class StartupTest : public ::testing::Test {
+ protected:
+  StartupTest() : account_("not-a-real-token", controlPlane().caFile), dir_(makeTempDir("startup")) {}
 
-std::string inCluster(const std::string& dir, int port) {
-  return "KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=" + std::to_string(port) +
-         " SAGUARD_SERVICEACCOUNT_DIR=" + dir;
-}
+  // Runs `saguard run FLAGS` and waits (up to 20 s) for it to end: its wait status, or
+  // nullopt when it still runs (it hung).
+  std::optional<int> runToEnd(std::vector<std::string> flags, std::string apiServerUrl = "") {
+    const auto started = std::chrono::steady_clock::now();
+    SaguardProcess saguard({.serviceAccountDir = account_.path(),
+                            .log = dir_ + "/run.log",
+                            .flags = flags,
+                            .apiServerUrl = std::move(apiServerUrl)});
+    std::optional<int> status = saguard.wait(std::chrono::seconds(20));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::string line;
+    for (const auto& f : flags) line += " " + f;
+    std::printf("[ startup  ] saguard run%s: %s after %.2f s\n", line.c_str(), describeStatus(status).c_str(),
+                seconds);
+    log_ = saguard.log();
+    if (!status) saguard.stop(SIGKILL);
+    return status;
+  }
 
-void expectFailedWith(const Ended& ended, const std::string& message) {
-  EXPECT_EQ(ended.status, 1) << "124 means it hung; log:\n" << ended.log;
-  EXPECT_NE(ended.log.find(message), std::string::npos) << "expected \"" << message << "\" in:\n" << ended.log;
-}
+  void expectFailedWith(std::optional<int> status, const std::string& message) {
+    EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 1)
+        << describeStatus(status) << " (still running = it hung); log:\n"
+        << log_;
+    EXPECT_NE(log_.find(message), std::string::npos) << "expected \"" << message << "\" in:\n" << log_;
+  }
 
-TEST(StartupTest, MissingKubeconfigExits) {
-  expectFailedWith(runSaguard("--kubeconfig /nonexistent/kubeconfig"),
+  ServiceAccountDir account_;
+  std::string dir_;
+  std::string log_;
+};
+
+TEST_F(StartupTest, MissingKubeconfigExits) {
+  expectFailedWith(runToEnd({"--kubeconfig=/nonexistent/kubeconfig"}),
                    "kubeconfig /nonexistent/kubeconfig: cannot read");
 }
 
-TEST(StartupTest, UnreadableInClusterTokenExits) {
-  const std::string dir = serviceAccountDir(false);
-  const std::string url = controlPlane().apiServerUrl;
-  const int port = std::stoi(url.substr(url.rfind(':') + 1));
-  expectFailedWith(runSaguard("", inCluster(dir, port)), "cannot read " + dir + "/token");
+TEST_F(StartupTest, UnreadableInClusterTokenExits) {
+  std::filesystem::remove(account_.path() + "/token");
+  expectFailedWith(runToEnd({}), "cannot read " + account_.path() + "/token");
 }
 
-TEST(StartupTest, MetricsPortInUseExits) {
+TEST_F(StartupTest, MetricsPortInUseExits) {
   BusyPort busy;
   ASSERT_GT(busy.port(), 0);
   const std::string address = "127.0.0.1:" + std::to_string(busy.port());
-  expectFailedWith(runSaguard("--kubeconfig " + controlPlane().kubeconfig + " --metrics-bind-address=" + address),
+  expectFailedWith(runToEnd({"--kubeconfig=" + controlPlane().kubeconfig, "--metrics-bind-address=" + address}),
                    "--metrics-bind-address " + address + ":");
 }
 
-TEST(StartupTest, ProbePortInUseExits) {
+TEST_F(StartupTest, ProbePortInUseExits) {
   BusyPort busy;
   ASSERT_GT(busy.port(), 0);
   const std::string address = "127.0.0.1:" + std::to_string(busy.port());
   expectFailedWith(
-      runSaguard("--kubeconfig " + controlPlane().kubeconfig + " --health-probe-bind-address=" + address),
+      runToEnd({"--kubeconfig=" + controlPlane().kubeconfig, "--health-probe-bind-address=" + address}),
       "--health-probe-bind-address " + address + ":");
 }
 
-TEST(StartupTest, FlagOutOfRangeExits) {
-  expectFailedWith(runSaguard("--kubeconfig " + controlPlane().kubeconfig + " --workers 0"),
+TEST_F(StartupTest, FlagOutOfRangeExits) {
+  expectFailedWith(runToEnd({"--kubeconfig=" + controlPlane().kubeconfig, "--workers=0"}),
                    "--workers: must be at least 1");
 }
 
 // Not fatal: an API server that does not answer is asked again until SIGTERM, which
 // ends the run cleanly (status 0).
-TEST(StartupTest, UnreachableApiServerIsRetriedAndSigtermStillEndsIt) {
-  const std::string dir = serviceAccountDir(true);
-  const std::string log = dir + "/saguard.log";
-  const std::string script =
-      "env " + inCluster(dir, closedPort()) + " " + SAGUARD_BINARY +
-      " run --metrics-bind-address=0 --health-probe-bind-address=0 >" + log + " 2>&1 & pid=$!; " +
-      // Wait (up to 15 s) for the second attempt, then stop it.
-      "for i in $(seq 150); do [ $(grep -c 'did not answer who saguard is' " + log +
-      ") -ge 2 ] && break; sleep 0.1; done; kill -TERM $pid; wait $pid; echo $?\n";
-  std::ofstream(dir + "/run.sh") << script;
-  auto r = run("timeout -s KILL 30 bash " + dir + "/run.sh");
-  const std::string text = readFile(log);
-  EXPECT_EQ(r.out, "0\n") << text;
-  EXPECT_NE(text.find("did not answer who saguard is"), std::string::npos) << text;
-  EXPECT_NE(text.find("received SIGTERM, shutting down"), std::string::npos) << text;
+TEST_F(StartupTest, UnreachableApiServerIsRetriedAndSigtermStillEndsIt) {
+  SaguardProcess saguard({.serviceAccountDir = account_.path(),
+                          .log = dir_ + "/unreachable.log",
+                          .apiServerUrl = "https://127.0.0.1:" + std::to_string(closedPort())});
+  // The second attempt comes 1 s after the first.
+  EXPECT_TRUE(eventually(15'000, [&] { return saguard.count("did not answer who saguard is") >= 2; }))
+      << saguard.log();
+  EXPECT_TRUE(saguard.running());
+  std::optional<int> status = saguard.stop(SIGTERM);
+  EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(status) << "\n"
+                                                                        << saguard.log();
+  EXPECT_TRUE(saguard.logs("received SIGTERM, shutting down")) << saguard.log();
 }
 
 }  // namespace
