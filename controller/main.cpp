@@ -9,9 +9,8 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -78,31 +77,39 @@ struct RunFlags {
 // (--help: 0; a usage error: 2; a value out of range: 1, logged).
 std::variant<RunFlags, int> parseRunFlags(const std::vector<std::string>& args) {
   RunFlags f;
-  FlagSet flags("saguard run", "Runs the controller: watches ServiceAccountPolicies, ServiceAccounts, Pods,\n"
-                               "RoleBindings, ClusterRoleBindings and Namespaces, and enforces the policies.");
+  FlagSet flags("saguard run",
+                "Runs the controller: watches ServiceAccountPolicies, ServiceAccounts, Pods,\n"
+                "RoleBindings, ClusterRoleBindings and Namespaces, and enforces the policies.");
   flags.add("kubeconfig", &f.kubeconfig,
-            "Path to a kubeconfig. Default: $KUBECONFIG, then in-cluster configuration, then ~/.kube/config.");
+            "Path to a kubeconfig. Default: $KUBECONFIG, then in-cluster configuration, then "
+            "~/.kube/config.");
   flags.add("context", &f.context, "The kubeconfig context to use. Default: its current-context.");
   flags.add("leader-elect", &f.leaderElect,
             "Elect a leader on a coordination.k8s.io Lease so that only one replica writes.");
-  flags.add("leader-election-namespace", &f.leaseNamespace,
-            "Namespace of the Lease. Default: the pod's namespace in-cluster, else saguard-system.");
+  flags.add(
+      "leader-election-namespace", &f.leaseNamespace,
+      "Namespace of the Lease. Default: the pod's namespace in-cluster, else saguard-system.");
   flags.add("leader-election-id", &f.leaseId, "Name of the Lease.");
-  flags.add("metrics-bind-address", &f.metricsAddress, "Where /metrics listens (\"0\" disables it).");
-  flags.add("health-probe-bind-address", &f.probeAddress, "Where /healthz and /readyz listen (\"0\" disables them).");
+  flags.add("metrics-bind-address", &f.metricsAddress,
+            "Where /metrics listens (\"0\" disables it).");
+  flags.add("health-probe-bind-address", &f.probeAddress,
+            "Where /healthz and /readyz listen (\"0\" disables them).");
   flags.add("workers", &f.workers, "Concurrent reconciles.");
-  flags.add("status-delay-ms", &f.statusDelayMs,
-            "How long a policy's status waits after a change before it is recomputed, so that a burst\n"
-            "of changes costs one computation (and at most one status write) per policy. Milliseconds.");
-  flags.add("status-interval-ms", &f.statusIntervalMs,
-            "While changes keep coming, the least time between two status computations of a policy\n"
-            "(each may write the status). Milliseconds.");
+  flags.add(
+      "status-delay-ms", &f.statusDelayMs,
+      "How long a policy's status waits after a change before it is recomputed, so that a burst\n"
+      "of changes costs one computation (and at most one status write) per policy. Milliseconds.");
+  flags.add(
+      "status-interval-ms", &f.statusIntervalMs,
+      "While changes keep coming, the least time between two status computations of a policy\n"
+      "(each may write the status). Milliseconds.");
   flags.add("log-format", &f.logFormat, "json or text.");
   flags.add("log-level", &f.logLevel, "trace, debug, info, warn or error.");
   auto rest = flags.parse(args);
   if (!rest.ok()) return std::cerr << "saguard run: " << rest.error().message << "\n", 2;
   if (flags.helpRequested()) return std::cout << flags.usage(), 0;
-  if (!rest->empty()) return std::cerr << "saguard run: unexpected argument \"" << rest->front() << "\"\n", 2;
+  if (!rest->empty())
+    return std::cerr << "saguard run: unexpected argument \"" << rest->front() << "\"\n", 2;
   auto format = parseLogFormat(f.logFormat);
   if (!format.ok()) return std::cerr << "saguard run: " << format.error().message << "\n", 2;
   if (Status st = setupLogging({*format, f.logLevel}); !st.ok()) {
@@ -164,12 +171,14 @@ kube::LoadOptions loadOptions(const RunFlags& f) {
 // saguard's own ServiceAccount ("namespace", "name"), so that it never disables its own
 // token; empty when it runs as a user (a kubeconfig with a client certificate) or the
 // API server would not say. nullopt when stopped while the server did not answer.
-std::optional<std::pair<std::string, std::string>> selfAccount(kube::Client& client, std::stop_token stop) {
+std::optional<std::pair<std::string, std::string>> selfAccount(kube::Client& client,
+                                                               std::stop_token stop) {
   auto user = kube::whoAmI(client, stop);
   if (stop.stop_requested()) return std::nullopt;
   if (!user.ok()) {
-    spdlog::warn("could not ask the API server who saguard is ({}); it will not recognise its own account",
-                 user.error().describe());
+    spdlog::warn(
+        "could not ask the API server who saguard is ({}); it will not recognise its own account",
+        user.error().describe());
     return std::pair<std::string, std::string>{};
   }
   auto account = policy::serviceAccountOfUser(*user);
@@ -191,7 +200,8 @@ std::variant<Servers, int> startServers(const RunFlags& f, metrics::Metrics& reg
   Servers servers;
   if (f.metricsBind) {
     auto server = metrics::MetricsServer::start(registry, *f.metricsBind);
-    if (!server.ok()) return fail("--metrics-bind-address " + f.metricsAddress + ": " + server.error().describe());
+    if (!server.ok())
+      return fail("--metrics-bind-address " + f.metricsAddress + ": " + server.error().describe());
     servers.metrics = std::move(*server);
     spdlog::info("serving /metrics on port {}", servers.metrics->port());
   }
@@ -204,7 +214,8 @@ std::variant<Servers, int> startServers(const RunFlags& f, metrics::Metrics& reg
   if (f.probeBind) {
     auto server = metrics::HealthServer::start(health, *f.probeBind);
     if (!server.ok()) {
-      return fail("--health-probe-bind-address " + f.probeAddress + ": " + server.error().describe());
+      return fail("--health-probe-bind-address " + f.probeAddress + ": " +
+                  server.error().describe());
     }
     servers.health = std::move(*server);
     spdlog::info("serving /healthz and /readyz on port {}", servers.health->port());
@@ -212,7 +223,8 @@ std::variant<Servers, int> startServers(const RunFlags& f, metrics::Metrics& reg
   return servers;
 }
 
-reconcile::ControllerOptions controllerOptions(const RunFlags& f, const std::pair<std::string, std::string>& self) {
+reconcile::ControllerOptions controllerOptions(const RunFlags& f,
+                                               const std::pair<std::string, std::string>& self) {
   reconcile::ControllerOptions options;
   options.workers = f.workers;
   options.policyDelay = std::chrono::milliseconds(f.statusDelayMs);
@@ -222,18 +234,21 @@ reconcile::ControllerOptions controllerOptions(const RunFlags& f, const std::pai
   return options;
 }
 
-manager::ManagerOptions managerOptions(const RunFlags& f, const kube::RestConfig& config, leader::LeaseApi& leases,
-                                       leader::WriteGate& gate, metrics::Metrics& registry) {
+manager::ManagerOptions managerOptions(const RunFlags& f, const kube::RestConfig& config,
+                                       leader::LeaseApi& leases, leader::WriteGate& gate,
+                                       metrics::Metrics& registry) {
   manager::ManagerOptions options;
   options.leaderElect = f.leaderElect;
-  options.election.leaseNamespace = !f.leaseNamespace.empty() ? f.leaseNamespace
+  options.election.leaseNamespace = !f.leaseNamespace.empty()   ? f.leaseNamespace
                                     : config.namespace_.empty() ? "saguard-system"
                                                                 : config.namespace_;
   options.election.leaseName = f.leaseId;
   options.leases = &leases;
   options.gate = &gate;
   if (f.leaderElect) registry.registerLeaderElection(f.leaseId);
-  options.onLeadingChanged = [&registry](std::string_view name, bool leading) { registry.setLeader(name, leading); };
+  options.onLeadingChanged = [&registry](std::string_view name, bool leading) {
+    registry.setLeader(name, leading);
+  };
   return options;
 }
 
@@ -263,7 +278,9 @@ int runController(const RunFlags& f, const kube::RestConfig& config, kube::Clien
   reconcile::ControllerOptions options = controllerOptions(f, *self);
   options.queueMetrics = &queueMetrics;
   options.workerHooks = &workerHooks;
-  options.wrapWork = [&workerHooks](queue::WorkFn fn) { return workerHooks.countActive(std::move(fn)); };
+  options.wrapWork = [&workerHooks](queue::WorkFn fn) {
+    return workerHooks.countActive(std::move(fn));
+  };
   options.reconcileHooks = &reconcileMetrics;
   auto controller = reconcile::Controller::create(client, writer, notifier, options);
   if (!controller.ok()) return fail("controller: " + controller.error().describe());
@@ -280,7 +297,9 @@ int runController(const RunFlags& f, const kube::RestConfig& config, kube::Clien
   mgr.add({.name = "heap-trimmer", .run = [&ctl](std::stop_token s) {
              trimHeapPeriodically(s, [&ctl] { return ctl.hasSynced(); });
            }});
-  mgr.add({.name = "workers", .needsLeader = true, .run = [&ctl](std::stop_token s) { ctl.runWorkers(s); }});
+  mgr.add({.name = "workers", .needsLeader = true, .run = [&ctl](std::stop_token s) {
+             ctl.runWorkers(s);
+           }});
   running = &ctl;
   Status ran = mgr.run(stop);
   running = nullptr;

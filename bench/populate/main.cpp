@@ -282,8 +282,9 @@ int createPopulation(std::vector<std::unique_ptr<kube::Client>>& clients, const 
     // requests/s (shared with the kube-root-ca.crt ConfigMap it puts in every namespace), and
     // a pod that runs as an account that does not exist yet is refused. AlreadyExists (it
     // was first) is as good.
-    saTasks.push_back({&kube::resources::kServiceAccounts, ns,
-                       R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}})"});
+    saTasks.push_back(
+        {&kube::resources::kServiceAccounts, ns,
+         R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}})"});
     for (const char* account : kAccounts)
       saTasks.push_back({&kube::resources::kServiceAccounts, ns, accountJson(ns, account)});
     saTasks.push_back({&kube::resources::kRoleBindings, ns,

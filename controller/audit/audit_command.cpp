@@ -1,11 +1,11 @@
 #include "audit/audit_command.h"
 
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "base/flags.h"
 #include "codec/decoder.h"
@@ -25,15 +25,16 @@ template <codec::Kind K, typename Keep, typename Restart>
 Status listRecords(kube::Client& client, codec::Decoder& decoder, const kube::Resource& resource,
                    std::string_view ns, std::int64_t pageSize, Keep keep, Restart restart) {
   std::string buffer;
-  return kube::listPages(client, resource, ns, {.limit = pageSize}, [&](const kube::Page& page) -> Status {
-    if (page.index == 0) restart();
-    buffer.assign(page.body);
-    codec::ListSink<codec::RecordOf<K>> sink;
-    sink.onItem = [&](codec::RecordOf<K>&& item) { keep(std::move(item)); };
-    auto meta = decoder.list<K>(buffer, sink);
-    if (!meta.ok()) return meta.error();
-    return {};
-  });
+  return kube::listPages(client, resource, ns, {.limit = pageSize},
+                         [&](const kube::Page& page) -> Status {
+                           if (page.index == 0) restart();
+                           buffer.assign(page.body);
+                           codec::ListSink<codec::RecordOf<K>> sink;
+                           sink.onItem = [&](codec::RecordOf<K>&& item) { keep(std::move(item)); };
+                           auto meta = decoder.list<K>(buffer, sink);
+                           if (!meta.ok()) return meta.error();
+                           return {};
+                         });
 }
 
 const char* sourceText(policy::TokenSource s) {
@@ -57,15 +58,16 @@ const char* sourceText(policy::TokenSource s) {
 }
 
 std::string bindingText(const GrantingBinding& b) {
-  return b.kind + "/" + (b.namespace_.empty() ? "" : b.namespace_ + "/") + b.name + " (" + b.roleKind + "/" +
-         b.roleName + ")";
+  return b.kind + "/" + (b.namespace_.empty() ? "" : b.namespace_ + "/") + b.name + " (" +
+         b.roleKind + "/" + b.roleName + ")";
 }
 
 std::string summaryText(const AuditResult& r) {
   const AuditSummary& s = r.summary;
-  return std::to_string(s.pods) + " of " + std::to_string(r.podsSeen) + " pods hold a token: " +
-         std::to_string(s.unneeded) + " unneeded, " + std::to_string(s.review) + " review, " +
-         std::to_string(s.needed) + " needed, " + std::to_string(s.exempt) + " exempt";
+  return std::to_string(s.pods) + " of " + std::to_string(r.podsSeen) +
+         " pods hold a token: " + std::to_string(s.unneeded) + " unneeded, " +
+         std::to_string(s.review) + " review, " + std::to_string(s.needed) + " needed, " +
+         std::to_string(s.exempt) + " exempt";
 }
 
 nlohmann::ordered_json toJsonValue(const AuditResult& r) {
@@ -78,8 +80,11 @@ nlohmann::ordered_json toJsonValue(const AuditResult& r) {
     j["tokenSource"] = policy::toString(h.source);
     nlohmann::ordered_json bindings = nlohmann::ordered_json::array();
     for (const GrantingBinding& b : h.bindings) {
-      bindings.push_back({{"kind", b.kind}, {"namespace", b.namespace_}, {"name", b.name},
-                          {"roleKind", b.roleKind}, {"roleName", b.roleName}});
+      bindings.push_back({{"kind", b.kind},
+                          {"namespace", b.namespace_},
+                          {"name", b.name},
+                          {"roleKind", b.roleKind},
+                          {"roleName", b.roleName}});
     }
     j["bindings"] = std::move(bindings);
     j["verdict"] = toString(h.verdict);
@@ -88,8 +93,9 @@ nlohmann::ordered_json toJsonValue(const AuditResult& r) {
   }
   nlohmann::ordered_json out;
   out["pods"] = std::move(pods);
-  out["summary"] = {{"podsSeen", r.podsSeen}, {"withToken", r.summary.pods}, {"unneeded", r.summary.unneeded},
-                    {"review", r.summary.review}, {"needed", r.summary.needed}, {"exempt", r.summary.exempt}};
+  out["summary"] = {{"podsSeen", r.podsSeen},         {"withToken", r.summary.pods},
+                    {"unneeded", r.summary.unneeded}, {"review", r.summary.review},
+                    {"needed", r.summary.needed},     {"exempt", r.summary.exempt}};
   if (!r.notes.empty()) out["notes"] = r.notes;
   return out;
 }
@@ -120,10 +126,12 @@ void emitYaml(YAML::Emitter& e, const nlohmann::ordered_json& j) {
 }
 
 std::string renderTable(const AuditResult& r, bool colour) {
-  std::vector<std::vector<std::string>> cells{{"NAMESPACE", "POD", "ACCOUNT", "TOKEN", "BINDINGS", "VERDICT"}};
+  std::vector<std::vector<std::string>> cells{
+      {"NAMESPACE", "POD", "ACCOUNT", "TOKEN", "BINDINGS", "VERDICT"}};
   for (const TokenHolder& h : r.rows) {
     std::string bindings;
-    for (const GrantingBinding& b : h.bindings) bindings += (bindings.empty() ? "" : ", ") + bindingText(b);
+    for (const GrantingBinding& b : h.bindings)
+      bindings += (bindings.empty() ? "" : ", ") + bindingText(b);
     if (bindings.empty()) bindings = "-";
     std::string verdict = toString(h.verdict);
     if (!h.exemptBy.empty()) verdict += " (" + h.exemptBy + ")";
@@ -142,7 +150,9 @@ std::string renderTable(const AuditResult& r, bool colour) {
       std::string cell = row[i];
       if (colour && last && r0 > 0) {
         const Verdict v = r.rows[r0 - 1].verdict;
-        const char* code = v == Verdict::Unneeded ? "\033[31m" : v == Verdict::Review ? "\033[33m" : "\033[32m";
+        const char* code = v == Verdict::Unneeded ? "\033[31m"
+                           : v == Verdict::Review ? "\033[33m"
+                                                  : "\033[32m";
         cell.insert(0, code);
         cell += "\033[0m";
       }
@@ -177,7 +187,8 @@ Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std:
   std::vector<objects::ServiceAccount> accounts;
   st = listRecords<codec::Kind::ServiceAccount>(
       client, decoder, kube::resources::kServiceAccounts, ns, pageSize,
-      [&](objects::ServiceAccount&& a) { accounts.push_back(std::move(a)); }, [&] { accounts.clear(); });
+      [&](objects::ServiceAccount&& a) { accounts.push_back(std::move(a)); },
+      [&] { accounts.clear(); });
   if (!st.ok()) return st.error();
   std::vector<objects::Binding> bindings;
   st = listRecords<codec::Kind::RoleBinding>(
@@ -187,29 +198,31 @@ Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std:
   std::vector<objects::Binding> clusterBindings;
   st = listRecords<codec::Kind::ClusterRoleBinding>(
       client, decoder, kube::resources::kClusterRoleBindings, "", pageSize,
-      [&](objects::Binding&& b) { clusterBindings.push_back(std::move(b)); }, [&] { clusterBindings.clear(); });
+      [&](objects::Binding&& b) { clusterBindings.push_back(std::move(b)); },
+      [&] { clusterBindings.clear(); });
   if (!st.ok()) return st.error();
   bindings.insert(bindings.end(), std::make_move_iterator(clusterBindings.begin()),
                   std::make_move_iterator(clusterBindings.end()));
 
   // Decoded as the reconciler's informer decodes them (policy/record.h).
   std::vector<policy::Policy> policies;
-  st = kube::listPages(client, kube::resources::kServiceAccountPolicies, "", {.limit = pageSize},
-                       [&](const kube::Page& page) -> Status {
-                         if (page.index == 0) policies.clear();
-                         auto items = policy::policyRecordsFromList(page.body);
-                         if (!items.ok()) return makeError(ErrorKind::Internal, items.error().message);
-                         for (const auto& item : *items) {
-                           if (!item.ok()) {
-                             result.notes.push_back("invalid policy ignored: " + item.error().message);
-                           } else if (item->policy) {
-                             policies.push_back(*item->policy);
-                           } else {
-                             result.notes.push_back("invalid policy ignored: " + item->invalid->message);
-                           }
-                         }
-                         return {};
-                       });
+  st = kube::listPages(
+      client, kube::resources::kServiceAccountPolicies, "", {.limit = pageSize},
+      [&](const kube::Page& page) -> Status {
+        if (page.index == 0) policies.clear();
+        auto items = policy::policyRecordsFromList(page.body);
+        if (!items.ok()) return makeError(ErrorKind::Internal, items.error().message);
+        for (const auto& item : *items) {
+          if (!item.ok()) {
+            result.notes.push_back("invalid policy ignored: " + item.error().message);
+          } else if (item->policy) {
+            policies.push_back(*item->policy);
+          } else {
+            result.notes.push_back("invalid policy ignored: " + item->invalid->message);
+          }
+        }
+        return {};
+      });
   if (st.is(ErrorKind::NotFound)) {
     result.notes.push_back("the ServiceAccountPolicy CRD is not installed: no exemptions apply");
   } else if (!st.ok()) {
@@ -233,7 +246,9 @@ std::string renderAudit(const AuditResult& result, AuditFormat format, bool colo
     case AuditFormat::Table:
       return renderTable(result, colour);
     case AuditFormat::Json:
-      return toJsonValue(result).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+      return toJsonValue(result).dump(2, ' ', false,
+                                      nlohmann::ordered_json::error_handler_t::replace) +
+             "\n";
     case AuditFormat::Yaml: {
       YAML::Emitter e;
       emitYaml(e, toJsonValue(result));
@@ -248,18 +263,23 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
   bool all = false;
   int pageSize = 500;
   FlagSet flags("saguard audit",
-                "Lists every pod that really holds a ServiceAccount token (its volumes say so), how the token\n"
-                "got there, the RBAC bindings that name its account, and a verdict: unneeded, review, needed\n"
+                "Lists every pod that really holds a ServiceAccount token (its volumes say so), "
+                "how the token\n"
+                "got there, the RBAC bindings that name its account, and a verdict: unneeded, "
+                "review, needed\n"
                 "or exempt. Read-only.");
-  flags.add("kubeconfig", &kubeconfig, "Path to a kubeconfig. Default: $KUBECONFIG, in-cluster, ~/.kube/config.");
+  flags.add("kubeconfig", &kubeconfig,
+            "Path to a kubeconfig. Default: $KUBECONFIG, in-cluster, ~/.kube/config.");
   flags.add("context", &context, "The kubeconfig context to use.");
-  flags.add("namespace", &ns, "The namespace to audit. Default: the context's namespace, else default.");
+  flags.add("namespace", &ns,
+            "The namespace to audit. Default: the context's namespace, else default.");
   flags.alias('n', "namespace");
   flags.add("all-namespaces", &all, "Audit every namespace.");
   flags.alias('A', "all-namespaces");
   flags.add("output", &output, "table, json or yaml.");
   flags.alias('o', "output");
-  flags.add("fail-on", &failOn, "Exit 1 when a token is `unneeded`, or `review` (unneeded or review).");
+  flags.add("fail-on", &failOn,
+            "Exit 1 when a token is `unneeded`, or `review` (unneeded or review).");
   flags.add("page-size", &pageSize, "Items per list page.");
   auto rest = flags.parse(args);
   if (!rest.ok()) {
@@ -307,7 +327,8 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "saguard audit: " << result.error().describe() << "\n";
     return 3;
   }
-  const bool colour = *format == AuditFormat::Table && &out == &std::cout && isatty(STDOUT_FILENO) == 1;
+  const bool colour =
+      *format == AuditFormat::Table && &out == &std::cout && isatty(STDOUT_FILENO) == 1;
   out << renderAudit(*result, *format, colour);
   out.flush();
   const AuditSummary& s = result->summary;

@@ -32,14 +32,15 @@ struct AuditResult {
   std::string scope;  // the namespace audited, or "" for all
   std::vector<TokenHolder> rows;
   AuditSummary summary;
-  std::size_t podsSeen = 0;      // every pod listed, token or not
-  std::size_t policies = 0;      // valid ServiceAccountPolicies found
+  std::size_t podsSeen = 0;        // every pod listed, token or not
+  std::size_t policies = 0;        // valid ServiceAccountPolicies found
   std::vector<std::string> notes;  // e.g. "ServiceAccountPolicy CRD not installed"
 };
 
 // Reads the cluster. `ns` empty = all namespaces (ClusterRoleBindings and policies are
 // always cluster-wide). Errors are the client's (Forbidden, Unavailable, ...).
-Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std::int64_t pageSize = 500);
+Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns,
+                                 std::int64_t pageSize = 500);
 
 enum class AuditFormat { Table, Json, Yaml };
 std::optional<AuditFormat> parseAuditFormat(std::string_view name);

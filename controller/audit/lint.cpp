@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -52,13 +52,15 @@ std::string nameOf(const YAML::Node& metadata) {
 YAML::Node podSpecOf(const std::string& kind, const YAML::Node& object) {
   YAML::Node spec = child(object, "spec");
   if (kind == "Pod") return spec;
-  if (kind == "CronJob") return child(child(child(child(spec, "jobTemplate"), "spec"), "template"), "spec");
+  if (kind == "CronJob")
+    return child(child(child(child(spec, "jobTemplate"), "spec"), "template"), "spec");
   return child(child(spec, "template"), "spec");
 }
 
 bool isWorkloadKind(const std::string& kind) {
-  static const std::set<std::string> kKinds{"Pod",        "Deployment",            "StatefulSet", "DaemonSet",
-                                            "ReplicaSet", "ReplicationController", "Job",         "CronJob"};
+  static const std::set<std::string> kKinds{"Pod",       "Deployment", "StatefulSet",
+                                            "DaemonSet", "ReplicaSet", "ReplicationController",
+                                            "Job",       "CronJob"};
   return kKinds.count(kind) != 0;
 }
 
@@ -126,7 +128,8 @@ void Linter::addPolicySource(const Source& source) {
   for (const Document& doc : set.documents) addDocument(doc, doc.root, true);
 }
 
-void Linter::addWorkload(const Document& doc, const YAML::Node& object, const std::string& kind, const std::string& ns) {
+void Linter::addWorkload(const Document& doc, const YAML::Node& object, const std::string& kind,
+                         const std::string& ns) {
   const YAML::Node metadata = child(object, "metadata");
   YAML::Node spec = podSpecOf(kind, object);
   if (!spec.IsMap()) return;  // not a pod-bearing object after all (e.g. a bare template)
@@ -226,11 +229,13 @@ void Linter::addPolicy(const Document& doc, const YAML::Node& object) {
     policies_.push_back(PolicyDoc{std::move(*parsed), at});
     return;
   }
-  std::string message = "ServiceAccountPolicy " + name + " is invalid and was not applied: " + parsed.error().message;
+  std::string message =
+      "ServiceAccountPolicy " + name + " is invalid and was not applied: " + parsed.error().message;
   for (const ErrorCause& c : parsed.error().causes) {
     message += "; " + (c.field.empty() ? std::string() : c.field + ": ") + c.message;
   }
-  problems_.push_back(Problem{Rule::InvalidPolicy, CheckedObject{"ServiceAccountPolicy", "", name, at}, at, message});
+  problems_.push_back(Problem{Rule::InvalidPolicy,
+                              CheckedObject{"ServiceAccountPolicy", "", name, at}, at, message});
   order_.push_back(Item{Item::Type::Problem, problems_.size() - 1});
 }
 
@@ -245,13 +250,15 @@ struct Linter::Context {
     return it == accounts.end() ? nullptr : it->second;
   }
   // A finding about the object run() added last.
-  static void add(LintReport& report, Rule rule, Location at, std::string message, std::vector<Fix> fixes) {
-    report.findings.push_back(
-        Finding{rule, std::move(at), std::move(message), std::move(fixes), report.objects.size() - 1});
+  static void add(LintReport& report, Rule rule, Location at, std::string message,
+                  std::vector<Fix> fixes) {
+    report.findings.push_back(Finding{rule, std::move(at), std::move(message), std::move(fixes),
+                                      report.objects.size() - 1});
   }
 };
 
-Linter::Decision Linter::decide(const Context& ctx, const objects::ServiceAccount& sa, bool accountKnown) const {
+Linter::Decision Linter::decide(const Context& ctx, const objects::ServiceAccount& sa,
+                                bool accountKnown) const {
   Decision d;
   const std::string& nsName = sa.meta.namespace_.str();
   const objects::Namespace* known = nullptr;
@@ -260,7 +267,8 @@ Linter::Decision Linter::decide(const Context& ctx, const objects::ServiceAccoun
   }
   objects::Namespace unknownLabels;
   unknownLabels.meta.setName(nsName);
-  const bool bound = policy::accountIsBound(ctx.bindings.begin(), ctx.bindings.end(), nsName, sa.meta.name());
+  const bool bound =
+      policy::accountIsBound(ctx.bindings.begin(), ctx.bindings.end(), nsName, sa.meta.name());
   for (const policy::Policy& p : ctx.policies) {
     const objects::Namespace* ns = known;
     if (ns == nullptr) {
@@ -269,14 +277,15 @@ Linter::Decision Linter::decide(const Context& ctx, const objects::ServiceAccoun
     }
     policy::Selection s = policy::selectAccount(p, sa, ns, bound);
     if (s.selected) d.selectedBy.push_back(p.name);
-    if (!accountKnown && s.reason == policy::SelectionReason::LabelsNotMatched) d.labelsUnknown = true;
+    if (!accountKnown && s.reason == policy::SelectionReason::LabelsNotMatched)
+      d.labelsUnknown = true;
   }
   std::sort(d.selectedBy.begin(), d.selectedBy.end());
   return d;
 }
 
 void Linter::checkWorkload(const Context& ctx, const Workload& w, LintReport& report) const {
-    report.objects.push_back(CheckedObject{w.kind, w.namespace_, w.name, w.at});
+  report.objects.push_back(CheckedObject{w.kind, w.namespace_, w.name, w.at});
   const std::string who = report.objects.back().display();
   const std::string accountName = w.namespace_ + "/" + w.account;
   const Account* account = ctx.findAccount(w.namespace_, w.account);
@@ -285,7 +294,8 @@ void Linter::checkWorkload(const Context& ctx, const Workload& w, LintReport& re
   stub.meta.setName(w.account);
   const Decision d = decide(ctx, account != nullptr ? account->sa : stub, account != nullptr);
   const bool selected = !d.selectedBy.empty();
-  const std::string by = selected ? policyWord(d.selectedBy) : std::string("a policy selecting by account labels");
+  const std::string by =
+      selected ? policyWord(d.selectedBy) : std::string("a policy selecting by account labels");
   const policy::Automount automount = policy::automountOf(
       w.automount, account != nullptr ? std::optional(account->sa.automount) : std::nullopt);
   if (!automount.effective) return;  // the pod or its account sets false: no token
@@ -294,9 +304,10 @@ void Linter::checkWorkload(const Context& ctx, const Workload& w, LintReport& re
     case policy::DecidedBy::Pod:
       if (!selected && !d.labelsUnknown) return;
       ctx.add(report, Rule::PodSetsTrue, w.automountAt,
-          who + " sets automountServiceAccountToken: true, which overrides ServiceAccount " + accountName +
-              ", selected by " + by,
-          {Fix{"change it to false if the pod does not call the Kubernetes API", w.automountAt, kFixField}});
+              who + " sets automountServiceAccountToken: true, which overrides ServiceAccount " +
+                  accountName + ", selected by " + by,
+              {Fix{"change it to false if the pod does not call the Kubernetes API", w.automountAt,
+                   kFixField}});
       return;
     case policy::DecidedBy::Account:
     case policy::DecidedBy::Default: {
@@ -305,30 +316,35 @@ void Linter::checkWorkload(const Context& ctx, const Workload& w, LintReport& re
                             ? "the account sets automountServiceAccountToken: true"
                             : "neither sets automountServiceAccountToken";
       ctx.add(report, Rule::TokenThroughSelectedAccount, w.at,
-          who + " gets a token through ServiceAccount " + accountName + " (" + how + "), selected by " + by,
-          {Fix{"set it false at the top level of ServiceAccount " + accountName, account->at, kFixField},
-           std::move(podFix)});
+              who + " gets a token through ServiceAccount " + accountName + " (" + how +
+                  "), selected by " + by,
+              {Fix{"set it false at the top level of ServiceAccount " + accountName, account->at,
+                   kFixField},
+               std::move(podFix)});
       return;
     }
     case policy::DecidedBy::UnknownAccount:
       if (!selected && !d.labelsUnknown) return;
       ctx.add(report, Rule::AccountNotInInput, w.accountAt,
-          who + " runs as ServiceAccount " + accountName +
-              ", which is not in the input: whether it gets a token depends on the account in the cluster (" +
-              by + (selected ? " selects it)" : " may select it)"),
-          {Fix{"add the ServiceAccount to the input, or set the field under the pod spec", w.podSpecAt,
-               kFixField}});
+              who + " runs as ServiceAccount " + accountName +
+                  ", which is not in the input: whether it gets a token depends on the account in "
+                  "the cluster (" +
+                  by + (selected ? " selects it)" : " may select it)"),
+              {Fix{"add the ServiceAccount to the input, or set the field under the pod spec",
+                   w.podSpecAt, kFixField}});
       return;
   }
 }
 
 // A binding: which selected accounts does it grant a role to?
 void Linter::checkBinding(const Context& ctx, const BindingDoc& b, LintReport& report) const {
-  report.objects.push_back(CheckedObject{b.binding.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
-                                         b.binding.meta.namespace_.str(), std::string(b.binding.meta.name()), b.at});
+  report.objects.push_back(
+      CheckedObject{b.binding.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
+                    b.binding.meta.namespace_.str(), std::string(b.binding.meta.name()), b.at});
   if (policy::isBuiltinAllAccountsBinding(b.binding)) return;
   std::set<std::pair<std::string, std::string>> candidates;
-  for (const Account& a : accounts_) candidates.emplace(a.sa.meta.namespace_.str(), a.sa.meta.name());
+  for (const Account& a : accounts_)
+    candidates.emplace(a.sa.meta.namespace_.str(), a.sa.meta.name());
   for (const Workload& w : workloads_) candidates.emplace(w.namespace_, w.account);
   for (const objects::Subject& s : b.binding.subjects) {
     const policy::SubjectScope scope = policy::subjectScope(b.binding, s);
@@ -353,15 +369,26 @@ void Linter::checkBinding(const Context& ctx, const BindingDoc& b, LintReport& r
       for (const PolicyDoc& p : policies_) {
         if (p.policy.name != policyName) continue;
         std::string yaml = "exemptions:\n- namespace: ";
-        yaml.append(ns).append("\n  name: ").append(name).append("\n  reason: calls the Kubernetes API");
-        fixes.push_back(Fix{"if its pods call the API, exempt the account under spec of ServiceAccountPolicy " +
-                                policyName,
-                            p.at, std::move(yaml)});
+        yaml.append(ns)
+            .append("\n  name: ")
+            .append(name)
+            .append("\n  reason: calls the Kubernetes API");
+        fixes.push_back(
+            Fix{"if its pods call the API, exempt the account under spec of ServiceAccountPolicy " +
+                    policyName,
+                p.at, std::move(yaml)});
       }
     }
     std::string message = who;
-    message.append(" grants ").append(b.binding.roleRef.kind.view()).append(" ").append(b.binding.roleRef.name.view());
-    message.append(" to ServiceAccount ").append(ns).append("/").append(name).append(", whose token ");
+    message.append(" grants ")
+        .append(b.binding.roleRef.kind.view())
+        .append(" ")
+        .append(b.binding.roleRef.name.view());
+    message.append(" to ServiceAccount ")
+        .append(ns)
+        .append("/")
+        .append(name)
+        .append(", whose token ");
     message.append(policyWord(d.selectedBy)).append(" disables: its pods may need it");
     ctx.add(report, Rule::BindingGrantsSelectedAccount, at, std::move(message), std::move(fixes));
   }
@@ -377,7 +404,8 @@ LintReport Linter::run() const {
   for (const PolicyDoc& p : policies_) ctx.policies.push_back(p.policy);
   if (ctx.policies.empty()) ctx.policies.push_back(baselinePolicy());
   for (const policy::Policy& p : ctx.policies) report.policies.push_back(p.name);
-  for (const Account& a : accounts_) ctx.accounts.emplace(std::pair(a.sa.meta.namespace_.str(), a.sa.meta.name()), &a);
+  for (const Account& a : accounts_)
+    ctx.accounts.emplace(std::pair(a.sa.meta.namespace_.str(), a.sa.meta.name()), &a);
   for (const BindingDoc& b : bindings_) ctx.bindings.push_back(&b.binding);
 
   for (const Item& item : order_) {

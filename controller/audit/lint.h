@@ -91,8 +91,8 @@ class Linter {
  private:
   struct Workload {
     std::string kind, namespace_, name;
-    Location at;          // the object
-    Location podSpecAt;   // the pod spec mapping (where a pod-level field goes)
+    Location at;         // the object
+    Location podSpecAt;  // the pod spec mapping (where a pod-level field goes)
     objects::Tristate automount = objects::Tristate::Unset;
     Location automountAt;
     std::string account;  // "default" when unnamed
@@ -121,14 +121,15 @@ class Linter {
   struct Context;
   struct Decision {
     std::vector<std::string> selectedBy;  // sorted policy names
-    bool labelsUnknown = false;           // some policy would decide on the (unknown) account labels
+    bool labelsUnknown = false;  // some policy would decide on the (unknown) account labels
   };
   Decision decide(const Context& ctx, const objects::ServiceAccount& sa, bool accountKnown) const;
   void checkWorkload(const Context& ctx, const Workload& w, LintReport& report) const;
   void checkBinding(const Context& ctx, const BindingDoc& b, LintReport& report) const;
 
   void addDocument(const Document& doc, const YAML::Node& object, bool policiesOnly);
-  void addWorkload(const Document& doc, const YAML::Node& object, const std::string& kind, const std::string& ns);
+  void addWorkload(const Document& doc, const YAML::Node& object, const std::string& kind,
+                   const std::string& ns);
   void addPolicy(const Document& doc, const YAML::Node& object);
 
   LintOptions options_;

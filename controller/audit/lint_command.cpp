@@ -10,20 +10,24 @@
 
 namespace saguard::audit {
 
-int runLint(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
+int runLint(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+            std::ostream& err) {
   return runLint(args, in, out, err, SAGUARD_VERSION);
 }
 
-int runLint(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err,
-            std::string_view version) {
+int runLint(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+            std::ostream& err, std::string_view version) {
   std::string output = "text", ns = "default";
   std::vector<std::string> policyFiles;
   bool exitZero = false;
-  FlagSet flags("saguard lint PATH... | -",
-                "Checks Kubernetes manifests offline: which workloads would get a ServiceAccount token that a\n"
-                "ServiceAccountPolicy (from the input, --policy, or the built-in baseline: no token through a\n"
-                "`default` account) disables. Reads files, folders (recursively: *.yaml, *.yml, *.json) and\n"
-                "stdin (-). Exit code 1 when there are findings.");
+  FlagSet flags(
+      "saguard lint PATH... | -",
+      "Checks Kubernetes manifests offline: which workloads would get a ServiceAccount token that "
+      "a\n"
+      "ServiceAccountPolicy (from the input, --policy, or the built-in baseline: no token through "
+      "a\n"
+      "`default` account) disables. Reads files, folders (recursively: *.yaml, *.yml, *.json) and\n"
+      "stdin (-). Exit code 1 when there are findings.");
   flags.add("output", &output, "Output format: text, json, sarif or junit.");
   flags.alias('o', "output");
   flags.add("policy", &policyFiles, "A file of ServiceAccountPolicies to apply (repeatable).");

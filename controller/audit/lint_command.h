@@ -16,10 +16,11 @@ namespace saguard::audit {
 
 // `args` are the arguments after "lint". Reads `-` from `in`, writes the report to
 // `out` and usage errors to `err`.
-int runLint(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err);
+int runLint(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+            std::ostream& err);
 
 // The same with the version SARIF reports fixed (golden-file tests).
-int runLint(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err,
-            std::string_view version);
+int runLint(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+            std::ostream& err, std::string_view version);
 
 }  // namespace saguard::audit

@@ -30,7 +30,8 @@ Result<std::string> readFile(const fs::path& p) {
 // A line that starts a new document: "---" alone or followed by blanks or content.
 bool isDocumentStart(std::string_view line) {
   if (!line.starts_with("---")) return false;
-  return line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r' || line[3] == '\n';
+  return line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r' ||
+         line[3] == '\n';
 }
 
 struct Chunk {
@@ -61,7 +62,8 @@ bool blank(const std::string& chunk) {
     auto first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos) continue;
     if (line[first] == '#') continue;
-    if (line.compare(first, 3, "---") == 0 && line.find_first_not_of(" \t\r", first + 3) == std::string::npos) {
+    if (line.compare(first, 3, "---") == 0 &&
+        line.find_first_not_of(" \t\r", first + 3) == std::string::npos) {
       continue;
     }
     if (line.compare(first, 3, "...") == 0) continue;
@@ -82,14 +84,16 @@ nlohmann::json plainScalar(const std::string& s) {
     if (errno == 0 && end == s.c_str() + s.size()) return i;
     errno = 0;
     double d = std::strtod(s.c_str(), &end);
-    if (errno == 0 && end == s.c_str() + s.size() && s.find_first_of("xXnN") == std::string::npos) return d;
+    if (errno == 0 && end == s.c_str() + s.size() && s.find_first_of("xXnN") == std::string::npos)
+      return d;
   }
   return s;
 }
 
 Status convert(const YAML::Node& node, nlohmann::json& out, std::size_t& budget) {
   if (budget == 0) {
-    return makeError(ErrorKind::Invalid, "the document expands to more than " + std::to_string(kMaxJsonNodes) +
+    return makeError(ErrorKind::Invalid, "the document expands to more than " +
+                                             std::to_string(kMaxJsonNodes) +
                                              " nodes (anchors and aliases?)");
   }
   --budget;
@@ -113,7 +117,8 @@ Status convert(const YAML::Node& node, nlohmann::json& out, std::size_t& budget)
     case YAML::NodeType::Map:
       out = nlohmann::json::object();
       for (auto it = node.begin(); it != node.end(); ++it) {
-        if (!it->first.IsScalar()) return makeError(ErrorKind::Invalid, "a map key is not a string");
+        if (!it->first.IsScalar())
+          return makeError(ErrorKind::Invalid, "a map key is not a string");
         nlohmann::json v;
         if (auto s = convert(it->second, v, budget); !s.ok()) return s;
         out[it->first.Scalar()] = std::move(v);
@@ -125,7 +130,8 @@ Status convert(const YAML::Node& node, nlohmann::json& out, std::size_t& budget)
 
 }  // namespace
 
-Result<std::vector<Source>> collectSources(const std::vector<std::string>& paths, std::istream& in) {
+Result<std::vector<Source>> collectSources(const std::vector<std::string>& paths,
+                                           std::istream& in) {
   std::vector<Source> out;
   bool stdinRead = false;
   for (const std::string& path : paths) {
@@ -139,10 +145,12 @@ Result<std::vector<Source>> collectSources(const std::vector<std::string>& paths
     }
     std::error_code ec;
     fs::file_status st = fs::status(path, ec);
-    if (ec || !fs::exists(st)) return makeError(ErrorKind::NotFound, path + ": no such file or directory");
+    if (ec || !fs::exists(st))
+      return makeError(ErrorKind::NotFound, path + ": no such file or directory");
     if (fs::is_directory(st)) {
       std::vector<fs::path> files;
-      fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
+      fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec),
+          end;
       if (ec) return makeError(ErrorKind::Invalid, path + ": " + ec.message());
       for (; it != end; it.increment(ec)) {
         if (ec) return makeError(ErrorKind::Invalid, path + ": " + ec.message());
@@ -190,7 +198,8 @@ ManifestSet readManifests(const Source& source) {
       }
       set.errors.push_back(ReadError{at, docIndex, e.msg});
     } catch (const std::exception& e) {
-      set.errors.push_back(ReadError{Location{source.name, chunk.firstLine + 1, 1}, docIndex, e.what()});
+      set.errors.push_back(
+          ReadError{Location{source.name, chunk.firstLine + 1, 1}, docIndex, e.what()});
     }
   }
   return set;

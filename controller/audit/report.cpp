@@ -1,7 +1,7 @@
 #include "audit/report.h"
 
-#include <nlohmann/json.hpp>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace saguard::audit {
@@ -95,8 +95,9 @@ std::string renderJson(const LintReport& r) {
   const Counts c = count(r);
   nlohmann::ordered_json out;
   out["findings"] = std::move(findings);
-  out["summary"] = {{"files", r.files},       {"documents", r.documents}, {"workloads", r.workloads},
-                    {"findings", r.findings.size()}, {"errors", c.errors}, {"warnings", c.warnings},
+  out["summary"] = {{"files", r.files},         {"documents", r.documents},
+                    {"workloads", r.workloads}, {"findings", r.findings.size()},
+                    {"errors", c.errors},       {"warnings", c.warnings},
                     {"policies", r.policies}};
   return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
@@ -106,7 +107,8 @@ std::string sarifUri(const std::string& file) {
   std::string out;
   static const char* kHex = "0123456789ABCDEF";
   for (unsigned char ch : file) {
-    const bool plain = std::isalnum(ch) || ch == '/' || ch == '.' || ch == '-' || ch == '_' || ch == '~';
+    const bool plain =
+        std::isalnum(ch) || ch == '/' || ch == '.' || ch == '-' || ch == '_' || ch == '~';
     if (plain) {
       out += static_cast<char>(ch);
     } else {
@@ -141,7 +143,8 @@ std::string renderSarif(const LintReport& r, std::string_view version) {
     res["message"] = {{"text", text}};
     nlohmann::ordered_json physical;
     physical["artifactLocation"] = {{"uri", sarifUri(f.at.file)}};
-    if (f.at.line > 0) physical["region"] = {{"startLine", f.at.line}, {"startColumn", f.at.column}};
+    if (f.at.line > 0)
+      physical["region"] = {{"startLine", f.at.line}, {"startColumn", f.at.column}};
     res["locations"] = nlohmann::ordered_json::array({{{"physicalLocation", physical}}});
     if (!f.fixes.empty()) {
       nlohmann::ordered_json fixes = nlohmann::ordered_json::array();
@@ -173,11 +176,21 @@ std::string xmlEscape(std::string_view s) {
   std::string out;
   for (char ch : s) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids most control characters even escaped.
         if (static_cast<unsigned char>(ch) < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') {
@@ -195,14 +208,15 @@ std::string renderJunit(const LintReport& r) {
   for (const Finding& f : r.findings) byObject[f.object].push_back(&f);
   std::size_t failed = 0;
   for (const auto& v : byObject) failed += v.empty() ? 0 : 1;
-  const std::string counts =
-      "tests=\"" + std::to_string(r.objects.size()) + "\" failures=\"" + std::to_string(failed) + "\"";
+  const std::string counts = "tests=\"" + std::to_string(r.objects.size()) + "\" failures=\"" +
+                             std::to_string(failed) + "\"";
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += "<testsuites name=\"saguard lint\" " + counts + ">\n";
   out += "  <testsuite name=\"saguard lint\" " + counts + " errors=\"0\" skipped=\"0\">\n";
   for (std::size_t i = 0; i < r.objects.size(); ++i) {
     const CheckedObject& o = r.objects[i];
-    out += "    <testcase classname=\"" + xmlEscape(o.at.file) + "\" name=\"" + xmlEscape(o.display()) + "\"";
+    out += "    <testcase classname=\"" + xmlEscape(o.at.file) + "\" name=\"" +
+           xmlEscape(o.display()) + "\"";
     if (byObject[i].empty()) {
       out += "/>\n";
       continue;
@@ -211,8 +225,8 @@ std::string renderJunit(const LintReport& r) {
     for (const Finding* f : byObject[i]) {
       std::string body = place(f->at) + ": " + ruleInfo(f->rule).id + " " + f->message + "\n";
       for (const Fix& fix : f->fixes) body += fixText(fix);
-      out += "      <failure type=\"" + std::string(ruleInfo(f->rule).id) + "\" message=\"" + xmlEscape(f->message) +
-             "\">" + xmlEscape(body) + "</failure>\n";
+      out += "      <failure type=\"" + std::string(ruleInfo(f->rule).id) + "\" message=\"" +
+             xmlEscape(f->message) + "\">" + xmlEscape(body) + "</failure>\n";
     }
     out += "    </testcase>\n";
   }

@@ -38,8 +38,8 @@ enum class Level : std::uint8_t { Error, Warning };
 
 struct RuleInfo {
   Rule rule;
-  const char* id;           // "SAG001"
-  const char* name;         // "token-through-selected-account"
+  const char* id;    // "SAG001"
+  const char* name;  // "token-through-selected-account"
   Level level;
   const char* summary;      // one line
   const char* description;  // a few sentences, with the fix

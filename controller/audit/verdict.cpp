@@ -28,14 +28,17 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
                                           std::span<const objects::ServiceAccount> accounts,
                                           std::span<const objects::Binding> bindings,
                                           std::span<const policy::Policy> policies) {
-  std::map<std::pair<std::string_view, std::string_view>, const objects::ServiceAccount*> accountIndex;
-  for (const objects::ServiceAccount& a : accounts) accountIndex.emplace(std::pair(a.meta.namespace_.view(), a.meta.name()), &a);
+  std::map<std::pair<std::string_view, std::string_view>, const objects::ServiceAccount*>
+      accountIndex;
+  for (const objects::ServiceAccount& a : accounts)
+    accountIndex.emplace(std::pair(a.meta.namespace_.view(), a.meta.name()), &a);
 
   std::vector<TokenHolder> rows;
   for (const objects::Pod& pod : pods) {
     if (pod.token == objects::TokenVolume::None) continue;
     const std::string_view ns = pod.meta.namespace_.view();
-    const std::string_view account = pod.serviceAccountName.empty() ? "default" : pod.serviceAccountName.view();
+    const std::string_view account =
+        pod.serviceAccountName.empty() ? "default" : pod.serviceAccountName.view();
     auto it = accountIndex.find({ns, account});
     const objects::ServiceAccount* sa = it == accountIndex.end() ? nullptr : it->second;
 
@@ -45,14 +48,17 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
     row.account = std::string(account);
     row.source = policy::podToken(pod, sa).source;
     for (const objects::Binding& b : bindings) {
-      if (policy::isBuiltinAllAccountsBinding(b) || !policy::bindingNamesAccount(b, ns, account)) continue;
+      if (policy::isBuiltinAllAccountsBinding(b) || !policy::bindingNamesAccount(b, ns, account))
+        continue;
       row.bindings.push_back(GrantingBinding{b.clusterScoped ? "ClusterRoleBinding" : "RoleBinding",
-                                             b.meta.namespace_.str(), std::string(b.meta.name()), b.roleRef.kind.str(),
-                                             b.roleRef.name.str()});
+                                             b.meta.namespace_.str(), std::string(b.meta.name()),
+                                             b.roleRef.kind.str(), b.roleRef.name.str()});
     }
-    std::sort(row.bindings.begin(), row.bindings.end(), [](const GrantingBinding& a, const GrantingBinding& b) {
-      return std::tie(a.kind, a.namespace_, a.name) < std::tie(b.kind, b.namespace_, b.name);
-    });
+    std::sort(row.bindings.begin(), row.bindings.end(),
+              [](const GrantingBinding& a, const GrantingBinding& b) {
+                return std::tie(a.kind, a.namespace_, a.name) <
+                       std::tie(b.kind, b.namespace_, b.name);
+              });
     for (const policy::Policy& p : policies) {
       if (const policy::Exemption* e = policy::matchingExemption(p, ns, account)) {
         row.exemptBy = p.name + (e->reason.empty() ? std::string() : ": " + e->reason);
@@ -81,10 +87,18 @@ AuditSummary summarize(std::span<const TokenHolder> rows) {
   s.pods = rows.size();
   for (const TokenHolder& r : rows) {
     switch (r.verdict) {
-      case Verdict::Unneeded: ++s.unneeded; break;
-      case Verdict::Review: ++s.review; break;
-      case Verdict::Needed: ++s.needed; break;
-      case Verdict::Exempt: ++s.exempt; break;
+      case Verdict::Unneeded:
+        ++s.unneeded;
+        break;
+      case Verdict::Review:
+        ++s.review;
+        break;
+      case Verdict::Needed:
+        ++s.needed;
+        break;
+      case Verdict::Exempt:
+        ++s.exempt;
+        break;
     }
   }
   return s;

@@ -31,7 +31,7 @@ enum class Verdict : std::uint8_t { Unneeded, Review, Needed, Exempt };
 const char* toString(Verdict verdict);  // "unneeded", "review", "needed", "exempt"
 
 struct GrantingBinding {
-  std::string kind;  // RoleBinding or ClusterRoleBinding
+  std::string kind;        // RoleBinding or ClusterRoleBinding
   std::string namespace_;  // empty for a ClusterRoleBinding
   std::string name;
   std::string roleKind;  // Role or ClusterRole

@@ -23,26 +23,30 @@ void FlagSet::add(const std::string& name, bool* value, const std::string& help)
                       } else if (v == "false" || v == "0") {
                         *value = false;
                       } else {
-                        return makeError(ErrorKind::Invalid, "--" + name + ": expected true or false, got \"" + v + "\"");
+                        return makeError(
+                            ErrorKind::Invalid,
+                            "--" + name + ": expected true or false, got \"" + v + "\"");
                       }
                       return {};
                     }});
 }
 
 void FlagSet::add(const std::string& name, int* value, const std::string& help) {
-  flags_.push_back({name, help, std::to_string(*value), false, 0,
-                    [value, name](const std::string& v) -> Status {
-                      int parsed = 0;
-                      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-                      if (ec != std::errc() || ptr != v.data() + v.size()) {
-                        return makeError(ErrorKind::Invalid, "--" + name + ": expected a whole number, got \"" + v + "\"");
-                      }
-                      *value = parsed;
-                      return {};
-                    }});
+  flags_.push_back(
+      {name, help, std::to_string(*value), false, 0, [value, name](const std::string& v) -> Status {
+         int parsed = 0;
+         auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+         if (ec != std::errc() || ptr != v.data() + v.size()) {
+           return makeError(ErrorKind::Invalid,
+                            "--" + name + ": expected a whole number, got \"" + v + "\"");
+         }
+         *value = parsed;
+         return {};
+       }});
 }
 
-void FlagSet::add(const std::string& name, std::vector<std::string>* values, const std::string& help) {
+void FlagSet::add(const std::string& name, std::vector<std::string>* values,
+                  const std::string& help) {
   flags_.push_back({name, help, "", false, 0, [values](const std::string& v) -> Status {
                       values->push_back(v);
                       return {};
@@ -72,7 +76,8 @@ Result<std::vector<std::string>> FlagSet::parse(const std::vector<std::string>& 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") {
-      positional.insert(positional.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      positional.insert(positional.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                        args.end());
       break;
     }
     if (arg == "--help" || arg == "-h") {
@@ -92,11 +97,14 @@ Result<std::vector<std::string>> FlagSet::parse(const std::vector<std::string>& 
       name = body.substr(0, eq);
       if (eq != std::string::npos) value = body.substr(eq + 1);
       flag = find(name);
-      if (flag == nullptr) return makeError(ErrorKind::Invalid, "unknown flag --" + name + " (see --help)");
+      if (flag == nullptr)
+        return makeError(ErrorKind::Invalid, "unknown flag --" + name + " (see --help)");
     } else {
-      if (arg.size() != 2) return makeError(ErrorKind::Invalid, "unknown flag " + arg + " (see --help)");
+      if (arg.size() != 2)
+        return makeError(ErrorKind::Invalid, "unknown flag " + arg + " (see --help)");
       flag = findShort(arg[1]);
-      if (flag == nullptr) return makeError(ErrorKind::Invalid, "unknown flag " + arg + " (see --help)");
+      if (flag == nullptr)
+        return makeError(ErrorKind::Invalid, "unknown flag " + arg + " (see --help)");
       name = flag->name;
     }
     if (!value) {

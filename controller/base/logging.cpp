@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <ctime>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace saguard {
 namespace {
@@ -26,7 +26,9 @@ bool isBase64Url(char c) {
 
 std::string timestamp(const spdlog::details::log_msg& msg) {
   auto t = std::chrono::system_clock::to_time_t(msg.time);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count() % 1000000;
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count() %
+      1000000;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];
@@ -54,7 +56,8 @@ class RedactingFormatter : public spdlog::formatter {
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
       line = timestamp(msg) + " " + level + " " + message;
-      if (t_context) line += "  object=" + t_context->object + " reconcileID=" + t_context->reconcileId;
+      if (t_context)
+        line += "  object=" + t_context->object + " reconcileID=" + t_context->reconcileId;
     }
     line.push_back('\n');
     dest.append(line.data(), line.data() + line.size());
@@ -73,16 +76,19 @@ class RedactingFormatter : public spdlog::formatter {
 Result<LogFormat> parseLogFormat(std::string_view text) {
   if (text == "json") return LogFormat::Json;
   if (text == "text") return LogFormat::Text;
-  return makeError(ErrorKind::Invalid, "--log-format: expected json or text, got \"" + std::string(text) + "\"");
+  return makeError(ErrorKind::Invalid,
+                   "--log-format: expected json or text, got \"" + std::string(text) + "\"");
 }
 
 Status setupLogging(const LoggingOptions& options) {
   auto level = spdlog::level::from_str(options.level);
   if (level == spdlog::level::off && options.level != "off") {
-    return makeError(ErrorKind::Invalid,
-                     "--log-level: expected trace, debug, info, warn or error, got \"" + options.level + "\"");
+    return makeError(
+        ErrorKind::Invalid,
+        "--log-level: expected trace, debug, info, warn or error, got \"" + options.level + "\"");
   }
-  auto logger = std::make_shared<spdlog::logger>("saguard", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("saguard",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_formatter(std::make_unique<RedactingFormatter>(options.format));
   logger->set_level(level);
   logger->flush_on(spdlog::level::trace);
@@ -98,7 +104,8 @@ std::string redactSecrets(std::string_view text) {
     // PEM blocks: everything from -----BEGIN to the matching -----END ...-----.
     if (text.compare(i, 10, "-----BEGIN") == 0) {
       std::size_t end = text.find("-----END", i);
-      std::size_t close = end == std::string_view::npos ? std::string_view::npos : text.find("-----", end + 8);
+      std::size_t close =
+          end == std::string_view::npos ? std::string_view::npos : text.find("-----", end + 8);
       out += "[REDACTED]";
       i = close == std::string_view::npos ? text.size() : close + 5;
       continue;
@@ -129,7 +136,8 @@ std::string redactSecrets(std::string_view text) {
   return out;
 }
 
-ScopedLogContext::ScopedLogContext(std::string controller, std::string object, std::string reconcileId) {
+ScopedLogContext::ScopedLogContext(std::string controller, std::string object,
+                                   std::string reconcileId) {
   t_context = LogContext{std::move(controller), std::move(object), std::move(reconcileId)};
 }
 

@@ -104,7 +104,8 @@ class PackedStrings {
     std::size_t size = kHeaderBytes;
     bool allEmpty = true;
     for (std::string_view part : parts) {
-      if (part.size() > kMaxLength) throw std::length_error("PackedStrings: string longer than 4 GiB");
+      if (part.size() > kMaxLength)
+        throw std::length_error("PackedStrings: string longer than 4 GiB");
       size += part.size();
       allEmpty = allEmpty && part.empty();
     }

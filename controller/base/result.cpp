@@ -4,19 +4,32 @@ namespace saguard {
 
 const char* toString(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::NotFound: return "NotFound";
-    case ErrorKind::AlreadyExists: return "AlreadyExists";
-    case ErrorKind::Conflict: return "Conflict";
-    case ErrorKind::Gone: return "Gone";
-    case ErrorKind::Invalid: return "Invalid";
-    case ErrorKind::BadRequest: return "BadRequest";
-    case ErrorKind::Unauthorized: return "Unauthorized";
-    case ErrorKind::Forbidden: return "Forbidden";
-    case ErrorKind::TooManyRequests: return "TooManyRequests";
-    case ErrorKind::Unavailable: return "Unavailable";
-    case ErrorKind::Timeout: return "Timeout";
-    case ErrorKind::Transport: return "Transport";
-    case ErrorKind::Internal: return "Internal";
+    case ErrorKind::NotFound:
+      return "NotFound";
+    case ErrorKind::AlreadyExists:
+      return "AlreadyExists";
+    case ErrorKind::Conflict:
+      return "Conflict";
+    case ErrorKind::Gone:
+      return "Gone";
+    case ErrorKind::Invalid:
+      return "Invalid";
+    case ErrorKind::BadRequest:
+      return "BadRequest";
+    case ErrorKind::Unauthorized:
+      return "Unauthorized";
+    case ErrorKind::Forbidden:
+      return "Forbidden";
+    case ErrorKind::TooManyRequests:
+      return "TooManyRequests";
+    case ErrorKind::Unavailable:
+      return "Unavailable";
+    case ErrorKind::Timeout:
+      return "Timeout";
+    case ErrorKind::Transport:
+      return "Transport";
+    case ErrorKind::Internal:
+      return "Internal";
   }
   return "Unknown";
 }
@@ -64,16 +77,26 @@ ErrorKind kindFromStatus(int httpCode, std::string_view reason) {
   if (reason == "ServiceUnavailable") return ErrorKind::Unavailable;
   if (reason == "BadRequest") return ErrorKind::BadRequest;
   switch (httpCode) {
-    case 400: return ErrorKind::BadRequest;
-    case 401: return ErrorKind::Unauthorized;
-    case 403: return ErrorKind::Forbidden;
-    case 404: return ErrorKind::NotFound;
-    case 409: return ErrorKind::Conflict;
-    case 410: return ErrorKind::Gone;
-    case 422: return ErrorKind::Invalid;
-    case 429: return ErrorKind::TooManyRequests;
-    case 504: return ErrorKind::Timeout;
-    default: break;
+    case 400:
+      return ErrorKind::BadRequest;
+    case 401:
+      return ErrorKind::Unauthorized;
+    case 403:
+      return ErrorKind::Forbidden;
+    case 404:
+      return ErrorKind::NotFound;
+    case 409:
+      return ErrorKind::Conflict;
+    case 410:
+      return ErrorKind::Gone;
+    case 422:
+      return ErrorKind::Invalid;
+    case 429:
+      return ErrorKind::TooManyRequests;
+    case 504:
+      return ErrorKind::Timeout;
+    default:
+      break;
   }
   if (httpCode >= 500) return ErrorKind::Unavailable;
   return ErrorKind::Internal;

@@ -41,9 +41,9 @@ struct ErrorCause {
 struct Error {
   ErrorKind kind = ErrorKind::Internal;
   std::string message;
-  int httpCode = 0;                                   // 0 when no HTTP answer was received.
+  int httpCode = 0;                                     // 0 when no HTTP answer was received.
   std::optional<std::chrono::milliseconds> retryAfter;  // from Retry-After / Status details.
-  std::vector<ErrorCause> causes;                     // for Invalid.
+  std::vector<ErrorCause> causes;                       // for Invalid.
 
   // Whether a caller that has nothing better to do should retry the same request.
   bool retriable() const;
@@ -62,8 +62,8 @@ ErrorKind kindFromStatus(int httpCode, std::string_view reason = {});
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}        // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

@@ -26,7 +26,8 @@ Status validate(const BackoffOptions& options) {
   return {};
 }
 
-ExponentialBackoff::ExponentialBackoff(BackoffOptions options, const Clock& clock, kube::RandomSource random)
+ExponentialBackoff::ExponentialBackoff(BackoffOptions options, const Clock& clock,
+                                       kube::RandomSource random)
     : options_(options), clock_(clock), random_(std::move(random)) {
   if (!random_) random_ = kube::defaultRandomSource();
 }

@@ -18,10 +18,10 @@
 namespace saguard::cache {
 
 struct BackoffOptions {
-  std::chrono::milliseconds initial{800};   // the wait after a first failure
-  std::chrono::milliseconds max{30000};     // the base wait never grows past this
-  double factor = 2.0;                      // growth per consecutive failure, >= 1
-  double jitter = 0.2;                      // up to this fraction of the base wait is added at random, >= 0
+  std::chrono::milliseconds initial{800};  // the wait after a first failure
+  std::chrono::milliseconds max{30000};    // the base wait never grows past this
+  double factor = 2.0;                     // growth per consecutive failure, >= 1
+  double jitter = 0.2;  // up to this fraction of the base wait is added at random, >= 0
   // A failure this long after the previous one starts again from `initial`: the
   // connection was healthy in between.
   std::chrono::milliseconds resetAfter{std::chrono::minutes(2)};

@@ -1,7 +1,8 @@
 #include "cache/decoding.h"
 
-#include <memory>
 #include <simdjson.h>
+
+#include <memory>
 
 #include "cache/record_traits.h"
 
@@ -69,11 +70,14 @@ Decoding<codec::RecordOf<K>> codecDecoding() {
     if (!meta) return meta.error();
     return {};
   };
-  decoding.event = [state](codec::PaddedView line) { return state->decoder.template watchEvent<K>(line); };
+  decoding.event = [state](codec::PaddedView line) {
+    return state->decoder.template watchEvent<K>(line);
+  };
   decoding.describe = peekObjectKey;
   decoding.release = [state] {
     std::string().swap(state->page);
-    state->decoder = codec::Decoder();  // a fresh parser: its buffers grow again only as events need
+    state->decoder =
+        codec::Decoder();  // a fresh parser: its buffers grow again only as events need
   };
   return decoding;
 }

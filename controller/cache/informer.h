@@ -2,7 +2,8 @@
 // of object on the API server, plus event handlers told about every change.
 //
 //   auto pods = Informer<objects::Pod>::create(client, codecDecoding<codec::Kind::Pod>(),
-//                                              {.reflector = {.resource = kube::resources::kPods}});
+//                                              {.reflector = {.resource =
+//                                              kube::resources::kPods}});
 //   (*pods)->addHandlers({.onAdd = [&](const objects::Pod& p) { queue.add(keyOf(p)); }});
 //   (*pods)->start();
 //   ... (*pods)->hasSynced() ...  (*pods)->store().get("ns", "web-0") ...
@@ -70,7 +71,8 @@ class InformerBase {
   virtual void stop() = 0;
   virtual bool hasSynced() const = 0;
   // Waits until hasSynced(), `deadline` passes or `stop` is requested; returns hasSynced().
-  virtual bool waitForSync(std::chrono::steady_clock::time_point deadline, std::stop_token stop) const = 0;
+  virtual bool waitForSync(std::chrono::steady_clock::time_point deadline,
+                           std::stop_token stop) const = 0;
   virtual ReflectorStats stats() const = 0;
   // Objects in the store now (saguard_cache_objects{kind}).
   virtual std::size_t objectCount() const = 0;
@@ -123,7 +125,8 @@ class Informer final : public InformerBase, private ReflectorTarget<R> {
   // they first get an onAdd for each of those, then every later change (no change is
   // seen twice or missed).
   HandlerId addHandlers(Handlers<R> handlers) {
-    std::lock_guard dispatch(dispatchMu_);  // no store write slips between snapshot and registration
+    std::lock_guard dispatch(
+        dispatchMu_);  // no store write slips between snapshot and registration
     std::vector<Ptr> existing = store_.list();
     std::lock_guard lock(queueMu_);
     auto registration = std::make_shared<Registration>();
@@ -170,7 +173,8 @@ class Informer final : public InformerBase, private ReflectorTarget<R> {
   bool hasSynced() const override { return synced_.load(); }
   bool storeSynced() const { return storeSynced_.load(); }
 
-  bool waitForSync(std::chrono::steady_clock::time_point deadline, std::stop_token stop) const override {
+  bool waitForSync(std::chrono::steady_clock::time_point deadline,
+                   std::stop_token stop) const override {
     std::unique_lock lock(syncMu_);
     syncCv_.wait_until(lock, stop, deadline, [&] { return synced_.load(); });
     return synced_.load();
@@ -280,7 +284,8 @@ class Informer final : public InformerBase, private ReflectorTarget<R> {
       }
       for (const auto& registration : registrations) {
         if (registration->removed.load()) continue;
-        const bool forIt = n.target == 0 ? n.seq >= registration->fromSeq : n.target == registration->id;
+        const bool forIt =
+            n.target == 0 ? n.seq >= registration->fromSeq : n.target == registration->id;
         if (forIt) deliver(registration->handlers, n);
       }
     }

@@ -13,7 +13,9 @@ void logHandlerFailure(const std::string& informer, const char* what) {
 }
 }  // namespace detail
 
-InformerSet::~InformerSet() { stop(); }
+InformerSet::~InformerSet() {
+  stop();
+}
 
 void InformerSet::addBase(std::unique_ptr<InformerBase> informer) {
   std::lock_guard lock(mu_);
@@ -35,7 +37,8 @@ void InformerSet::stop() {
 
 bool InformerSet::hasSynced() const {
   std::lock_guard lock(mu_);
-  return std::all_of(informers_.begin(), informers_.end(), [](const auto& i) { return i->hasSynced(); });
+  return std::all_of(informers_.begin(), informers_.end(),
+                     [](const auto& i) { return i->hasSynced(); });
 }
 
 bool InformerSet::waitForCacheSync(std::chrono::milliseconds timeout, std::stop_token stop) const {
@@ -59,7 +62,8 @@ bool InformerSet::waitForCacheSync(std::chrono::milliseconds timeout, std::stop_
     if (!missing.empty()) missing += ", ";
     missing += informer->name();
   }
-  spdlog::warn("informer caches not synced{}: {}", stop.stop_requested() ? " (stopping)" : " in time", missing);
+  spdlog::warn("informer caches not synced{}: {}",
+               stop.stop_requested() ? " (stopping)" : " in time", missing);
   return false;
 }
 
@@ -76,7 +80,8 @@ std::vector<std::pair<std::string, std::size_t>> InformerSet::objectCounts() con
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::size_t>> counts;
   counts.reserve(informers_.size());
-  for (const auto& informer : informers_) counts.emplace_back(informer->name(), informer->objectCount());
+  for (const auto& informer : informers_)
+    counts.emplace_back(informer->name(), informer->objectCount());
   return counts;
 }
 

@@ -2,10 +2,10 @@
 // start-up (client-go's SharedInformerFactory + WaitForCacheSync).
 //
 //   InformerSet informers;
-//   auto& pods = informers.add(makePodInformer(client).value());          // Result<unique_ptr<...>>
-//   auto& accounts = informers.add(makeServiceAccountInformer(client).value());
-//   informers.start();
-//   if (!informers.waitForCacheSync(std::chrono::minutes(2), stop)) { ... unsynced() names them ... }
+//   auto& pods = informers.add(makePodInformer(client).value());          //
+//   Result<unique_ptr<...>> auto& accounts =
+//   informers.add(makeServiceAccountInformer(client).value()); informers.start(); if
+//   (!informers.waitForCacheSync(std::chrono::minutes(2), stop)) { ... unsynced() names them ... }
 //   ... workers read pods.store() ...
 //   informers.stop();   // also done by the destructor
 #pragma once

@@ -51,13 +51,14 @@ std::vector<std::string> bindingGroupKeys(const objects::Binding& binding);
 // Each factory fills in `options.resource` (and the name, when empty) and the indexes;
 // the rest of `options` (namespace, selectors, timeouts, backoff, clock, sleeper,
 // randomness) is taken as given. Invalid when the options are.
-Result<std::unique_ptr<PodInformer>> makePodInformer(kube::Client& client, ReflectorOptions options = {});
-Result<std::unique_ptr<ServiceAccountInformer>> makeServiceAccountInformer(kube::Client& client,
-                                                                           ReflectorOptions options = {});
+Result<std::unique_ptr<PodInformer>> makePodInformer(kube::Client& client,
+                                                     ReflectorOptions options = {});
+Result<std::unique_ptr<ServiceAccountInformer>> makeServiceAccountInformer(
+    kube::Client& client, ReflectorOptions options = {});
 Result<std::unique_ptr<BindingInformer>> makeRoleBindingInformer(kube::Client& client,
                                                                  ReflectorOptions options = {});
-Result<std::unique_ptr<BindingInformer>> makeClusterRoleBindingInformer(kube::Client& client,
-                                                                        ReflectorOptions options = {});
+Result<std::unique_ptr<BindingInformer>> makeClusterRoleBindingInformer(
+    kube::Client& client, ReflectorOptions options = {});
 Result<std::unique_ptr<NamespaceInformer>> makeNamespaceInformer(kube::Client& client,
                                                                  ReflectorOptions options = {});
 

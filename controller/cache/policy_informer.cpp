@@ -31,7 +31,8 @@ Decoding<PolicyRecord> policyDecoding() {
   };
   decoding.event = [](codec::PaddedView line) -> Result<codec::WatchEvent<PolicyRecord>> {
     json event = json::parse(line.view(), nullptr, /*allow_exceptions=*/false);
-    if (event.is_discarded() || !event.is_object()) return makeError(ErrorKind::Invalid, "watch event: not JSON");
+    if (event.is_discarded() || !event.is_object())
+      return makeError(ErrorKind::Invalid, "watch event: not JSON");
     auto type = event.find("type");
     auto object = event.find("object");
     if (type == event.end() || !type->is_string() || object == event.end()) {
@@ -50,8 +51,8 @@ Decoding<PolicyRecord> policyDecoding() {
         const auto& meta = object->value("metadata", json::object());
         out.resourceVersion = meta.value("resourceVersion", "");
         const auto& annotations = meta.value("annotations", json::object());
-        out.initialEventsEnd = annotations.is_object() &&
-                               annotations.value("k8s.io/initial-events-end", "") == "true";
+        out.initialEventsEnd =
+            annotations.is_object() && annotations.value("k8s.io/initial-events-end", "") == "true";
       }
       return out;
     }
@@ -73,7 +74,8 @@ Decoding<PolicyRecord> policyDecoding() {
   return decoding;
 }
 
-Result<std::unique_ptr<PolicyInformer>> makePolicyInformer(kube::Client& client, ReflectorOptions options) {
+Result<std::unique_ptr<PolicyInformer>> makePolicyInformer(kube::Client& client,
+                                                           ReflectorOptions options) {
   options.resource = kube::resources::kServiceAccountPolicies;
   if (options.name.empty()) options.name = "serviceaccountpolicies";
   InformerOptions<policy::PolicyRecord> informerOptions;

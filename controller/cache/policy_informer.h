@@ -19,7 +19,9 @@ template <>
 struct RecordTraits<policy::PolicyRecord> {
   static std::string_view namespaceOf(const policy::PolicyRecord&) { return {}; }
   static std::string_view nameOf(const policy::PolicyRecord& r) { return r.name; }
-  static std::string_view resourceVersionOf(const policy::PolicyRecord& r) { return r.resourceVersion; }
+  static std::string_view resourceVersionOf(const policy::PolicyRecord& r) {
+    return r.resourceVersion;
+  }
 };
 
 using PolicyInformer = Informer<policy::PolicyRecord>;
@@ -29,6 +31,7 @@ using PolicyInformer = Informer<policy::PolicyRecord>;
 Decoding<policy::PolicyRecord> policyDecoding();
 
 // Fills in `options.resource` (and the name, when empty), as the factories of kinds.h do.
-Result<std::unique_ptr<PolicyInformer>> makePolicyInformer(kube::Client& client, ReflectorOptions options = {});
+Result<std::unique_ptr<PolicyInformer>> makePolicyInformer(kube::Client& client,
+                                                           ReflectorOptions options = {});
 
 }  // namespace saguard::cache

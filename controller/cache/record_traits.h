@@ -27,8 +27,8 @@ struct RecordTraits {
 };
 
 // The key format and its views are objects/ref.h's; the cache uses them under these names.
-using objects::ObjectName;
 using objects::objectKey;
+using objects::ObjectName;
 using objects::splitObjectKey;
 
 template <typename R>

@@ -10,15 +10,20 @@
 namespace saguard::cache {
 
 Status validate(const ReflectorOptions& options) {
-  auto invalid = [](const std::string& message) { return makeError(ErrorKind::Invalid, "reflector." + message); };
-  if (options.resource.plural.empty()) return invalid("resource.plural: must name the resource to watch");
+  auto invalid = [](const std::string& message) {
+    return makeError(ErrorKind::Invalid, "reflector." + message);
+  };
+  if (options.resource.plural.empty())
+    return invalid("resource.plural: must name the resource to watch");
   if (options.resource.version.empty()) return invalid("resource.version: must be set");
   if (options.pageSize <= 0) return invalid("pageSize: must be positive");
-  if (options.minWatchTimeout <= std::chrono::seconds::zero()) return invalid("minWatchTimeout: must be positive");
+  if (options.minWatchTimeout <= std::chrono::seconds::zero())
+    return invalid("minWatchTimeout: must be positive");
   if (options.maxWatchTimeout <= options.minWatchTimeout) {
     return invalid("maxWatchTimeout: must be above minWatchTimeout");
   }
-  if (options.shortWatch < std::chrono::milliseconds::zero()) return invalid("shortWatch: must not be negative");
+  if (options.shortWatch < std::chrono::milliseconds::zero())
+    return invalid("shortWatch: must not be negative");
   if (Status st = validate(options.backoff); !st) return invalid(st.error().message);
   return {};
 }
@@ -39,9 +44,10 @@ int drawWatchTimeout(const ReflectorOptions& options, const kube::RandomSource& 
 }
 
 void logSkippedListItem(const std::string& reflector, const codec::SkippedItem& item) {
-  const std::string key = item.name.empty() ? std::string("<unnamed>") : objectKey(item.namespace_, item.name);
-  spdlog::warn("reflector {}: skipping malformed object {} (list item {}): {}", reflector, key, item.index,
-               item.error.message);
+  const std::string key =
+      item.name.empty() ? std::string("<unnamed>") : objectKey(item.namespace_, item.name);
+  spdlog::warn("reflector {}: skipping malformed object {} (list item {}): {}", reflector, key,
+               item.index, item.error.message);
 }
 
 void logSkippedEvent(const std::string& reflector, const std::string& key, const Error& error) {
@@ -51,16 +57,18 @@ void logSkippedEvent(const std::string& reflector, const std::string& key, const
 
 void logFailure(const std::string& reflector, std::string_view step, const Error& error,
                 std::chrono::milliseconds wait) {
-  spdlog::warn("reflector {}: {} failed: {}; retrying in {} ms", reflector, step, error.describe(), wait.count());
+  spdlog::warn("reflector {}: {} failed: {}; retrying in {} ms", reflector, step, error.describe(),
+               wait.count());
 }
 
 void logGone(const std::string& reflector, std::string_view resourceVersion, const Error& error) {
-  spdlog::info("reflector {}: resourceVersion {} is gone ({}); listing again", reflector, resourceVersion,
-               error.message);
+  spdlog::info("reflector {}: resourceVersion {} is gone ({}); listing again", reflector,
+               resourceVersion, error.message);
 }
 
 void logListed(const std::string& reflector, std::size_t count, std::string_view resourceVersion) {
-  spdlog::debug("reflector {}: listed {} objects at resourceVersion {}", reflector, count, resourceVersion);
+  spdlog::debug("reflector {}: listed {} objects at resourceVersion {}", reflector, count,
+                resourceVersion);
 }
 
 }  // namespace detail

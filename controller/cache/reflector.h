@@ -18,7 +18,8 @@
 //
 //   Reflector<objects::Pod> r(client, codecDecoding<codec::Kind::Pod>(), target,
 //                             {.resource = kube::resources::kPods});
-//   std::jthread t([&](std::stop_token stop) { r.run(stop); });   // t.request_stop() ends it promptly
+//   std::jthread t([&](std::stop_token stop) { r.run(stop); });   // t.request_stop() ends it
+//   promptly
 //
 // run() may be called again after it returned (stop, then start again): it resumes the
 // watch from the last resourceVersion instead of listing, and relists only if the
@@ -52,12 +53,12 @@
 namespace saguard::cache {
 
 struct ReflectorOptions {
-  kube::Resource resource;        // required: what to list and watch
-  std::string name;               // for logs; "" = resource.plural
-  std::string namespace_;         // "" = all namespaces (and always for cluster-scoped kinds)
-  std::string labelSelector;      // server-side filters, for list and watch alike
+  kube::Resource resource;    // required: what to list and watch
+  std::string name;           // for logs; "" = resource.plural
+  std::string namespace_;     // "" = all namespaces (and always for cluster-scoped kinds)
+  std::string labelSelector;  // server-side filters, for list and watch alike
   std::string fieldSelector;
-  std::int64_t pageSize = 500;    // list limit per page, > 0
+  std::int64_t pageSize = 500;  // list limit per page, > 0
   // Each watch asks the server to end it after a timeoutSeconds drawn uniformly from
   // [minWatchTimeout, maxWatchTimeout).
   std::chrono::seconds minWatchTimeout{300};
@@ -68,9 +69,9 @@ struct ReflectorOptions {
   std::chrono::milliseconds shortWatch{1000};
   BackoffOptions backoff;
   // Injected dependencies; null/empty = the real ones. Not owned: they must outlive the reflector.
-  const Clock* clock = nullptr;       // SteadyClock::instance()
-  kube::Sleeper* sleeper = nullptr;   // kube::RealSleeper::instance()
-  kube::RandomSource random;          // kube::defaultRandomSource(): watch timeouts, jitter
+  const Clock* clock = nullptr;      // SteadyClock::instance()
+  kube::Sleeper* sleeper = nullptr;  // kube::RealSleeper::instance()
+  kube::RandomSource random;         // kube::defaultRandomSource(): watch timeouts, jitter
 };
 
 // Invalid with the field named ("reflector.pageSize: must be positive").
@@ -92,15 +93,16 @@ class ReflectorTarget {
 
 // Counters for tests, logs and metrics. Monotonic over the reflector's life.
 struct ReflectorStats {
-  std::uint64_t lists = 0;             // complete listings handed to the target
-  std::uint64_t relists = 0;           // of which caused by Gone (410)
-  std::uint64_t watches = 0;           // watch requests opened
-  std::uint64_t events = 0;            // Added/Modified/Deleted applied
+  std::uint64_t lists = 0;    // complete listings handed to the target
+  std::uint64_t relists = 0;  // of which caused by Gone (410)
+  std::uint64_t watches = 0;  // watch requests opened
+  std::uint64_t events = 0;   // Added/Modified/Deleted applied
   std::uint64_t bookmarks = 0;
-  std::uint64_t skipped = 0;           // malformed objects skipped (list items and watch events)
-  std::uint64_t failures = 0;          // failures waited out with backoff
-  std::optional<Error> lastFailure;    // the most recent of those
-  std::vector<std::chrono::milliseconds> waits;  // the last backoff waits (at most 32, oldest first)
+  std::uint64_t skipped = 0;         // malformed objects skipped (list items and watch events)
+  std::uint64_t failures = 0;        // failures waited out with backoff
+  std::optional<Error> lastFailure;  // the most recent of those
+  std::vector<std::chrono::milliseconds>
+      waits;  // the last backoff waits (at most 32, oldest first)
 };
 
 namespace detail {
@@ -123,7 +125,8 @@ Status guarded(std::string_view what, F&& f) {
   } catch (const std::exception& e) {
     return makeError(ErrorKind::Internal, std::string(what) + ": " + e.what());
   } catch (...) {
-    return makeError(ErrorKind::Internal, std::string(what) + ": an exception that is not a std::exception");
+    return makeError(ErrorKind::Internal,
+                     std::string(what) + ": an exception that is not a std::exception");
   }
 }
 }  // namespace detail
@@ -132,7 +135,8 @@ template <typename R>
 class Reflector {
  public:
   // `client` and `target` must outlive the reflector; `options` must pass validate().
-  Reflector(kube::Client& client, Decoding<R> decoding, ReflectorTarget<R>& target, ReflectorOptions options)
+  Reflector(kube::Client& client, Decoding<R> decoding, ReflectorTarget<R>& target,
+            ReflectorOptions options)
       : client_(client),
         decoding_(std::move(decoding)),
         target_(target),
@@ -156,7 +160,9 @@ class Reflector {
       } catch (const std::exception& e) {
         if (!backOff("loop", makeError(ErrorKind::Internal, e.what()), stop)) return;
       } catch (...) {
-        if (!backOff("loop", makeError(ErrorKind::Internal, "an exception that is not a std::exception"), stop)) {
+        if (!backOff("loop",
+                     makeError(ErrorKind::Internal, "an exception that is not a std::exception"),
+                     stop)) {
           return;
         }
       }
@@ -222,7 +228,9 @@ class Reflector {
     std::string resourceVersion;
     std::uint64_t skipped = 0;
     codec::ListSink<R> sink;
-    sink.onItem = [&](R&& record) { records.push_back(std::make_shared<const R>(std::move(record))); };
+    sink.onItem = [&](R&& record) {
+      records.push_back(std::make_shared<const R>(std::move(record)));
+    };
     sink.onSkipped = [&](codec::SkippedItem&& item) {
       ++skipped;
       detail::logSkippedListItem(name_, item);
@@ -233,8 +241,10 @@ class Reflector {
     list.limit = options_.pageSize;
     Status st = kube::listPages(client_, options_.resource, options_.namespace_, list,
                                 [&](const kube::Page& page) -> Status {
-                                  if (stop.stop_requested()) return makeError(ErrorKind::Timeout, "stopped");
-                                  // Index 0 starts the listing afresh (also after an expired continue token).
+                                  if (stop.stop_requested())
+                                    return makeError(ErrorKind::Timeout, "stopped");
+                                  // Index 0 starts the listing afresh (also after an expired
+                                  // continue token).
                                   if (page.index == 0) {
                                     records.clear();
                                     skipped = 0;
@@ -254,7 +264,8 @@ class Reflector {
     }
     if (!st) return st;
     if (resourceVersion.empty()) {
-      return makeError(ErrorKind::Internal, "the list of " + name_ + " carries no resourceVersion to watch from");
+      return makeError(ErrorKind::Internal,
+                       "the list of " + name_ + " carries no resourceVersion to watch from");
     }
     const std::size_t count = records.size();
     Status stored = detail::guarded("storing the listing", [&] {
@@ -350,13 +361,15 @@ class Reflector {
       case codec::EventType::Bookmark: {
         progressed_ = true;
         std::lock_guard lock(mu_);
-        if (!event->resourceVersion.empty()) lastResourceVersion_ = std::move(event->resourceVersion);
+        if (!event->resourceVersion.empty())
+          lastResourceVersion_ = std::move(event->resourceVersion);
         ++stats_.bookmarks;
         return;
       }
       case codec::EventType::Error:
         ended = event->error ? *event->error
-                             : makeError(ErrorKind::Internal, "a watch ERROR event of " + name_ + " without a Status");
+                             : makeError(ErrorKind::Internal,
+                                         "a watch ERROR event of " + name_ + " without a Status");
         return;
     }
   }

@@ -2,7 +2,8 @@
 // projected record of each object of one kind, plus secondary indexes.
 //
 //   Store<objects::Pod> pods({{"byAccount", [](const objects::Pod& p) {
-//     return std::vector<std::string>{objectKey(p.meta.namespace_.view(), p.serviceAccountName.view())};
+//     return std::vector<std::string>{objectKey(p.meta.namespace_.view(),
+//     p.serviceAccountName.view())};
 //   }}});
 //   Store<objects::Pod>::Ptr p = pods.get("ns", "web-0");          // null when absent
 //   auto same = pods.byIndex("byAccount", "ns/default");            // Result<std::vector<Ptr>>
@@ -66,7 +67,8 @@ class Store {
   // validate(); the constructor skips such indexers).
   explicit Store(std::vector<Indexer> indexers = {}) {
     for (auto& indexer : indexers) {
-      if (checkIndexer(indexer.name, indexer.keys).ok()) indexes_.push_back(Index{std::move(indexer), {}});
+      if (checkIndexer(indexer.name, indexer.keys).ok())
+        indexes_.push_back(Index{std::move(indexer), {}});
     }
   }
   Store(const Store&) = delete;
@@ -81,10 +83,12 @@ class Store {
         }
       }
       if (indexers[i].name.empty()) {
-        return makeError(ErrorKind::Invalid, "indexers[" + std::to_string(i) + "].name: must not be empty");
+        return makeError(ErrorKind::Invalid,
+                         "indexers[" + std::to_string(i) + "].name: must not be empty");
       }
       if (!indexers[i].keys) {
-        return makeError(ErrorKind::Invalid, "indexers[" + std::to_string(i) + "].keys: must be set");
+        return makeError(ErrorKind::Invalid,
+                         "indexers[" + std::to_string(i) + "].keys: must be set");
       }
     }
     return {};
@@ -178,7 +182,8 @@ class Store {
       // Then deletes, in key order.
       const std::size_t firstDelete = changes.size();
       for (const auto& entry : objects_) {
-        if (!next.contains(refOf(*entry.record))) changes.push_back({ChangeType::Deleted, entry.record, nullptr});
+        if (!next.contains(refOf(*entry.record)))
+          changes.push_back({ChangeType::Deleted, entry.record, nullptr});
       }
       std::sort(changes.begin() + static_cast<std::ptrdiff_t>(firstDelete), changes.end(),
                 [](const Change& a, const Change& b) {
@@ -275,7 +280,9 @@ class Store {
 
   struct StringHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>()(s);
+    }
   };
   using Bucket = std::unordered_set<Ptr>;
   struct Index {

@@ -7,13 +7,15 @@ namespace {
 
 // Indexed by Reason; the static_assert below keeps the table and the enum in step.
 constexpr std::array<ReasonSpec, kAllReasons.size()> kSpecs{{
-    {EventType::Normal, "Patch", {"ServiceAccount", ""}},                   // AutomountDisabled
-    {EventType::Warning, "Patch", {"ServiceAccount", ""}},                  // DriftReverted
-    {EventType::Warning, "Audit", {"ServiceAccount", ""}},                  // AutomountWouldBeDisabled
-    {EventType::Warning, "Report", {"Pod", ""}},                            // TokenMounted
-    {EventType::Warning, "Report", {"Pod", ""}},                            // PodOverridesPolicy
-    {EventType::Warning, "Report", {"RoleBinding", "ClusterRoleBinding"}},  // BindingGrantsSelectedAccount
-    {EventType::Warning, "Reconcile", {"ServiceAccountPolicy", ""}},        // PolicyInvalid
+    {EventType::Normal, "Patch", {"ServiceAccount", ""}},   // AutomountDisabled
+    {EventType::Warning, "Patch", {"ServiceAccount", ""}},  // DriftReverted
+    {EventType::Warning, "Audit", {"ServiceAccount", ""}},  // AutomountWouldBeDisabled
+    {EventType::Warning, "Report", {"Pod", ""}},            // TokenMounted
+    {EventType::Warning, "Report", {"Pod", ""}},            // PodOverridesPolicy
+    {EventType::Warning,
+     "Report",
+     {"RoleBinding", "ClusterRoleBinding"}},  // BindingGrantsSelectedAccount
+    {EventType::Warning, "Reconcile", {"ServiceAccountPolicy", ""}},  // PolicyInvalid
 }};
 static_assert(static_cast<std::size_t>(Reason::PolicyInvalid) + 1 == kSpecs.size());
 

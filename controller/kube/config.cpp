@@ -253,7 +253,8 @@ class KubeconfigParser {
     // The host comes right after the scheme; only slashes after it may be trimmed
     // ("https://" alone must not lose its own slashes and pass as a URL).
     const std::size_t hostStart = url.find("://") + 3;
-    if (hostStart >= url.size() || url[hostStart] == '/') return fail(prefix + "server", "has no host");
+    if (hostStart >= url.size() || url[hostStart] == '/')
+      return fail(prefix + "server", "has no host");
     while (url.size() > hostStart + 1 && url.back() == '/') url.pop_back();
     config.server = url;
 

@@ -148,7 +148,8 @@ struct CpprestTransport::Impl {
     }
     const bool gzip = coding == "gzip";
     if (!gzip && !coding.empty() && coding != "identity") {
-      return makeError(ErrorKind::Invalid, "the answer's Content-Encoding \"" + coding + "\" was not asked for");
+      return makeError(ErrorKind::Invalid,
+                       "the answer's Content-Encoding \"" + coding + "\" was not asked for");
     }
     auto body = response.body().streambuf();
     std::string out;
@@ -260,7 +261,8 @@ Result<std::unique_ptr<CpprestTransport>> CpprestTransport::create(const Transpo
     spdlog::warn("TLS verification of {} is off (insecure-skip-tls-verify)", config.server);
   }
   if (scheme == "http") {
-    spdlog::warn("{} is plain http: no TLS, credentials and data travel unencrypted", config.server);
+    spdlog::warn("{} is plain http: no TLS, credentials and data travel unencrypted",
+                 config.server);
   }
   return std::unique_ptr<CpprestTransport>(new CpprestTransport(std::move(impl)));
 }

@@ -17,6 +17,7 @@ namespace saguard::kube {
 // change (the server down, unreachable or overloaded: Error::retriable()) is asked
 // again, 1 s apart doubling to 30 s, each failure logged; until `stop` is requested,
 // which returns Unavailable ("stopped"). Any other error (say Forbidden) is returned.
-Result<std::string> whoAmI(Client& client, std::stop_token stop, Sleeper& sleeper = RealSleeper::instance());
+Result<std::string> whoAmI(Client& client, std::stop_token stop,
+                           Sleeper& sleeper = RealSleeper::instance());
 
 }  // namespace saguard::kube

@@ -10,7 +10,8 @@ Status WriteGate::check(std::string_view what) const {
 }
 
 Error WriteGate::refusal(std::string_view what) {
-  return makeError(ErrorKind::Unavailable, "this replica does not lead: " + std::string(what) + " refused");
+  return makeError(ErrorKind::Unavailable,
+                   "this replica does not lead: " + std::string(what) + " refused");
 }
 
 }  // namespace saguard::leader

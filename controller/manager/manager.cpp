@@ -35,7 +35,9 @@ Status Manager::runElection(std::stop_token stop) {
     lead(leading);
   };
   callbacks.onStoppedLeading = [] { spdlog::info("stopped leading"); };
-  callbacks.onNewLeader = [](const std::string& identity) { spdlog::info("the leader is {}", identity); };
+  callbacks.onNewLeader = [](const std::string& identity) {
+    spdlog::info("the leader is {}", identity);
+  };
   callbacks.onLeadingChanged = options_.onLeadingChanged;
   auto elector = leader::LeaseElector::create(options_.election, callbacks, *options_.leases);
   if (!elector.ok()) return elector.error();

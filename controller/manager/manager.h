@@ -1,10 +1,10 @@
 // The manager (controller-runtime's idea): it owns the process's runnables and leader
 // election, so that main only wires parts together.
 //
-//   manager::Manager mgr({.leaderElect = true, .election = {...}, .leases = &leases, .gate = &gate});
-//   mgr.add({.name = "informers", .run = [&](std::stop_token s) { ctl.runInformers(s); }});
-//   mgr.add({.name = "workers", .needsLeader = true, .run = [&](std::stop_token s) { ctl.runWorkers(s); }});
-//   Status ran = mgr.run(signals);   // blocks until `signals` stops it
+//   manager::Manager mgr({.leaderElect = true, .election = {...}, .leases = &leases, .gate =
+//   &gate}); mgr.add({.name = "informers", .run = [&](std::stop_token s) { ctl.runInformers(s);
+//   }}); mgr.add({.name = "workers", .needsLeader = true, .run = [&](std::stop_token s) {
+//   ctl.runWorkers(s); }}); Status ran = mgr.run(signals);   // blocks until `signals` stops it
 //
 // Contract:
 //   - A runnable blocks until its token is stopped, then returns promptly.

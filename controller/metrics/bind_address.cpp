@@ -10,23 +10,28 @@ namespace saguard::metrics {
 namespace {
 
 Error invalid(std::string_view text, std::string_view why) {
-  return makeError(ErrorKind::Invalid, "bind address \"" + std::string(text) + "\": " + std::string(why) +
-                                           " (expected \":PORT\", \"HOST:PORT\" or \"0\" to disable)");
+  return makeError(ErrorKind::Invalid,
+                   "bind address \"" + std::string(text) + "\": " + std::string(why) +
+                       " (expected \":PORT\", \"HOST:PORT\" or \"0\" to disable)");
 }
 
 }  // namespace
 
-std::string BindAddress::toString() const { return host + ":" + std::to_string(port); }
+std::string BindAddress::toString() const {
+  return host + ":" + std::to_string(port);
+}
 
 Result<std::optional<BindAddress>> parseBindAddress(std::string_view text) {
   if (text == "0") return std::optional<BindAddress>();
   if (text.empty()) return invalid(text, "empty");
-  if (text.front() == '[') return invalid(text, "IPv6 addresses are not supported; use an IPv4 address");
+  if (text.front() == '[')
+    return invalid(text, "IPv6 addresses are not supported; use an IPv4 address");
 
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos) {
     if (text.find_first_not_of("0123456789") == std::string_view::npos) {
-      return invalid(text, "missing ':' before the port (did you mean \":" + std::string(text) + "\"?)");
+      return invalid(text,
+                     "missing ':' before the port (did you mean \":" + std::string(text) + "\"?)");
     }
     return invalid(text, "missing port");
   }

@@ -1,11 +1,11 @@
 #include "metrics/health.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <exception>
 #include <set>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace saguard::metrics {
 
@@ -13,8 +13,8 @@ namespace {
 
 bool validName(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -33,7 +33,8 @@ std::string urlDecode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 &&
+               hexValue(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2])));
       i += 2;
     } else {
@@ -56,7 +57,8 @@ Query parseQuery(std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     const auto eq = pair.find('=');
     const std::string key = urlDecode(pair.substr(0, eq));
-    const std::string value = eq == std::string_view::npos ? std::string() : urlDecode(pair.substr(eq + 1));
+    const std::string value =
+        eq == std::string_view::npos ? std::string() : urlDecode(pair.substr(eq + 1));
     if (key == "verbose") {
       q.verbose = true;
     } else if (key == "exclude" && !value.empty()) {
@@ -76,7 +78,9 @@ Status runGuarded(const HealthCheck& check) {
   }
 }
 
-const char* probeName(bool ready) { return ready ? "readyz" : "healthz"; }
+const char* probeName(bool ready) {
+  return ready ? "readyz" : "healthz";
+}
 
 }  // namespace
 
@@ -91,15 +95,19 @@ Status HealthChecks::addReadyCheck(std::string name, HealthCheck check) {
 Status HealthChecks::add(Probe probe, std::string name, HealthCheck check) {
   const char* where = probeName(probe == Probe::Ready);
   if (!validName(name)) {
-    return makeError(ErrorKind::Invalid, std::string(where) + " check name \"" + name +
-                                             "\": must be non-empty and use only letters, digits, '.', '_', '-'");
+    return makeError(ErrorKind::Invalid,
+                     std::string(where) + " check name \"" + name +
+                         "\": must be non-empty and use only letters, digits, '.', '_', '-'");
   }
-  if (!check) return makeError(ErrorKind::Invalid, std::string(where) + " check \"" + name + "\": no function");
+  if (!check)
+    return makeError(ErrorKind::Invalid,
+                     std::string(where) + " check \"" + name + "\": no function");
   std::lock_guard lock(mu_);
   std::vector<Named>& checks = probe == Probe::Ready ? ready_ : health_;
   for (const Named& n : checks) {
     if (n.name == name) {
-      return makeError(ErrorKind::Invalid, std::string(where) + " check \"" + name + "\" is already added");
+      return makeError(ErrorKind::Invalid,
+                       std::string(where) + " check \"" + name + "\" is already added");
     }
   }
   checks.push_back(Named{std::move(name), std::move(check)});
@@ -117,7 +125,8 @@ HealthChecks::Response HealthChecks::handle(std::string_view path, std::string_v
   return Response{404, "404 page not found\n"};
 }
 
-HealthChecks::Response HealthChecks::run(Probe probe, std::string_view only, std::string_view query) const {
+HealthChecks::Response HealthChecks::run(Probe probe, std::string_view only,
+                                         std::string_view query) const {
   const bool ready = probe == Probe::Ready;
   std::vector<Named> checks;
   {
@@ -126,9 +135,11 @@ HealthChecks::Response HealthChecks::run(Probe probe, std::string_view only, std
   }
 
   if (!only.empty()) {
-    auto it = std::find_if(checks.begin(), checks.end(), [&](const Named& n) { return n.name == only; });
-    if (it == checks.end()) return Response{404, "no " + std::string(probeName(ready)) + " check named \"" +
-                                                     std::string(only) + "\"\n"};
+    auto it =
+        std::find_if(checks.begin(), checks.end(), [&](const Named& n) { return n.name == only; });
+    if (it == checks.end())
+      return Response{404, "no " + std::string(probeName(ready)) + " check named \"" +
+                               std::string(only) + "\"\n"};
     const Status status = runGuarded(it->check);
     noteState(probe, it->name, status);
     if (status.ok()) return Response{200, "ok"};
@@ -153,7 +164,8 @@ HealthChecks::Response HealthChecks::run(Probe probe, std::string_view only, std
     }
   }
   // What is left of the exclusions named nothing: say so rather than pretend.
-  for (const std::string& unknown : q.exclude) lines += "warn: no check named \"" + unknown + "\" to exclude\n";
+  for (const std::string& unknown : q.exclude)
+    lines += "warn: no check named \"" + unknown + "\" to exclude\n";
 
   if (!failed && !q.verbose) return Response{200, "ok"};
   lines += std::string(probeName(ready)) + (failed ? " check failed\n" : " check passed\n");
@@ -172,7 +184,8 @@ void HealthChecks::noteState(Probe probe, const std::string& name, const Status&
   if (status.ok()) {
     spdlog::info("{} check {} passes again", probeName(probe == Probe::Ready), name);
   } else {
-    spdlog::info("{} check {} fails: {}", probeName(probe == Probe::Ready), name, status.error().describe());
+    spdlog::info("{} check {} fails: {}", probeName(probe == Probe::Ready), name,
+                 status.error().describe());
   }
 }
 

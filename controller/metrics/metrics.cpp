@@ -1,8 +1,8 @@
 #include "metrics/metrics.h"
 
-#include <utility>
-
 #include <prometheus/text_serializer.h>
+
+#include <utility>
 
 #include "metrics/detail/families.h"
 
@@ -10,20 +10,27 @@ namespace saguard::metrics {
 
 const char* toString(ReconcileResult result) {
   switch (result) {
-    case ReconcileResult::Success: return "success";
-    case ReconcileResult::Requeue: return "requeue";
-    case ReconcileResult::RequeueAfter: return "requeue_after";
+    case ReconcileResult::Success:
+      return "success";
+    case ReconcileResult::Requeue:
+      return "requeue";
+    case ReconcileResult::RequeueAfter:
+      return "requeue_after";
     case ReconcileResult::Error:
-    case ReconcileResult::TerminalError: return "error";
+    case ReconcileResult::TerminalError:
+      return "error";
   }
   return "error";
 }
 
 const char* toString(PatchResult result) {
   switch (result) {
-    case PatchResult::Success: return "success";
-    case PatchResult::Conflict: return "conflict";
-    case PatchResult::Error: return "error";
+    case PatchResult::Success:
+      return "success";
+    case PatchResult::Conflict:
+      return "conflict";
+    case PatchResult::Error:
+      return "error";
   }
   return "error";
 }
@@ -40,7 +47,9 @@ ScrapeHook& ScrapeHook::operator=(ScrapeHook&& other) noexcept {
   return *this;
 }
 
-ScrapeHook::~ScrapeHook() { reset(); }
+ScrapeHook::~ScrapeHook() {
+  reset();
+}
 
 void ScrapeHook::reset() {
   if (metrics_ != nullptr) metrics_->removeHook(id_);
@@ -56,12 +65,19 @@ void Metrics::registerController(std::string_view controller, int maxConcurrentR
   families_->controller(controller).maxConcurrent->Set(maxConcurrentReconciles);
 }
 
-void Metrics::observeReconcile(std::string_view controller, ReconcileResult result, Clock::duration took) {
+void Metrics::observeReconcile(std::string_view controller, ReconcileResult result,
+                               Clock::duration took) {
   detail::ControllerSeries& s = families_->controller(controller);
   switch (result) {
-    case ReconcileResult::Success: s.total[detail::kSuccess]->Increment(); break;
-    case ReconcileResult::Requeue: s.total[detail::kRequeue]->Increment(); break;
-    case ReconcileResult::RequeueAfter: s.total[detail::kRequeueAfter]->Increment(); break;
+    case ReconcileResult::Success:
+      s.total[detail::kSuccess]->Increment();
+      break;
+    case ReconcileResult::Requeue:
+      s.total[detail::kRequeue]->Increment();
+      break;
+    case ReconcileResult::RequeueAfter:
+      s.total[detail::kRequeueAfter]->Increment();
+      break;
     case ReconcileResult::TerminalError:
       s.terminalErrors->Increment();
       [[fallthrough]];
@@ -77,7 +93,9 @@ void Metrics::addActiveWorkers(std::string_view controller, int delta) {
   families_->controller(controller).activeWorkers->Increment(delta);
 }
 
-void Metrics::registerQueue(std::string_view name) { (void)families_->queue(name); }
+void Metrics::registerQueue(std::string_view name) {
+  (void)families_->queue(name);
+}
 
 void Metrics::registerRestHost(std::string_view host) {
   for (const char* verb : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
@@ -91,7 +109,9 @@ void Metrics::observeRequest(std::string_view method, std::string_view code, std
   families_->requestDuration(method, host).Observe(detail::seconds(took));
 }
 
-void Metrics::registerLeaderElection(std::string_view name) { (void)families_->leader(name); }
+void Metrics::registerLeaderElection(std::string_view name) {
+  (void)families_->leader(name);
+}
 
 void Metrics::setLeader(std::string_view name, bool leading) {
   families_->leader(name).Set(leading ? 1 : 0);
@@ -141,7 +161,9 @@ void Metrics::countEvent(std::string_view reason, std::string_view type) {
   families_->event(reason, type).Increment();
 }
 
-void Metrics::registerCacheKind(std::string_view kind) { (void)families_->cacheObjects(kind); }
+void Metrics::registerCacheKind(std::string_view kind) {
+  (void)families_->cacheObjects(kind);
+}
 
 void Metrics::setCacheObjects(std::string_view kind, std::int64_t count) {
   families_->cacheObjects(kind).Set(static_cast<double>(count));
@@ -151,7 +173,9 @@ ScrapeHook Metrics::onScrape(std::function<void()> hook) {
   return ScrapeHook(this, families_->collector->addHook(std::move(hook)));
 }
 
-void Metrics::removeHook(std::uint64_t id) { families_->collector->removeHook(id); }
+void Metrics::removeHook(std::uint64_t id) {
+  families_->collector->removeHook(id);
+}
 
 std::string Metrics::text() const {
   return prometheus::TextSerializer().Serialize(families_->collector->Collect());

@@ -10,11 +10,17 @@ namespace saguard::metrics {
 PrometheusQueueMetrics::PrometheusQueueMetrics(Metrics& metrics, std::string_view name)
     : series_(metrics.families().queue(name)) {}
 
-void PrometheusQueueMetrics::setDepth(std::int64_t depth) { series_.depth->Set(static_cast<double>(depth)); }
+void PrometheusQueueMetrics::setDepth(std::int64_t depth) {
+  series_.depth->Set(static_cast<double>(depth));
+}
 
-void PrometheusQueueMetrics::incAdds() { series_.adds->Increment(); }
+void PrometheusQueueMetrics::incAdds() {
+  series_.adds->Increment();
+}
 
-void PrometheusQueueMetrics::incRetries() { series_.retries->Increment(); }
+void PrometheusQueueMetrics::incRetries() {
+  series_.retries->Increment();
+}
 
 void PrometheusQueueMetrics::observeQueueDuration(Clock::duration waited) {
   series_.queueDuration->Observe(detail::seconds(waited));
@@ -36,18 +42,25 @@ ScrapeHook refreshUnfinishedWorkOnScrape(Metrics& metrics, queue::WorkQueue& que
   return metrics.onScrape([&queue] { queue.updateUnfinishedWork(); });
 }
 
-PrometheusWorkerHooks::PrometheusWorkerHooks(Metrics& metrics, std::string_view controller, int workers)
-    : metrics_(metrics), controller_(controller), series_(metrics.families().controller(controller)) {
+PrometheusWorkerHooks::PrometheusWorkerHooks(Metrics& metrics, std::string_view controller,
+                                             int workers)
+    : metrics_(metrics),
+      controller_(controller),
+      series_(metrics.families().controller(controller)) {
   metrics_.registerController(controller_, workers);
 }
 
 ReconcileResult PrometheusWorkerHooks::resultOf(const queue::Outcome& outcome) {
   switch (outcome.result()) {
-    case queue::WorkResult::Success: return ReconcileResult::Success;
+    case queue::WorkResult::Success:
+      return ReconcileResult::Success;
     case queue::WorkResult::RequeueAfter:
-      return outcome.after() > Clock::duration::zero() ? ReconcileResult::RequeueAfter : ReconcileResult::Requeue;
-    case queue::WorkResult::Error: return ReconcileResult::Error;
-    case queue::WorkResult::TerminalError: return ReconcileResult::TerminalError;
+      return outcome.after() > Clock::duration::zero() ? ReconcileResult::RequeueAfter
+                                                       : ReconcileResult::Requeue;
+    case queue::WorkResult::Error:
+      return ReconcileResult::Error;
+    case queue::WorkResult::TerminalError:
+      return ReconcileResult::TerminalError;
   }
   return ReconcileResult::Error;
 }

@@ -57,7 +57,8 @@ class PrometheusWorkerHooks final : public queue::WorkerHooks {
   // Zeroes the controller's series and sets max_concurrent_reconciles to `workers`.
   PrometheusWorkerHooks(Metrics& metrics, std::string_view controller, int workers);
 
-  void onOutcome(const std::string& key, const queue::Outcome& outcome, Clock::duration took) override;
+  void onOutcome(const std::string& key, const queue::Outcome& outcome,
+                 Clock::duration took) override;
 
   // `fn`, counted in controller_runtime_active_workers while it runs (the worker loop
   // has no hook before a reconcile starts). The returned function refers to this object.

@@ -13,7 +13,8 @@ void PrometheusReconcileHooks::onPatch(const char* result) {
                                         : PatchResult::Error);
 }
 
-void PrometheusReconcileHooks::onPolicySummary(const std::string& policy, const policy::Summary& summary) {
+void PrometheusReconcileHooks::onPolicySummary(const std::string& policy,
+                                               const policy::Summary& summary) {
   PolicyGauges gauges;
   gauges.selected = summary.selected;
   gauges.compliant = summary.compliant;
@@ -22,7 +23,9 @@ void PrometheusReconcileHooks::onPolicySummary(const std::string& policy, const 
   metrics_.setPolicyGauges(policy, gauges);
 }
 
-void PrometheusReconcileHooks::onPolicyDeleted(const std::string& policy) { metrics_.removePolicy(policy); }
+void PrometheusReconcileHooks::onPolicyDeleted(const std::string& policy) {
+  metrics_.removePolicy(policy);
+}
 
 PrometheusEventHooks::PrometheusEventHooks(Metrics& metrics) : metrics_(metrics) {
   for (events::Reason reason : events::kAllReasons) {

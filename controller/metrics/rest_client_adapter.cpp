@@ -30,7 +30,8 @@ void PrometheusRequestObserver::onRequest(const kube::RequestRecord& record) {
     std::string_view code = "<error>";
     if (record.httpCode > 0) {
       auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), record.httpCode);
-      if (ec == std::errc()) code = std::string_view(buf.data(), static_cast<std::size_t>(end - buf.data()));
+      if (ec == std::errc())
+        code = std::string_view(buf.data(), static_cast<std::size_t>(end - buf.data()));
     }
     metrics_.observeRequest(record.method, code, host_, record.duration);
   } catch (...) {  // NOLINT(bugprone-empty-catch): a lost sample is better than a failed request

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <netinet/in.h>
+#include <prometheus/exposer.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,15 +12,12 @@
 #include <atomic>
 #include <exception>
 #include <functional>
-#include <system_error>
-#include <thread>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
-
-#include <prometheus/exposer.h>
-#include <spdlog/spdlog.h>
 
 #include "metrics/detail/families.h"
 
@@ -27,7 +26,8 @@ namespace saguard::metrics {
 namespace {
 
 Status validate(const ServerOptions& options) {
-  if (options.threads < 1) return makeError(ErrorKind::Invalid, "ServerOptions.threads must be >= 1");
+  if (options.threads < 1)
+    return makeError(ErrorKind::Invalid, "ServerOptions.threads must be >= 1");
   if (options.requestTimeout.count() <= 0) {
     return makeError(ErrorKind::Invalid, "ServerOptions.requestTimeout must be > 0");
   }
@@ -100,12 +100,14 @@ int logCivetMessage(const mg_connection* /*conn*/, const char* message) {
   return 1;  // handled: civetweb prints nothing itself
 }
 
-void reply(mg_connection* conn, int status, std::string_view body, bool head, std::string_view extraHeaders = {}) {
-  const std::string header = "HTTP/1.1 " + std::to_string(status) + " " + mg_get_response_code_text(conn, status) +
-                             "\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff"
-                             "\r\nCache-Control: no-store\r\nContent-Length: " +
-                             std::to_string(body.size()) + "\r\nConnection: close\r\n" + std::string(extraHeaders) +
-                             "\r\n";
+void reply(mg_connection* conn, int status, std::string_view body, bool head,
+           std::string_view extraHeaders = {}) {
+  const std::string header =
+      "HTTP/1.1 " + std::to_string(status) + " " + mg_get_response_code_text(conn, status) +
+      "\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff"
+      "\r\nCache-Control: no-store\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\nConnection: close\r\n" + std::string(extraHeaders) +
+      "\r\n";
   mg_write(conn, header.data(), header.size());
   if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
 }
@@ -156,7 +158,8 @@ MetricsServer::MetricsServer(std::unique_ptr<Impl> impl, std::uint16_t port)
 
 MetricsServer::~MetricsServer() = default;
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::start(Metrics& metrics, const BindAddress& address,
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(Metrics& metrics,
+                                                            const BindAddress& address,
                                                             const ServerOptions& options) {
   if (Status valid = validate(options); !valid) return valid.error();
   auto impl = std::make_unique<Impl>();
@@ -166,13 +169,16 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(Metrics& metrics, co
     impl->exposer->RegisterCollectable(impl->collector, "/metrics");
     const std::vector<int> ports = impl->exposer->GetListeningPorts();
     if (ports.empty()) {
-      return makeError(ErrorKind::Unavailable, "metrics server on " + address.toString() + ": no listening port");
+      return makeError(ErrorKind::Unavailable,
+                       "metrics server on " + address.toString() + ": no listening port");
     }
     impl->host = address.host;
     impl->port = static_cast<std::uint16_t>(ports[0]);
-    return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl), static_cast<std::uint16_t>(ports[0])));
+    return std::unique_ptr<MetricsServer>(
+        new MetricsServer(std::move(impl), static_cast<std::uint16_t>(ports[0])));
   } catch (const std::exception& e) {
-    return makeError(ErrorKind::Unavailable, "cannot serve /metrics on " + address.toString() + ": " + e.what() +
+    return makeError(ErrorKind::Unavailable, "cannot serve /metrics on " + address.toString() +
+                                                 ": " + e.what() +
                                                  " (is the port in use or the address not local?)");
   }
 }
@@ -193,11 +199,13 @@ struct HealthServer::Impl {
   }
 };
 
-HealthServer::HealthServer(std::unique_ptr<Impl> impl, std::uint16_t port) : impl_(std::move(impl)), port_(port) {}
+HealthServer::HealthServer(std::unique_ptr<Impl> impl, std::uint16_t port)
+    : impl_(std::move(impl)), port_(port) {}
 
 HealthServer::~HealthServer() = default;
 
-Result<std::unique_ptr<HealthServer>> HealthServer::start(const HealthChecks& checks, const BindAddress& address,
+Result<std::unique_ptr<HealthServer>> HealthServer::start(const HealthChecks& checks,
+                                                          const BindAddress& address,
                                                           const ServerOptions& options) {
   if (Status valid = validate(options); !valid) return valid.error();
   auto impl = std::make_unique<Impl>();
@@ -218,8 +226,9 @@ Result<std::unique_ptr<HealthServer>> HealthServer::start(const HealthChecks& ch
 
   impl->context = mg_start2(&init, &error);
   if (impl->context == nullptr) {
-    return makeError(ErrorKind::Unavailable, "cannot serve /healthz and /readyz on " + address.toString() + ": " +
-                                                 (text[0] != '\0' ? text.data() : "civetweb failed to start"));
+    return makeError(ErrorKind::Unavailable,
+                     "cannot serve /healthz and /readyz on " + address.toString() + ": " +
+                         (text[0] != '\0' ? text.data() : "civetweb failed to start"));
   }
   // Every path goes to one handler, so unknown paths get the same plain-text 404.
   // civetweb's callback data is a void*; handleProbe only reads through it.
@@ -228,11 +237,13 @@ Result<std::unique_ptr<HealthServer>> HealthServer::start(const HealthChecks& ch
   std::array<mg_server_port, 4> ports{};
   const int n = mg_get_server_ports(impl->context, static_cast<int>(ports.size()), ports.data());
   if (n < 1) {
-    return makeError(ErrorKind::Unavailable, "health server on " + address.toString() + ": no listening port");
+    return makeError(ErrorKind::Unavailable,
+                     "health server on " + address.toString() + ": no listening port");
   }
   impl->host = address.host;
   impl->port = static_cast<std::uint16_t>(ports[0].port);
-  return std::unique_ptr<HealthServer>(new HealthServer(std::move(impl), static_cast<std::uint16_t>(ports[0].port)));
+  return std::unique_ptr<HealthServer>(
+      new HealthServer(std::move(impl), static_cast<std::uint16_t>(ports[0].port)));
 }
 
 }  // namespace saguard::metrics

@@ -61,7 +61,8 @@ class HealthServer {
  public:
   // Serves `checks` on GET/HEAD /healthz and /readyz at `address`; other methods get
   // 405, other paths 404. Errors as MetricsServer::start.
-  static Result<std::unique_ptr<HealthServer>> start(const HealthChecks& checks, const BindAddress& address,
+  static Result<std::unique_ptr<HealthServer>> start(const HealthChecks& checks,
+                                                     const BindAddress& address,
                                                      const ServerOptions& options = {});
   ~HealthServer();
   HealthServer(const HealthServer&) = delete;

@@ -49,7 +49,9 @@ class Meta {
 
   void setName(std::string_view name) { text_.set(kName, name); }
   void setUid(std::string_view uid) { text_.set(kUid, uid); }
-  void setResourceVersion(std::string_view resourceVersion) { text_.set(kResourceVersion, resourceVersion); }
+  void setResourceVersion(std::string_view resourceVersion) {
+    text_.set(kResourceVersion, resourceVersion);
+  }
   // All three at once, with one allocation.
   void setIdentity(std::string_view name, std::string_view uid, std::string_view resourceVersion) {
     text_ = PackedStrings<3>({name, uid, resourceVersion});
@@ -67,19 +69,19 @@ class Meta {
 
 // How a pod holds an API token, judged from its spec.volumes (the ground truth).
 enum class TokenVolume : std::uint8_t {
-  None,            // no token volume at all
-  Projected,       // a projected volume with a serviceAccountToken source
-  LegacySecret,    // a secret volume of a kubernetes.io/service-account-token Secret
+  None,          // no token volume at all
+  Projected,     // a projected volume with a serviceAccountToken source
+  LegacySecret,  // a secret volume of a kubernetes.io/service-account-token Secret
 };
 
 const char* toString(TokenVolume v);
 
 struct Pod {
   Meta meta;
-  Symbol serviceAccountName;        // "default" when the pod names none
+  Symbol serviceAccountName;             // "default" when the pod names none
   Tristate automount = Tristate::Unset;  // spec.automountServiceAccountToken
   TokenVolume token = TokenVolume::None;
-  std::int64_t creationTimestamp = 0;    // seconds since the epoch
+  std::int64_t creationTimestamp = 0;  // seconds since the epoch
 };
 
 struct ServiceAccount {
@@ -89,7 +91,7 @@ struct ServiceAccount {
 };
 
 struct Subject {
-  Symbol kind;        // ServiceAccount, User, Group
+  Symbol kind;  // ServiceAccount, User, Group
   Symbol name;
   Symbol namespace_;  // ServiceAccount subjects only; may be empty for ClusterRoleBinding subjects
 };

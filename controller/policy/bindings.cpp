@@ -9,11 +9,13 @@ constexpr std::string_view kAccountUserPrefix = "system:serviceaccount:";
 
 }  // namespace
 
-std::optional<std::pair<std::string_view, std::string_view>> serviceAccountOfUser(std::string_view user) {
+std::optional<std::pair<std::string_view, std::string_view>> serviceAccountOfUser(
+    std::string_view user) {
   if (!user.starts_with(kAccountUserPrefix)) return std::nullopt;
   std::string_view rest = user.substr(kAccountUserPrefix.size());
   const auto colon = rest.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) return std::nullopt;
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size())
+    return std::nullopt;
   return std::pair{rest.substr(0, colon), rest.substr(colon + 1)};
 }
 
@@ -44,7 +46,8 @@ SubjectScope subjectScope(const objects::Binding& binding, const objects::Subjec
     return {};
   }
   if (kind == "User") {
-    if (auto account = serviceAccountOfUser(name)) return {Kind::Account, account->first, account->second};
+    if (auto account = serviceAccountOfUser(name))
+      return {Kind::Account, account->first, account->second};
   }
   return {};
 }

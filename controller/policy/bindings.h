@@ -18,11 +18,10 @@
 
 #include <array>
 #include <cstdint>
-#include <string>
 #include <optional>
-#include <utility>
-
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "objects/objects.h"
 
@@ -64,7 +63,8 @@ bool scopeCovers(const SubjectScope& scope, std::string_view ns, std::string_vie
 
 // The account ("namespace", "name") whose tokens authenticate as `user`
 // (`system:serviceaccount:<ns>:<name>`), or nullopt for any other user name.
-std::optional<std::pair<std::string_view, std::string_view>> serviceAccountOfUser(std::string_view user);
+std::optional<std::pair<std::string_view, std::string_view>> serviceAccountOfUser(
+    std::string_view user);
 
 // The first subject of `binding` that names the account `ns/name`, or nullptr.
 const objects::Subject* subjectNamingAccount(const objects::Binding& binding, std::string_view ns,

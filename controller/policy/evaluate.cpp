@@ -22,7 +22,8 @@ bool morePressing(const PendingFinding& a, const PendingFinding& b) {
   return a.reason < b.reason;
 }
 
-PendingFinding pending(FindingKind kind, Reason reason, const Shared<objects::ServiceAccount>& account) {
+PendingFinding pending(FindingKind kind, Reason reason,
+                       const Shared<objects::ServiceAccount>& account) {
   PendingFinding f;
   f.kind = kind;
   f.reason = reason;
@@ -43,7 +44,8 @@ void addSelected(const Policy& policy, const Shared<objects::ServiceAccount>& ac
   } else if (policy.mode == Mode::Enforce) {
     out.toPatch.push_back(accountPtr);
   } else {
-    out.findings.push_back(pending(FindingKind::ServiceAccount, Reason::AutomountWouldBeDisabled, accountPtr));
+    out.findings.push_back(
+        pending(FindingKind::ServiceAccount, Reason::AutomountWouldBeDisabled, accountPtr));
   }
   if (policy.reportBindings) {
     for (const auto& bindingPtr : bindings) {
@@ -51,10 +53,12 @@ void addSelected(const Policy& policy, const Shared<objects::ServiceAccount>& ac
       if (isBuiltinAllAccountsBinding(binding)) continue;
       const objects::Subject* subject = subjectNamingAccount(binding, ns, account.meta.name());
       if (subject == nullptr) continue;
-      bindingsSeen.insert((binding.clusterScoped ? "crb/" : "rb/" + binding.meta.namespace_.str() + "/") +
-                          std::string(binding.meta.name()));
-      PendingFinding f = pending(binding.clusterScoped ? FindingKind::ClusterRoleBinding : FindingKind::RoleBinding,
-                                 Reason::BindingGrantsSelectedAccount, accountPtr);
+      bindingsSeen.insert(
+          (binding.clusterScoped ? "crb/" : "rb/" + binding.meta.namespace_.str() + "/") +
+          std::string(binding.meta.name()));
+      PendingFinding f = pending(
+          binding.clusterScoped ? FindingKind::ClusterRoleBinding : FindingKind::RoleBinding,
+          Reason::BindingGrantsSelectedAccount, accountPtr);
       f.binding = bindingPtr;
       f.subject = subject;
       out.findings.push_back(std::move(f));
@@ -95,7 +99,9 @@ std::uint64_t PendingFinding::key() const {
 
 Finding PendingFinding::build() const {
   if (pod) return *podFinding(*pod, account.get());
-  if (binding) return bindingFinding(*binding, *subject, account->meta.namespace_.view(), account->meta.name());
+  if (binding)
+    return bindingFinding(*binding, *subject, account->meta.namespace_.view(),
+                          account->meta.name());
   return *accountFinding(*account, Enforcement::Audit);
 }
 
@@ -139,8 +145,11 @@ std::vector<Finding> showFindings(const std::vector<PendingFinding>& findings, s
   }
   // Only the most pressing pods can make the list; the rest need no message.
   if (pods.size() > cap) {
-    auto pressing = [](const PendingFinding* a, const PendingFinding* b) { return morePressing(*a, *b); };
-    std::partial_sort(pods.begin(), pods.begin() + static_cast<std::ptrdiff_t>(cap), pods.end(), pressing);
+    auto pressing = [](const PendingFinding* a, const PendingFinding* b) {
+      return morePressing(*a, *b);
+    };
+    std::partial_sort(pods.begin(), pods.begin() + static_cast<std::ptrdiff_t>(cap), pods.end(),
+                      pressing);
     pods.resize(cap);
   }
   for (const PendingFinding* f : pods) shown.push_back(f->build());

@@ -47,9 +47,9 @@ struct PendingFinding {
   FindingKind kind = FindingKind::Pod;
   Reason reason = Reason::TokenMounted;
   Severity severity = Severity::Info;
-  Shared<objects::ServiceAccount> account;  // the selected account (every kind)
-  Shared<objects::Pod> pod;                 // Pod findings
-  Shared<objects::Binding> binding;         // RoleBinding and ClusterRoleBinding findings
+  Shared<objects::ServiceAccount> account;    // the selected account (every kind)
+  Shared<objects::Pod> pod;                   // Pod findings
+  Shared<objects::Binding> binding;           // RoleBinding and ClusterRoleBinding findings
   const objects::Subject* subject = nullptr;  // into *binding: the subject naming the account
 
   // The namespace and name of the object the finding is about.
@@ -73,6 +73,7 @@ Evaluation evaluate(const Policy& policy, const Snapshot& snapshot);
 
 // The findings a status shows: the `cap` most severe, ranked as rankFindings() ranks
 // them, with messages built for those alone.
-std::vector<Finding> showFindings(const std::vector<PendingFinding>& findings, std::size_t cap = kMaxFindings);
+std::vector<Finding> showFindings(const std::vector<PendingFinding>& findings,
+                                  std::size_t cap = kMaxFindings);
 
 }  // namespace saguard::policy

@@ -100,9 +100,11 @@ void rankFindings(std::vector<Finding>& findings, std::size_t cap) {
   }
 }
 
-std::optional<Reason> podFindingReason(const objects::Pod& pod, const objects::ServiceAccount* account) {
+std::optional<Reason> podFindingReason(const objects::Pod& pod,
+                                       const objects::ServiceAccount* account) {
   if (!podToken(pod, account).holdsToken) return std::nullopt;
-  return pod.automount == objects::Tristate::True ? Reason::PodOverridesPolicy : Reason::TokenMounted;
+  return pod.automount == objects::Tristate::True ? Reason::PodOverridesPolicy
+                                                  : Reason::TokenMounted;
 }
 
 std::optional<Finding> podFinding(const objects::Pod& pod, const objects::ServiceAccount* account) {
@@ -111,7 +113,8 @@ std::optional<Finding> podFinding(const objects::Pod& pod, const objects::Servic
   const std::string ns = pod.meta.namespace_.str();
   const std::string sa = accountRef(ns, pod.serviceAccountName.view());
   if (pod.automount == objects::Tristate::True) {
-    return makeFinding(FindingKind::Pod, ns, std::string(pod.meta.name()), Reason::PodOverridesPolicy,
+    return makeFinding(FindingKind::Pod, ns, std::string(pod.meta.name()),
+                       Reason::PodOverridesPolicy,
                        "pod sets automountServiceAccountToken: true itself and holds a token of "
                        "ServiceAccount " +
                            sa +
@@ -147,7 +150,8 @@ std::optional<Finding> podFinding(const objects::Pod& pod, const objects::Servic
                 "it once the account is fixed";
       break;
   }
-  return makeFinding(FindingKind::Pod, ns, std::string(pod.meta.name()), Reason::TokenMounted, std::move(message));
+  return makeFinding(FindingKind::Pod, ns, std::string(pod.meta.name()), Reason::TokenMounted,
+                     std::move(message));
 }
 
 Finding bindingFinding(const objects::Binding& binding, const objects::Subject& subject,
@@ -162,8 +166,9 @@ Finding bindingFinding(const objects::Binding& binding, const objects::Subject& 
   if (!cluster) message += " in namespace " + binding.meta.namespace_.str();
   message += "; any token of that account can use these permissions";
   return makeFinding(cluster ? FindingKind::ClusterRoleBinding : FindingKind::RoleBinding,
-                     cluster ? std::string() : binding.meta.namespace_.str(), std::string(binding.meta.name()),
-                     Reason::BindingGrantsSelectedAccount, std::move(message));
+                     cluster ? std::string() : binding.meta.namespace_.str(),
+                     std::string(binding.meta.name()), Reason::BindingGrantsSelectedAccount,
+                     std::move(message));
 }
 
 std::optional<Finding> accountFinding(const objects::ServiceAccount& account,
@@ -174,8 +179,9 @@ std::optional<Finding> accountFinding(const objects::ServiceAccount& account,
           ? "automountServiceAccountToken is true; Enforce would set it to false"
           : "automountServiceAccountToken is unset (defaults to true); Enforce would set it to "
             "false";
-  return makeFinding(FindingKind::ServiceAccount, account.meta.namespace_.str(), std::string(account.meta.name()),
-                     Reason::AutomountWouldBeDisabled, std::move(message));
+  return makeFinding(FindingKind::ServiceAccount, account.meta.namespace_.str(),
+                     std::string(account.meta.name()), Reason::AutomountWouldBeDisabled,
+                     std::move(message));
 }
 
 nlohmann::json findingsToJson(const std::vector<Finding>& findings) {

@@ -72,7 +72,8 @@ void rankFindings(std::vector<Finding>& findings, std::size_t cap = kMaxFindings
 std::optional<Finding> podFinding(const objects::Pod& pod, const objects::ServiceAccount* account);
 // podFinding()'s reason alone, without building its message: nullopt when the pod holds
 // no token. For callers that look at many pods and report few.
-std::optional<Reason> podFindingReason(const objects::Pod& pod, const objects::ServiceAccount* account);
+std::optional<Reason> podFindingReason(const objects::Pod& pod,
+                                       const objects::ServiceAccount* account);
 
 // The finding for a binding that names a selected account through `subject`
 // (subjectNamingAccount()): BindingGrantsSelectedAccount, naming the role and the account.

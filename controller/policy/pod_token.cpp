@@ -28,7 +28,8 @@ const char* toString(TokenSource source) {
 Automount automountOf(Tristate podField, std::optional<Tristate> accountField) {
   if (podField != Tristate::Unset) return {podField == Tristate::True, DecidedBy::Pod};
   if (!accountField) return {true, DecidedBy::UnknownAccount};
-  if (*accountField != Tristate::Unset) return {*accountField == Tristate::True, DecidedBy::Account};
+  if (*accountField != Tristate::Unset)
+    return {*accountField == Tristate::True, DecidedBy::Account};
   return {true, DecidedBy::Default};
 }
 
@@ -52,7 +53,8 @@ PodToken podToken(const objects::Pod& pod, const objects::ServiceAccount* accoun
       // Which field admission followed tells how the projected token got there.
       switch (automountOf(pod.automount, accountField).decidedBy) {
         case DecidedBy::Pod:
-          out.source = pod.automount == Tristate::True ? TokenSource::PodSetsTrue : TokenSource::PodDeclaresVolume;
+          out.source = pod.automount == Tristate::True ? TokenSource::PodSetsTrue
+                                                       : TokenSource::PodDeclaresVolume;
           break;
         case DecidedBy::Account:
           out.source = accountField == Tristate::True ? TokenSource::AccountSetsTrue

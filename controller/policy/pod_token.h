@@ -11,8 +11,6 @@
 #include <cstdint>
 #include <optional>
 
-#include <cstdint>
-
 #include "objects/objects.h"
 
 namespace saguard::policy {

@@ -96,9 +96,11 @@ Selection selectAccount(const Policy& policy, const objects::ServiceAccount& acc
   return Selection{true, SelectionReason::Selected, {}};
 }
 
-const Exemption* matchingExemption(const Policy& policy, std::string_view ns, std::string_view name) {
+const Exemption* matchingExemption(const Policy& policy, std::string_view ns,
+                                   std::string_view name) {
   for (const auto& exemption : policy.exemptions) {
-    if (globMatch(exemption.namespaceGlob, ns) && globMatch(exemption.nameGlob, name)) return &exemption;
+    if (globMatch(exemption.namespaceGlob, ns) && globMatch(exemption.nameGlob, name))
+      return &exemption;
   }
   return nullptr;
 }

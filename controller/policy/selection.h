@@ -57,7 +57,8 @@ Selection selectAccount(const Policy& policy, const objects::ServiceAccount& acc
 
 // The first exemption of `policy` whose globs match the account ns/name, or nullptr:
 // the one exemption test (selectAccount() step 6, `saguard audit`'s exempt verdict).
-const Exemption* matchingExemption(const Policy& policy, std::string_view ns, std::string_view name);
+const Exemption* matchingExemption(const Policy& policy, std::string_view ns,
+                                   std::string_view name);
 
 enum class Enforcement : std::uint8_t {
   None,     // no policy selects the account

@@ -25,7 +25,8 @@ class Snapshot {
   // null when not known.
   virtual Shared<objects::Namespace> namespace_(std::string_view name) const = 0;
   // Pods whose spec.serviceAccountName is ns/name.
-  virtual std::vector<Shared<objects::Pod>> podsOf(std::string_view ns, std::string_view name) const = 0;
+  virtual std::vector<Shared<objects::Pod>> podsOf(std::string_view ns,
+                                                   std::string_view name) const = 0;
   // Bindings that may name the account ns/name (an index may over-approximate:
   // evaluate() checks each with subjectNamingAccount()).
   virtual std::vector<Shared<objects::Binding>> bindingsFor(std::string_view ns,

@@ -9,9 +9,12 @@ using nlohmann::json;
 
 const char* toString(ReadyReason reason) {
   switch (reason) {
-    case ReadyReason::Reconciled: return "Reconciled";
-    case ReadyReason::Invalid: return "Invalid";
-    case ReadyReason::Error: return "Error";
+    case ReadyReason::Reconciled:
+      return "Reconciled";
+    case ReadyReason::Invalid:
+      return "Invalid";
+    case ReadyReason::Error:
+      return "Error";
   }
   return "Error";
 }

@@ -22,8 +22,8 @@ Status ApiWriter::patchPolicyStatus(std::string_view name, const std::string& st
   std::string body = "{\"status\":" + statusJson + "}";
   kube::WriteOptions options;
   options.subresource = "status";
-  auto answer = client_.patch(kube::resources::kServiceAccountPolicies, "", name, kube::PatchType::Merge,
-                              body, options);
+  auto answer = client_.patch(kube::resources::kServiceAccountPolicies, "", name,
+                              kube::PatchType::Merge, body, options);
   if (!answer.ok()) return answer.error();
   return {};
 }

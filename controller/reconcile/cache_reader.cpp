@@ -8,7 +8,8 @@ namespace saguard::reconcile {
 namespace {
 
 template <typename R>
-std::vector<Shared<R>> lookup(const cache::Store<R>& store, const char* index, std::string_view key) {
+std::vector<Shared<R>> lookup(const cache::Store<R>& store, const char* index,
+                              std::string_view key) {
   auto found = store.byIndex(index, key);
   if (!found.ok()) return {};
   return std::move(*found);
@@ -25,7 +26,8 @@ std::vector<Shared<objects::ServiceAccount>> CacheReader::serviceAccounts() cons
   return in_.serviceAccounts->store().list();
 }
 
-std::vector<Shared<objects::ServiceAccount>> CacheReader::serviceAccountsIn(std::string_view ns) const {
+std::vector<Shared<objects::ServiceAccount>> CacheReader::serviceAccountsIn(
+    std::string_view ns) const {
   return lookup(in_.serviceAccounts->store(), cache::kAccountsByNamespace, ns);
 }
 
@@ -33,7 +35,8 @@ Shared<objects::Namespace> CacheReader::namespace_(std::string_view name) const 
   return in_.namespaces->store().get("", name);
 }
 
-std::vector<Shared<objects::Pod>> CacheReader::podsOf(std::string_view ns, std::string_view name) const {
+std::vector<Shared<objects::Pod>> CacheReader::podsOf(std::string_view ns,
+                                                      std::string_view name) const {
   return lookup(in_.pods->store(), cache::kPodsByAccount, cache::accountKey(ns, name));
 }
 

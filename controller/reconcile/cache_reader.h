@@ -6,8 +6,8 @@
 
 #include "cache/informer.h"
 #include "cache/kinds.h"
-#include "reconcile/cluster_reader.h"
 #include "cache/policy_informer.h"
+#include "reconcile/cluster_reader.h"
 
 namespace saguard::reconcile {
 
@@ -24,12 +24,16 @@ class CacheReader final : public ClusterReader {
  public:
   explicit CacheReader(Informers informers) : in_(informers) {}
 
-  Shared<objects::ServiceAccount> serviceAccount(std::string_view ns, std::string_view name) const override;
+  Shared<objects::ServiceAccount> serviceAccount(std::string_view ns,
+                                                 std::string_view name) const override;
   std::vector<Shared<objects::ServiceAccount>> serviceAccounts() const override;
-  std::vector<Shared<objects::ServiceAccount>> serviceAccountsIn(std::string_view ns) const override;
+  std::vector<Shared<objects::ServiceAccount>> serviceAccountsIn(
+      std::string_view ns) const override;
   Shared<objects::Namespace> namespace_(std::string_view name) const override;
-  std::vector<Shared<objects::Pod>> podsOf(std::string_view ns, std::string_view name) const override;
-  std::vector<Shared<objects::Binding>> bindingsFor(std::string_view ns, std::string_view name) const override;
+  std::vector<Shared<objects::Pod>> podsOf(std::string_view ns,
+                                           std::string_view name) const override;
+  std::vector<Shared<objects::Binding>> bindingsFor(std::string_view ns,
+                                                    std::string_view name) const override;
   std::vector<PolicyRecord> policies() const override;
   std::optional<PolicyRecord> policy(std::string_view name) const override;
 

@@ -21,8 +21,10 @@ using policy::Shared;
 class ClusterReader : public policy::Snapshot {
  public:
   // null when not cached.
-  virtual Shared<objects::ServiceAccount> serviceAccount(std::string_view ns, std::string_view name) const = 0;
-  virtual std::vector<Shared<objects::ServiceAccount>> serviceAccountsIn(std::string_view ns) const = 0;
+  virtual Shared<objects::ServiceAccount> serviceAccount(std::string_view ns,
+                                                         std::string_view name) const = 0;
+  virtual std::vector<Shared<objects::ServiceAccount>> serviceAccountsIn(
+      std::string_view ns) const = 0;
   virtual std::vector<PolicyRecord> policies() const = 0;
   virtual std::optional<PolicyRecord> policy(std::string_view name) const = 0;
 };

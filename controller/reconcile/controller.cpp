@@ -11,9 +11,11 @@
 namespace saguard::reconcile {
 
 Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, ClusterWriter& writer,
-                                                       Notifier& notifier, ControllerOptions options) {
+                                                       Notifier& notifier,
+                                                       ControllerOptions options) {
   if (options.workers < 1) return makeError(ErrorKind::Invalid, "workers: must be at least 1");
-  if (options.policyDelay.count() < 0) return makeError(ErrorKind::Invalid, "policyDelay: must not be negative");
+  if (options.policyDelay.count() < 0)
+    return makeError(ErrorKind::Invalid, "policyDelay: must not be negative");
   if (options.policyInterval.count() < 0) {
     return makeError(ErrorKind::Invalid, "policyInterval: must not be negative");
   }
@@ -49,14 +51,17 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
   queueOptions.rateLimiter = queue::defaultControllerRateLimiter(*options.clock);
   queueOptions.metrics = options.queueMetrics;
   c->queue_ = std::make_unique<queue::WorkQueue>(*options.clock, std::move(queueOptions));
-  c->statusSchedule_ = std::make_unique<StatusSchedule>(options.policyDelay, options.policyInterval);
+  c->statusSchedule_ =
+      std::make_unique<StatusSchedule>(options.policyDelay, options.policyInterval);
   c->reconciler_ = std::make_unique<Reconciler>(*c->reader_, writer, notifier, options.reconciler,
                                                 options.reconcileHooks);
   c->wireHandlers();
   return c;
 }
 
-Controller::~Controller() { stop(); }
+Controller::~Controller() {
+  stop();
+}
 
 void Controller::schedulePolicy(std::string_view name) {
   std::string key = policyWorkKey(name);
@@ -102,15 +107,17 @@ void Controller::enqueueBindingAccounts(const objects::Binding& binding) {
 
 void Controller::wireHandlers() {
   views_.namespaces->addHandlers({
-      .onAdd = [this](const objects::Namespace& ns) {
-        enqueueAccountsIn(ns.meta.name());
-        enqueueAllPolicies();
-      },
-      .onUpdate = [this](const objects::Namespace& old, const objects::Namespace& now) {
-        if (old.labels == now.labels) return;  // only labels change a selection
-        enqueueAccountsIn(now.meta.name());
-        enqueueAllPolicies();
-      },
+      .onAdd =
+          [this](const objects::Namespace& ns) {
+            enqueueAccountsIn(ns.meta.name());
+            enqueueAllPolicies();
+          },
+      .onUpdate =
+          [this](const objects::Namespace& old, const objects::Namespace& now) {
+            if (old.labels == now.labels) return;  // only labels change a selection
+            enqueueAccountsIn(now.meta.name());
+            enqueueAllPolicies();
+          },
       .onDelete = [this](const objects::Namespace&) { enqueueAllPolicies(); },
   });
   auto onAccount = [this](const objects::ServiceAccount& sa) {
@@ -119,19 +126,21 @@ void Controller::wireHandlers() {
   };
   views_.serviceAccounts->addHandlers({
       .onAdd = onAccount,
-      .onUpdate = [onAccount](const objects::ServiceAccount&, const objects::ServiceAccount& now) { onAccount(now); },
+      .onUpdate = [onAccount](const objects::ServiceAccount&,
+                              const objects::ServiceAccount& now) { onAccount(now); },
       .onDelete = [this](const objects::ServiceAccount&) { enqueueAllPolicies(); },
   });
   views_.pods->addHandlers({
       .onAdd = [this](const objects::Pod&) { enqueueAllPolicies(); },
-      .onUpdate = [this](const objects::Pod& old, const objects::Pod& now) {
-        // Pod status churns constantly; only what a finding reads matters.
-        if (old.token == now.token && old.automount == now.automount &&
-            old.serviceAccountName == now.serviceAccountName) {
-          return;
-        }
-        enqueueAllPolicies();
-      },
+      .onUpdate =
+          [this](const objects::Pod& old, const objects::Pod& now) {
+            // Pod status churns constantly; only what a finding reads matters.
+            if (old.token == now.token && old.automount == now.automount &&
+                old.serviceAccountName == now.serviceAccountName) {
+              return;
+            }
+            enqueueAllPolicies();
+          },
       .onDelete = [this](const objects::Pod&) { enqueueAllPolicies(); },
   });
   auto onBinding = [this](const objects::Binding& b) {
@@ -141,43 +150,52 @@ void Controller::wireHandlers() {
   for (auto* informer : {views_.roleBindings, views_.clusterRoleBindings}) {
     informer->addHandlers({
         .onAdd = onBinding,
-        .onUpdate = [this, onBinding](const objects::Binding& old, const objects::Binding& now) {
-          enqueueBindingAccounts(old);
-          onBinding(now);
-        },
+        .onUpdate =
+            [this, onBinding](const objects::Binding& old, const objects::Binding& now) {
+              enqueueBindingAccounts(old);
+              onBinding(now);
+            },
         .onDelete = onBinding,
     });
   }
   views_.policies->addHandlers({
-      .onAdd = [this](const PolicyRecord& p) {
-        queue_->add(policyWorkKey(p.name));
-        enqueueAllAccounts();
-      },
-      .onUpdate = [this](const PolicyRecord& old, const PolicyRecord& now) {
-        if (old.generation != now.generation) {  // the spec changed: the selection may have
-          queue_->add(policyWorkKey(now.name));
-          enqueueAllAccounts();
-          return;
-        }
-        // Status or metadata only, most often the echo of saguard's own status write:
-        // recomputed with the next batch of changes, not at once for each write.
-        schedulePolicy(now.name);
-      },
-      .onDelete = [this](const PolicyRecord& p) {
-        statusSchedule_->forget(policyWorkKey(p.name));
-        queue_->add(policyWorkKey(p.name));
-        enqueueAllAccounts();  // accounts it alone selected are left as they are; nothing reverts
-      },
+      .onAdd =
+          [this](const PolicyRecord& p) {
+            queue_->add(policyWorkKey(p.name));
+            enqueueAllAccounts();
+          },
+      .onUpdate =
+          [this](const PolicyRecord& old, const PolicyRecord& now) {
+            if (old.generation != now.generation) {  // the spec changed: the selection may have
+              queue_->add(policyWorkKey(now.name));
+              enqueueAllAccounts();
+              return;
+            }
+            // Status or metadata only, most often the echo of saguard's own status write:
+            // recomputed with the next batch of changes, not at once for each write.
+            schedulePolicy(now.name);
+          },
+      .onDelete =
+          [this](const PolicyRecord& p) {
+            statusSchedule_->forget(policyWorkKey(p.name));
+            queue_->add(policyWorkKey(p.name));
+            enqueueAllAccounts();  // accounts it alone selected are left as they are; nothing
+                                   // reverts
+          },
   });
 }
 
-void Controller::startInformers() { informers_.start(); }
+void Controller::startInformers() {
+  informers_.start();
+}
 
 bool Controller::waitForSync(std::chrono::milliseconds timeout, std::stop_token stop) const {
   return informers_.waitForCacheSync(timeout, stop);
 }
 
-bool Controller::hasSynced() const { return informers_.hasSynced(); }
+bool Controller::hasSynced() const {
+  return informers_.hasSynced();
+}
 
 void Controller::runWorkers() {
   if (stopped_) return;

@@ -43,16 +43,16 @@
 namespace saguard::reconcile {
 
 struct ControllerOptions {
-  int workers = 2;                                  // concurrent reconciles, >= 1
-  std::chrono::milliseconds policyDelay{250};       // coalesces policy recomputations, >= 0
-  std::chrono::milliseconds policyInterval{0};      // their least spacing under churn, >= 0
-  ReconcilerOptions reconciler;                     // self identity, cache catch-up, ...
-  queue::QueueMetrics* queueMetrics = nullptr;      // optional hooks (metrics/)
+  int workers = 2;                              // concurrent reconciles, >= 1
+  std::chrono::milliseconds policyDelay{250};   // coalesces policy recomputations, >= 0
+  std::chrono::milliseconds policyInterval{0};  // their least spacing under churn, >= 0
+  ReconcilerOptions reconciler;                 // self identity, cache catch-up, ...
+  queue::QueueMetrics* queueMetrics = nullptr;  // optional hooks (metrics/)
   queue::WorkerHooks* workerHooks = nullptr;
   // Optional: wraps each reconcile (e.g. PrometheusWorkerHooks::countActive).
   std::function<queue::WorkFn(queue::WorkFn)> wrapWork = nullptr;
   ReconcileHooks* reconcileHooks = nullptr;
-  const Clock* clock = nullptr;                     // default SteadyClock
+  const Clock* clock = nullptr;  // default SteadyClock
 };
 
 class Controller {
@@ -66,7 +66,9 @@ class Controller {
   bool waitForSync(std::chrono::milliseconds timeout, std::stop_token stop = {}) const;
   bool hasSynced() const;
   // Objects held by each informer's cache, by informer name.
-  std::vector<std::pair<std::string, std::size_t>> cacheObjectCounts() const { return informers_.objectCounts(); }
+  std::vector<std::pair<std::string, std::size_t>> cacheObjectCounts() const {
+    return informers_.objectCounts();
+  }
   // Blocks running the workers until stop(). Returns at once if stopped already. Waits
   // for every cache to sync first (as controller-runtime does): a decision made on a
   // partial view is wrong, e.g. an account whose RoleBinding is not cached yet would look

@@ -9,13 +9,15 @@ using leader::WriteGate;
 
 Result<std::string> GatedWriter::disableAutomount(std::string_view ns, std::string_view name) {
   if (!gate_.isOpen()) {
-    return WriteGate::refusal("patch of ServiceAccount " + std::string(ns) + "/" + std::string(name));
+    return WriteGate::refusal("patch of ServiceAccount " + std::string(ns) + "/" +
+                              std::string(name));
   }
   return inner_.disableAutomount(ns, name);
 }
 
 Status GatedWriter::patchPolicyStatus(std::string_view name, const std::string& statusJson) {
-  if (!gate_.isOpen()) return WriteGate::refusal("status of ServiceAccountPolicy " + std::string(name));
+  if (!gate_.isOpen())
+    return WriteGate::refusal("status of ServiceAccountPolicy " + std::string(name));
   return inner_.patchPolicyStatus(name, statusJson);
 }
 
@@ -24,8 +26,10 @@ Status GatedEventSink::create(const events::Event& event) {
   return inner_.create(event);
 }
 
-Status GatedEventSink::patchSeries(std::string_view ns, std::string_view name, const events::Series& series) {
-  if (!gate_.isOpen()) return WriteGate::refusal("Event " + std::string(ns) + "/" + std::string(name));
+Status GatedEventSink::patchSeries(std::string_view ns, std::string_view name,
+                                   const events::Series& series) {
+  if (!gate_.isOpen())
+    return WriteGate::refusal("Event " + std::string(ns) + "/" + std::string(name));
   return inner_.patchSeries(ns, name, series);
 }
 

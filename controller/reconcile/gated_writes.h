@@ -28,10 +28,12 @@ class GatedWriter final : public ClusterWriter {
 
 class GatedEventSink final : public events::EventSink {
  public:
-  GatedEventSink(events::EventSink& inner, const leader::WriteGate& gate) : inner_(inner), gate_(gate) {}
+  GatedEventSink(events::EventSink& inner, const leader::WriteGate& gate)
+      : inner_(inner), gate_(gate) {}
 
   Status create(const events::Event& event) override;
-  Status patchSeries(std::string_view ns, std::string_view name, const events::Series& series) override;
+  Status patchSeries(std::string_view ns, std::string_view name,
+                     const events::Series& series) override;
 
  private:
   events::EventSink& inner_;

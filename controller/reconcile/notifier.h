@@ -17,7 +17,8 @@ class Notifier {
  public:
   virtual ~Notifier() = default;
   // Must not block: the reconciler calls it from its workers.
-  virtual void notify(const ObjectRef& object, policy::Reason reason, const std::string& message) = 0;
+  virtual void notify(const ObjectRef& object, policy::Reason reason,
+                      const std::string& message) = 0;
 };
 
 }  // namespace saguard::reconcile

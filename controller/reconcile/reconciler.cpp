@@ -52,9 +52,11 @@ Reconciler::Reconciler(const ClusterReader& reader, ClusterWriter& writer, Notif
 queue::Outcome Reconciler::reconcile(const std::string& key) {
   auto parsed = parseKey(key);
   if (!parsed) {
-    return queue::Outcome::terminalError(makeError(ErrorKind::Internal, "malformed work key: " + key));
+    return queue::Outcome::terminalError(
+        makeError(ErrorKind::Internal, "malformed work key: " + key));
   }
-  if (parsed->type == ParsedKey::Type::Account) return reconcileAccount(parsed->namespace_, parsed->name);
+  if (parsed->type == ParsedKey::Type::Account)
+    return reconcileAccount(parsed->namespace_, parsed->name);
   return reconcilePolicy(parsed->name);
 }
 
@@ -78,11 +80,12 @@ policy::AccountVerdict Reconciler::verdictFor(const objects::ServiceAccount& acc
     auto bindings = reader_.bindingsFor(ns, account.meta.name());
     bound = policy::accountIsBound(bindings.begin(), bindings.end(), ns, account.meta.name());
   }
-  return policy::combine(std::span<const policy::Policy* const>(policies), account, reader_.namespace_(ns).get(),
-                         bound);
+  return policy::combine(std::span<const policy::Policy* const>(policies), account,
+                         reader_.namespace_(ns).get(), bound);
 }
 
-std::optional<queue::Outcome> Reconciler::observe(const objects::ServiceAccount& account, bool& drifted) {
+std::optional<queue::Outcome> Reconciler::observe(const objects::ServiceAccount& account,
+                                                  bool& drifted) {
   const std::string uid(account.meta.uid());
   std::lock_guard lock(mu_);
   if (!policy::needsPatch(account)) {
@@ -113,7 +116,8 @@ queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::st
   if (isSelf(ns, name)) {
     std::lock_guard lock(mu_);
     if (!loggedSelf_) {
-      spdlog::info("skipping {}/{}: it is saguard's own ServiceAccount and saguard needs its token", ns, name);
+      spdlog::info("skipping {}/{}: it is saguard's own ServiceAccount and saguard needs its token",
+                   ns, name);
       loggedSelf_ = true;
     }
     return queue::Outcome::done();
@@ -134,8 +138,8 @@ queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::st
   return enforce(*account, verdict, drifted);
 }
 
-queue::Outcome Reconciler::enforce(const objects::ServiceAccount& account, const policy::AccountVerdict& verdict,
-                                   bool drifted) {
+queue::Outcome Reconciler::enforce(const objects::ServiceAccount& account,
+                                   const policy::AccountVerdict& verdict, bool drifted) {
   const std::string_view ns = account.meta.namespace_.view();
   const std::string_view name = account.meta.name();
   auto written = writer_.disableAutomount(ns, name);
@@ -153,10 +157,12 @@ queue::Outcome Reconciler::enforce(const objects::ServiceAccount& account, const
   const std::string& by = verdict.enforcedBy.front();
   if (drifted) {
     notifier_.notify(events::refTo(account), policy::Reason::DriftReverted,
-                     "automountServiceAccountToken was set back to true; policy " + by + " set it to false again");
+                     "automountServiceAccountToken was set back to true; policy " + by +
+                         " set it to false again");
   } else {
     notifier_.notify(events::refTo(account), policy::Reason::AutomountDisabled,
-                     "Set automountServiceAccountToken to false (policy " + by + "); pods created from now on get no token");
+                     "Set automountServiceAccountToken to false (policy " + by +
+                         "); pods created from now on get no token");
   }
   spdlog::info("patched {}/{}: automountServiceAccountToken=false (policy {}{})", ns, name, by,
                drifted ? ", drift reverted" : "");
@@ -195,7 +201,8 @@ policy::PolicyStatus Reconciler::invalidStatus(const PolicyRecord& record) {
     status.summary.patched = patchedCount_[record.name];
   }
   if (first) {
-    notifier_.notify(events::policyRef(record.name, record.uid), policy::Reason::PolicyInvalid, status.message);
+    notifier_.notify(events::policyRef(record.name, record.uid), policy::Reason::PolicyInvalid,
+                     status.message);
   }
   return status;
 }
@@ -219,15 +226,19 @@ policy::PolicyStatus Reconciler::evaluatedStatus(const PolicyRecord& record) {
   notifyNewFindings(record.name, evaluation.findings);
   status.findings = policy::showFindings(evaluation.findings);
   spdlog::debug("policy {}: evaluated in {} us ({} selected, {} pods with a token)", record.name,
-                std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - started)
                     .count(),
                 status.summary.selected, status.summary.podsWithToken);
   return status;
 }
 
-void Reconciler::notifyNewFindings(const std::string& policyName, const std::vector<policy::PendingFinding>& findings) {
+void Reconciler::notifyNewFindings(const std::string& policyName,
+                                   const std::vector<policy::PendingFinding>& findings) {
   // An account's AutomountWouldBeDisabled Event comes from the account's own reconcile.
-  auto eventful = [](const policy::PendingFinding& f) { return f.kind != policy::FindingKind::ServiceAccount; };
+  auto eventful = [](const policy::PendingFinding& f) {
+    return f.kind != policy::FindingKind::ServiceAccount;
+  };
   std::vector<const policy::PendingFinding*> fresh;
   {
     std::unordered_set<std::uint64_t> current;
@@ -243,16 +254,20 @@ void Reconciler::notifyNewFindings(const std::string& policyName, const std::vec
     previous = std::move(current);
   }
   // Bindings first, then pods: the most severe news first.
-  std::stable_partition(fresh.begin(), fresh.end(),
-                        [](const policy::PendingFinding* f) { return f->kind != policy::FindingKind::Pod; });
+  std::stable_partition(fresh.begin(), fresh.end(), [](const policy::PendingFinding* f) {
+    return f->kind != policy::FindingKind::Pod;
+  });
   for (const policy::PendingFinding* f : fresh) {
-    const objects::ObjectRef regarding = f->pod ? events::refTo(*f->pod) : events::refTo(*f->binding);
+    const objects::ObjectRef regarding =
+        f->pod ? events::refTo(*f->pod) : events::refTo(*f->binding);
     notifier_.notify(regarding, f->reason, f->build().message);
   }
 }
 
-queue::Outcome Reconciler::writeStatus(const PolicyRecord& record, const policy::PolicyStatus& status) {
-  const std::string rendered = policy::renderStatus(status, record.statusJson, options_.wallClock());
+queue::Outcome Reconciler::writeStatus(const PolicyRecord& record,
+                                       const policy::PolicyStatus& status) {
+  const std::string rendered =
+      policy::renderStatus(status, record.statusJson, options_.wallClock());
   if (policy::sameStatus(rendered, record.statusJson)) return queue::Outcome::done();
   Status written = writer_.patchPolicyStatus(record.name, rendered);
   if (!written.ok()) {

@@ -35,14 +35,14 @@
 #include <unordered_set>
 
 #include "base/clock.h"
+#include "policy/evaluate.h"
+#include "policy/selection.h"
+#include "policy/status.h"
 #include "queue/worker.h"
 #include "reconcile/cluster_reader.h"
 #include "reconcile/cluster_writer.h"
 #include "reconcile/notifier.h"
 #include "reconcile/reconcile_hooks.h"
-#include "policy/evaluate.h"
-#include "policy/selection.h"
-#include "policy/status.h"
 
 namespace saguard::reconcile {
 
@@ -71,13 +71,14 @@ class Reconciler {
   // Updates the memory of the account; returns the outcome when nothing is to be done
   // (compliant, or our own patch not in the cache yet), else says whether it drifted.
   std::optional<queue::Outcome> observe(const objects::ServiceAccount& account, bool& drifted);
-  queue::Outcome enforce(const objects::ServiceAccount& account, const policy::AccountVerdict& verdict,
-                         bool drifted);
+  queue::Outcome enforce(const objects::ServiceAccount& account,
+                         const policy::AccountVerdict& verdict, bool drifted);
   queue::Outcome reconcilePolicy(const std::string& name);
   policy::PolicyStatus evaluatedStatus(const PolicyRecord& record);
   policy::PolicyStatus invalidStatus(const PolicyRecord& record);
   // Events for the findings that are new since the policy's last reconcile.
-  void notifyNewFindings(const std::string& policyName, const std::vector<policy::PendingFinding>& findings);
+  void notifyNewFindings(const std::string& policyName,
+                         const std::vector<policy::PendingFinding>& findings);
   queue::Outcome writeStatus(const PolicyRecord& record, const policy::PolicyStatus& status);
   bool isSelf(std::string_view ns, std::string_view name) const;
 
@@ -94,9 +95,10 @@ class Reconciler {
   std::unordered_set<std::string> seenCompliant_;  // account uids seen with the field false
   std::unordered_map<std::string, std::string> patchedAt_;  // uid -> resourceVersion of our patch
   std::unordered_set<std::string> auditNotified_;  // account uids told AutomountWouldBeDisabled
-  std::map<std::string, std::unordered_set<std::uint64_t>> reported_;  // policy -> keys of findings sent
-  std::map<std::string, std::int64_t> patchedCount_;        // policy -> accounts patched
-  std::map<std::string, std::int64_t> invalidNotified_;     // policy -> generation told invalid
+  std::map<std::string, std::unordered_set<std::uint64_t>>
+      reported_;                                         // policy -> keys of findings sent
+  std::map<std::string, std::int64_t> patchedCount_;     // policy -> accounts patched
+  std::map<std::string, std::int64_t> invalidNotified_;  // policy -> generation told invalid
   bool loggedSelf_ = false;
 };
 

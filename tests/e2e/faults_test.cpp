@@ -45,11 +45,14 @@ using SteadyTime = std::chrono::steady_clock;
 constexpr const char* kIdentityNamespace = "saguard-system";
 constexpr const char* kIdentity = "saguard-faults";
 
-double secondsSince(SteadyTime::time_point t) { return std::chrono::duration<double>(SteadyTime::now() - t).count(); }
+double secondsSince(SteadyTime::time_point t) {
+  return std::chrono::duration<double>(SteadyTime::now() - t).count();
+}
 
 // curl as the admin of `c` (the kubectl round trip costs ~100 ms; this one a few ms).
 std::string adminCurl(const ControlPlane& c, const std::string& args) {
-  return "curl -s --cacert " + c.caFile + " --cert " + c.adminCertFile + " --key " + c.adminKeyFile + " " + args;
+  return "curl -s --cacert " + c.caFile + " --cert " + c.adminCertFile + " --key " +
+         c.adminKeyFile + " " + args;
 }
 
 // Namespace, RBAC and CRD from the manifests, the ServiceAccount saguard-faults bound to
@@ -58,7 +61,8 @@ std::string adminCurl(const ControlPlane& c, const std::string& args) {
 // says why).
 std::unique_ptr<ServiceAccountDir> prepareIdentity(const ControlPlane& c, std::string& error) {
   for (const std::string& args :
-       {"apply -f " + source("manifests/manager/namespace.yaml"), "apply -k " + source("manifests/rbac"),
+       {"apply -f " + source("manifests/manager/namespace.yaml"),
+        "apply -k " + source("manifests/rbac"),
         "apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")}) {
     auto r = c.kubectl(args);
     if (r.exitCode != 0) {
@@ -68,23 +72,28 @@ std::unique_ptr<ServiceAccountDir> prepareIdentity(const ControlPlane& c, std::s
   }
   const std::string id = kIdentity;
   const std::string ns = kIdentityNamespace;
-  auto applied = c.kubectl("apply -f -",
-                           "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + id + "\n  namespace: " + ns +
-                               "\nautomountServiceAccountToken: true\n---\n"
-                               "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: " +
-                               id + "-manager\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n"
-                               "  name: saguard-manager\nsubjects:\n- kind: ServiceAccount\n  name: " + id +
-                               "\n  namespace: " + ns + "\n---\n"
-                               "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: " + id +
-                               "-leader-election\n  namespace: " + ns +
-                               "\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n"
-                               "  name: saguard-leader-election\nsubjects:\n- kind: ServiceAccount\n  name: " + id +
-                               "\n  namespace: " + ns + "\n");
+  auto applied = c.kubectl(
+      "apply -f -",
+      "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + id + "\n  namespace: " + ns +
+          "\nautomountServiceAccountToken: true\n---\n"
+          "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  "
+          "name: " +
+          id +
+          "-manager\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n"
+          "  name: saguard-manager\nsubjects:\n- kind: ServiceAccount\n  name: " +
+          id + "\n  namespace: " + ns +
+          "\n---\n"
+          "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: " +
+          id + "-leader-election\n  namespace: " + ns +
+          "\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n"
+          "  name: saguard-leader-election\nsubjects:\n- kind: ServiceAccount\n  name: " +
+          id + "\n  namespace: " + ns + "\n");
   if (applied.exitCode != 0) {
     error = "identity: " + applied.err;
     return nullptr;
   }
-  auto established = c.kubectl("wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io");
+  auto established = c.kubectl(
+      "wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io");
   if (established.exitCode != 0) {
     error = "CRD: " + established.err;
     return nullptr;
@@ -98,7 +107,8 @@ std::unique_ptr<ServiceAccountDir> prepareIdentity(const ControlPlane& c, std::s
 }
 
 // A namespace labelled faults=<label>; its name is "<prefix>-<random>".
-std::string createNamespace(const ControlPlane& c, const std::string& prefix, const std::string& label) {
+std::string createNamespace(const ControlPlane& c, const std::string& prefix,
+                            const std::string& label) {
   std::string name = prefix + "-" + randomSuffix();
   auto r = c.kubectl("create -f -", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + name +
                                         "\n  labels:\n    faults: \"" + label + "\"\n");
@@ -108,14 +118,16 @@ std::string createNamespace(const ControlPlane& c, const std::string& prefix, co
 
 // `count` accounts "<prefix>-<i>" with automountServiceAccountToken: true, in one request
 // per 100 (kubectl create of a List).
-void createAccounts(const ControlPlane& c, const std::string& ns, const std::string& prefix, int count) {
+void createAccounts(const ControlPlane& c, const std::string& ns, const std::string& prefix,
+                    int count) {
   for (int from = 0; from < count; from += 100) {
     json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array()}};
     for (int i = from; i < std::min(count, from + 100); ++i) {
-      list["items"].push_back({{"apiVersion", "v1"},
-                               {"kind", "ServiceAccount"},
-                               {"metadata", {{"name", prefix + "-" + std::to_string(i)}, {"namespace", ns}}},
-                               {"automountServiceAccountToken", true}});
+      list["items"].push_back(
+          {{"apiVersion", "v1"},
+           {"kind", "ServiceAccount"},
+           {"metadata", {{"name", prefix + "-" + std::to_string(i)}, {"namespace", ns}}},
+           {"automountServiceAccountToken", true}});
     }
     auto r = c.kubectl("create -f -", list.dump());
     if (r.exitCode != 0) ADD_FAILURE() << "creating accounts in " << ns << ": " << r.err;
@@ -124,18 +136,21 @@ void createAccounts(const ControlPlane& c, const std::string& ns, const std::str
 
 // The same, in the background: kubectl creates the items one by one (about 100 a
 // second), so the accounts keep arriving while the caller goes on.
-void createAccountsInBackground(const ControlPlane& c, const std::string& ns, const std::string& prefix, int count,
+void createAccountsInBackground(const ControlPlane& c, const std::string& ns,
+                                const std::string& prefix, int count,
                                 const std::string& scratchDir) {
   json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array()}};
   for (int i = 0; i < count; ++i) {
-    list["items"].push_back({{"apiVersion", "v1"},
-                             {"kind", "ServiceAccount"},
-                             {"metadata", {{"name", prefix + "-" + std::to_string(i)}, {"namespace", ns}}},
-                             {"automountServiceAccountToken", true}});
+    list["items"].push_back(
+        {{"apiVersion", "v1"},
+         {"kind", "ServiceAccount"},
+         {"metadata", {{"name", prefix + "-" + std::to_string(i)}, {"namespace", ns}}},
+         {"automountServiceAccountToken", true}});
   }
   const std::string file = scratchDir + "/" + ns + "-accounts.json";
   std::ofstream(file) << list.dump();
-  run(c.kubectlPath + " --kubeconfig=" + c.kubeconfig + " create -f " + file + " >/dev/null 2>&1 &");
+  run(c.kubectlPath + " --kubeconfig=" + c.kubeconfig + " create -f " + file +
+      " >/dev/null 2>&1 &");
 }
 
 // name -> "true" / "false" / "unset" for every ServiceAccount of `ns`; empty on error.
@@ -158,7 +173,8 @@ std::map<std::string, std::string> automountIn(const ControlPlane& c, const std:
 int nonCompliantIn(const ControlPlane& c, const std::string& ns) {
   auto all = automountIn(c, ns);
   if (all.empty()) return -1;
-  return static_cast<int>(std::count_if(all.begin(), all.end(), [](const auto& kv) { return kv.second != "false"; }));
+  return static_cast<int>(
+      std::count_if(all.begin(), all.end(), [](const auto& kv) { return kv.second != "false"; }));
 }
 
 // True once every account of `ns` has the field false and `expected` accounts exist.
@@ -170,14 +186,18 @@ bool allCompliant(const ControlPlane& c, const std::string& ns, int expected) {
 
 // An Enforce policy over every account of the namespaces labelled faults=<label>.
 void applyPolicy(const ControlPlane& c, const std::string& name, const std::string& label) {
-  auto r = c.kubectl("apply -f -", "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " +
-                                       name + "\nspec:\n  mode: Enforce\n  namespaces:\n    selector:\n"
-                                       "      matchLabels: {faults: \"" + label + "\"}\n");
+  auto r = c.kubectl(
+      "apply -f -",
+      "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " + name +
+          "\nspec:\n  mode: Enforce\n  namespaces:\n    selector:\n"
+          "      matchLabels: {faults: \"" +
+          label + "\"}\n");
   if (r.exitCode != 0) ADD_FAILURE() << "policy " << name << ": " << r.err;
 }
 
 // Sum of every sample of `family` in Prometheus text whose labels contain all of `labels`.
-double metricSum(const std::string& text, const std::string& family, const std::vector<std::string>& labels = {}) {
+double metricSum(const std::string& text, const std::string& family,
+                 const std::vector<std::string>& labels = {}) {
   double sum = 0;
   std::istringstream in(text);
   std::string line;
@@ -225,15 +245,16 @@ std::string accountPath(const std::string& ns, const std::string& name) {
 }
 
 // Requests of `method` whose path starts with `prefix`, with `code` (-1: any).
-int countRequests(const std::vector<RequestLine>& lines, const std::string& method, const std::string& prefix,
-                  int code = -1) {
+int countRequests(const std::vector<RequestLine>& lines, const std::string& method,
+                  const std::string& prefix, int code = -1) {
   return static_cast<int>(std::count_if(lines.begin(), lines.end(), [&](const RequestLine& r) {
     return r.method == method && r.path.starts_with(prefix) && (code < 0 || r.code == code);
   }));
 }
 
 // The events.k8s.io Events of `ns` that saguard process `instance` wrote.
-std::vector<json> eventsOf(const ControlPlane& c, const std::string& ns, const std::string& instance) {
+std::vector<json> eventsOf(const ControlPlane& c, const std::string& ns,
+                           const std::string& instance) {
   std::vector<json> out;
   auto r = c.kubectl("get events.events.k8s.io -n " + ns + " -o json");
   if (r.exitCode != 0) return out;
@@ -246,10 +267,13 @@ std::vector<json> eventsOf(const ControlPlane& c, const std::string& ns, const s
 }
 
 // A saguard whose Events name `instance` as their reportingInstance.
-std::string podEnv(const std::string& instance) { return "POD_NAME=" + instance; }
+std::string podEnv(const std::string& instance) {
+  return "POD_NAME=" + instance;
+}
 
 bool crashed(const std::string& log) {
-  for (const char* sign : {"terminate called", "Segmentation fault", "Aborted", "core dumped", "AddressSanitizer"}) {
+  for (const char* sign :
+       {"terminate called", "Segmentation fault", "Aborted", "core dumped", "AddressSanitizer"}) {
     if (log.find(sign) != std::string::npos) return true;
   }
   return false;
@@ -265,7 +289,7 @@ class FaultsTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    s_account.reset();                          // the token
+    s_account.reset();                           // the token
     if (!s_dir.empty()) run("rm -rf " + s_dir);  // the processes' logs and scratch files
     s_dir.clear();
   }
@@ -285,8 +309,10 @@ class FaultsTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (const auto& [cluster, policy] : policies_) cluster.kubectl("delete sap " + policy + " --ignore-not-found");
-    for (const auto& [cluster, ns] : namespaces_) cluster.kubectl("delete namespace " + ns + " --wait=false");
+    for (const auto& [cluster, policy] : policies_)
+      cluster.kubectl("delete sap " + policy + " --ignore-not-found");
+    for (const auto& [cluster, ns] : namespaces_)
+      cluster.kubectl("delete namespace " + ns + " --wait=false");
   }
 
   // Remembered for TearDown: deleted even when the test fails half-way.
@@ -294,7 +320,9 @@ class FaultsTest : public ::testing::Test {
     namespaces_.emplace_back(c, ns);
     return ns;
   }
-  void trackPolicy(const ControlPlane& c, const std::string& name) { policies_.emplace_back(c, name); }
+  void trackPolicy(const ControlPlane& c, const std::string& name) {
+    policies_.emplace_back(c, name);
+  }
 
   static inline std::unique_ptr<ServiceAccountDir> s_account;  // saguard-faults' token
   static inline std::string s_dir;
@@ -330,7 +358,8 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
   ASSERT_NE(metricsPort, 0);
 
   // The outage: SIGKILL, as a crash or an OOM kill would.
-  const double requestsBefore = metricSum(httpGet(metricsPort, "/metrics"), "rest_client_requests_total");
+  const double requestsBefore =
+      metricSum(httpGet(metricsPort, "/metrics"), "rest_client_requests_total");
   const std::size_t logBefore = saguard.log().size();
   auto stop = c.stopApiServer(/*kill=*/true);
   ASSERT_EQ(stop.exitCode, 0) << stop.err;
@@ -338,7 +367,8 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
   // Fault injection, not an assertion: long enough for every informer's watch to fail
   // and its backoff to grow (800 ms, 1.6 s, 3.2 s, ...).
   std::this_thread::sleep_for(8s);
-  ASSERT_TRUE(saguard.running()) << "saguard exited while the API server was down:\n" << saguard.log();
+  ASSERT_TRUE(saguard.running()) << "saguard exited while the API server was down:\n"
+                                 << saguard.log();
   const std::string outageLog = saguard.log().substr(logBefore);
   const double outageRequests =
       metricSum(httpGet(metricsPort, "/metrics"), "rest_client_requests_total") - requestsBefore;
@@ -357,21 +387,27 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
             0);
   createAccounts(c, a, "after", 5);
   std::string b = createNamespace(c, "faults-restart-new", label);
-  ASSERT_EQ(c.kubectl("apply -f -", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: " +
-                                        b + "\nautomountServiceAccountToken: true\n")
-                .exitCode,
-            0);
+  ASSERT_EQ(
+      c.kubectl("apply -f -",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: " +
+                    b + "\nautomountServiceAccountToken: true\n")
+          .exitCode,
+      0);
   const double changesMadeAfter = secondsSince(recovered);
   const int remainingMs = std::max(0, 10'000 - static_cast<int>(changesMadeAfter * 1000));
-  bool converged = eventually(remainingMs, [&] { return allCompliant(c, a, 8) && allCompliant(c, b, 1); });
+  bool converged =
+      eventually(remainingMs, [&] { return allCompliant(c, a, 8) && allCompliant(c, b, 1); });
   const double convergedAfter = secondsSince(recovered);
-  EXPECT_TRUE(converged) << "not reconciled within 10 s of recovery: " << a << " " << nonCompliantIn(c, a)
-                         << " left, " << b << " " << nonCompliantIn(c, b) << " left\n"
+  EXPECT_TRUE(converged) << "not reconciled within 10 s of recovery: " << a << " "
+                         << nonCompliantIn(c, a) << " left, " << b << " " << nonCompliantIn(c, b)
+                         << " left\n"
                          << saguard.log().substr(logBefore);
 
-  std::printf("[faults] restart: outage %.1f s: %.0f requests (%d backoff lines) while down; changes made %.1f s "
-              "after recovery, all compliant %.1f s after recovery\n",
-              outageSeconds, outageRequests, retryLines, changesMadeAfter, convergedAfter);
+  std::printf(
+      "[faults] restart: outage %.1f s: %.0f requests (%d backoff lines) while down; changes made "
+      "%.1f s "
+      "after recovery, all compliant %.1f s after recovery\n",
+      outageSeconds, outageRequests, retryLines, changesMadeAfter, convergedAfter);
 
   std::string log = saguard.log();
   EXPECT_TRUE(saguard.running()) << log;
@@ -387,7 +423,8 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
   EXPECT_TRUE(eventually(5000, [&] {
     auto events = eventsOf(c, a, instance);
     return std::any_of(events.begin(), events.end(), [](const json& e) {
-      return e.value("reason", "") == "DriftReverted" && e["regarding"].value("name", "") == "before-0";
+      return e.value("reason", "") == "DriftReverted" &&
+             e["regarding"].value("name", "") == "before-0";
     });
   }));
   saguard.stop(SIGTERM);
@@ -415,30 +452,43 @@ TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
   int metricsPort = saguard.port("/metrics");
 
   const std::string level = "saguard-faults-" + label;
-  auto apf = c.kubectl("apply -f -",
-                       "apiVersion: flowcontrol.apiserver.k8s.io/v1\nkind: PriorityLevelConfiguration\nmetadata:\n"
-                       "  name: " + level + "\nspec:\n  type: Limited\n  limited:\n    nominalConcurrencyShares: 1\n"
-                       "    lendablePercent: 0\n    borrowingLimitPercent: 0\n    limitResponse: {type: Reject}\n---\n"
-                       "apiVersion: flowcontrol.apiserver.k8s.io/v1\nkind: FlowSchema\nmetadata:\n  name: " + level +
-                       "\nspec:\n  matchingPrecedence: 300\n  priorityLevelConfiguration: {name: " + level + "}\n"
-                       "  distinguisherMethod: {type: ByUser}\n  rules:\n  - subjects:\n    - kind: ServiceAccount\n"
-                       "      serviceAccount: {namespace: " + std::string(kIdentityNamespace) + ", name: " +
-                       kIdentity + "}\n    resourceRules:\n    - {verbs: [\"*\"], apiGroups: [\"*\"], resources: "
-                       "[\"*\"], namespaces: [\"*\"], clusterScope: true}\n    nonResourceRules:\n"
-                       "    - {verbs: [\"*\"], nonResourceURLs: [\"*\"]}\n");
+  auto apf = c.kubectl(
+      "apply -f -",
+      "apiVersion: flowcontrol.apiserver.k8s.io/v1\nkind: PriorityLevelConfiguration\nmetadata:\n"
+      "  name: " +
+          level +
+          "\nspec:\n  type: Limited\n  limited:\n    nominalConcurrencyShares: 1\n"
+          "    lendablePercent: 0\n    borrowingLimitPercent: 0\n    limitResponse: {type: "
+          "Reject}\n---\n"
+          "apiVersion: flowcontrol.apiserver.k8s.io/v1\nkind: FlowSchema\nmetadata:\n  name: " +
+          level +
+          "\nspec:\n  matchingPrecedence: 300\n  priorityLevelConfiguration: {name: " + level +
+          "}\n"
+          "  distinguisherMethod: {type: ByUser}\n  rules:\n  - subjects:\n    - kind: "
+          "ServiceAccount\n"
+          "      serviceAccount: {namespace: " +
+          std::string(kIdentityNamespace) + ", name: " + kIdentity +
+          "}\n    resourceRules:\n    - {verbs: [\"*\"], apiGroups: [\"*\"], resources: "
+          "[\"*\"], namespaces: [\"*\"], clusterScope: true}\n    nonResourceRules:\n"
+          "    - {verbs: [\"*\"], nonResourceURLs: [\"*\"]}\n");
   ASSERT_EQ(apf.exitCode, 0) << apf.err;
   struct Cleanup {
     const ControlPlane& c;
     std::string level;
-    ~Cleanup() { c.kubectl("delete flowschema,prioritylevelconfiguration " + level + " --ignore-not-found"); }
+    ~Cleanup() {
+      c.kubectl("delete flowschema,prioritylevelconfiguration " + level + " --ignore-not-found");
+    }
   } cleanup{c, level};
   // The API server applies the new configuration asynchronously: wait until a request as
   // saguard's identity is classified into it (the X-Kubernetes-PF-FlowSchema-UID header).
-  const std::string uid = trimmed(c.kubectl("get flowschema " + level + " -o jsonpath='{.metadata.uid}'").out);
-  const std::string asSaguard = "curl -s --cacert " + c.caFile + " -H \"Authorization: Bearer $(cat " +
-                                s_account->path() + "/token)\" ";
+  const std::string uid =
+      trimmed(c.kubectl("get flowschema " + level + " -o jsonpath='{.metadata.uid}'").out);
+  const std::string asSaguard = "curl -s --cacert " + c.caFile +
+                                " -H \"Authorization: Bearer $(cat " + s_account->path() +
+                                "/token)\" ";
   ASSERT_TRUE(eventually(20'000, [&] {
-    auto r = run(asSaguard + "-o /dev/null -D - " + c.apiServerUrl + "/api/v1/namespaces/" + ns + "/serviceaccounts");
+    auto r = run(asSaguard + "-o /dev/null -D - " + c.apiServerUrl + "/api/v1/namespaces/" + ns +
+                 "/serviceaccounts");
     return r.out.find(uid) != std::string::npos;
   })) << "the FlowSchema never took effect";
 
@@ -449,9 +499,10 @@ TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
   std::ofstream(stopFile) << "";
   // For 10 s: long enough that the API server's Retry-After grows past 1 s (it follows
   // the rejections of the priority level), short enough that the test stays short.
-  std::string loop = "end=$(($(date +%s) + 10)); while [ -e " + stopFile + " ] && [ $(date +%s) -lt $end ]; do " +
-                     asSaguard +
-                     "--parallel --parallel-max 8 '" + c.apiServerUrl + "/api/v1/serviceaccounts?n=[1-200]'; done";
+  std::string loop = "end=$(($(date +%s) + 10)); while [ -e " + stopFile +
+                     " ] && [ $(date +%s) -lt $end ]; do " + asSaguard +
+                     "--parallel --parallel-max 8 '" + c.apiServerUrl +
+                     "/api/v1/serviceaccounts?n=[1-200]'; done";
   run("for i in 1 2; do (" + loop + ") >/dev/null 2>&1 & done");
   struct StopLoad {
     std::string file;
@@ -469,7 +520,8 @@ TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
   EXPECT_TRUE(converged) << nonCompliantIn(c, ns) << " accounts left after " << took << " s";
 
   const std::string after = httpGet(metricsPort, "/metrics");
-  const double requests = metricSum(after, "rest_client_requests_total") - metricSum(before, "rest_client_requests_total");
+  const double requests = metricSum(after, "rest_client_requests_total") -
+                          metricSum(before, "rest_client_requests_total");
   const double rejected = metricSum(after, "rest_client_requests_total", {"code=\"429\""}) -
                           metricSum(before, "rest_client_requests_total", {"code=\"429\""});
   std::string log = saguard.log();
@@ -492,19 +544,22 @@ TEST_F(FaultsTest, ThrottledByPriorityAndFairnessItBacksOffAndConverges) {
       double gap = r.time - it->second;
       ++retries;
       shortestGap = std::min(shortestGap, gap);
-      if (gap < 0.95 && tooSoon.empty()) tooSoon = key + " repeated " + std::to_string(gap) + " s after a 429";
+      if (gap < 0.95 && tooSoon.empty())
+        tooSoon = key + " repeated " + std::to_string(gap) + " s after a 429";
       last429.erase(it);
     }
     if (r.code == 429) last429[key] = r.time;
   }
-  std::printf("[faults] apf: %d accounts compliant in %.1f s; %.0f requests (%.1f/s), %.0f answered 429; "
-              "PATCH: %d sent, %d 429, %d 200; %d repeats after a 429, the shortest %.2f s later\n",
-              kAccounts, took, requests, requests / took, rejected, patches, patches429, patches200, retries,
-              retries > 0 ? shortestGap : 0.0);
+  std::printf(
+      "[faults] apf: %d accounts compliant in %.1f s; %.0f requests (%.1f/s), %.0f answered 429; "
+      "PATCH: %d sent, %d 429, %d 200; %d repeats after a 429, the shortest %.2f s later\n",
+      kAccounts, took, requests, requests / took, rejected, patches, patches429, patches200,
+      retries, retries > 0 ? shortestGap : 0.0);
 
   ASSERT_GT(rejected, 0) << "the priority level never rejected saguard: the test proved nothing";
   EXPECT_TRUE(tooSoon.empty()) << tooSoon;
-  EXPECT_EQ(patches200, kAccounts + 1) << "exactly one successful write per account (and `default`)";
+  EXPECT_EQ(patches200, kAccounts + 1)
+      << "exactly one successful write per account (and `default`)";
   // No tight loop: whoever got a 429 (a worker, the event writer, the status writer, an
   // informer) waited at least 1 s before the next request, so 429s come at most about
   // once a second per such client.
@@ -531,11 +586,13 @@ TEST_F(FaultsTest, AccountFlippedHundredTimesConvergesWithBoundedPatchesAndOneEv
 
   constexpr int kFlips = 100;
   const std::string path = accountPath(ns, "flip-0");
-  auto flips = run("for i in $(seq 1 " + std::to_string(kFlips) + "); do " +
-                   adminCurl(c, "-o /dev/null -w '%{http_code}\\n' -X PATCH -H 'Content-Type: "
-                               "application/merge-patch+json' -d '{\"automountServiceAccountToken\":true}' " +
-                               c.apiServerUrl + path) +
-                   "; sleep 0.1; done");
+  auto flips =
+      run("for i in $(seq 1 " + std::to_string(kFlips) + "); do " +
+          adminCurl(c,
+                    "-o /dev/null -w '%{http_code}\\n' -X PATCH -H 'Content-Type: "
+                    "application/merge-patch+json' -d '{\"automountServiceAccountToken\":true}' " +
+                        c.apiServerUrl + path) +
+          "; sleep 0.1; done");
   ASSERT_EQ(countOf(flips.out, "200\n"), kFlips) << flips.out << flips.err;
   auto flipped = SteadyTime::now();
   EXPECT_TRUE(eventually(10'000, [&] { return allCompliant(c, ns, 2); })) << saguard.log();
@@ -558,8 +615,9 @@ TEST_F(FaultsTest, AccountFlippedHundredTimesConvergesWithBoundedPatchesAndOneEv
   auto lines = requestLines(log);
   const int patches = countRequests(lines, "PATCH", path);
   const int patched200 = countRequests(lines, "PATCH", path, 200);
-  const int eventWrites = countRequests(lines, "POST", "/apis/events.k8s.io/v1/namespaces/" + ns + "/") +
-                          countRequests(lines, "PATCH", "/apis/events.k8s.io/v1/namespaces/" + ns + "/");
+  const int eventWrites =
+      countRequests(lines, "POST", "/apis/events.k8s.io/v1/namespaces/" + ns + "/") +
+      countRequests(lines, "PATCH", "/apis/events.k8s.io/v1/namespaces/" + ns + "/");
   int driftObjects = 0, driftCount = 0, otherObjects = 0;
   for (const auto& e : events) {
     if (e["regarding"].value("name", "") != "flip-0") continue;
@@ -570,11 +628,14 @@ TEST_F(FaultsTest, AccountFlippedHundredTimesConvergesWithBoundedPatchesAndOneEv
       ++otherObjects;
     }
   }
-  std::printf("[faults] flip: %d flips -> %d PATCH requests (%d answered 200), %d drift reverts logged; compliant "
-              "%.1f s after the last flip; Events: %d DriftReverted object(s) with series count %d, %d other, %d "
-              "Event writes\n",
-              kFlips, patches, patched200, countOf(log, "drift reverted"), settled, driftObjects, driftCount,
-              otherObjects, eventWrites);
+  std::printf(
+      "[faults] flip: %d flips -> %d PATCH requests (%d answered 200), %d drift reverts logged; "
+      "compliant "
+      "%.1f s after the last flip; Events: %d DriftReverted object(s) with series count %d, %d "
+      "other, %d "
+      "Event writes\n",
+      kFlips, patches, patched200, countOf(log, "drift reverted"), settled, driftObjects,
+      driftCount, otherObjects, eventWrites);
 
   // One write for the first fix, then at most one per flip.
   EXPECT_GE(patched200, 2);
@@ -613,8 +674,8 @@ TEST_F(FaultsTest, KilledMidReconcileRestartConvergesWithoutDuplicateEvents) {
   const std::string log1 = killed->log();
   killed.reset();
   auto atKill = automountIn(c, ns);  // the creation may still be going on
-  const int compliantAtKill = static_cast<int>(
-      std::count_if(atKill.begin(), atKill.end(), [](const auto& kv) { return kv.second == "false"; }));
+  const int compliantAtKill = static_cast<int>(std::count_if(
+      atKill.begin(), atKill.end(), [](const auto& kv) { return kv.second == "false"; }));
   const int patchedBeforeKill = countOf(log1, patchedLine);
 
   auto restarted = SteadyTime::now();
@@ -653,13 +714,17 @@ TEST_F(FaultsTest, KilledMidReconcileRestartConvergesWithoutDuplicateEvents) {
   const std::string prefix = "/api/v1/namespaces/" + ns + "/serviceaccounts/account-";
   const int writes1 = countRequests(lines1, "PATCH", prefix, 200);
   const int writes2 = countRequests(lines2, "PATCH", prefix, 200);
-  std::printf("[faults] kill: killed after %d patches (%d/%d accounts compliant at the kill); restarted one patched "
-              "%d more, all compliant %.1f s after the restart; PATCH 200: %d + %d; AutomountDisabled Events: %d "
-              "(%d accounts with more than one), %d other Events\n",
-              patchedBeforeKill, compliantAtKill, kAccounts + 1, patchedAfterRestart, took, writes1, writes2, disabled,
-              duplicated, other);
+  std::printf(
+      "[faults] kill: killed after %d patches (%d/%d accounts compliant at the kill); restarted "
+      "one patched "
+      "%d more, all compliant %.1f s after the restart; PATCH 200: %d + %d; AutomountDisabled "
+      "Events: %d "
+      "(%d accounts with more than one), %d other Events\n",
+      patchedBeforeKill, compliantAtKill, kAccounts + 1, patchedAfterRestart, took, writes1,
+      writes2, disabled, duplicated, other);
 
-  EXPECT_LT(compliantAtKill, kAccounts + 1) << "saguard finished before the kill: nothing was cut short";
+  EXPECT_LT(compliantAtKill, kAccounts + 1)
+      << "saguard finished before the kill: nothing was cut short";
   // Accounts the first process patched are compliant in the second's cache: not written
   // again. A patch in flight at the kill may have reached the server unlogged.
   EXPECT_LE(writes1 + writes2, kAccounts);

@@ -32,8 +32,8 @@ std::string automount(const std::string& ns, const std::string& name) {
 }
 
 void createAccountWithAutomount(const std::string& ns, const std::string& name) {
-  kubectl("create -f -", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + name + "\n  namespace: " + ns +
-                             "\nautomountServiceAccountToken: true\n");
+  kubectl("create -f -", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + name +
+                             "\n  namespace: " + ns + "\nautomountServiceAccountToken: true\n");
 }
 
 class OperatorTest : public ::testing::Test {
@@ -56,7 +56,9 @@ class OperatorTest : public ::testing::Test {
 
   // A saguard run as the ServiceAccount saguard-system/saguard, logging to s_dir/<log>.
   static SaguardOptions saguardAs(const std::string& log, std::vector<std::string> flags = {}) {
-    return {.serviceAccountDir = s_account->path(), .log = s_dir + "/" + log, .flags = std::move(flags)};
+    return {.serviceAccountDir = s_account->path(),
+            .log = s_dir + "/" + log,
+            .flags = std::move(flags)};
   }
 
   static inline std::string s_dir;
@@ -85,7 +87,8 @@ TEST_F(OperatorTest, ServiceAccountCannotReadSecrets) {
 TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
   kubectl("delete crd serviceaccountpolicies.saguard.io --ignore-not-found --wait=true");
   SaguardProcess saguard(saguardAs("run.log"));
-  ASSERT_TRUE(eventually(20'000, [&] { return saguard.port("/healthz and /readyz") != 0; })) << saguard.log();
+  ASSERT_TRUE(eventually(20'000, [&] { return saguard.port("/healthz and /readyz") != 0; }))
+      << saguard.log();
   int probe = saguard.port("/healthz and /readyz");
   int metrics = saguard.port("/metrics");
   int code = 0;
@@ -93,7 +96,8 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
   httpGet(probe, "/readyz", &code);
   EXPECT_EQ(code, 500) << "ready before the caches synced";
 
-  ASSERT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode, 0);
+  ASSERT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode,
+            0);
   EXPECT_TRUE(eventually(60'000, [&] {
     httpGet(probe, "/readyz", &code);
     return code == 200;
@@ -102,13 +106,16 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
   // Scenario 1: the default accounts of labelled namespaces; others untouched.
   std::string a = freshNamespace("e2e-a", {{"e2e", "on"}});
   std::string other = freshNamespace("e2e-other");
-  ASSERT_TRUE(eventually(10'000, [&] { return automount(a, "default") != "" && automount(other, "default") != ""; }));
-  auto applied = kubectl("apply -f -",
-                         "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: e2e\nspec:\n"
-                         "  namespaces:\n    selector:\n      matchLabels: {e2e: \"on\"}\n"
-                         "  serviceAccounts:\n    names: [default]\n");
+  ASSERT_TRUE(eventually(
+      10'000, [&] { return automount(a, "default") != "" && automount(other, "default") != ""; }));
+  auto applied = kubectl(
+      "apply -f -",
+      "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: e2e\nspec:\n"
+      "  namespaces:\n    selector:\n      matchLabels: {e2e: \"on\"}\n"
+      "  serviceAccounts:\n    names: [default]\n");
   ASSERT_EQ(applied.exitCode, 0) << applied.err;
-  EXPECT_TRUE(eventually(2000, [&] { return automount(a, "default") == "false"; })) << saguard.log();
+  EXPECT_TRUE(eventually(2000, [&] { return automount(a, "default") == "false"; }))
+      << saguard.log();
   EXPECT_EQ(automount(other, "default"), "unset");
 
   // Scenario 2: a namespace created after the policy.
@@ -116,7 +123,10 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
   EXPECT_TRUE(eventually(12'000, [&] { return automount(b, "default") == "false"; }));
 
   // Scenario 3: drift.
-  ASSERT_EQ(kubectl("patch serviceaccount default -n " + a + " --type=merge -p '{\"automountServiceAccountToken\":true}'").exitCode, 0);
+  ASSERT_EQ(kubectl("patch serviceaccount default -n " + a +
+                    " --type=merge -p '{\"automountServiceAccountToken\":true}'")
+                .exitCode,
+            0);
   EXPECT_TRUE(eventually(2000, [&] { return automount(a, "default") == "false"; }));
   EXPECT_TRUE(eventually(5000, [&] {
     auto ev = kubectl("get events.events.k8s.io -n " + a + " -o json");
@@ -125,35 +135,44 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
 
   // Scenario 6: a ClusterRoleBinding of cluster-admin to a selected account.
   std::string crb = a + "-admin";
-  ASSERT_EQ(kubectl("create clusterrolebinding " + crb + " --clusterrole=cluster-admin --serviceaccount=" + a + ":default").exitCode, 0);
+  ASSERT_EQ(kubectl("create clusterrolebinding " + crb +
+                    " --clusterrole=cluster-admin --serviceaccount=" + a + ":default")
+                .exitCode,
+            0);
   // Binding findings come with the policy's status computation: after the scenarios
   // above (changes keep coming), at most --status-interval-ms (5 s) after the last one,
   // plus the write. 15 s leaves room for a loaded machine.
   EXPECT_TRUE(eventually(15'000, [&] {
     auto p = kubectl("get sap e2e -o json");
-    return p.out.find(crb) != std::string::npos && p.out.find("BindingGrantsSelectedAccount") != std::string::npos;
+    return p.out.find(crb) != std::string::npos &&
+           p.out.find("BindingGrantsSelectedAccount") != std::string::npos;
   }));
   EXPECT_TRUE(eventually(5000, [&] {
     auto ev = kubectl("get events.events.k8s.io -n default -o json");
     return ev.out.find(crb) != std::string::npos;
   }));
   kubectl("delete clusterrolebinding " + crb);
-  EXPECT_TRUE(eventually(15'000, [&] { return kubectl("get sap e2e -o json").out.find(crb) == std::string::npos; }));
+  EXPECT_TRUE(eventually(
+      15'000, [&] { return kubectl("get sap e2e -o json").out.find(crb) == std::string::npos; }));
 
   // Metrics: every name the operator promises.
   std::string text = httpGet(metrics, "/metrics");
   for (const char* name :
-       {"controller_runtime_reconcile_total", "controller_runtime_reconcile_time_seconds", "workqueue_depth",
-        "workqueue_adds_total", "workqueue_retries_total", "workqueue_queue_duration_seconds",
-        "workqueue_work_duration_seconds", "rest_client_requests_total", "saguard_policy_selected_accounts",
-        "saguard_policy_compliant_accounts", "saguard_policy_pods_with_token", "saguard_policy_risky_bindings",
-        "saguard_patches_total", "saguard_cache_objects", "controller_runtime_active_workers"}) {
+       {"controller_runtime_reconcile_total", "controller_runtime_reconcile_time_seconds",
+        "workqueue_depth", "workqueue_adds_total", "workqueue_retries_total",
+        "workqueue_queue_duration_seconds", "workqueue_work_duration_seconds",
+        "rest_client_requests_total", "saguard_policy_selected_accounts",
+        "saguard_policy_compliant_accounts", "saguard_policy_pods_with_token",
+        "saguard_policy_risky_bindings", "saguard_patches_total", "saguard_cache_objects",
+        "controller_runtime_active_workers"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name;
   }
   // The caches are counted at each scrape: the ServiceAccount cache is never empty here.
-  EXPECT_TRUE(std::regex_search(text, std::regex("saguard_cache_objects\\{kind=\"[a-z]*serviceaccounts?\"\\} [1-9]")))
+  EXPECT_TRUE(std::regex_search(
+      text, std::regex("saguard_cache_objects\\{kind=\"[a-z]*serviceaccounts?\"\\} [1-9]")))
       << text;
-  EXPECT_NE(text.find("saguard_policy_selected_accounts{policy=\"e2e\"}"), std::string::npos) << text;
+  EXPECT_NE(text.find("saguard_policy_selected_accounts{policy=\"e2e\"}"), std::string::npos)
+      << text;
 
   // The debug log never carries the token.
   saguard.stop(SIGTERM);
@@ -161,7 +180,8 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
   std::string token = s_token;
   token.erase(token.find_last_not_of("\n") + 1);
   EXPECT_EQ(log.find(token), std::string::npos) << "the bearer token appears in the log";
-  EXPECT_EQ(log.find(token.substr(token.size() - 20)), std::string::npos) << "part of the token appears in the log";
+  EXPECT_EQ(log.find(token.substr(token.size() - 20)), std::string::npos)
+      << "part of the token appears in the log";
   EXPECT_NE(log.find("stopped"), std::string::npos) << log;
   kubectl("delete sap e2e");
 }
@@ -175,13 +195,21 @@ namespace {
 // Two replicas with --leader-elect: only the leader writes; when it is killed with -9,
 // the standby takes over after the lease expires and patches a new account.
 TEST_F(OperatorTest, StandbyTakesOverWhenTheLeaderIsKilled) {
-  ASSERT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode, 0);
-  ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io").exitCode, 0);
-  const std::vector<std::string> flags = {"--leader-elect", "--leader-election-namespace=saguard-system",
+  ASSERT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode,
+            0);
+  ASSERT_EQ(
+      kubectl(
+          "wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io")
+          .exitCode,
+      0);
+  const std::vector<std::string> flags = {"--leader-elect",
+                                          "--leader-election-namespace=saguard-system",
                                           "--leader-election-id=e2e-lease"};
   SaguardProcess first(saguardAs("replica-1.log", flags));
   SaguardProcess second(saguardAs("replica-2.log", flags));
-  auto leads = [](const SaguardProcess& p) { return p.log().find("became the leader") != std::string::npos; };
+  auto leads = [](const SaguardProcess& p) {
+    return p.log().find("became the leader") != std::string::npos;
+  };
   ASSERT_TRUE(eventually(30'000, [&] { return leads(first) || leads(second); }));
   std::this_thread::sleep_for(2s);
   ASSERT_NE(leads(first), leads(second)) << "exactly one replica leads";
@@ -191,25 +219,31 @@ TEST_F(OperatorTest, StandbyTakesOverWhenTheLeaderIsKilled) {
   std::string ns = freshNamespace("e2e-ha", {{"e2e-ha", "on"}});
   ASSERT_TRUE(eventually(10'000, [&] { return automount(ns, "default") != ""; }));
   ASSERT_EQ(kubectl("apply -f -",
-                    "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: e2e-ha\nspec:\n"
+                    "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  "
+                    "name: e2e-ha\nspec:\n"
                     "  namespaces:\n    selector:\n      matchLabels: {e2e-ha: \"on\"}\n")
                 .exitCode,
             0);
   EXPECT_TRUE(eventually(5000, [&] { return automount(ns, "default") == "false"; }));
   // The API server applies a patch before saguard reads the answer and logs it.
-  EXPECT_TRUE(eventually(5000, [&] { return leader.log().find("patched " + ns + "/default") != std::string::npos; }));
+  EXPECT_TRUE(eventually(
+      5000, [&] { return leader.log().find("patched " + ns + "/default") != std::string::npos; }));
   EXPECT_EQ(standby.log().find("patched "), std::string::npos) << "the standby wrote";
 
   // kill -9: no release; the standby must wait for the lease (15 s) to expire.
   leader.stop(SIGKILL);
   auto killed = std::chrono::steady_clock::now();
   createAccountWithAutomount(ns, "after-failover");
-  EXPECT_TRUE(eventually(20'000, [&] { return automount(ns, "after-failover") == "false"; })) << standby.log();
-  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
-  std::printf("[e2e] failover: the standby patched a new account %.1f s after the leader was killed\n", took);
-  EXPECT_TRUE(leads(standby));
-  EXPECT_TRUE(eventually(5000, [&] { return standby.log().find("patched " + ns + "/after-failover") != std::string::npos; }))
+  EXPECT_TRUE(eventually(20'000, [&] { return automount(ns, "after-failover") == "false"; }))
       << standby.log();
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  std::printf(
+      "[e2e] failover: the standby patched a new account %.1f s after the leader was killed\n",
+      took);
+  EXPECT_TRUE(leads(standby));
+  EXPECT_TRUE(eventually(5000, [&] {
+    return standby.log().find("patched " + ns + "/after-failover") != std::string::npos;
+  })) << standby.log();
   standby.stop(SIGTERM);
   kubectl("delete sap e2e-ha");
 }
@@ -219,9 +253,10 @@ TEST_F(OperatorTest, ManifestsRenderWithARestrictedPod) {
   auto rendered = kubectl("kustomize " + source("manifests/default"));
   ASSERT_EQ(rendered.exitCode, 0) << rendered.err;
   const std::string& y = rendered.out;
-  for (const char* needle : {"kind: CustomResourceDefinition", "kind: ClusterRole", "kind: Deployment",
-                             "runAsNonRoot: true", "readOnlyRootFilesystem: true", "allowPrivilegeEscalation: false",
-                             "type: RuntimeDefault", "- ALL", "--leader-elect", "replicas: 2"}) {
+  for (const char* needle :
+       {"kind: CustomResourceDefinition", "kind: ClusterRole", "kind: Deployment",
+        "runAsNonRoot: true", "readOnlyRootFilesystem: true", "allowPrivilegeEscalation: false",
+        "type: RuntimeDefault", "- ALL", "--leader-elect", "replicas: 2"}) {
     EXPECT_NE(y.find(needle), std::string::npos) << needle;
   }
   EXPECT_EQ(y.find("secrets"), std::string::npos) << "no rule may name secrets";

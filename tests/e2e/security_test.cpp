@@ -57,7 +57,8 @@ void expectNoToken(const std::string& log, const std::string& token, const std::
   ASSERT_EQ(segments.size(), 3u) << "not a JWT";
   for (std::size_t i = 0; i < segments.size(); ++i) {
     ASSERT_GE(segments[i].size(), 24u);
-    EXPECT_EQ(log.find(segments[i]), std::string::npos) << what << ": JWT segment " << i << " is in the log";
+    EXPECT_EQ(log.find(segments[i]), std::string::npos)
+        << what << ": JWT segment " << i << " is in the log";
     // The header segment starts like every RS256 JWT header; the others are unique.
     if (i > 0) {
       EXPECT_EQ(log.find(segments[i].substr(0, 24)), std::string::npos)
@@ -73,7 +74,8 @@ void expectNoKey(const std::string& log, const std::string& keyPem, const std::s
     std::string line = trimmed(raw);
     if (line.empty() || line.starts_with("-----END")) continue;
     ++lines;
-    EXPECT_EQ(log.find(line), std::string::npos) << what << ": a line of the client key is in the log: " << line;
+    EXPECT_EQ(log.find(line), std::string::npos)
+        << what << ": a line of the client key is in the log: " << line;
   }
   EXPECT_GT(lines, 2) << "no key read";
 }
@@ -102,22 +104,30 @@ class SecurityTest : public ::testing::Test {
     std::vector<std::string> all = {"--log-level=trace"};
     if (!flags.empty()) all.push_back(flags);
     SaguardProcess saguard({.serviceAccountDir = saDir, .log = logFile, .flags = all});
-    EXPECT_TRUE(eventually(30'000, [&] {
-      std::string log = saguard.log();
-      return log.find("serviceaccountpolicies") != std::string::npos && log.find("-> 404") != std::string::npos;
-    })) << "no 404 while the CRD is missing:\n"
+    EXPECT_TRUE(eventually(30'000,
+                           [&] {
+                             std::string log = saguard.log();
+                             return log.find("serviceaccountpolicies") != std::string::npos &&
+                                    log.find("-> 404") != std::string::npos;
+                           }))
+        << "no 404 while the CRD is missing:\n"
         << saguard.log();
-    EXPECT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode, 0);
+    EXPECT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode,
+              0);
     kubectl("wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io");
     std::string ns = freshNamespace(name, {{name, "on"}});
     EXPECT_TRUE(eventually(10'000, [&] { return automount(ns, "default") != ""; }));
-    auto applied = kubectl("apply -f -", "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " +
-                                             name + "\nspec:\n  namespaces:\n    selector:\n      matchLabels: {" + name +
-                                             ": \"on\"}\n  serviceAccounts:\n    names: [default]\n");
+    auto applied = kubectl(
+        "apply -f -",
+        "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " + name +
+            "\nspec:\n  namespaces:\n    selector:\n      matchLabels: {" + name +
+            ": \"on\"}\n  serviceAccounts:\n    names: [default]\n");
     EXPECT_EQ(applied.exitCode, 0) << applied.err;
-    EXPECT_TRUE(eventually(60'000, [&] { return automount(ns, "default") == "false"; })) << saguard.log();
-    EXPECT_TRUE(eventually(5'000, [&] { return saguard.log().find("patched " + ns + "/default") != std::string::npos; }))
+    EXPECT_TRUE(eventually(60'000, [&] { return automount(ns, "default") == "false"; }))
         << saguard.log();
+    EXPECT_TRUE(eventually(5'000, [&] {
+      return saguard.log().find("patched " + ns + "/default") != std::string::npos;
+    })) << saguard.log();
     saguard.stop(SIGTERM);
     kubectl("delete sap " + name + " --ignore-not-found");
     std::string log = saguard.log();
@@ -131,7 +141,8 @@ class SecurityTest : public ::testing::Test {
 };
 
 TEST_F(SecurityTest, InClusterTraceLogCarriesNoTokenThroughPatchErrorsAndShutdown) {
-  std::string log = runThroughPatchAndError(s_account->path(), s_dir + "/incluster.log", "", "sec-incluster");
+  std::string log =
+      runThroughPatchAndError(s_account->path(), s_dir + "/incluster.log", "", "sec-incluster");
   ASSERT_FALSE(HasFailure()) << log;
   EXPECT_GT(countOf(log, "-> 200"), 5) << "the request lines are not in the log";
   expectNoToken(log, s_token, "in-cluster");
@@ -145,9 +156,11 @@ TEST_F(SecurityTest, InClusterForbiddenAnswersCarryNoToken) {
   ASSERT_EQ(token.exitCode, 0) << token.err;
   std::string nobody = trimmed(token.out);
   ServiceAccountDir nobodyAccount(nobody, controlPlane().caFile);
-  SaguardProcess saguard(
-      {.serviceAccountDir = nobodyAccount.path(), .log = s_dir + "/nobody.log", .flags = {"--log-level=trace"}});
-  EXPECT_TRUE(eventually(30'000, [&] { return countOf(saguard.log(), "-> 403") >= 3; })) << saguard.log();
+  SaguardProcess saguard({.serviceAccountDir = nobodyAccount.path(),
+                          .log = s_dir + "/nobody.log",
+                          .flags = {"--log-level=trace"}});
+  EXPECT_TRUE(eventually(30'000, [&] { return countOf(saguard.log(), "-> 403") >= 3; }))
+      << saguard.log();
   saguard.stop(SIGTERM);
   std::string log = saguard.log();
   EXPECT_NE(log.find("stopped"), std::string::npos) << log;
@@ -162,12 +175,14 @@ TEST_F(SecurityTest, KubeconfigTraceLogCarriesNoClientKey) {
   EXPECT_NE(log.find("talking to " + cp.apiServerUrl), std::string::npos) << log;
   expectNoKey(log, readFile(cp.adminKeyFile), "kubeconfig");
   // The same key embedded as client-key-data: not its base64 text either.
-  auto flat = kubectl("config view --raw --flatten --minify -o jsonpath={.users[0].user.client-key-data}");
+  auto flat =
+      kubectl("config view --raw --flatten --minify -o jsonpath={.users[0].user.client-key-data}");
   ASSERT_EQ(flat.exitCode, 0) << flat.err;
   std::string keyData = trimmed(flat.out);
   if (!keyData.empty()) {
     for (std::size_t at = 0; at + 32 <= keyData.size(); at += 32) {
-      EXPECT_EQ(log.find(keyData.substr(at, 32)), std::string::npos) << "client-key-data is in the log";
+      EXPECT_EQ(log.find(keyData.substr(at, 32)), std::string::npos)
+          << "client-key-data is in the log";
     }
   }
 }
@@ -176,14 +191,19 @@ TEST_F(SecurityTest, KubeconfigTraceLogCarriesNoClientKey) {
 // refused at the handshake, with the reason, and no request is answered.
 TEST_F(SecurityTest, InClusterRefusesAServerThatCaCrtDidNotSign) {
   std::string other = s_dir + "/other-ca";
-  auto made = run("mkdir -p " + other + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
-                  other + "/ca.key -out " + other + "/ca.crt -days 1 -subj /CN=not-the-cluster-ca 2>&1");
+  auto made =
+      run("mkdir -p " + other +
+          " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+          other + "/ca.key -out " + other + "/ca.crt -days 1 -subj /CN=not-the-cluster-ca 2>&1");
   ASSERT_EQ(made.exitCode, 0) << made.out;
   ServiceAccountDir wrongCa(s_token, other + "/ca.crt");
-  SaguardProcess saguard(
-      {.serviceAccountDir = wrongCa.path(), .log = s_dir + "/wrong-ca.log", .flags = {"--log-level=trace"}});
-  const std::string refused = "TLS handshake with " + controlPlane().apiServerUrl + " failed: certificate verify failed";
-  EXPECT_TRUE(eventually(30'000, [&] { return countOf(saguard.log(), refused) >= 3; })) << saguard.log();
+  SaguardProcess saguard({.serviceAccountDir = wrongCa.path(),
+                          .log = s_dir + "/wrong-ca.log",
+                          .flags = {"--log-level=trace"}});
+  const std::string refused =
+      "TLS handshake with " + controlPlane().apiServerUrl + " failed: certificate verify failed";
+  EXPECT_TRUE(eventually(30'000, [&] { return countOf(saguard.log(), refused) >= 3; }))
+      << saguard.log();
   saguard.stop(SIGTERM);
   std::string log = saguard.log();
   // The debug line of every answered request is "METHOD URL -> CODE (N ms)".
@@ -198,18 +218,25 @@ TEST_F(SecurityTest, InClusterRefusesAServerThatCaCrtDidNotSign) {
 TEST_F(SecurityTest, KubeconfigInsecureSkipTlsVerifyIsAWarning) {
   const ControlPlane& cp = controlPlane();
   std::string path = s_dir + "/insecure.kubeconfig";
-  std::ofstream(path) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " << cp.apiServerUrl
-                      << "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    client-certificate: "
-                      << cp.adminCertFile << "\n    client-key: " << cp.adminKeyFile
-                      << "\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n";
-  SaguardProcess saguard(
-      {.serviceAccountDir = s_account->path(), .log = s_dir + "/insecure.log", .flags = {"--kubeconfig=" + path}});
-  EXPECT_TRUE(eventually(20'000, [&] { return saguard.log().find("talking to") != std::string::npos; })) << saguard.log();
+  std::ofstream(path)
+      << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
+      << cp.apiServerUrl
+      << "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    "
+         "client-certificate: "
+      << cp.adminCertFile << "\n    client-key: " << cp.adminKeyFile
+      << "\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n";
+  SaguardProcess saguard({.serviceAccountDir = s_account->path(),
+                          .log = s_dir + "/insecure.log",
+                          .flags = {"--kubeconfig=" + path}});
+  EXPECT_TRUE(eventually(20'000, [&] {
+    return saguard.log().find("talking to") != std::string::npos;
+  })) << saguard.log();
   saguard.stop(SIGTERM);
   std::string log = saguard.log();
   std::smatch warning;
-  EXPECT_TRUE(std::regex_search(log, warning, std::regex("warn[^\n]*TLS verification of " + cp.apiServerUrl +
-                                                         " is off[^\n]*insecure-skip-tls-verify")))
+  EXPECT_TRUE(std::regex_search(log, warning,
+                                std::regex("warn[^\n]*TLS verification of " + cp.apiServerUrl +
+                                           " is off[^\n]*insecure-skip-tls-verify")))
       << log;
   expectNoKey(log, readFile(cp.adminKeyFile), "insecure kubeconfig");
 }
@@ -262,11 +289,13 @@ TEST_F(SecurityTest, RenderedDeploymentIsLockedDown) {
       for (const json& rule : o.value("rules", json::array())) {
         for (const char* list : {"apiGroups", "resources", "verbs"}) {
           for (const json& item : rule.value(list, json::array())) {
-            EXPECT_NE(item, "*") << kind << " " << o["metadata"].value("name", "") << ": wildcard in " << list;
+            EXPECT_NE(item, "*") << kind << " " << o["metadata"].value("name", "")
+                                 << ": wildcard in " << list;
           }
         }
         for (const json& resource : rule.value("resources", json::array()))
-          EXPECT_NE(resource, "secrets") << kind << " " << o["metadata"].value("name", "") << " grants secrets";
+          EXPECT_NE(resource, "secrets")
+              << kind << " " << o["metadata"].value("name", "") << " grants secrets";
       }
     }
   }
@@ -283,7 +312,8 @@ TEST_F(SecurityTest, RenderedDeploymentIsLockedDown) {
   const json* seccomp = member(*podSecurity, {"seccompProfile", "type"});
   ASSERT_NE(seccomp, nullptr) << "no seccompProfile";
   EXPECT_EQ(*seccomp, "RuntimeDefault");
-  for (const char* host : {"hostNetwork", "hostPID", "hostIPC"}) EXPECT_FALSE(pod->value(host, false)) << host;
+  for (const char* host : {"hostNetwork", "hostPID", "hostIPC"})
+    EXPECT_FALSE(pod->value(host, false)) << host;
   for (const json& volume : pod->value("volumes", json::array())) {
     EXPECT_FALSE(volume.contains("hostPath")) << "hostPath volume " << volume.value("name", "");
   }
@@ -302,7 +332,8 @@ TEST_F(SecurityTest, RenderedDeploymentIsLockedDown) {
       EXPECT_NE(sc->value("runAsNonRoot", true), false) << name << " overrides runAsNonRoot";
       const json* drop = member(*sc, {"capabilities", "drop"});
       ASSERT_NE(drop, nullptr) << name << ": capabilities.drop missing";
-      EXPECT_NE(std::find(drop->begin(), drop->end(), json("ALL")), drop->end()) << name << ": does not drop ALL";
+      EXPECT_NE(std::find(drop->begin(), drop->end(), json("ALL")), drop->end())
+          << name << ": does not drop ALL";
       const json* add = member(*sc, {"capabilities", "add"});
       EXPECT_TRUE(add == nullptr || add->empty()) << name << " adds capabilities";
     }
@@ -313,9 +344,12 @@ TEST_F(SecurityTest, RenderedDeploymentIsLockedDown) {
   // (the pod's field, else its ServiceAccount's, else true) must be true, and the pod's
   // ServiceAccount must be the one the manifests define (with the RBAC bound to it).
   std::string accountName = pod->value("serviceAccountName", "default");
-  EXPECT_EQ(accountName, (*account)["metadata"].value("name", "")) << "the pod runs as another account";
-  EXPECT_EQ((*account)["metadata"].value("namespace", ""), (*deployment)["metadata"].value("namespace", ""));
-  bool effective = pod->contains("automountServiceAccountToken") ? (*pod)["automountServiceAccountToken"].get<bool>()
+  EXPECT_EQ(accountName, (*account)["metadata"].value("name", ""))
+      << "the pod runs as another account";
+  EXPECT_EQ((*account)["metadata"].value("namespace", ""),
+            (*deployment)["metadata"].value("namespace", ""));
+  bool effective = pod->contains("automountServiceAccountToken")
+                       ? (*pod)["automountServiceAccountToken"].get<bool>()
                    : account->contains("automountServiceAccountToken")
                        ? (*account)["automountServiceAccountToken"].get<bool>()
                        : true;

@@ -40,7 +40,8 @@ class BusyPort {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 1) != 0) return;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 1) != 0)
+      return;
     socklen_t len = sizeof addr;
     getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
@@ -63,7 +64,8 @@ int closedPort() {
 
 class StartupTest : public ::testing::Test {
  protected:
-  StartupTest() : account_("not-a-real-token", controlPlane().caFile), dir_(makeTempDir("startup")) {}
+  StartupTest()
+      : account_("not-a-real-token", controlPlane().caFile), dir_(makeTempDir("startup")) {}
 
   // Runs `saguard run FLAGS` and waits (up to 20 s) for it to end: its wait status, or
   // nullopt when it still runs (it hung).
@@ -74,11 +76,12 @@ class StartupTest : public ::testing::Test {
                             .flags = flags,
                             .apiServerUrl = std::move(apiServerUrl)});
     std::optional<int> status = saguard.wait(std::chrono::seconds(20));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::string line;
     for (const auto& f : flags) line += " " + f;
-    std::printf("[ startup  ] saguard run%s: %s after %.2f s\n", line.c_str(), describeStatus(status).c_str(),
-                seconds);
+    std::printf("[ startup  ] saguard run%s: %s after %.2f s\n", line.c_str(),
+                describeStatus(status).c_str(), seconds);
     log_ = saguard.log();
     if (!status) saguard.stop(SIGKILL);
     return status;
@@ -88,7 +91,8 @@ class StartupTest : public ::testing::Test {
     EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 1)
         << describeStatus(status) << " (still running = it hung); log:\n"
         << log_;
-    EXPECT_NE(log_.find(message), std::string::npos) << "expected \"" << message << "\" in:\n" << log_;
+    EXPECT_NE(log_.find(message), std::string::npos) << "expected \"" << message << "\" in:\n"
+                                                     << log_;
   }
 
   ServiceAccountDir account_;
@@ -110,17 +114,18 @@ TEST_F(StartupTest, MetricsPortInUseExits) {
   BusyPort busy;
   ASSERT_GT(busy.port(), 0);
   const std::string address = "127.0.0.1:" + std::to_string(busy.port());
-  expectFailedWith(runToEnd({"--kubeconfig=" + controlPlane().kubeconfig, "--metrics-bind-address=" + address}),
-                   "--metrics-bind-address " + address + ":");
+  expectFailedWith(
+      runToEnd({"--kubeconfig=" + controlPlane().kubeconfig, "--metrics-bind-address=" + address}),
+      "--metrics-bind-address " + address + ":");
 }
 
 TEST_F(StartupTest, ProbePortInUseExits) {
   BusyPort busy;
   ASSERT_GT(busy.port(), 0);
   const std::string address = "127.0.0.1:" + std::to_string(busy.port());
-  expectFailedWith(
-      runToEnd({"--kubeconfig=" + controlPlane().kubeconfig, "--health-probe-bind-address=" + address}),
-      "--health-probe-bind-address " + address + ":");
+  expectFailedWith(runToEnd({"--kubeconfig=" + controlPlane().kubeconfig,
+                             "--health-probe-bind-address=" + address}),
+                   "--health-probe-bind-address " + address + ":");
 }
 
 TEST_F(StartupTest, FlagOutOfRangeExits) {
@@ -135,12 +140,14 @@ TEST_F(StartupTest, UnreachableApiServerIsRetriedAndSigtermStillEndsIt) {
                           .log = dir_ + "/unreachable.log",
                           .apiServerUrl = "https://127.0.0.1:" + std::to_string(closedPort())});
   // The second attempt comes 1 s after the first.
-  EXPECT_TRUE(eventually(15'000, [&] { return saguard.count("did not answer who saguard is") >= 2; }))
-      << saguard.log();
+  EXPECT_TRUE(eventually(15'000, [&] {
+    return saguard.count("did not answer who saguard is") >= 2;
+  })) << saguard.log();
   EXPECT_TRUE(saguard.running());
   std::optional<int> status = saguard.stop(SIGTERM);
-  EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(status) << "\n"
-                                                                        << saguard.log();
+  EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << describeStatus(status) << "\n"
+      << saguard.log();
   EXPECT_TRUE(saguard.logs("received SIGTERM, shutting down")) << saguard.log();
 }
 

@@ -53,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(f.at.line >= 0 && f.at.line <= lines, "finding outside the input");
     check(!f.message.empty(), "finding without a message");
   }
-  for (LintFormat format : {LintFormat::Text, LintFormat::Json, LintFormat::Sarif, LintFormat::Junit}) {
+  for (LintFormat format :
+       {LintFormat::Text, LintFormat::Json, LintFormat::Sarif, LintFormat::Junit}) {
     const std::string out = renderLint(report, format, "fuzz");
     check(!out.empty(), "empty output");
     if (format == LintFormat::Json || format == LintFormat::Sarif) {

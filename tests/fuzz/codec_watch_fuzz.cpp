@@ -88,7 +88,8 @@ void decodeAs(Decoder& decoder, PaddedView line) {
         for (const auto& s : event->object.subjects)
           check(!s.kind.empty() && !s.name.empty(), "bad subject");
       }
-      check(event->resourceVersion == event->object.meta.resourceVersion(), "event resourceVersion");
+      check(event->resourceVersion == event->object.meta.resourceVersion(),
+            "event resourceVersion");
       check(!event->error.has_value(), "object event with an error");
       break;
     case EventType::Bookmark:

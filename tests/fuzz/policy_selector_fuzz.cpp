@@ -63,8 +63,9 @@ bool referenceMatches(const LabelSelector& selector, const objects::Labels& labe
   }
   for (const auto& requirement : selector.matchExpressions) {
     const Symbol* have = find(labels, requirement.key);
-    const bool listed = have != nullptr && std::find(requirement.values.begin(), requirement.values.end(),
-                                                     *have) != requirement.values.end();
+    const bool listed =
+        have != nullptr && std::find(requirement.values.begin(), requirement.values.end(), *have) !=
+                               requirement.values.end();
     switch (requirement.op) {
       case SelectorOperator::In:
         if (!listed) return false;
@@ -87,9 +88,11 @@ bool referenceMatches(const LabelSelector& selector, const objects::Labels& labe
 objects::Labels makeLabels(FuzzedDataProvider& in) {
   std::vector<std::pair<std::string, std::string>> raw;
   const int count = in.ConsumeIntegralInRange(0, 6);
-  for (int i = 0; i < count; ++i) raw.emplace_back(in.ConsumeRandomLengthString(40), in.ConsumeRandomLengthString(40));
+  for (int i = 0; i < count; ++i)
+    raw.emplace_back(in.ConsumeRandomLengthString(40), in.ConsumeRandomLengthString(40));
   std::sort(raw.begin(), raw.end());
-  raw.erase(std::unique(raw.begin(), raw.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+  raw.erase(std::unique(raw.begin(), raw.end(),
+                        [](const auto& a, const auto& b) { return a.first == b.first; }),
             raw.end());
   objects::Labels labels;
   for (const auto& [k, v] : raw) labels.emplace_back(Symbol(k), Symbol(v));
@@ -98,7 +101,8 @@ objects::Labels makeLabels(FuzzedDataProvider& in) {
 
 void checkSelector(const std::optional<LabelSelector>& selector, const objects::Labels& labels) {
   if (!selector) return;
-  check(matches(*selector, labels) == referenceMatches(*selector, labels), "matches() disagrees with the reference");
+  check(matches(*selector, labels) == referenceMatches(*selector, labels),
+        "matches() disagrees with the reference");
 }
 
 }  // namespace
@@ -107,17 +111,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FuzzedDataProvider in(data, size);
   const std::string pattern = in.ConsumeRandomLengthString(128);
   const std::string name = in.ConsumeRandomLengthString(128);
-  check(globMatch(pattern, name) == referenceGlob(pattern, name), "globMatch() disagrees with the reference");
+  check(globMatch(pattern, name) == referenceGlob(pattern, name),
+        "globMatch() disagrees with the reference");
 
   for (NameKind kind : {NameKind::Namespace, NameKind::ServiceAccount}) {
     if (!validateGlob(pattern, kind)) {
       check(!pattern.empty(), "empty glob accepted");
-      check(pattern.size() <= (kind == NameKind::Namespace ? kMaxNamespaceGlobLength : kMaxAccountGlobLength),
+      check(pattern.size() <=
+                (kind == NameKind::Namespace ? kMaxNamespaceGlobLength : kMaxAccountGlobLength),
             "overlong glob accepted");
     }
   }
-  if (!validateLabelValue(name)) check(name.size() <= kMaxLabelValueLength, "overlong label value accepted");
-  if (!validateLabelKey(name)) check(!name.empty() && name.size() <= kMaxLabelKeyLength, "bad label key accepted");
+  if (!validateLabelValue(name))
+    check(name.size() <= kMaxLabelValueLength, "overlong label value accepted");
+  if (!validateLabelKey(name))
+    check(!name.empty() && name.size() <= kMaxLabelKeyLength, "bad label key accepted");
 
   const objects::Labels labels = makeLabels(in);
   const std::string json = in.ConsumeRemainingBytesAsString();
@@ -128,7 +136,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   checkSelector(policy->namespaces.selector, labels);
   checkSelector(policy->serviceAccounts.selector, labels);
-  for (const auto& glob : policy->namespaces.exclude) check(!validateGlob(glob, NameKind::Namespace), "bad glob kept");
+  for (const auto& glob : policy->namespaces.exclude)
+    check(!validateGlob(glob, NameKind::Namespace), "bad glob kept");
 
   objects::ServiceAccount account;
   account.meta.namespace_ = Symbol("ns");

@@ -1,16 +1,18 @@
 // `saguard audit` against the real local control plane, compared with the classic
 // kubectl + jq one-liner
-//   kubectl get pods -o json | jq -r '.items[] | select(.spec.automountServiceAccountToken != false) | ...'
+//   kubectl get pods -o json | jq -r '.items[] | select(.spec.automountServiceAccountToken !=
+//   false) | ...'
 // on a namespace of its own. The ground truth is each pod's volumes as the API server
 // admitted them (a projected serviceAccountToken source), read here with kubectl, not
 // with saguard's decoder.
+#include "audit/audit_command.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
-#include "audit/audit_command.h"
 #include "integration/support/controlplane_env.h"
 
 namespace saguard::audit {
@@ -46,17 +48,27 @@ class AuditCommand : public ::testing::Test {
  protected:
   void SetUp() override {
     ns_ = freshNamespace("audit");
-    ASSERT_TRUE(eventually(60'000, [&] { return kubectl("get serviceaccount default -n " + ns_).exitCode == 0; }));
+    ASSERT_TRUE(eventually(
+        60'000, [&] { return kubectl("get serviceaccount default -n " + ns_).exitCode == 0; }));
     const std::string manifests =
         "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: quiet, namespace: " + ns_ +
         "}\nautomountServiceAccountToken: false\n---\n"
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bot, namespace: " + ns_ + "}\n---\n"
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: bot-edit, namespace: " + ns_ +
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bot, namespace: " +
+        ns_ +
+        "}\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: bot-edit, "
+        "namespace: " +
+        ns_ +
         "}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\n"
-        "subjects: [{kind: ServiceAccount, name: bot, namespace: " + ns_ + "}]\n---\n"
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: default-view, namespace: " +
-        ns_ + "}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
-        "subjects: [{kind: ServiceAccount, name: default, namespace: " + ns_ + "}]\n---\n" +
+        "subjects: [{kind: ServiceAccount, name: bot, namespace: " +
+        ns_ +
+        "}]\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: "
+        "default-view, namespace: " +
+        ns_ +
+        "}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
+        "subjects: [{kind: ServiceAccount, name: default, namespace: " +
+        ns_ + "}]\n---\n" +
         // web: nothing set -> token through default (bound by default-view: review)
         podYaml(ns_, "web", "default", "") + "---\n" +
         // pod-off: the pod sets false -> no token
@@ -89,7 +101,8 @@ TEST_F(AuditCommand, JsonAgreesWithTheVolumesAndExplainsEachDifferenceFromKubect
     for (const auto& v : item["spec"].value("volumes", json::array())) {
       bool token = false;
       if (v.contains("projected")) {
-        for (const auto& s : v["projected"].value("sources", json::array())) token |= s.contains("serviceAccountToken");
+        for (const auto& s : v["projected"].value("sources", json::array()))
+          token |= s.contains("serviceAccountToken");
       }
       if (token) holders.insert(item["metadata"]["name"].get<std::string>());
     }
@@ -99,7 +112,8 @@ TEST_F(AuditCommand, JsonAgreesWithTheVolumesAndExplainsEachDifferenceFromKubect
   // The one-liner.
   const auto& cp = controlPlane();
   auto jq = run(cp.kubectlPath + " --kubeconfig=" + cp.kubeconfig + " get pods -n " + ns_ +
-                " -o json | jq -r '.items[] | select(.spec.automountServiceAccountToken != false) | .metadata.name'");
+                " -o json | jq -r '.items[] | select(.spec.automountServiceAccountToken != false) "
+                "| .metadata.name'");
   ASSERT_EQ(jq.exitCode, 0) << jq.err;
   std::set<std::string> jqPods;
   std::istringstream lines(jq.out);
@@ -155,7 +169,8 @@ TEST_F(AuditCommand, TableYamlPagingAndFailOn) {
   AuditRun table = audit({"-n", ns_, "--page-size", "2"});  // 6 pods over 3 pages
   ASSERT_EQ(table.code, 0) << table.err;
   EXPECT_TRUE(table.out.starts_with("NAMESPACE")) << table.out;
-  EXPECT_NE(table.out.find("4 of 6 pods hold a token: 1 unneeded, 2 review, 1 needed, 0 exempt"), std::string::npos)
+  EXPECT_NE(table.out.find("4 of 6 pods hold a token: 1 unneeded, 2 review, 1 needed, 0 exempt"),
+            std::string::npos)
       << table.out;
   EXPECT_EQ(table.out.find("\033["), std::string::npos);  // not a terminal: no colour
   AuditRun yaml = audit({"-n", ns_, "-o", "yaml"});

@@ -57,8 +57,8 @@ void stopApiServer() {
 // still stops it. Returns once it is ready.
 void startApiServer() {
   auto started = cp::controlPlane().startApiServer();
-  ASSERT_EQ(started.exitCode, 0) << "kube-apiserver not ready after restart; see " << cp::controlPlane().dir
-                                 << "/apiserver.log\n"
+  ASSERT_EQ(started.exitCode, 0) << "kube-apiserver not ready after restart; see "
+                                 << cp::controlPlane().dir << "/apiserver.log\n"
                                  << started.err;
 }
 
@@ -69,7 +69,8 @@ std::string base64(const std::string& in) {
   std::string out;
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
                        static_cast<unsigned char>(in[i + 2]);
     out += table[(v >> 18) & 63];
     out += table[(v >> 12) & 63];
@@ -82,7 +83,8 @@ std::string base64(const std::string& in) {
     out += table[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    const unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += table[(v >> 18) & 63];
     out += table[(v >> 12) & 63];
     out += table[(v >> 6) & 63];
@@ -92,7 +94,8 @@ std::string base64(const std::string& in) {
 }
 
 std::string etcd(const std::string& path, const std::string& body) {
-  auto r = cp::run("curl -sf -X POST " + cp::controlPlane().etcdUrl + path + " -d " + cp::shellQuote(body));
+  auto r = cp::run("curl -sf -X POST " + cp::controlPlane().etcdUrl + path + " -d " +
+                   cp::shellQuote(body));
   EXPECT_EQ(r.exitCode, 0) << path << ": " << r.err;
   return r.out;
 }
@@ -101,15 +104,17 @@ std::string etcd(const std::string& path, const std::string& body) {
 // and deleted there while it is down.
 void etcdPutServiceAccount(const std::string& ns, const std::string& name, const std::string& uid,
                            const std::string& labelsJson = "{}") {
-  const std::string object = R"({"kind":"ServiceAccount","apiVersion":"v1","metadata":{"name":")" + name +
-                             R"(","namespace":")" + ns + R"(","uid":")" + uid +
-                             R"(","creationTimestamp":"2025-01-01T00:00:00Z","labels":)" + labelsJson + "}}";
-  etcd("/v3/kv/put", R"({"key":")" + base64("/registry/serviceaccounts/" + ns + "/" + name) + R"(","value":")" +
-                         base64(object) + R"("})");
+  const std::string object = R"({"kind":"ServiceAccount","apiVersion":"v1","metadata":{"name":")" +
+                             name + R"(","namespace":")" + ns + R"(","uid":")" + uid +
+                             R"(","creationTimestamp":"2025-01-01T00:00:00Z","labels":)" +
+                             labelsJson + "}}";
+  etcd("/v3/kv/put", R"({"key":")" + base64("/registry/serviceaccounts/" + ns + "/" + name) +
+                         R"(","value":")" + base64(object) + R"("})");
 }
 
 void etcdDeleteServiceAccount(const std::string& ns, const std::string& name) {
-  etcd("/v3/kv/deleterange", R"({"key":")" + base64("/registry/serviceaccounts/" + ns + "/" + name) + R"("})");
+  etcd("/v3/kv/deleterange",
+       R"({"key":")" + base64("/registry/serviceaccounts/" + ns + "/" + name) + R"("})");
 }
 
 // ---- handler calls ----
@@ -148,7 +153,8 @@ class Calls {
   std::vector<std::string> calls_;
 };
 
-bool hasLabel(const objects::ServiceAccount& account, std::string_view key, std::string_view value) {
+bool hasLabel(const objects::ServiceAccount& account, std::string_view key,
+              std::string_view value) {
   for (const auto& [k, v] : account.labels) {
     if (k.view() == key && v.view() == value) return true;
   }
@@ -167,9 +173,11 @@ TEST(CacheInformerIntegration, SeesAccountsCreatedUpdatedAndDeleted) {
   accounts.start();
   ASSERT_TRUE(accounts.waitForSync(std::chrono::steady_clock::now() + 60s, {}));
 
-  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("add " + ns + "/default"); })) << calls.all();
+  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("add " + ns + "/default"); }))
+      << calls.all();
   ASSERT_EQ(cp::kubectl("create serviceaccount alpha -n " + ns).exitCode, 0);
-  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("add " + ns + "/alpha"); })) << calls.all();
+  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("add " + ns + "/alpha"); }))
+      << calls.all();
 
   ASSERT_EQ(cp::kubectl("label serviceaccount alpha team=payments -n " + ns).exitCode, 0);
   EXPECT_TRUE(cp::eventually(30'000, [&] {
@@ -187,7 +195,8 @@ TEST(CacheInformerIntegration, SeesAccountsCreatedUpdatedAndDeleted) {
   }));
 
   ASSERT_EQ(cp::kubectl("delete serviceaccount alpha -n " + ns).exitCode, 0);
-  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("delete " + ns + "/alpha"); })) << calls.all();
+  EXPECT_TRUE(cp::eventually(30'000, [&] { return calls.saw("delete " + ns + "/alpha"); }))
+      << calls.all();
   EXPECT_EQ(accounts.store().get(ns, "alpha"), nullptr);
   auto inNs = accounts.store().byIndex(kAccountsByNamespace, ns);
   ASSERT_TRUE(inNs.ok());
@@ -206,15 +215,16 @@ TEST(CacheInformerIntegration, PodsAndBindingsAreIndexed) {
   set.start();
   ASSERT_TRUE(set.waitForCacheSync(60s));
 
-  ASSERT_TRUE(cp::eventually(30'000, [&] { return cp::kubectl("get serviceaccount default -n " + ns).exitCode == 0; }));
+  ASSERT_TRUE(cp::eventually(
+      30'000, [&] { return cp::kubectl("get serviceaccount default -n " + ns).exitCode == 0; }));
   ASSERT_EQ(cp::kubectl("create serviceaccount builder -n " + ns).exitCode, 0);
-  auto created = cp::kubectl("create -f -", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: build-1\n  namespace: " +
-                                                ns +
-                                                "\nspec:\n  serviceAccountName: builder\n  containers:\n  - name: app\n"
-                                                "    image: registry.k8s.io/pause:3.10\n");
+  auto created = cp::kubectl(
+      "create -f -", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: build-1\n  namespace: " + ns +
+                         "\nspec:\n  serviceAccountName: builder\n  containers:\n  - name: app\n"
+                         "    image: registry.k8s.io/pause:3.10\n");
   ASSERT_EQ(created.exitCode, 0) << created.err;
-  ASSERT_EQ(cp::kubectl("create rolebinding builder-view --clusterrole=view --serviceaccount=" + ns +
-                        ":builder --group=system:serviceaccounts:" + ns + " -n " + ns)
+  ASSERT_EQ(cp::kubectl("create rolebinding builder-view --clusterrole=view --serviceaccount=" +
+                        ns + ":builder --group=system:serviceaccounts:" + ns + " -n " + ns)
                 .exitCode,
             0);
 
@@ -224,7 +234,8 @@ TEST(CacheInformerIntegration, PodsAndBindingsAreIndexed) {
   }));
   auto pod = pods.store().get(ns, "build-1");
   ASSERT_NE(pod, nullptr);
-  EXPECT_EQ(pod->token, objects::TokenVolume::Projected) << "the admission plugin added kube-api-access";
+  EXPECT_EQ(pod->token, objects::TokenVolume::Projected)
+      << "the admission plugin added kube-api-access";
   EXPECT_GT(pod->creationTimestamp, 0);
 
   EXPECT_TRUE(cp::eventually(30'000, [&] {
@@ -283,7 +294,8 @@ TEST(CacheInformerIntegration, RecoversFromAnApiServerRestartAndCatchesUp) {
 
   // And the same informer keeps watching: a change made now is seen too.
   ASSERT_EQ(cp::kubectl("create serviceaccount after-restart -n " + ns).exitCode, 0);
-  EXPECT_TRUE(cp::eventually(60'000, [&] { return calls.saw("add " + ns + "/after-restart"); })) << calls.all();
+  EXPECT_TRUE(cp::eventually(60'000, [&] { return calls.saw("add " + ns + "/after-restart"); }))
+      << calls.all();
   accounts.stop();
 }
 
@@ -301,7 +313,8 @@ TEST(CacheInformerIntegration, RelistsAfterCompactionWithoutMissingADelete) {
   }
   accounts.start();
   ASSERT_TRUE(accounts.waitForSync(std::chrono::steady_clock::now() + 60s, {}));
-  ASSERT_TRUE(cp::eventually(30'000, [&] { return accounts.store().get(ns, "edited-in-gap") != nullptr; }));
+  ASSERT_TRUE(
+      cp::eventually(30'000, [&] { return accounts.store().get(ns, "edited-in-gap") != nullptr; }));
 
   // Stop the informer: it keeps its store and the resourceVersion it would resume from.
   accounts.stop();
@@ -325,7 +338,8 @@ TEST(CacheInformerIntegration, RelistsAfterCompactionWithoutMissingADelete) {
   const auto before = accounts.stats();
   accounts.start();  // resumes the watch from oldVersion: Gone, so it relists and diffs
   EXPECT_TRUE(cp::eventually(90'000, [&] {
-    return calls.saw("delete " + ns + "/removed-in-gap") && calls.saw("update " + ns + "/edited-in-gap") &&
+    return calls.saw("delete " + ns + "/removed-in-gap") &&
+           calls.saw("update " + ns + "/edited-in-gap") &&
            calls.saw("add " + ns + "/created-in-gap");
   })) << calls.all();
   const auto after = accounts.stats();

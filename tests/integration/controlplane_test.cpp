@@ -2,9 +2,9 @@
 // namespace controller's `default` ServiceAccount, the ServiceAccount admission
 // plugin's token volume, and clean start/stop of several control planes.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "integration/support/controlplane_env.h"
@@ -40,16 +40,15 @@ class ControlPlane : public ::testing::Test {
 
 TEST_F(ControlPlane, NewNamespaceGetsDefaultServiceAccount) {
   std::string ns = freshNamespace("cp-default-sa");
-  EXPECT_TRUE(eventually(10'000, [&] {
-    return kubectl("get serviceaccount default -n " + ns).exitCode == 0;
-  })) << "namespace " << ns << " got no default ServiceAccount within 10 s";
+  EXPECT_TRUE(eventually(
+      10'000, [&] { return kubectl("get serviceaccount default -n " + ns).exitCode == 0; }))
+      << "namespace " << ns << " got no default ServiceAccount within 10 s";
 }
 
 TEST_F(ControlPlane, PodGetsProjectedTokenVolume) {
   std::string ns = freshNamespace("cp-token");
-  ASSERT_TRUE(eventually(10'000, [&] {
-    return kubectl("get serviceaccount default -n " + ns).exitCode == 0;
-  }));
+  ASSERT_TRUE(eventually(
+      10'000, [&] { return kubectl("get serviceaccount default -n " + ns).exitCode == 0; }));
   auto created = kubectl("create -o json -f -", podManifest(ns, "with-token", "default"));
   ASSERT_EQ(created.exitCode, 0) << created.err;
   json pod = json::parse(created.out);
@@ -63,9 +62,10 @@ TEST_F(ControlPlane, PodGetsProjectedTokenVolume) {
 
 TEST_F(ControlPlane, AccountWithAutomountFalseGivesNoToken) {
   std::string ns = freshNamespace("cp-notoken");
-  auto sa = kubectl("create -f -",
-                    "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: quiet\n  namespace: " +
-                        ns + "\nautomountServiceAccountToken: false\n");
+  auto sa =
+      kubectl("create -f -",
+              "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: quiet\n  namespace: " + ns +
+                  "\nautomountServiceAccountToken: false\n");
   ASSERT_EQ(sa.exitCode, 0) << sa.err;
   auto created = kubectl("create -o json -f -", podManifest(ns, "no-token", "quiet"));
   ASSERT_EQ(created.exitCode, 0) << created.err;
@@ -90,7 +90,8 @@ TEST_F(ControlPlane, SecondControlPlaneStartsAndStopsCleanly) {
     ASSERT_FALSE(pid.empty()) << component;
     pids += pid + " ";
   }
-  auto second = run(controlPlane().kubectlPath + " --kubeconfig=" + dir + "/kubeconfig get --raw /readyz");
+  auto second =
+      run(controlPlane().kubectlPath + " --kubeconfig=" + dir + "/kubeconfig get --raw /readyz");
   EXPECT_EQ(second.out, "ok");
   EXPECT_NE(dir + "/kubeconfig", controlPlane().kubeconfig);
 

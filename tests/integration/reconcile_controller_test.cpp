@@ -3,9 +3,9 @@
 // labelled with its own value of `saguard-test`, so it never touches what other tests
 // in this binary create, and deletes its policies at the end.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -50,8 +50,9 @@ std::string resourceVersion(const std::string& ns, const std::string& name) {
 }
 
 void createAccount(const std::string& ns, const std::string& name, const std::string& extra = "") {
-  auto r = kubectl("create -f -", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + name +
-                                      "\n  namespace: " + ns + "\n" + extra);
+  auto r =
+      kubectl("create -f -", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + name +
+                                 "\n  namespace: " + ns + "\n" + extra);
   ASSERT_EQ(r.exitCode, 0) << r.err;
 }
 
@@ -80,7 +81,8 @@ json eventsFor(const std::string& ns, const std::string& reason, const std::stri
   json out = json::array();
   if (!list.is_object()) return out;
   for (const auto& e : list["items"]) {
-    if (e.value("reason", "") == reason && e["regarding"].value("name", "") == object) out.push_back(e);
+    if (e.value("reason", "") == reason && e["regarding"].value("name", "") == object)
+      out.push_back(e);
   }
   return out;
 }
@@ -124,7 +126,11 @@ class ControllerTest : public ::testing::Test {
     ASSERT_TRUE(waitForControllerManager());
     auto crd = kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml"));
     ASSERT_EQ(crd.exitCode, 0) << crd.err;
-    ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io").exitCode, 0);
+    ASSERT_EQ(
+        kubectl(
+            "wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io")
+            .exitCode,
+        0);
     startController();
   }
   static void TearDownTestSuite() { stopController(); }
@@ -165,7 +171,8 @@ class ControllerTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (const auto& p : policies_) kubectl("delete serviceaccountpolicy " + p + " --ignore-not-found");
+    for (const auto& p : policies_)
+      kubectl("delete serviceaccountpolicy " + p + " --ignore-not-found");
   }
 
   // A namespace carrying this test's label.
@@ -184,9 +191,10 @@ class ControllerTest : public ::testing::Test {
   // Applies a policy whose namespace selector is this test's label; `specRest` is
   // further YAML under spec (indented two spaces).
   void applyPolicy(const std::string& name, const std::string& specRest) {
-    std::string yaml = "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " + name +
-                       "\nspec:\n  namespaces:\n    selector:\n      matchLabels:\n        saguard-test: " +
-                       label() + "\n" + specRest;
+    std::string yaml =
+        "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " + name +
+        "\nspec:\n  namespaces:\n    selector:\n      matchLabels:\n        saguard-test: " +
+        label() + "\n" + specRest;
     auto r = kubectl("apply -f -", yaml);
     ASSERT_EQ(r.exitCode, 0) << r.err << "\n" << yaml;
     policies_.push_back(name);
@@ -213,11 +221,14 @@ TEST_F(ControllerTest, DefaultAccountsOfLabelledNamespaces) {
   waitForDefaultAccount(other);
   createAccount(a, "builder");
   applyPolicy("rc-default-accounts", "  serviceAccounts:\n    names: [default]\n");
-  EXPECT_TRUE(eventually(kReactMs, [&] { return automount(a, "default") == "false" && automount(b, "default") == "false"; }));
+  EXPECT_TRUE(eventually(kReactMs, [&] {
+    return automount(a, "default") == "false" && automount(b, "default") == "false";
+  }));
   std::this_thread::sleep_for(500ms);  // give a wrong write the chance to happen
   EXPECT_EQ(automount(a, "builder"), "unset");
   EXPECT_EQ(automount(other, "default"), "unset");
-  EXPECT_TRUE(eventually(5000, [&] { return eventsFor(a, "AutomountDisabled", "default").size() == 1; }));
+  EXPECT_TRUE(
+      eventually(5000, [&] { return eventsFor(a, "AutomountDisabled", "default").size() == 1; }));
 }
 
 // 2. A namespace created after the policy.
@@ -236,9 +247,13 @@ TEST_F(ControllerTest, DriftIsReverted) {
   waitForDefaultAccount(ns);
   applyPolicy("rc-drift", "  serviceAccounts:\n    names: [default]\n");
   ASSERT_TRUE(eventually(kReactMs, [&] { return automount(ns, "default") == "false"; }));
-  ASSERT_EQ(kubectl("patch serviceaccount default -n " + ns + " --type=merge -p '{\"automountServiceAccountToken\":true}'").exitCode, 0);
+  ASSERT_EQ(kubectl("patch serviceaccount default -n " + ns +
+                    " --type=merge -p '{\"automountServiceAccountToken\":true}'")
+                .exitCode,
+            0);
   EXPECT_TRUE(eventually(kReactMs, [&] { return automount(ns, "default") == "false"; }));
-  EXPECT_TRUE(eventually(5000, [&] { return eventsFor(ns, "DriftReverted", "default").size() == 1; }));
+  EXPECT_TRUE(
+      eventually(5000, [&] { return eventsFor(ns, "DriftReverted", "default").size() == 1; }));
 }
 
 // 4. Exemptions and unboundOnly.
@@ -248,11 +263,15 @@ TEST_F(ControllerTest, ExemptionsAndUnboundOnly) {
   createAccount(ns, "prometheus");
   createAccount(ns, "bound");
   createAccount(ns, "loose");
-  auto rb = kubectl("create rolebinding bound-view --clusterrole=view --serviceaccount=" + ns + ":bound -n " + ns);
+  auto rb = kubectl("create rolebinding bound-view --clusterrole=view --serviceaccount=" + ns +
+                    ":bound -n " + ns);
   ASSERT_EQ(rb.exitCode, 0) << rb.err;
-  applyPolicy("rc-exempt", "  serviceAccounts:\n    unboundOnly: true\n  exemptions:\n  - namespace: \"" + ns +
-                               "\"\n    name: prom*\n    reason: reads pods\n");
-  EXPECT_TRUE(eventually(kReactMs, [&] { return automount(ns, "loose") == "false" && automount(ns, "default") == "false"; }));
+  applyPolicy("rc-exempt",
+              "  serviceAccounts:\n    unboundOnly: true\n  exemptions:\n  - namespace: \"" + ns +
+                  "\"\n    name: prom*\n    reason: reads pods\n");
+  EXPECT_TRUE(eventually(kReactMs, [&] {
+    return automount(ns, "loose") == "false" && automount(ns, "default") == "false";
+  }));
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(automount(ns, "prometheus"), "unset");
   EXPECT_EQ(automount(ns, "bound"), "unset");
@@ -264,8 +283,11 @@ TEST_F(ControllerTest, AuditWritesNothing) {
   waitForDefaultAccount(ns);
   std::string before = resourceVersion(ns, "default");
   applyPolicy("rc-audit", "  mode: Audit\n");
-  EXPECT_TRUE(eventually(5000, [&] { return eventsFor(ns, "AutomountWouldBeDisabled", "default").size() == 1; }));
-  EXPECT_TRUE(eventually(5000, [&] { return hasFinding(policyStatus("rc-audit"), "AutomountWouldBeDisabled", "default"); }));
+  EXPECT_TRUE(eventually(
+      5000, [&] { return eventsFor(ns, "AutomountWouldBeDisabled", "default").size() == 1; }));
+  EXPECT_TRUE(eventually(5000, [&] {
+    return hasFinding(policyStatus("rc-audit"), "AutomountWouldBeDisabled", "default");
+  }));
   EXPECT_EQ(resourceVersion(ns, "default"), before);
   EXPECT_EQ(automount(ns, "default"), "unset");
 }
@@ -277,15 +299,23 @@ TEST_F(ControllerTest, RiskyBindingReportedAndCleared) {
   waitForDefaultAccount(ns);
   std::string crb = ns + "-debug";
   applyPolicy("rc-crb", "  serviceAccounts:\n    names: [default]\n");
-  ASSERT_EQ(kubectl("create clusterrolebinding " + crb + " --clusterrole=cluster-admin --serviceaccount=" + ns + ":default").exitCode, 0);
-  EXPECT_TRUE(eventually(5000, [&] { return hasFinding(policyStatus("rc-crb"), "BindingGrantsSelectedAccount", crb); }));
-  EXPECT_TRUE(eventually(5000, [&] { return eventsFor("default", "BindingGrantsSelectedAccount", crb).size() == 1; }));
+  ASSERT_EQ(kubectl("create clusterrolebinding " + crb +
+                    " --clusterrole=cluster-admin --serviceaccount=" + ns + ":default")
+                .exitCode,
+            0);
+  EXPECT_TRUE(eventually(5000, [&] {
+    return hasFinding(policyStatus("rc-crb"), "BindingGrantsSelectedAccount", crb);
+  }));
+  EXPECT_TRUE(eventually(
+      5000, [&] { return eventsFor("default", "BindingGrantsSelectedAccount", crb).size() == 1; }));
   auto ev = eventsFor("default", "BindingGrantsSelectedAccount", crb);
   if (!ev.empty()) {
     EXPECT_EQ(ev[0]["type"], "Warning");
   }
   ASSERT_EQ(kubectl("delete clusterrolebinding " + crb).exitCode, 0);
-  EXPECT_TRUE(eventually(5000, [&] { return !hasFinding(policyStatus("rc-crb"), "BindingGrantsSelectedAccount", crb); }));
+  EXPECT_TRUE(eventually(5000, [&] {
+    return !hasFinding(policyStatus("rc-crb"), "BindingGrantsSelectedAccount", crb);
+  }));
 }
 
 // 7. Pods that predate the policy, and pods that ask for a token themselves.
@@ -297,10 +327,12 @@ TEST_F(ControllerTest, PodFindings) {
   applyPolicy("rc-pods", "  serviceAccounts:\n    names: [default]\n");
   EXPECT_TRUE(eventually(5000, [&] {
     json s = policyStatus("rc-pods");
-    return hasFinding(s, "TokenMounted", "old") && hasFinding(s, "PodOverridesPolicy", "wants-token");
+    return hasFinding(s, "TokenMounted", "old") &&
+           hasFinding(s, "PodOverridesPolicy", "wants-token");
   }));
   EXPECT_TRUE(eventually(5000, [&] { return eventsFor(ns, "TokenMounted", "old").size() == 1; }));
-  EXPECT_TRUE(eventually(5000, [&] { return eventsFor(ns, "PodOverridesPolicy", "wants-token").size() == 1; }));
+  EXPECT_TRUE(eventually(
+      5000, [&] { return eventsFor(ns, "PodOverridesPolicy", "wants-token").size() == 1; }));
   EXPECT_EQ(policyStatus("rc-pods")["summary"].value("podsWithToken", -1), 2);
 }
 
@@ -315,7 +347,8 @@ TEST_F(ControllerTest, EnforceAndAuditOverlap) {
     json audit = policyStatus("rc-overlap-audit");
     json enforce = policyStatus("rc-overlap-enforce");
     return audit.contains("summary") && enforce.contains("summary") &&
-           enforce["summary"].value("compliant", 0) == 1 && audit["summary"].value("compliant", 0) == 1;
+           enforce["summary"].value("compliant", 0) == 1 &&
+           audit["summary"].value("compliant", 0) == 1;
   }));
 }
 
@@ -323,7 +356,8 @@ TEST_F(ControllerTest, EnforceAndAuditOverlap) {
 TEST_F(ControllerTest, UnappliablePolicyIsReadyFalseInvalid) {
   const std::string name = "rc-invalid-" + label().substr(label().rfind('-') + 1);
   std::string yaml =
-      "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " + name + "\nspec:\n"
+      "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n  name: " + name +
+      "\nspec:\n"
       "  namespaces:\n    selector:\n      matchLabels:\n        \"bad key!\": x\n";
   auto r = kubectl("apply -f -", yaml);
   ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -333,7 +367,8 @@ TEST_F(ControllerTest, UnappliablePolicyIsReadyFalseInvalid) {
     return s.contains("conditions") && s["conditions"][0].value("status", "") == "False" &&
            s["conditions"][0].value("reason", "") == "Invalid";
   }));
-  EXPECT_TRUE(eventually(5000, [&] { return eventsFor("default", "PolicyInvalid", name).size() == 1; }));
+  EXPECT_TRUE(
+      eventually(5000, [&] { return eventsFor("default", "PolicyInvalid", name).size() == 1; }));
 }
 
 // 10. Everything but the one field survives the patch, byte for byte.
@@ -346,8 +381,10 @@ TEST_F(ControllerTest, PatchTouchesNothingElse) {
   applyPolicy("rc-bytes", "  serviceAccounts:\n    names: [rich]\n");
   ASSERT_TRUE(eventually(kReactMs, [&] { return automount(ns, "rich") == "false"; }));
   json after = getJson("serviceaccount rich -n " + ns);
-  for (const char* field : {"secrets", "imagePullSecrets"}) EXPECT_EQ(after[field].dump(), before[field].dump()) << field;
-  for (const char* field : {"labels", "annotations", "uid", "name", "namespace", "creationTimestamp"}) {
+  for (const char* field : {"secrets", "imagePullSecrets"})
+    EXPECT_EQ(after[field].dump(), before[field].dump()) << field;
+  for (const char* field :
+       {"labels", "annotations", "uid", "name", "namespace", "creationTimestamp"}) {
     EXPECT_EQ(after["metadata"][field].dump(), before["metadata"][field].dump()) << field;
   }
 }
@@ -356,18 +393,23 @@ TEST_F(ControllerTest, PatchTouchesNothingElse) {
 TEST_F(ControllerTest, ExactlyOneWritePerNonCompliantAccount) {
   std::string ns = labelledNamespace("rc-count");
   waitForDefaultAccount(ns);
-  ASSERT_EQ(kubectl("patch serviceaccount default -n " + ns + " --type=merge -p '{\"automountServiceAccountToken\":false}'").exitCode, 0);
+  ASSERT_EQ(kubectl("patch serviceaccount default -n " + ns +
+                    " --type=merge -p '{\"automountServiceAccountToken\":false}'")
+                .exitCode,
+            0);
   std::string manifest;
   for (int i = 0; i < 199; ++i) {
-    manifest += "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa-" + std::to_string(i) +
-                "\n  namespace: " + ns + "\n" + (i < 50 ? "" : "automountServiceAccountToken: false\n");
+    manifest += "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa-" +
+                std::to_string(i) + "\n  namespace: " + ns + "\n" +
+                (i < 50 ? "" : "automountServiceAccountToken: false\n");
   }
   ASSERT_EQ(kubectl("create -f -", manifest).exitCode, 0);
   long before = requestCount("PATCH", "serviceaccounts");
   applyPolicy("rc-count", "  mode: Enforce\n");
   ASSERT_TRUE(eventually(10'000, [&] {
     json s = policyStatus("rc-count");
-    return s.contains("summary") && s["summary"].value("selected", 0) == 200 && s["summary"].value("compliant", 0) == 200;
+    return s.contains("summary") && s["summary"].value("selected", 0) == 200 &&
+           s["summary"].value("compliant", 0) == 200;
   })) << policyStatus("rc-count").dump();
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(requestCount("PATCH", "serviceaccounts") - before, 50);

@@ -2,7 +2,8 @@
 // pages, watch lines. Header-only; for tests.
 //
 //   client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "5")}));
-//   client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "b", "11")), bookmarkLine("15")}});
+//   client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "b", "11")),
+//   bookmarkLine("15")}});
 #pragma once
 
 #include <string>
@@ -11,8 +12,9 @@
 
 namespace saguard::cache::testing {
 
-inline std::string accountJson(const std::string& ns, const std::string& name, const std::string& resourceVersion,
-                               const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+inline std::string accountJson(
+    const std::string& ns, const std::string& name, const std::string& resourceVersion,
+    const std::vector<std::pair<std::string, std::string>>& labels = {}) {
   std::string json = R"({"kind":"ServiceAccount","apiVersion":"v1","metadata":{"name":")" + name +
                      R"(","namespace":")" + ns + R"(","uid":"uid-)" + ns + "-" + name +
                      R"(","resourceVersion":")" + resourceVersion + R"(")";
@@ -28,19 +30,22 @@ inline std::string accountJson(const std::string& ns, const std::string& name, c
   return json;
 }
 
-inline std::string podJson(const std::string& ns, const std::string& name, const std::string& resourceVersion,
-                           const std::string& account) {
-  return R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":")" + name + R"(","namespace":")" + ns +
-         R"(","uid":"uid-)" + name + R"(","resourceVersion":")" + resourceVersion +
-         R"(","creationTimestamp":"2024-05-01T10:00:00Z"},"spec":{"serviceAccountName":")" + account +
+inline std::string podJson(const std::string& ns, const std::string& name,
+                           const std::string& resourceVersion, const std::string& account) {
+  return R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":")" + name + R"(","namespace":")" +
+         ns + R"(","uid":"uid-)" + name + R"(","resourceVersion":")" + resourceVersion +
+         R"(","creationTimestamp":"2024-05-01T10:00:00Z"},"spec":{"serviceAccountName":")" +
+         account +
          R"(","volumes":[{"name":"kube-api-access-x","projected":{"sources":[{"serviceAccountToken":{"path":"token"}}]}}],)"
          R"("containers":[{"name":"c","image":"busybox"}]}})";
 }
 
 inline std::string listJson(const std::string& kind, const std::string& resourceVersion,
-                            const std::vector<std::string>& items, const std::string& continueToken = "") {
-  std::string json = R"({"kind":")" + kind + R"(","apiVersion":"v1","metadata":{"resourceVersion":")" +
-                     resourceVersion + '"';
+                            const std::vector<std::string>& items,
+                            const std::string& continueToken = "") {
+  std::string json = R"({"kind":")" + kind +
+                     R"(","apiVersion":"v1","metadata":{"resourceVersion":")" + resourceVersion +
+                     '"';
   if (!continueToken.empty()) json += R"(,"continue":")" + continueToken + '"';
   json += R"(},"items":[)";
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -56,20 +61,27 @@ inline std::string eventLine(const std::string& type, const std::string& object)
   return R"({"type":")" + type + R"(","object":)" + object + "}\n";
 }
 
-inline std::string bookmarkLine(const std::string& resourceVersion, const std::string& kind = "ServiceAccount") {
-  return eventLine("BOOKMARK", R"({"kind":")" + kind + R"(","apiVersion":"v1","metadata":{"resourceVersion":")" +
+inline std::string bookmarkLine(const std::string& resourceVersion,
+                                const std::string& kind = "ServiceAccount") {
+  return eventLine("BOOKMARK", R"({"kind":")" + kind +
+                                   R"(","apiVersion":"v1","metadata":{"resourceVersion":")" +
                                    resourceVersion + R"(","creationTimestamp":null}})");
 }
 
 // The ERROR event the API server sends for a resourceVersion that is too old.
 inline std::string goneLine(const std::string& message = "too old resource version: 5 (20)") {
-  return eventLine("ERROR", R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" +
-                                message + R"(","reason":"Expired","code":410})");
+  return eventLine(
+      "ERROR",
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" +
+          message + R"(","reason":"Expired","code":410})");
 }
 
-inline std::string statusErrorLine(int code, const std::string& reason, const std::string& message) {
-  return eventLine("ERROR", R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" +
-                                message + R"(","reason":")" + reason + R"(","code":)" + std::to_string(code) + "}");
+inline std::string statusErrorLine(int code, const std::string& reason,
+                                   const std::string& message) {
+  return eventLine(
+      "ERROR",
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" +
+          message + R"(","reason":")" + reason + R"(","code":)" + std::to_string(code) + "}");
 }
 
 }  // namespace saguard::cache::testing

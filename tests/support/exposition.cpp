@@ -56,8 +56,8 @@ std::optional<double> parseValue(std::string_view s) {
 }
 
 Error badLine(std::size_t number, std::string_view line, std::string_view why) {
-  return makeError(ErrorKind::Invalid, "exposition line " + std::to_string(number) + " (" + std::string(line) +
-                                           "): " + std::string(why));
+  return makeError(ErrorKind::Invalid, "exposition line " + std::to_string(number) + " (" +
+                                           std::string(line) + "): " + std::string(why));
 }
 
 }  // namespace
@@ -123,7 +123,8 @@ Result<Exposition> parseExposition(std::string_view text) {
         std::string label = readName(line);
         if (label.empty()) return badLine(number, whole, "bad label name");
         skipSpaces(line);
-        if (line.size() < 2 || line[0] != '=' || line[1] != '"') return badLine(number, whole, "expected =\"");
+        if (line.size() < 2 || line[0] != '=' || line[1] != '"')
+          return badLine(number, whole, "expected =\"");
         line.remove_prefix(2);
         std::size_t i = 0;
         while (i < line.size() && line[i] != '"') i += line[i] == '\\' ? 2 : 1;

@@ -26,7 +26,7 @@ struct Sample {
 };
 
 struct Exposition {
-  std::vector<Sample> samples;            // in the order of the text
+  std::vector<Sample> samples;               // in the order of the text
   std::map<std::string, std::string> types;  // family name -> "counter", "gauge", "histogram", ...
   std::map<std::string, std::string> helps;  // family name -> help text (unescaped)
 

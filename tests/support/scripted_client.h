@@ -9,8 +9,8 @@
 //   client.pushWatch({.chunks = {R"({"type":"ADDED","object":{...}})" "\n"}, .lasts = 60s});
 //   client.pushWatch({.end = makeError(ErrorKind::Unavailable, "down")});
 //   std::stop_source stop;
-//   client.stopWhenExhausted(stop);       // ends reflector.run(stop.get_token()) when the script is done
-//   RecordingSleeper sleeper(clock);      // sleeper.waits() = the backoff waits asked for
+//   client.stopWhenExhausted(stop);       // ends reflector.run(stop.get_token()) when the script
+//   is done RecordingSleeper sleeper(clock);      // sleeper.waits() = the backoff waits asked for
 #pragma once
 
 #include <chrono>
@@ -33,10 +33,10 @@ namespace saguard::cache::testing {
 
 // One scripted watch call.
 struct WatchScript {
-  std::vector<std::string> chunks = {};     // handed to the chunk sink one by one, exactly as given
-  Status end = Status::Ok();                // returned after the chunks (Ok: the server ended the stream)
-  std::chrono::milliseconds lasts{0};       // the FakeClock moves by this much before watch() returns
-  bool holdUntilStop = false;               // after the chunks, stay open until the stop token fires
+  std::vector<std::string> chunks = {};  // handed to the chunk sink one by one, exactly as given
+  Status end = Status::Ok();  // returned after the chunks (Ok: the server ended the stream)
+  std::chrono::milliseconds lasts{0};  // the FakeClock moves by this much before watch() returns
+  bool holdUntilStop = false;          // after the chunks, stay open until the stop token fires
 };
 
 class ScriptedClient final : public kube::Client {
@@ -71,7 +71,8 @@ class ScriptedClient final : public kube::Client {
     return watchCalls_;
   }
 
-  Result<std::string> list(const kube::Resource&, std::string_view, const kube::ListOptions& options = {},
+  Result<std::string> list(const kube::Resource&, std::string_view,
+                           const kube::ListOptions& options = {},
                            const kube::CallOptions& = {}) override {
     std::lock_guard lock(mu_);
     listCalls_.push_back(options);
@@ -120,20 +121,22 @@ class ScriptedClient final : public kube::Client {
                              const kube::WriteOptions& = {}) override {
     return notScripted("create");
   }
-  Result<std::string> createSubresource(const kube::Resource&, std::string_view, std::string_view, std::string_view,
-                                        std::string_view, const kube::WriteOptions& = {}) override {
+  Result<std::string> createSubresource(const kube::Resource&, std::string_view, std::string_view,
+                                        std::string_view, std::string_view,
+                                        const kube::WriteOptions& = {}) override {
     return notScripted("createSubresource");
   }
-  Result<std::string> update(const kube::Resource&, std::string_view, std::string_view, std::string_view,
-                             const kube::WriteOptions& = {}) override {
+  Result<std::string> update(const kube::Resource&, std::string_view, std::string_view,
+                             std::string_view, const kube::WriteOptions& = {}) override {
     return notScripted("update");
   }
-  Result<std::string> updateStatus(const kube::Resource&, std::string_view, std::string_view, std::string_view,
-                                   const kube::WriteOptions& = {}) override {
+  Result<std::string> updateStatus(const kube::Resource&, std::string_view, std::string_view,
+                                   std::string_view, const kube::WriteOptions& = {}) override {
     return notScripted("updateStatus");
   }
-  Result<std::string> patch(const kube::Resource&, std::string_view, std::string_view, kube::PatchType,
-                            std::string_view, const kube::WriteOptions& = {}) override {
+  Result<std::string> patch(const kube::Resource&, std::string_view, std::string_view,
+                            kube::PatchType, std::string_view,
+                            const kube::WriteOptions& = {}) override {
     return notScripted("patch");
   }
   Result<std::string> remove(const kube::Resource&, std::string_view, std::string_view,
@@ -143,7 +146,8 @@ class ScriptedClient final : public kube::Client {
 
  private:
   static Error notScripted(const char* call) {
-    return makeError(ErrorKind::Internal, std::string("ScriptedClient: ") + call + " is not scripted");
+    return makeError(ErrorKind::Internal,
+                     std::string("ScriptedClient: ") + call + " is not scripted");
   }
 
   FakeClock* clock_;

@@ -23,7 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path& dataDir() {
-  static const fs::path dir = fs::path(SAGUARD_SOURCE_DIR) / "tests" / "unit" / "testdata" / "audit";
+  static const fs::path dir =
+      fs::path(SAGUARD_SOURCE_DIR) / "tests" / "unit" / "testdata" / "audit";
   return dir;
 }
 
@@ -94,7 +95,8 @@ TEST(AuditLintCorpus, EveryManifestGetsItsExpectedVerdict) {
     }
     LintReport report = lintText(text, name);
     std::string got;
-    for (const Finding& f : report.findings) got += "\n  " + std::string(ruleInfo(f.rule).id) + " " + f.message;
+    for (const Finding& f : report.findings)
+      got += "\n  " + std::string(ruleInfo(f.rule).id) + " " + f.message;
     EXPECT_EQ(ruleIds(report), words(expect)) << name << " got:" << got;
     for (const std::string& id : ruleIds(report)) rulesSeen[id]++;
     ++checked;
@@ -115,10 +117,11 @@ TEST(AuditLintCorpus, CoversThePrecedenceTableAndEveryKind) {
       }
     }
   }
-  for (const char* kind : {"pod", "deployment", "statefulset", "daemonset", "replicaset", "replicationcontroller",
-                           "job", "cronjob"}) {
+  for (const char* kind : {"pod", "deployment", "statefulset", "daemonset", "replicaset",
+                           "replicationcontroller", "job", "cronjob"}) {
     EXPECT_TRUE(fs::exists(corpus / (std::string("kind-") + kind + "-token.yaml"))) << kind;
-    EXPECT_TRUE(fs::exists(corpus / (std::string("kind-") + kind + "-template-false.yaml"))) << kind;
+    EXPECT_TRUE(fs::exists(corpus / (std::string("kind-") + kind + "-template-false.yaml")))
+        << kind;
   }
 }
 
@@ -128,7 +131,8 @@ TEST(AuditLintCorpus, CoversThePrecedenceTableAndEveryKind) {
 TEST(AuditLint, Sag001PointsAtTheWorkloadAndOffersBothFixes) {
   LintReport r = lintText(
       "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: a}\n---\n"
-      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec:\n  template:\n"
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec:\n  "
+      "template:\n"
       "    spec:\n      containers: []\n");
   ASSERT_EQ(r.findings.size(), 1u);
   const Finding& f = r.findings[0];
@@ -147,7 +151,9 @@ TEST(AuditLint, Sag001PointsAtTheWorkloadAndOffersBothFixes) {
 }
 
 TEST(AuditLint, Sag002PointsAtTheField) {
-  LintReport r = lintText("kind: Pod\nmetadata: {name: p}\nspec:\n  containers: []\n  automountServiceAccountToken: true\n");
+  LintReport r = lintText(
+      "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: []\n  automountServiceAccountToken: "
+      "true\n");
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].rule, Rule::PodSetsTrue);
   EXPECT_EQ(r.findings[0].at.line, 5);
@@ -156,7 +162,8 @@ TEST(AuditLint, Sag002PointsAtTheField) {
 }
 
 TEST(AuditLint, Sag003PointsAtTheAccountName) {
-  LintReport r = lintText("kind: Pod\nmetadata: {name: p, namespace: x}\nspec:\n  serviceAccountName: default\n");
+  LintReport r = lintText(
+      "kind: Pod\nmetadata: {name: p, namespace: x}\nspec:\n  serviceAccountName: default\n");
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].rule, Rule::AccountNotInInput);
   EXPECT_EQ(r.findings[0].at.line, 4);
@@ -165,15 +172,18 @@ TEST(AuditLint, Sag003PointsAtTheAccountName) {
 
 TEST(AuditLint, Sag004PointsAtTheSubjectAndFixesThePolicy) {
   LintReport r = lintText(
-      "kind: ServiceAccountPolicy\napiVersion: saguard.io/v1alpha1\nmetadata: {name: p}\nspec: {}\n---\n"
-      "kind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {kind: Role, name: r}\nsubjects:\n"
+      "kind: ServiceAccountPolicy\napiVersion: saguard.io/v1alpha1\nmetadata: {name: p}\nspec: "
+      "{}\n---\n"
+      "kind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {kind: Role, name: "
+      "r}\nsubjects:\n"
       "- kind: User\n  name: alice\n- kind: ServiceAccount\n  name: worker\n");
   ASSERT_EQ(r.findings.size(), 1u);
   const Finding& f = r.findings[0];
   EXPECT_EQ(f.rule, Rule::BindingGrantsSelectedAccount);
   EXPECT_EQ(f.at.line, 12);
   EXPECT_EQ(f.at.column, 3);
-  EXPECT_NE(f.message.find("RoleBinding n/b grants Role r to ServiceAccount n/worker"), std::string::npos);
+  EXPECT_NE(f.message.find("RoleBinding n/b grants Role r to ServiceAccount n/worker"),
+            std::string::npos);
   ASSERT_EQ(f.fixes.size(), 1u);
   EXPECT_EQ(f.fixes[0].at.line, 1);
   EXPECT_NE(f.fixes[0].yaml.find("name: worker"), std::string::npos);
@@ -187,14 +197,16 @@ TEST(AuditLint, Sag004PointsAtTheSubjectAndFixesThePolicy) {
         while (std::getline(s, line)) out += "  " + line + "\n";
         return out;
       }() +
-      "---\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {kind: Role, name: r}\nsubjects:\n"
+      "---\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {kind: Role, name: "
+      "r}\nsubjects:\n"
       "- kind: ServiceAccount\n  name: worker\n");
   EXPECT_TRUE(fixed.findings.empty()) << fixed.findings.size();
 }
 
 TEST(AuditLint, InvalidPolicyNamesTheFieldAndTheBaselineStillApplies) {
   LintReport r = lintText(
-      "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata: {name: bad}\nspec: {mode: Sometimes}\n"
+      "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata: {name: bad}\nspec: "
+      "{mode: Sometimes}\n"
       "---\nkind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: true}\n");
   ASSERT_EQ(r.findings.size(), 2u);
   EXPECT_EQ(r.findings[0].rule, Rule::InvalidPolicy);
@@ -205,12 +217,14 @@ TEST(AuditLint, InvalidPolicyNamesTheFieldAndTheBaselineStillApplies) {
 
 TEST(AuditLint, PolicyFromAPolicySourceReplacesTheBaselineAndOnlyPoliciesCount) {
   Linter linter;
-  linter.addSource(Source{"app.yaml", "kind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: true}\n"});
+  linter.addSource(Source{
+      "app.yaml", "kind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: true}\n"});
   // Workloads in a --policy file are not linted.
-  linter.addPolicySource(Source{"pol.yaml",
-                                "kind: Pod\nmetadata: {name: ignored}\nspec: {automountServiceAccountToken: true}\n---\n"
-                                "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata: {name: only-app}\n"
-                                "spec: {serviceAccounts: {names: [\"app-*\"]}}\n"});
+  linter.addPolicySource(Source{
+      "pol.yaml",
+      "kind: Pod\nmetadata: {name: ignored}\nspec: {automountServiceAccountToken: true}\n---\n"
+      "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata: {name: only-app}\n"
+      "spec: {serviceAccounts: {names: [\"app-*\"]}}\n"});
   LintReport r = linter.run();
   EXPECT_TRUE(r.findings.empty());
   EXPECT_EQ(r.policies, std::vector<std::string>{"only-app"});
@@ -231,8 +245,9 @@ TEST(AuditLint, DefaultNamespaceOptionAppliesToObjectsWithoutOne) {
 TEST(AuditLint, CrossFileAccountsCount) {
   Linter linter;
   linter.addSource(Source{"pod.yaml", "kind: Pod\nmetadata: {name: p, namespace: a}\nspec: {}\n"});
-  linter.addSource(Source{"sa.yaml", "kind: ServiceAccount\nmetadata: {name: default, namespace: a}\n"
-                                     "automountServiceAccountToken: false\n"});
+  linter.addSource(Source{"sa.yaml",
+                          "kind: ServiceAccount\nmetadata: {name: default, namespace: a}\n"
+                          "automountServiceAccountToken: false\n"});
   LintReport r = linter.run();
   EXPECT_TRUE(r.findings.empty());
   EXPECT_EQ(r.files, 2u);
@@ -240,7 +255,8 @@ TEST(AuditLint, CrossFileAccountsCount) {
 }
 
 TEST(AuditLint, JunkDocumentsAreIgnoredNotFatal) {
-  LintReport r = lintText("- just\n- a list\n---\n42\n---\nkind: Deployment\nspec: 7\n---\nkind: [Pod]\n");
+  LintReport r =
+      lintText("- just\n- a list\n---\n42\n---\nkind: Deployment\nspec: 7\n---\nkind: [Pod]\n");
   EXPECT_TRUE(r.findings.empty());
   EXPECT_EQ(r.workloads, 0u);
 }
@@ -264,18 +280,22 @@ void expectGolden(const std::string& name, const std::string& got) {
     return;
   }
   ASSERT_TRUE(fs::exists(path)) << path << " is missing; run with SAGUARD_UPDATE_GOLDEN=1";
-  EXPECT_EQ(got, slurp(path)) << "golden file " << name << " differs; SAGUARD_UPDATE_GOLDEN=1 rewrites it";
+  EXPECT_EQ(got, slurp(path)) << "golden file " << name
+                              << " differs; SAGUARD_UPDATE_GOLDEN=1 rewrites it";
 }
 
 LintReport goldenReport(bool withPolicy) {
   Linter linter;
   for (const Source& s : goldenInputs()) linter.addSource(s);
-  if (withPolicy) linter.addPolicySource(Source{"inputs/policy.yaml", slurp(dataDir() / "inputs" / "policy.yaml")});
+  if (withPolicy)
+    linter.addPolicySource(
+        Source{"inputs/policy.yaml", slurp(dataDir() / "inputs" / "policy.yaml")});
   return linter.run();
 }
 
 TEST(AuditLintGolden, Text) {
-  expectGolden("lint-baseline.txt", renderLint(goldenReport(false), LintFormat::Text, "0.0.0-test"));
+  expectGolden("lint-baseline.txt",
+               renderLint(goldenReport(false), LintFormat::Text, "0.0.0-test"));
   expectGolden("lint-policy.txt", renderLint(goldenReport(true), LintFormat::Text, "0.0.0-test"));
 }
 
@@ -312,15 +332,17 @@ TEST(AuditLintGolden, Junit) {
 }
 
 TEST(AuditLintGolden, JunitEscapesMarkup) {
-  const std::string out = renderLint(
-      lintText("kind: Pod\nmetadata: {name: \"a<b>&'c\\\"\"}\nspec: {automountServiceAccountToken: true}\n"),
-      LintFormat::Junit, "0.0.0-test");
-  EXPECT_NE(out.find("name=\"Pod default/a&lt;b&gt;&amp;&apos;c&quot;\""), std::string::npos) << out;
+  const std::string out = renderLint(lintText("kind: Pod\nmetadata: {name: \"a<b>&'c\\\"\"}\nspec: "
+                                              "{automountServiceAccountToken: true}\n"),
+                                     LintFormat::Junit, "0.0.0-test");
+  EXPECT_NE(out.find("name=\"Pod default/a&lt;b&gt;&amp;&apos;c&quot;\""), std::string::npos)
+      << out;
   EXPECT_EQ(out.find("a<b>"), std::string::npos);
 }
 
 TEST(AuditLintGolden, JsonAndSarifSurviveInvalidUtf8) {
-  LintReport r = lintText("kind: Pod\nmetadata: {name: \"bad\xac\"}\nspec: {automountServiceAccountToken: true}\n");
+  LintReport r = lintText(
+      "kind: Pod\nmetadata: {name: \"bad\xac\"}\nspec: {automountServiceAccountToken: true}\n");
   ASSERT_EQ(r.findings.size(), 1u);
   for (LintFormat f : {LintFormat::Json, LintFormat::Sarif}) {
     EXPECT_TRUE(nlohmann::json::accept(renderLint(r, f, "0.0.0-test")));
@@ -343,22 +365,27 @@ LintRun lint(std::vector<std::string> args, const std::string& stdinText = "") {
 }
 
 TEST(AuditLintCommand, StdinFindingsExitOne) {
-  LintRun r = lint({"-"}, "kind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: true}\n");
+  LintRun r =
+      lint({"-"}, "kind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: true}\n");
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(r.out.starts_with("<stdin>:3:8: SAG002 ")) << r.out;
   EXPECT_TRUE(r.err.empty());
 }
 
 TEST(AuditLintCommand, ExitZeroAndCleanInput) {
-  const std::string bad = "kind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: true}\n";
+  const std::string bad =
+      "kind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: true}\n";
   EXPECT_EQ(lint({"--exit-zero", "-"}, bad).code, 0);
-  LintRun clean = lint({"-"}, "kind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: false}\n");
+  LintRun clean =
+      lint({"-"}, "kind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: false}\n");
   EXPECT_EQ(clean.code, 0);
   EXPECT_NE(clean.out.find("0 findings"), std::string::npos);
 }
 
 TEST(AuditLintCommand, MalformedInputExitsOneAndChecksTheRest) {
-  LintRun r = lint({"-o", "json", "-"}, "kind: Pod\nmetadata: [x\n---\nkind: Pod\nmetadata: {name: q}\nspec: {automountServiceAccountToken: true}\n");
+  LintRun r = lint({"-o", "json", "-"},
+                   "kind: Pod\nmetadata: [x\n---\nkind: Pod\nmetadata: {name: q}\nspec: "
+                   "{automountServiceAccountToken: true}\n");
   EXPECT_EQ(r.code, 1);
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["findings"].size(), 2u);
@@ -388,13 +415,15 @@ TEST(AuditLintCommand, FoldersPolicyFlagAndNamespaceFlag) {
   EXPECT_GE(j["summary"]["files"].get<int>(), 40);
   // --policy replaces the baseline: the policy exempts billing/default.
   LintRun withPolicy = lint({"--policy", (dataDir() / "inputs" / "policy.yaml").string(),
-                         (dataDir() / "inputs" / "billing.json").string()});
+                             (dataDir() / "inputs" / "billing.json").string()});
   EXPECT_EQ(withPolicy.code, 0) << withPolicy.out;
   LintRun without = lint({(dataDir() / "inputs" / "billing.json").string()});
   EXPECT_EQ(without.code, 1);
   // -n: the pod has no namespace; its account sets false in `team`.
-  const std::string in = "kind: Pod\nmetadata: {name: p}\nspec: {}\n---\n"
-                         "kind: ServiceAccount\nmetadata: {name: default, namespace: team}\nautomountServiceAccountToken: false\n";
+  const std::string in =
+      "kind: Pod\nmetadata: {name: p}\nspec: {}\n---\n"
+      "kind: ServiceAccount\nmetadata: {name: default, namespace: "
+      "team}\nautomountServiceAccountToken: false\n";
   EXPECT_EQ(lint({"-n", "team", "-"}, in).code, 0);
   EXPECT_EQ(lint({"-"}, in).code, 1);  // in `default`, the account is not in the input
 }

@@ -13,7 +13,9 @@ namespace saguard::audit {
 namespace {
 
 TEST(AuditManifest, SplitsDocumentsAndKeepsFileLines) {
-  Source s{"a.yaml", "# leading comment\nkind: A\n---\nkind: B\nmetadata:\n  name: b\n---\n# only a comment\n---\n{\"kind\": \"C\"}\n"};
+  Source s{"a.yaml",
+           "# leading comment\nkind: A\n---\nkind: B\nmetadata:\n  name: b\n---\n# only a "
+           "comment\n---\n{\"kind\": \"C\"}\n"};
   ManifestSet set = readManifests(s);
   ASSERT_TRUE(set.errors.empty());
   ASSERT_EQ(set.documents.size(), 3u);
@@ -63,7 +65,8 @@ TEST(AuditManifest, ChildNeverThrowsOnNonMaps) {
 }
 
 TEST(AuditManifest, ToJsonTypesPlainScalarsAndKeepsQuotedStrings) {
-  YAML::Node n = YAML::Load("a: true\nb: \"true\"\nc: 12\nd: '12'\ne: ~\nf: 1.5\ng: [x, 'y']\nh: null\ni: 0x1F\n");
+  YAML::Node n = YAML::Load(
+      "a: true\nb: \"true\"\nc: 12\nd: '12'\ne: ~\nf: 1.5\ng: [x, 'y']\nh: null\ni: 0x1F\n");
   auto j = toJson(n);
   ASSERT_TRUE(j.ok());
   EXPECT_EQ((*j)["a"], true);
@@ -95,7 +98,9 @@ TEST(AuditManifest, ToJsonStopsAnAliasBomb) {
 
 TEST(AuditManifest, CollectSourcesWalksFoldersSortedAndReadsStdinOnce) {
   namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("saguard-audit-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  fs::path dir =
+      fs::temp_directory_path() /
+      ("saguard-audit-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   fs::remove_all(dir);
   fs::create_directories(dir / "sub");
   std::ofstream(dir / "b.yaml") << "kind: B\n";

@@ -1,7 +1,6 @@
 // The verdicts of `saguard audit`: which pods hold a token, how it got there, which
 // bindings name the account, and unneeded / review / needed / exempt.
 #include <gtest/gtest.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include "audit/verdict.h"
@@ -47,7 +46,7 @@ objects::Subject saSubject(const char* name, const char* ns = "") {
 
 TEST(AuditVerdict, OnlyPodsHoldingATokenAreListed) {
   std::vector<objects::Pod> pods{
-      pod("a", "none", "default", TokenVolume::None),                    // kubectl+jq would list it
+      pod("a", "none", "default", TokenVolume::None),  // kubectl+jq would list it
       pod("a", "off", "default", TokenVolume::None, Tristate::False),
       pod("a", "web", "default", TokenVolume::Projected),
       pod("a", "legacy", "old", TokenVolume::LegacySecret),
@@ -84,7 +83,8 @@ TEST(AuditVerdict, BindingsDecideUnneededReviewNeeded) {
   builtin.meta.setName("system:service-account-issuer-discovery");
   builtin.roleRef = {Symbol("ClusterRole"), Symbol("system:service-account-issuer-discovery")};
   builtin.subjects = {{Symbol("Group"), Symbol("system:serviceaccounts"), Symbol()}};
-  objects::Binding groupB = roleBinding("b", "all-b", "view", {{Symbol("Group"), Symbol("system:serviceaccounts:b"), Symbol()}});
+  objects::Binding groupB = roleBinding(
+      "b", "all-b", "view", {{Symbol("Group"), Symbol("system:serviceaccounts:b"), Symbol()}});
   std::vector<objects::Binding> bindings{
       builtin,
       roleBinding("a", "view", "view", {saSubject("default")}),
@@ -96,7 +96,8 @@ TEST(AuditVerdict, BindingsDecideUnneededReviewNeeded) {
   EXPECT_EQ(rows[0].pod, "ci");
   EXPECT_EQ(rows[0].verdict, Verdict::Needed);
   ASSERT_EQ(rows[0].bindings.size(), 1u);
-  EXPECT_EQ(rows[0].bindings[0], (GrantingBinding{"RoleBinding", "a", "deploy", "ClusterRole", "edit"}));
+  EXPECT_EQ(rows[0].bindings[0],
+            (GrantingBinding{"RoleBinding", "a", "deploy", "ClusterRole", "edit"}));
   EXPECT_EQ(rows[1].pod, "web");
   EXPECT_EQ(rows[1].verdict, Verdict::Review);
   EXPECT_EQ(rows[2].pod, "job");  // through the group of namespace b
@@ -142,8 +143,9 @@ AuditResult sampleResult() {
                                  pod("ops", "agent", "agent", TokenVolume::Projected),
                                  pod("batch", "old", "legacy", TokenVolume::LegacySecret),
                                  pod("batch", "quiet", "default", TokenVolume::None)};
-  std::vector<objects::Binding> bindings{roleBinding("shop", "view", "view", {saSubject("default")}),
-                                         roleBinding("shop", "deploy", "edit", {saSubject("deployer", "shop")})};
+  std::vector<objects::Binding> bindings{
+      roleBinding("shop", "view", "view", {saSubject("default")}),
+      roleBinding("shop", "deploy", "edit", {saSubject("deployer", "shop")})};
   policy::Policy p;
   p.name = "tokens";
   p.exemptions = {policy::Exemption{"ops", "agent", "node agent"}};
@@ -157,7 +159,8 @@ AuditResult sampleResult() {
 }
 
 void expectAuditGolden(const std::string& name, const std::string& got) {
-  const auto path = std::filesystem::path(SAGUARD_SOURCE_DIR) / "tests" / "unit" / "testdata" / "audit" / "golden" / name;
+  const auto path = std::filesystem::path(SAGUARD_SOURCE_DIR) / "tests" / "unit" / "testdata" /
+                    "audit" / "golden" / name;
   const char* update = std::getenv("SAGUARD_UPDATE_GOLDEN");
   if (update != nullptr && std::string(update) == "1") {
     std::ofstream(path, std::ios::binary) << got;

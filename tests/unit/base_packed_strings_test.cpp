@@ -108,8 +108,9 @@ TEST(PackedStrings, MoveTakesTheBlockAndLeavesEmpty) {
   // The bytes did not move, so views taken before the move stay valid.
   EXPECT_EQ(moved.get(0).data(), block);
   EXPECT_EQ(view, "uid");
-  EXPECT_EQ(source.heapBytes(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is specified empty
-  EXPECT_EQ(source.get(0), "");       // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(source.heapBytes(),
+            0u);                 // NOLINT(bugprone-use-after-move): moved-from is specified empty
+  EXPECT_EQ(source.get(0), "");  // NOLINT(bugprone-use-after-move)
 
   Three target({"old", "old", "old"});
   target = std::move(moved);

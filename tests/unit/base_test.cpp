@@ -140,9 +140,12 @@ TEST(FlagSet, HelpListsFlagsWithDefaults) {
 }
 
 TEST(Redact, RemovesTokensAndKeys) {
-  EXPECT_EQ(redactSecrets("Authorization: Bearer abc.def-123 sent"), "Authorization: Bearer [REDACTED] sent");
-  EXPECT_EQ(redactSecrets("token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl end"), "token [REDACTED] end");
-  EXPECT_EQ(redactSecrets("key -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- after"),
+  EXPECT_EQ(redactSecrets("Authorization: Bearer abc.def-123 sent"),
+            "Authorization: Bearer [REDACTED] sent");
+  EXPECT_EQ(redactSecrets("token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl end"),
+            "token [REDACTED] end");
+  EXPECT_EQ(redactSecrets(
+                "key -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- after"),
             "key [REDACTED] after");
   EXPECT_EQ(redactSecrets("plain eyJnot-a-jwt text"), "plain eyJnot-a-jwt text");
   EXPECT_EQ(redactSecrets("nothing secret here"), "nothing secret here");

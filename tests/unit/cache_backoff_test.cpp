@@ -1,9 +1,9 @@
-#include "cache/backoff.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <vector>
+
+#include "cache/backoff.h"
 
 namespace saguard::cache {
 namespace {
@@ -19,7 +19,8 @@ TEST(CacheBackoff, DoublesFromInitialUpToMax) {
     waits.push_back(backoff.next());
     clock.advance(waits.back());
   }
-  EXPECT_EQ(waits, (std::vector<ms>{800ms, 1600ms, 3200ms, 6400ms, 12800ms, 25600ms, 30000ms, 30000ms, 30000ms}));
+  EXPECT_EQ(waits, (std::vector<ms>{800ms, 1600ms, 3200ms, 6400ms, 12800ms, 25600ms, 30000ms,
+                                    30000ms, 30000ms}));
 }
 
 TEST(CacheBackoff, JitterStaysWithinTheFraction) {

@@ -1,5 +1,3 @@
-#include "cache/informer.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache/informer.h"
 #include "cache/informer_set.h"
 #include "cache/kinds.h"
 #include "support/api_json.h"
@@ -32,7 +31,8 @@ using testing::listJson;
 using testing::RecordingSleeper;
 using testing::ScriptedClient;
 
-// Waits (really) until `predicate` holds; the tests assert on what happened, not on how long it took.
+// Waits (really) until `predicate` holds; the tests assert on what happened, not on how long it
+// took.
 bool waitUntil(const std::function<bool()>& predicate, std::chrono::milliseconds limit = 20s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!predicate()) {
@@ -47,12 +47,19 @@ class Calls {
  public:
   Handlers<ServiceAccount> handlers(const std::string& prefix = "") {
     return {
-        .onAdd = [this, prefix](const ServiceAccount& a) { push(prefix + "add " + keyOf(a) + "@" + std::string(a.meta.resourceVersion())); },
+        .onAdd =
+            [this, prefix](const ServiceAccount& a) {
+              push(prefix + "add " + keyOf(a) + "@" + std::string(a.meta.resourceVersion()));
+            },
         .onUpdate =
             [this, prefix](const ServiceAccount& o, const ServiceAccount& n) {
-              push(prefix + "update " + keyOf(n) + "@" + std::string(o.meta.resourceVersion()) + "->" + std::string(n.meta.resourceVersion()));
+              push(prefix + "update " + keyOf(n) + "@" + std::string(o.meta.resourceVersion()) +
+                   "->" + std::string(n.meta.resourceVersion()));
             },
-        .onDelete = [this, prefix](const ServiceAccount& o) { push(prefix + "delete " + keyOf(o) + "@" + std::string(o.meta.resourceVersion())); },
+        .onDelete =
+            [this, prefix](const ServiceAccount& o) {
+              push(prefix + "delete " + keyOf(o) + "@" + std::string(o.meta.resourceVersion()));
+            },
     };
   }
   void push(std::string call) {
@@ -91,12 +98,14 @@ class InformerTest : public ::testing::Test {
 };
 
 TEST_F(InformerTest, RelistAfterGoneTellsHandlersExactlyWhatChanged) {
-  client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1"), accountJson("ns", "b", "2"),
-                                                        accountJson("ns", "c", "3")}));
+  client.pushList(listJson(
+      "ServiceAccountList", "10",
+      {accountJson("ns", "a", "1"), accountJson("ns", "b", "2"), accountJson("ns", "c", "3")}));
   client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "d", "11")), goneLine()}});
   // During the gap: b changed, c was deleted, e was created; a and d did not change.
-  client.pushList(listJson("ServiceAccountList", "20", {accountJson("ns", "a", "1"), accountJson("ns", "b", "5"),
-                                                        accountJson("ns", "d", "11"), accountJson("ns", "e", "19")}));
+  client.pushList(listJson("ServiceAccountList", "20",
+                           {accountJson("ns", "a", "1"), accountJson("ns", "b", "5"),
+                            accountJson("ns", "d", "11"), accountJson("ns", "e", "19")}));
   auto informer = make();
   informer->addHandlers(calls.handlers());
   informer->start();
@@ -104,8 +113,9 @@ TEST_F(InformerTest, RelistAfterGoneTellsHandlersExactlyWhatChanged) {
   ASSERT_TRUE(waitUntil([&] { return client.watchCalls().size() == 2; }));
   informer->stop();
 
-  EXPECT_EQ(calls.get(), (std::vector<std::string>{"add ns/a@1", "add ns/b@2", "add ns/c@3", "add ns/d@11",
-                                                   "update ns/b@2->5", "add ns/e@19", "delete ns/c@3"}));
+  EXPECT_EQ(calls.get(),
+            (std::vector<std::string>{"add ns/a@1", "add ns/b@2", "add ns/c@3", "add ns/d@11",
+                                      "update ns/b@2->5", "add ns/e@19", "delete ns/c@3"}));
   EXPECT_TRUE(informer->hasSynced());
   EXPECT_EQ(informer->store().size(), 4u);
   EXPECT_EQ(informer->store().get("ns", "c"), nullptr);
@@ -119,20 +129,23 @@ TEST_F(InformerTest, RelistAfterGoneTellsHandlersExactlyWhatChanged) {
 
 TEST_F(InformerTest, WatchEventsBecomeAddUpdateDelete) {
   client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1")}));
-  client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "b", "11")),
-                               eventLine("MODIFIED", accountJson("ns", "a", "12")),
-                               eventLine("ADDED", accountJson("ns", "a", "13")),  // ADDED for a known object: an update
-                               eventLine("DELETED", accountJson("ns", "b", "14")),
-                               eventLine("DELETED", accountJson("ns", "never-seen", "15")),  // nothing to tell
-                               eventLine("MODIFIED", accountJson("ns", "c", "16"))}});       // unknown: an add
+  client.pushWatch(
+      {.chunks = {
+           eventLine("ADDED", accountJson("ns", "b", "11")),
+           eventLine("MODIFIED", accountJson("ns", "a", "12")),
+           eventLine("ADDED", accountJson("ns", "a", "13")),  // ADDED for a known object: an update
+           eventLine("DELETED", accountJson("ns", "b", "14")),
+           eventLine("DELETED", accountJson("ns", "never-seen", "15")),  // nothing to tell
+           eventLine("MODIFIED", accountJson("ns", "c", "16"))}});       // unknown: an add
   auto informer = make();
   informer->addHandlers(calls.handlers());
   informer->start();
   ASSERT_TRUE(calls.waitFor(6));
   ASSERT_TRUE(waitUntil([&] { return informer->lastResourceVersion() == "16"; }));
   informer->stop();
-  EXPECT_EQ(calls.get(), (std::vector<std::string>{"add ns/a@1", "add ns/b@11", "update ns/a@1->12",
-                                                   "update ns/a@12->13", "delete ns/b@14", "add ns/c@16"}));
+  EXPECT_EQ(calls.get(),
+            (std::vector<std::string>{"add ns/a@1", "add ns/b@11", "update ns/a@1->12",
+                                      "update ns/a@12->13", "delete ns/b@14", "add ns/c@16"}));
 }
 
 TEST_F(InformerTest, ASlowHandlerDoesNotHoldUpTheWatch) {
@@ -140,7 +153,9 @@ TEST_F(InformerTest, ASlowHandlerDoesNotHoldUpTheWatch) {
   std::shared_future<void> open = gate.get_future().share();
   client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "first", "1")}));
   std::vector<std::string> lines;
-  for (int i = 0; i < 200; ++i) lines.push_back(eventLine("ADDED", accountJson("ns", "sa-" + std::to_string(i), std::to_string(100 + i))));
+  for (int i = 0; i < 200; ++i)
+    lines.push_back(
+        eventLine("ADDED", accountJson("ns", "sa-" + std::to_string(i), std::to_string(100 + i))));
   client.pushWatch({.chunks = lines, .holdUntilStop = true});
   auto informer = make();
   Handlers<ServiceAccount> slow = calls.handlers();
@@ -168,13 +183,15 @@ TEST_F(InformerTest, ASlowHandlerDoesNotHoldUpTheWatch) {
 }
 
 TEST_F(InformerTest, HandlersAddedLaterSeeExistingObjectsOnceThenChanges) {
-  client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1"), accountJson("ns", "b", "2")}));
+  client.pushList(listJson("ServiceAccountList", "10",
+                           {accountJson("ns", "a", "1"), accountJson("ns", "b", "2")}));
   auto informer = make();
   informer->addHandlers(calls.handlers("1:"));
   informer->start();
   ASSERT_TRUE(informer->waitForSync(std::chrono::steady_clock::now() + 20s, {}));
   informer->addHandlers(calls.handlers("2:"));
-  client.pushWatch({.chunks = {eventLine("MODIFIED", accountJson("ns", "a", "11"))}, .holdUntilStop = true});
+  client.pushWatch(
+      {.chunks = {eventLine("MODIFIED", accountJson("ns", "a", "11"))}, .holdUntilStop = true});
   ASSERT_TRUE(calls.waitFor(6));
   informer->stop();
 
@@ -201,9 +218,11 @@ TEST_F(InformerTest, RemovedHandlersAreNotCalled) {
 }
 
 TEST_F(InformerTest, AThrowingHandlerDoesNotStopTheOthers) {
-  client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1"), accountJson("ns", "b", "2")}));
+  client.pushList(listJson("ServiceAccountList", "10",
+                           {accountJson("ns", "a", "1"), accountJson("ns", "b", "2")}));
   auto informer = make();
-  informer->addHandlers({.onAdd = [](const ServiceAccount&) { throw std::runtime_error("handler bug"); }});
+  informer->addHandlers(
+      {.onAdd = [](const ServiceAccount&) { throw std::runtime_error("handler bug"); }});
   informer->addHandlers(calls.handlers());
   informer->start();
   ASSERT_TRUE(calls.waitFor(2));
@@ -214,7 +233,8 @@ TEST_F(InformerTest, AThrowingHandlerDoesNotStopTheOthers) {
 
 TEST_F(InformerTest, StopIsPromptAndStartResumesTheWatch) {
   client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1")}));
-  client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "b", "11"))}, .holdUntilStop = true});
+  client.pushWatch(
+      {.chunks = {eventLine("ADDED", accountJson("ns", "b", "11"))}, .holdUntilStop = true});
   auto informer = make();
   informer->addHandlers(calls.handlers());
   informer->start();
@@ -222,7 +242,8 @@ TEST_F(InformerTest, StopIsPromptAndStartResumesTheWatch) {
   informer->stop();  // the watch is open and idle: stop must close it and join
   EXPECT_EQ(informer->lastResourceVersion(), "11");
 
-  client.pushWatch({.chunks = {eventLine("DELETED", accountJson("ns", "a", "12"))}, .holdUntilStop = true});
+  client.pushWatch(
+      {.chunks = {eventLine("DELETED", accountJson("ns", "a", "12"))}, .holdUntilStop = true});
   informer->start();
   ASSERT_TRUE(calls.waitFor(3));
   informer->stop();
@@ -237,14 +258,17 @@ TEST_F(InformerTest, CreateRejectsBadOptions) {
   InformerOptions<ServiceAccount> options;
   options.reflector.resource = kube::resources::kServiceAccounts;
   options.reflector.pageSize = -1;
-  auto bad = Informer<ServiceAccount>::create(client, codecDecoding<codec::Kind::ServiceAccount>(), options);
+  auto bad = Informer<ServiceAccount>::create(client, codecDecoding<codec::Kind::ServiceAccount>(),
+                                              options);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.kind(), ErrorKind::Invalid);
   EXPECT_NE(bad.error().message.find("reflector.pageSize"), std::string::npos);
 
   options.reflector.pageSize = 500;
   options.indexers = {{"x", accountNamespaceKeys}, {"x", accountNamespaceKeys}};
-  EXPECT_FALSE(Informer<ServiceAccount>::create(client, codecDecoding<codec::Kind::ServiceAccount>(), options).ok());
+  EXPECT_FALSE(Informer<ServiceAccount>::create(
+                   client, codecDecoding<codec::Kind::ServiceAccount>(), options)
+                   .ok());
 
   options.indexers.clear();
   EXPECT_FALSE(Informer<ServiceAccount>::create(client, Decoding<ServiceAccount>{}, options).ok());
@@ -308,12 +332,16 @@ Decoding<Tagged> taggedDecoding() {
 }
 
 TEST_F(InformerTest, AnyRecordTypeWithPluggableDecoding) {
-  client.pushList(std::string(R"({"kind":"TaggedList","metadata":{"resourceVersion":"10"},"items":["a:1:red","b:2:blue"]})"));
-  client.pushWatch({.chunks = {R"({"type":"ADDED","object":"c:11:red"})" "\n",
-                               R"({"type":"DELETED","object":"a:12:red"})" "\n"},
+  client.pushList(std::string(
+      R"({"kind":"TaggedList","metadata":{"resourceVersion":"10"},"items":["a:1:red","b:2:blue"]})"));
+  client.pushWatch({.chunks = {R"({"type":"ADDED","object":"c:11:red"})"
+                               "\n",
+                               R"({"type":"DELETED","object":"a:12:red"})"
+                               "\n"},
                     .holdUntilStop = true});
   InformerOptions<Tagged> options;
-  options.reflector.resource = {.group = "example.io", .version = "v1", .plural = "taggeds", .namespaced = false};
+  options.reflector.resource = {
+      .group = "example.io", .version = "v1", .plural = "taggeds", .namespaced = false};
   options.reflector.clock = &clock;
   options.reflector.sleeper = &sleeper;
   options.indexers = {{"tag", [](const Tagged& t) { return std::vector<std::string>{t.tag}; }}};
@@ -321,10 +349,21 @@ TEST_F(InformerTest, AnyRecordTypeWithPluggableDecoding) {
   ASSERT_TRUE(informer.ok()) << informer.error().describe();
   std::vector<std::string> seen;
   std::mutex mu;
-  (*informer)->addHandlers({.onAdd = [&](const Tagged& t) { std::lock_guard l(mu); seen.push_back("add " + std::string(t.meta.name())); },
-                            .onDelete = [&](const Tagged& t) { std::lock_guard l(mu); seen.push_back("delete " + std::string(t.meta.name())); }});
+  (*informer)->addHandlers({.onAdd =
+                                [&](const Tagged& t) {
+                                  std::lock_guard l(mu);
+                                  seen.push_back("add " + std::string(t.meta.name()));
+                                },
+                            .onDelete =
+                                [&](const Tagged& t) {
+                                  std::lock_guard l(mu);
+                                  seen.push_back("delete " + std::string(t.meta.name()));
+                                }});
   (*informer)->start();
-  ASSERT_TRUE(waitUntil([&] { std::lock_guard l(mu); return seen.size() == 4; }));
+  ASSERT_TRUE(waitUntil([&] {
+    std::lock_guard l(mu);
+    return seen.size() == 4;
+  }));
   (*informer)->stop();
   EXPECT_EQ(seen, (std::vector<std::string>{"add a", "add b", "add c", "delete a"}));
   EXPECT_EQ((*informer)->name(), "taggeds");
@@ -343,7 +382,9 @@ TEST(InformerSetTest, WaitsForEverySyncAndNamesTheMissing) {
   healthyNamespaces.pushList(listJson("NamespaceList", "10", {}));
   ScriptedClient broken(&clock);  // every list fails: never syncs
   ReflectorOptions o;
-  o.random = [] { return 0.0; };  // real sleeper and clock: the broken one backs off for real, and stop wakes it
+  o.random = [] {
+    return 0.0;
+  };  // real sleeper and clock: the broken one backs off for real, and stop wakes it
 
   InformerSet set;
   auto& accounts = set.add(makeServiceAccountInformer(healthy, o).value());

@@ -1,5 +1,3 @@
-#include "cache/reflector.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -10,6 +8,7 @@
 
 #include "cache/decoding.h"
 #include "cache/record_traits.h"
+#include "cache/reflector.h"
 #include "objects/objects.h"
 #include "support/api_json.h"
 #include "support/scripted_client.h"
@@ -43,7 +42,8 @@ class Recorder final : public ReflectorTarget<ServiceAccount> {
     log.push_back(line);
   }
   void apply(codec::EventType type, ServiceAccount record) override {
-    log.push_back(std::string(codec::toString(type)) + " " + keyOf(record) + "@" + std::string(record.meta.resourceVersion()));
+    log.push_back(std::string(codec::toString(type)) + " " + keyOf(record) + "@" +
+                  std::string(record.meta.resourceVersion()));
     last = {record};
   }
   std::vector<std::string> log;
@@ -67,7 +67,8 @@ class ReflectorTest : public ::testing::Test {
       ++releases;
       inner();
     };
-    return std::make_unique<Reflector<ServiceAccount>>(client, std::move(decoding), target, std::move(o));
+    return std::make_unique<Reflector<ServiceAccount>>(client, std::move(decoding), target,
+                                                       std::move(o));
   }
   // Runs the reflector until the script is used up.
   void runToEnd(Reflector<ServiceAccount>& reflector) {
@@ -89,18 +90,21 @@ class ReflectorTest : public ::testing::Test {
   int releases = 0;  // calls of Decoding::release
 };
 
-std::string list10() { return listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1")}); }
+std::string list10() {
+  return listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1")});
+}
 
 TEST_F(ReflectorTest, ListsInPagesThenWatchesFromTheListsVersion) {
   random = 0.5;
-  client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1"), accountJson("ns", "b", "2")},
-                           "page-2"));
+  client.pushList(listJson("ServiceAccountList", "10",
+                           {accountJson("ns", "a", "1"), accountJson("ns", "b", "2")}, "page-2"));
   client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "c", "3")}));
   client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "d", "11"))}, .lasts = 5min});
   auto reflector = make(options());
   runToEnd(*reflector);
 
-  EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1 ns/b@2 ns/c@3", "ADDED ns/d@11"}));
+  EXPECT_EQ(target.log,
+            (std::vector<std::string>{"replace ns/a@1 ns/b@2 ns/c@3", "ADDED ns/d@11"}));
   auto lists = client.listCalls();
   ASSERT_EQ(lists.size(), 2u);
   EXPECT_EQ(lists[0].limit, 500);
@@ -134,19 +138,23 @@ TEST_F(ReflectorTest, WatchTimeoutIsDrawnFromTheRange) {
 
 TEST_F(ReflectorTest, FramesLinesSplitAnywhereAcrossChunks) {
   client.pushList(list10());
-  const std::string added = eventLine("ADDED", accountJson("ns", "b", "11", {{"team", "caf\xc3\xa9"}}));
-  const std::string modified = eventLine("MODIFIED", accountJson("ns", "b", "12", {{"team", "caf\xc3\xa9"}}));
+  const std::string added =
+      eventLine("ADDED", accountJson("ns", "b", "11", {{"team", "caf\xc3\xa9"}}));
+  const std::string modified =
+      eventLine("MODIFIED", accountJson("ns", "b", "12", {{"team", "caf\xc3\xa9"}}));
   const std::string bookmark = bookmarkLine("13");
   // Split inside the first line, inside the two bytes of "é", and with several lines per chunk.
   const auto accent = modified.find("\xc3\xa9");
   ASSERT_NE(accent, std::string::npos);
-  std::vector<std::string> chunks = {added.substr(0, 17), added.substr(17) + modified.substr(0, accent + 1),
+  std::vector<std::string> chunks = {added.substr(0, 17),
+                                     added.substr(17) + modified.substr(0, accent + 1),
                                      modified.substr(accent + 1) + bookmark};
   client.pushWatch({.chunks = chunks, .lasts = 5min});
   auto reflector = make(options());
   runToEnd(*reflector);
 
-  EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1", "ADDED ns/b@11", "MODIFIED ns/b@12"}));
+  EXPECT_EQ(target.log,
+            (std::vector<std::string>{"replace ns/a@1", "ADDED ns/b@11", "MODIFIED ns/b@12"}));
   ASSERT_EQ(target.last.size(), 1u);
   ASSERT_EQ(target.last[0].labels.size(), 1u);
   EXPECT_EQ(target.last[0].labels[0].second.str(), "caf\xc3\xa9");
@@ -156,7 +164,9 @@ TEST_F(ReflectorTest, FramesLinesSplitAnywhereAcrossChunks) {
 
 TEST_F(ReflectorTest, ResumesFromTheLastBookmarkWithoutListing) {
   client.pushList(list10());
-  client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "b", "11")), bookmarkLine("15")}, .lasts = 5min});
+  client.pushWatch(
+      {.chunks = {eventLine("ADDED", accountJson("ns", "b", "11")), bookmarkLine("15")},
+       .lasts = 5min});
   client.pushWatch({.chunks = {bookmarkLine("21")}, .lasts = 7min});
   auto reflector = make(options());
   runToEnd(*reflector);
@@ -167,9 +177,11 @@ TEST_F(ReflectorTest, ResumesFromTheLastBookmarkWithoutListing) {
 }
 
 TEST_F(ReflectorTest, GoneErrorEventRelistsAndWatchesFromTheNewList) {
-  client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1"), accountJson("ns", "b", "2")}));
+  client.pushList(listJson("ServiceAccountList", "10",
+                           {accountJson("ns", "a", "1"), accountJson("ns", "b", "2")}));
   client.pushWatch({.chunks = {eventLine("MODIFIED", accountJson("ns", "a", "11")), goneLine()}});
-  client.pushList(listJson("ServiceAccountList", "20", {accountJson("ns", "a", "11"), accountJson("ns", "c", "19")}));
+  client.pushList(listJson("ServiceAccountList", "20",
+                           {accountJson("ns", "a", "11"), accountJson("ns", "c", "19")}));
   client.pushWatch({.chunks = {bookmarkLine("25")}, .lasts = 5min});
   auto reflector = make(options());
   runToEnd(*reflector);
@@ -231,7 +243,8 @@ TEST_F(ReflectorTest, HttpErrorsBackOffExponentiallyUpToTheCap) {
 TEST_F(ReflectorTest, JitterAddsUpToTheConfiguredFraction) {
   random = 0.5;
   client.pushList(list10());
-  for (int i = 0; i < 3; ++i) client.pushWatch({.end = makeError(ErrorKind::Transport, "connection refused")});
+  for (int i = 0; i < 3; ++i)
+    client.pushWatch({.end = makeError(ErrorKind::Transport, "connection refused")});
   auto reflector = make(options());
   runToEnd(*reflector);
   // base * (1 + 0.2 * 0.5)
@@ -242,7 +255,8 @@ TEST_F(ReflectorTest, BackoffResetsAfterAStablePeriod) {
   client.pushList(list10());
   client.pushWatch({.end = makeError(ErrorKind::Unavailable, "503")});
   client.pushWatch({.end = makeError(ErrorKind::Unavailable, "503")});
-  client.pushWatch({.chunks = {bookmarkLine("11")}, .lasts = 3min});  // healthy for longer than resetAfter
+  client.pushWatch(
+      {.chunks = {bookmarkLine("11")}, .lasts = 3min});  // healthy for longer than resetAfter
   client.pushWatch({.end = makeError(ErrorKind::Unavailable, "503")});
   client.pushWatch({.end = makeError(ErrorKind::Unavailable, "503")});
   auto reflector = make(options());
@@ -252,10 +266,10 @@ TEST_F(ReflectorTest, BackoffResetsAfterAStablePeriod) {
 
 TEST_F(ReflectorTest, AWatchThatEndsAtOnceWithNothingCountsAsAFailure) {
   client.pushList(list10());
-  client.pushWatch({});                                                   // at once, nothing: failure
-  client.pushWatch({});                                                   // again: the wait doubles
-  client.pushWatch({.chunks = {bookmarkLine("11")}});                     // at once but with a bookmark: fine
-  client.pushWatch({.lasts = 2s});                                        // nothing, but not at once: fine
+  client.pushWatch({});                                // at once, nothing: failure
+  client.pushWatch({});                                // again: the wait doubles
+  client.pushWatch({.chunks = {bookmarkLine("11")}});  // at once but with a bookmark: fine
+  client.pushWatch({.lasts = 2s});                     // nothing, but not at once: fine
   auto reflector = make(options());
   runToEnd(*reflector);
   EXPECT_EQ(sleeper.waits(), (std::vector<ms>{800ms, 1600ms}));
@@ -302,7 +316,8 @@ TEST_F(ReflectorTest, ListFailuresBackOffAndRetryTheList) {
 
 TEST_F(ReflectorTest, APageThatIsNotAListFailsTheWholeListing) {
   client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1")}, "next"));
-  client.pushList(std::string(R"({"kind":"ServiceAccountList","metadata":{"resourceVersion":"10"},"items":[{)"));
+  client.pushList(std::string(
+      R"({"kind":"ServiceAccountList","metadata":{"resourceVersion":"10"},"items":[{)"));
   client.pushList(list10());
   client.pushWatch({.chunks = {bookmarkLine("11")}, .lasts = 5min});
   auto reflector = make(options());
@@ -315,13 +330,17 @@ TEST_F(ReflectorTest, APageThatIsNotAListFailsTheWholeListing) {
 TEST_F(ReflectorTest, MalformedObjectsAreSkippedNotFatal) {
   const std::string badItem =
       R"({"kind":"ServiceAccount","metadata":{"name":"bad","namespace":"ns","resourceVersion":7}})";
-  client.pushList(listJson("ServiceAccountList", "10", {accountJson("ns", "a", "1"), badItem,
-                                                        accountJson("ns", "b", "2")}));
-  client.pushWatch({.chunks = {eventLine("MODIFIED", R"({"kind":"ServiceAccount","metadata":{"name":"b","namespace":"ns","labels":{"x":5}}})"),
-                               "{not json at all\n",
-                               eventLine("ADDED", R"({"kind":"ServiceAccount","metadata":{"namespace":"ns"}})"),
-                               eventLine("ADDED", accountJson("ns", "c", "12"))},
-                    .lasts = 5min});
+  client.pushList(listJson("ServiceAccountList", "10",
+                           {accountJson("ns", "a", "1"), badItem, accountJson("ns", "b", "2")}));
+  client.pushWatch(
+      {.chunks =
+           {eventLine(
+                "MODIFIED",
+                R"({"kind":"ServiceAccount","metadata":{"name":"b","namespace":"ns","labels":{"x":5}}})"),
+            "{not json at all\n",
+            eventLine("ADDED", R"({"kind":"ServiceAccount","metadata":{"namespace":"ns"}})"),
+            eventLine("ADDED", accountJson("ns", "c", "12"))},
+       .lasts = 5min});
   auto reflector = make(options());
   runToEnd(*reflector);
   EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1 ns/b@2", "ADDED ns/c@12"}));
@@ -359,7 +378,8 @@ TEST_F(ReflectorTest, RunAgainAfterStopResumesTheWatch) {
   client.pushWatch({.chunks = {eventLine("DELETED", accountJson("ns", "b", "12"))}, .lasts = 5min});
   runToEnd(*reflector);
   EXPECT_EQ(client.listCalls().size(), 1u);
-  EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1", "ADDED ns/b@11", "DELETED ns/b@12"}));
+  EXPECT_EQ(target.log,
+            (std::vector<std::string>{"replace ns/a@1", "ADDED ns/b@11", "DELETED ns/b@12"}));
   EXPECT_EQ(watchVersions(), (std::vector<std::string>{"10", "11", "11", "12"}));
 }
 

@@ -1,5 +1,3 @@
-#include "cache/store.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "cache/kinds.h"
+#include "cache/store.h"
 #include "objects/objects.h"
 
 namespace saguard::cache {
@@ -32,7 +31,8 @@ using objects::Pod;
 using Change = Store<Pod>::Change;
 using ChangeType = Store<Pod>::ChangeType;
 
-Pod pod(const std::string& ns, const std::string& name, const std::string& rv, const std::string& account) {
+Pod pod(const std::string& ns, const std::string& name, const std::string& rv,
+        const std::string& account) {
   Pod p;
   p.meta.namespace_ = Symbol(ns);
   p.meta.setName(name);
@@ -43,7 +43,8 @@ Pod pod(const std::string& ns, const std::string& name, const std::string& rv, c
 
 std::vector<std::string> names(const std::vector<Store<Pod>::Ptr>& records) {
   std::vector<std::string> out;
-  for (const auto& r : records) out.push_back(keyOf(*r) + "@" + std::string(r->meta.resourceVersion()));
+  for (const auto& r : records)
+    out.push_back(keyOf(*r) + "@" + std::string(r->meta.resourceVersion()));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -63,15 +64,20 @@ std::vector<std::string> sortedKeys(Result<std::vector<std::string>> keys) {
 
 std::string describe(const Change& c) {
   switch (c.type) {
-    case ChangeType::Added: return "add " + keyOf(*c.now) + "@" + std::string(c.now->meta.resourceVersion());
+    case ChangeType::Added:
+      return "add " + keyOf(*c.now) + "@" + std::string(c.now->meta.resourceVersion());
     case ChangeType::Updated:
-      return "update " + keyOf(*c.now) + "@" + std::string(c.old->meta.resourceVersion()) + "->" + std::string(c.now->meta.resourceVersion());
-    case ChangeType::Deleted: return "delete " + keyOf(*c.old) + "@" + std::string(c.old->meta.resourceVersion());
+      return "update " + keyOf(*c.now) + "@" + std::string(c.old->meta.resourceVersion()) + "->" +
+             std::string(c.now->meta.resourceVersion());
+    case ChangeType::Deleted:
+      return "delete " + keyOf(*c.old) + "@" + std::string(c.old->meta.resourceVersion());
   }
   return "?";
 }
 
-Store<Pod> podStore() { return Store<Pod>({{kPodsByAccount, podAccountKeys}}); }
+Store<Pod> podStore() {
+  return Store<Pod>({{kPodsByAccount, podAccountKeys}});
+}
 
 TEST(CacheStore, KeysSplitAndJoin) {
   EXPECT_EQ(objectKey("ns", "a"), "ns/a");
@@ -83,7 +89,8 @@ TEST(CacheStore, KeysSplitAndJoin) {
 TEST(CacheStore, UpsertGetAndRemove) {
   Store<Pod> store = podStore();
   EXPECT_EQ(store.upsert(pod("ns", "a", "1", "default")), nullptr);
-  EXPECT_EQ(store.upsert(pod("other", "a", "2", "default")), nullptr);  // same name, other namespace
+  EXPECT_EQ(store.upsert(pod("other", "a", "2", "default")),
+            nullptr);  // same name, other namespace
   EXPECT_EQ(store.size(), 2u);
 
   auto a = store.get("ns", "a");
@@ -150,12 +157,13 @@ TEST(CacheStore, ReplaceDiffsByResourceVersionAndRebuildsIndexes) {
   auto changes = store.replace(next);
   std::vector<std::string> described;
   for (const auto& c : changes) described.push_back(describe(c));
-  EXPECT_EQ(described, (std::vector<std::string>{"update ns/changed@2->7", "add ns/new@8", "delete ns/gone@3",
-                                                 "delete ns/gone2@3"}));
+  EXPECT_EQ(described, (std::vector<std::string>{"update ns/changed@2->7", "add ns/new@8",
+                                                 "delete ns/gone@3", "delete ns/gone2@3"}));
 
   EXPECT_EQ(store.get("ns", "same"), sameBefore) << "an unchanged object keeps its record";
   EXPECT_EQ(store.get("ns", "gone"), nullptr);
-  EXPECT_EQ(names(store.list()), (std::vector<std::string>{"ns/changed@7", "ns/new@8", "ns/same@1"}));
+  EXPECT_EQ(names(store.list()),
+            (std::vector<std::string>{"ns/changed@7", "ns/new@8", "ns/same@1"}));
   EXPECT_EQ(byAccount(store, "ns/default"), (std::vector<std::string>{"ns/new@8", "ns/same@1"}));
   EXPECT_EQ(byAccount(store, "ns/builder"), (std::vector<std::string>{"ns/changed@7"}));
 
@@ -189,9 +197,10 @@ TEST(CacheStore, ReplaceOrdersChangesByTheLastRecordOfEachKeyThenDeletesByKey) {
                                 std::make_shared<const Pod>(pod("ns", "m", "0", "x"))});
   std::vector<std::string> described;
   for (const auto& c : changes) described.push_back(describe(c));
-  EXPECT_EQ(described, (std::vector<std::string>{"add ns/c@1", "update ns/b@0->1", "add ns/a@2", "delete ns/y@0",
-                                                 "delete ns/z@0"}));
-  EXPECT_EQ(names(store.list()), (std::vector<std::string>{"ns/a@2", "ns/b@1", "ns/c@1", "ns/m@0"}));
+  EXPECT_EQ(described, (std::vector<std::string>{"add ns/c@1", "update ns/b@0->1", "add ns/a@2",
+                                                 "delete ns/y@0", "delete ns/z@0"}));
+  EXPECT_EQ(names(store.list()),
+            (std::vector<std::string>{"ns/a@2", "ns/b@1", "ns/c@1", "ns/m@0"}));
 }
 
 TEST(CacheStore, UnknownIndexIsAnError) {
@@ -260,7 +269,8 @@ TEST(CacheStore, ReadersRunConcurrentlyWithAWriter) {
           if (p->serviceAccountName.view() != "a") ++inconsistent;
         }
         for (const auto& p : store.list()) {
-          if (store.get("ns", p->meta.name()) == nullptr && p->meta.name() == "stable") ++inconsistent;
+          if (store.get("ns", p->meta.name()) == nullptr && p->meta.name() == "stable")
+            ++inconsistent;
         }
       }
     });

@@ -145,9 +145,10 @@ TEST(ListDecoding, StreamingSinkSeesEachItemOnce) {
 
   // Without onSkipped the count still tells.
   names.clear();
-  auto counted = decoder.list<Kind::Pod>(
-      json,
-      ListSink<objects::Pod>{.onItem = [&](objects::Pod&& p) { names.emplace_back(p.meta.name()); }});
+  auto counted =
+      decoder.list<Kind::Pod>(json, ListSink<objects::Pod>{.onItem = [&](objects::Pod&& p) {
+                                names.emplace_back(p.meta.name());
+                              }});
   ASSERT_TRUE(counted.ok());
   EXPECT_EQ(counted->skippedCount, 1u);
   EXPECT_EQ(names.size(), 2u);

@@ -21,7 +21,8 @@ struct Rule {
 };
 
 const Rule kRules[] = {
-    {"\"system:serviceaccount", "which accounts a subject names: policy::subjectScope / serviceAccountOfUser"},
+    {"\"system:serviceaccount",
+     "which accounts a subject names: policy::subjectScope / serviceAccountOfUser"},
     {".kind.view() == \"", "the kind of a binding subject: policy::subjectScope / groupOf"},
     {"globMatch(", "name globs and exemptions: policy::selectAccount / matchingExemption"},
     {".exemptions)", "the exemption match: policy::matchingExemption"},
@@ -44,7 +45,8 @@ std::vector<std::string> violations() {
       const std::string code = line.substr(0, line.find("//"));
       for (const Rule& rule : kRules) {
         if (code.find(rule.pattern) != std::string::npos) {
-          out.push_back("controller/" + relative + ":" + std::to_string(number) + ": " + rule.decision);
+          out.push_back("controller/" + relative + ":" + std::to_string(number) + ": " +
+                        rule.decision);
         }
       }
     }

@@ -94,10 +94,11 @@ std::string inlineConfig(const std::string& extraUser = "", const std::string& e
 TEST(Kubeconfig, ServerWithoutHostIsRejectedAndTrailingSlashesTrimmed) {
   FakeFiles fs;
   auto config = [&](const std::string& server) {
-    return parseKubeconfig("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " + server +
-                               "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user: {token: t}\n"
-                               "contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n",
-                           "/k/config", {}, fs.reader());
+    return parseKubeconfig(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " + server +
+            "\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user: {token: t}\n"
+            "contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n",
+        "/k/config", {}, fs.reader());
   };
   for (const char* bad : {"https://", "https:///", "https:////x"}) {
     auto c = config(bad);

@@ -63,7 +63,8 @@ std::map<std::string, std::string> podFiles(std::string caPem) {
 
 TEST(InClusterTls, VerifiesAgainstCaCrtWhateverTheEnvironmentSays) {
   for (const char* host : {"10.96.0.1", "fd00:10:96::1", "kubernetes.default.svc"}) {
-    auto config = inClusterConfig(kPaths, hostileEnvironment(host, "443"), filesOf(podFiles(k_ca_crt)));
+    auto config =
+        inClusterConfig(kPaths, hostileEnvironment(host, "443"), filesOf(podFiles(k_ca_crt)));
     ASSERT_TRUE(config.ok()) << host << ": " << config.error().describe();
     EXPECT_FALSE(config->insecureSkipTlsVerify) << host;
     EXPECT_EQ(config->caPem, k_ca_crt) << host << ": the CA must be ca.crt, byte for byte";
@@ -88,7 +89,8 @@ TEST(InClusterTls, NoUsableCaCrtIsAnErrorNotAnUnverifiedConnection) {
     auto config = inClusterConfig(kPaths, env, filesOf(podFiles(bad)));
     ASSERT_FALSE(config.ok()) << "ca.crt = \"" << bad << "\" was accepted";
     EXPECT_EQ(config.kind(), ErrorKind::Invalid);
-    EXPECT_NE(config.error().message.find("/sa/ca.crt"), std::string::npos) << config.error().message;
+    EXPECT_NE(config.error().message.find("/sa/ca.crt"), std::string::npos)
+        << config.error().message;
   }
 }
 

@@ -521,16 +521,19 @@ TEST(CpprestTransport, StreamReadsErrorAnswersWhole) {
 // server sends them with a length or in chunks; the server may also answer plainly.
 TEST(CpprestTransport, AsksForGzipAndInflatesTheAnswer) {
   std::string list = R"({"kind":"PodList","items":[)";
-  for (int i = 0; i < 3000; ++i) list += std::string(i ? "," : "") + R"({"metadata":{"name":"p)" + std::to_string(i) + R"("}})";
+  for (int i = 0; i < 3000; ++i)
+    list += std::string(i ? "," : "") + R"({"metadata":{"name":"p)" + std::to_string(i) + R"("}})";
   list += "]}";
   const std::string compressed = gzipped(list);
   TlsServer server({}, [&](const Received& r, Reply& reply) {
     if (r.target == "/length") {
       reply.full(200, compressed, "Content-Encoding: gzip\r\n");
     } else if (r.target == "/chunked") {
-      reply.raw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-                "Transfer-Encoding: chunked\r\n\r\n");
-      for (std::size_t at = 0; at < compressed.size(); at += 1000) reply.chunk(compressed.substr(at, 1000));
+      reply.raw(
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n");
+      for (std::size_t at = 0; at < compressed.size(); at += 1000)
+        reply.chunk(compressed.substr(at, 1000));
       reply.endChunked();
     } else {
       reply.full(200, R"({"plain":true})");
@@ -546,7 +549,8 @@ TEST(CpprestTransport, AsksForGzipAndInflatesTheAnswer) {
   auto plain = transport->send(get("/plain"));
   ASSERT_TRUE(plain.ok()) << plain.error().describe();
   EXPECT_EQ(plain->body, R"({"plain":true})");
-  for (const auto& seen : server.received()) EXPECT_EQ(seen.headers.at("accept-encoding"), "gzip") << seen.target;
+  for (const auto& seen : server.received())
+    EXPECT_EQ(seen.headers.at("accept-encoding"), "gzip") << seen.target;
 }
 
 TEST(CpprestTransport, AWatchStreamIsNotAskedForGzip) {
@@ -555,8 +559,9 @@ TEST(CpprestTransport, AWatchStreamIsNotAskedForGzip) {
     reply.chunk("{}\n");
     reply.endChunked();
   });
-  auto response = transportFor(configFor(local(server)))
-                      ->stream(get("/api/v1/pods?watch=true"), [](std::string_view) { return Status(); }, {});
+  auto response =
+      transportFor(configFor(local(server)))
+          ->stream(get("/api/v1/pods?watch=true"), [](std::string_view) { return Status(); }, {});
   ASSERT_TRUE(response.ok()) << response.error().describe();
   auto seen = server.received();
   ASSERT_EQ(seen.size(), 1u);
@@ -581,7 +586,8 @@ TEST(CpprestTransport, RefusesACorruptOrUnaskedForEncoding) {
     auto response = transport->send(get(target));
     ASSERT_FALSE(response.ok()) << target;
     EXPECT_EQ(response.kind(), ErrorKind::Transport) << target;
-    EXPECT_NE(response.error().message.find(std::string("GET ") + local(server) + target + ": reading the answer: "),
+    EXPECT_NE(response.error().message.find(std::string("GET ") + local(server) + target +
+                                            ": reading the answer: "),
               std::string::npos)
         << response.error().message;
   }

@@ -128,12 +128,15 @@ TEST_F(QueueFixture, WorkerOutcomesBecomeReconcileMetrics) {
   PrometheusWorkerHooks hooks(metrics, "sap", 3);
   Exposition e = scrape(metrics);
   EXPECT_EQ(valueOf(e, "controller_runtime_max_concurrent_reconciles", kController), 3);
-  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total", {{"controller", "sap"}, {"result", "requeue"}}), 0);
+  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total",
+                    {{"controller", "sap"}, {"result", "requeue"}}),
+            0);
 
   double activeDuringWork = -1;
   queue::Outcome next = queue::Outcome::done();
   const queue::WorkFn work = hooks.countActive([&](const std::string&) {
-    activeDuringWork = scrape(metrics).value("controller_runtime_active_workers", kController).value_or(-1);
+    activeDuringWork =
+        scrape(metrics).value("controller_runtime_active_workers", kController).value_or(-1);
     clock.advance(250ms);
     return next;
   });
@@ -156,7 +159,8 @@ TEST_F(QueueFixture, WorkerOutcomesBecomeReconcileMetrics) {
 
   e = scrape(metrics);
   auto total = [&](const char* result) {
-    return valueOf(e, "controller_runtime_reconcile_total", {{"controller", "sap"}, {"result", result}});
+    return valueOf(e, "controller_runtime_reconcile_total",
+                   {{"controller", "sap"}, {"result", result}});
   };
   EXPECT_EQ(total("success"), 1);
   EXPECT_EQ(total("requeue_after"), 1);
@@ -175,26 +179,29 @@ TEST_F(QueueFixture, WorkerOutcomesBecomeReconcileMetrics) {
 
 TEST_F(QueueFixture, ActiveWorkersDropsWhenTheWorkFunctionThrows) {
   PrometheusWorkerHooks hooks(metrics, "sap", 1);
-  const queue::WorkFn work = hooks.countActive([](const std::string&) -> queue::Outcome {
-    throw std::runtime_error("bug");
-  });
+  const queue::WorkFn work = hooks.countActive(
+      [](const std::string&) -> queue::Outcome { throw std::runtime_error("bug"); });
   queue->add("a");
   ASSERT_TRUE(queue::processNextItem(*queue, work, hooks));
   const Exposition e = scrape(metrics);
   EXPECT_EQ(valueOf(e, "controller_runtime_active_workers", kController), 0);
-  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total", {{"controller", "sap"}, {"result", "error"}}), 1);
+  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total",
+                    {{"controller", "sap"}, {"result", "error"}}),
+            1);
 }
 
 TEST(WorkerResultMappingTest, ResultOf) {
   using queue::Outcome;
   EXPECT_EQ(PrometheusWorkerHooks::resultOf(Outcome::done()), ReconcileResult::Success);
-  EXPECT_EQ(PrometheusWorkerHooks::resultOf(Outcome::requeueAfter(1ms)), ReconcileResult::RequeueAfter);
+  EXPECT_EQ(PrometheusWorkerHooks::resultOf(Outcome::requeueAfter(1ms)),
+            ReconcileResult::RequeueAfter);
   EXPECT_EQ(PrometheusWorkerHooks::resultOf(Outcome::requeueAfter(0s)), ReconcileResult::Requeue);
   EXPECT_EQ(PrometheusWorkerHooks::resultOf(Outcome::requeueAfter(-1s)), ReconcileResult::Requeue);
   EXPECT_EQ(PrometheusWorkerHooks::resultOf(Outcome::error(makeError(ErrorKind::Internal, "x"))),
             ReconcileResult::Error);
-  EXPECT_EQ(PrometheusWorkerHooks::resultOf(Outcome::terminalError(makeError(ErrorKind::Invalid, "x"))),
-            ReconcileResult::TerminalError);
+  EXPECT_EQ(
+      PrometheusWorkerHooks::resultOf(Outcome::terminalError(makeError(ErrorKind::Invalid, "x"))),
+      ReconcileResult::TerminalError);
 }
 
 TEST(RequestObserverTest, HostComesFromTheServerUrl) {
@@ -211,7 +218,8 @@ TEST(RequestObserverTest, EveryAttemptIsCountedByCodeMethodAndHost) {
   PrometheusRequestObserver observer(metrics, "https://10.0.0.1:6443");
   kube::RequestObserver& hook = observer;  // what the REST client sees
   Exposition e = scrape(metrics);
-  EXPECT_EQ(valueOf(e, "rest_client_request_duration_seconds_count", {{"verb", "PATCH"}, {"host", "10.0.0.1:6443"}}),
+  EXPECT_EQ(valueOf(e, "rest_client_request_duration_seconds_count",
+                    {{"verb", "PATCH"}, {"host", "10.0.0.1:6443"}}),
             0);
 
   hook.onRequest({.method = "GET", .httpCode = 200, .failure = std::nullopt, .duration = 15ms});
@@ -220,15 +228,28 @@ TEST(RequestObserverTest, EveryAttemptIsCountedByCodeMethodAndHost) {
   hook.onRequest({.method = "GET", .httpCode = 0, .failure = ErrorKind::Timeout, .duration = 30s});
   e = scrape(metrics);
   const std::string host = "10.0.0.1:6443";
-  EXPECT_EQ(valueOf(e, "rest_client_requests_total", {{"code", "200"}, {"method", "GET"}, {"host", host}}), 1);
-  EXPECT_EQ(valueOf(e, "rest_client_requests_total", {{"code", "409"}, {"method", "PATCH"}, {"host", host}}), 1);
-  EXPECT_EQ(valueOf(e, "rest_client_requests_total", {{"code", "<error>"}, {"method", "GET"}, {"host", host}}), 2);
-  EXPECT_EQ(valueOf(e, "rest_client_request_duration_seconds_count", {{"verb", "GET"}, {"host", host}}), 3);
-  EXPECT_NEAR(valueOf(e, "rest_client_request_duration_seconds_sum", {{"verb", "GET"}, {"host", host}}), 35.015,
-              1e-9);
-  EXPECT_EQ(bucket(e, "rest_client_request_duration_seconds", {{"verb", "GET"}, {"host", host}}, 0.025), 1);
-  EXPECT_EQ(bucket(e, "rest_client_request_duration_seconds", {{"verb", "GET"}, {"host", host}}, 8), 2);
-  EXPECT_EQ(bucket(e, "rest_client_request_duration_seconds", {{"verb", "GET"}, {"host", host}}, 30), 3);
+  EXPECT_EQ(valueOf(e, "rest_client_requests_total",
+                    {{"code", "200"}, {"method", "GET"}, {"host", host}}),
+            1);
+  EXPECT_EQ(valueOf(e, "rest_client_requests_total",
+                    {{"code", "409"}, {"method", "PATCH"}, {"host", host}}),
+            1);
+  EXPECT_EQ(valueOf(e, "rest_client_requests_total",
+                    {{"code", "<error>"}, {"method", "GET"}, {"host", host}}),
+            2);
+  EXPECT_EQ(
+      valueOf(e, "rest_client_request_duration_seconds_count", {{"verb", "GET"}, {"host", host}}),
+      3);
+  EXPECT_NEAR(
+      valueOf(e, "rest_client_request_duration_seconds_sum", {{"verb", "GET"}, {"host", host}}),
+      35.015, 1e-9);
+  EXPECT_EQ(
+      bucket(e, "rest_client_request_duration_seconds", {{"verb", "GET"}, {"host", host}}, 0.025),
+      1);
+  EXPECT_EQ(bucket(e, "rest_client_request_duration_seconds", {{"verb", "GET"}, {"host", host}}, 8),
+            2);
+  EXPECT_EQ(
+      bucket(e, "rest_client_request_duration_seconds", {{"verb", "GET"}, {"host", host}}, 30), 3);
 }
 
 }  // namespace

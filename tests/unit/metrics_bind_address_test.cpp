@@ -1,6 +1,6 @@
-#include "metrics/bind_address.h"
-
 #include <gtest/gtest.h>
+
+#include "metrics/bind_address.h"
 
 namespace saguard::metrics {
 namespace {
@@ -49,10 +49,13 @@ TEST(BindAddressTest, PortZeroAsksForAFreePort) {
   EXPECT_EQ(parsed("127.0.0.1:0").port, 0);
 }
 
-TEST(BindAddressTest, LocalhostIsLoopback) { EXPECT_EQ(parsed("localhost:9000").host, "127.0.0.1"); }
+TEST(BindAddressTest, LocalhostIsLoopback) {
+  EXPECT_EQ(parsed("localhost:9000").host, "127.0.0.1");
+}
 
 TEST(BindAddressTest, ToStringRoundTrips) {
-  for (const char* text : {":8080", "10.1.2.3:443", ":0"}) EXPECT_EQ(parsed(parsed(text).toString()).toString(), text);
+  for (const char* text : {":8080", "10.1.2.3:443", ":0"})
+    EXPECT_EQ(parsed(parsed(text).toString()).toString(), text);
 }
 
 TEST(BindAddressTest, Errors) {

@@ -1,9 +1,9 @@
 // parseExposition: the reader tests (and e2e tests) use to check /metrics.
-#include "support/exposition.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
+
+#include "support/exposition.h"
 
 namespace saguard::metrics {
 namespace {
@@ -38,7 +38,8 @@ TEST(ExpositionTest, ReadsFamiliesSamplesAndLabels) {
 }
 
 TEST(ExpositionTest, RejectsMalformedLines) {
-  for (const char* bad : {"{x=\"1\"} 1", "m{x=1} 1", "m{x=\"1} 1", "m abc", "m", "m{=\"1\"} 1", "# TYPE  \n"}) {
+  for (const char* bad :
+       {"{x=\"1\"} 1", "m{x=1} 1", "m{x=\"1} 1", "m abc", "m", "m{=\"1\"} 1", "# TYPE  \n"}) {
     const auto e = parseExposition(bad);
     ASSERT_FALSE(e.ok()) << bad;
     EXPECT_EQ(e.kind(), ErrorKind::Invalid);

@@ -1,17 +1,19 @@
 // HealthChecks: what /healthz and /readyz answer, without a server (the server test
 // checks the same answers over HTTP).
-#include "metrics/health.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <stdexcept>
 #include <string>
 
+#include "metrics/health.h"
+
 namespace saguard::metrics {
 namespace {
 
-Status failing(std::string why = "caches not synced") { return makeError(ErrorKind::Unavailable, std::move(why)); }
+Status failing(std::string why = "caches not synced") {
+  return makeError(ErrorKind::Unavailable, std::move(why));
+}
 
 TEST(HealthChecksTest, NoChecksMeansOk) {
   HealthChecks checks;
@@ -25,14 +27,16 @@ TEST(HealthChecksTest, NoChecksMeansOk) {
 TEST(HealthChecksTest, ReadyzFailsUntilEveryCheckPasses) {
   HealthChecks checks;
   std::atomic<bool> synced{false};
-  ASSERT_TRUE(checks.addReadyCheck("informers-synced", [&]() -> Status {
-    return synced ? Status::Ok() : failing();
-  }).ok());
+  ASSERT_TRUE(checks
+                  .addReadyCheck("informers-synced",
+                                 [&]() -> Status { return synced ? Status::Ok() : failing(); })
+                  .ok());
   ASSERT_TRUE(checks.addReadyCheck("ping", [] { return Status::Ok(); }).ok());
 
   auto r = checks.handle("/readyz", "");
   EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.body, "[-]informers-synced failed: reason withheld\n[+]ping ok\nreadyz check failed\n");
+  EXPECT_EQ(r.body,
+            "[-]informers-synced failed: reason withheld\n[+]ping ok\nreadyz check failed\n");
   EXPECT_EQ(r.body.find("caches not synced"), std::string::npos) << "reasons are never served";
 
   synced = true;
@@ -65,10 +69,13 @@ TEST(HealthChecksTest, VerboseListsEveryCheck) {
 TEST(HealthChecksTest, ExcludeSkipsAndSaysSo) {
   HealthChecks checks;
   int runs = 0;
-  ASSERT_TRUE(checks.addReadyCheck("informers-synced", [&] {
-    ++runs;
-    return failing();
-  }).ok());
+  ASSERT_TRUE(checks
+                  .addReadyCheck("informers-synced",
+                                 [&] {
+                                   ++runs;
+                                   return failing();
+                                 })
+                  .ok());
   ASSERT_TRUE(checks.addReadyCheck("ping", [] { return Status::Ok(); }).ok());
   auto r = checks.handle("/readyz", "exclude=informers-synced");
   EXPECT_EQ(r.status, 200);
@@ -77,9 +84,10 @@ TEST(HealthChecksTest, ExcludeSkipsAndSaysSo) {
 
   r = checks.handle("/readyz", "verbose&exclude=informers%2Dsynced&exclude=nope");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            "[+]informers-synced excluded: ok\n[+]ping ok\nwarn: no check named \"nope\" to exclude\n"
-            "readyz check passed\n");
+  EXPECT_EQ(
+      r.body,
+      "[+]informers-synced excluded: ok\n[+]ping ok\nwarn: no check named \"nope\" to exclude\n"
+      "readyz check passed\n");
 }
 
 TEST(HealthChecksTest, OneCheckBySubPath) {
@@ -105,11 +113,14 @@ TEST(HealthChecksTest, OtherPathsAreNotFound) {
 
 TEST(HealthChecksTest, AThrowingCheckFails) {
   HealthChecks checks;
-  ASSERT_TRUE(checks.addHealthCheck("bug", []() -> Status { throw std::runtime_error("oops"); }).ok());
+  ASSERT_TRUE(
+      checks.addHealthCheck("bug", []() -> Status { throw std::runtime_error("oops"); }).ok());
   ASSERT_TRUE(checks.addHealthCheck("odd", []() -> Status { throw 42; }).ok());
   const auto r = checks.handle("/healthz", "");
   EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.body, "[-]bug failed: reason withheld\n[-]odd failed: reason withheld\nhealthz check failed\n");
+  EXPECT_EQ(
+      r.body,
+      "[-]bug failed: reason withheld\n[-]odd failed: reason withheld\nhealthz check failed\n");
 }
 
 TEST(HealthChecksTest, BadChecksAreRefused) {

@@ -1,7 +1,5 @@
 // Metrics: names, label sets, zero initialisation and the typed methods, read back
 // through the text exposition (the same text /metrics serves).
-#include "metrics/metrics.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "metrics/metrics.h"
 #include "support/exposition.h"
 
 namespace saguard::metrics {
@@ -140,14 +139,15 @@ TEST(MetricsRegistryTest, RegisteredLabelSetsStartAtZero) {
   EXPECT_EQ(valueOf(e, "workqueue_longest_running_processor_seconds", queue), 0);
 
   for (const char* verb : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
-    expectZeroHistogram(e, "rest_client_request_duration_seconds", {{"verb", verb}, {"host", "127.0.0.1:6443"}},
-                        12);
+    expectZeroHistogram(e, "rest_client_request_duration_seconds",
+                        {{"verb", verb}, {"host", "127.0.0.1:6443"}}, 12);
   }
   // The status code is not known before the first answer: declared, no series yet.
   EXPECT_TRUE(e.series("rest_client_requests_total").empty());
 
   EXPECT_EQ(valueOf(e, "leader_election_master_status", {{"name", "saguard-leader"}}), 0);
-  EXPECT_EQ(valueOf(e, "saguard_events_total", {{"reason", "AutomountDisabled"}, {"type", "Normal"}}), 0);
+  EXPECT_EQ(
+      valueOf(e, "saguard_events_total", {{"reason", "AutomountDisabled"}, {"type", "Normal"}}), 0);
   EXPECT_EQ(valueOf(e, "saguard_cache_objects", {{"kind", "pods"}}), 0);
   // Policies are not known up front either.
   EXPECT_TRUE(e.series("saguard_policy_selected_accounts").empty());
@@ -158,7 +158,8 @@ TEST(MetricsRegistryTest, WorkqueueBucketsAreClientGosExponentialOnes) {
   metrics.registerQueue("q");
   const Exposition e = scrape(metrics);
   std::vector<std::string> les;
-  for (const Sample* s : e.series("workqueue_queue_duration_seconds_bucket")) les.push_back(s->labels.at("le"));
+  for (const Sample* s : e.series("workqueue_queue_duration_seconds_bucket"))
+    les.push_back(s->labels.at("le"));
   ASSERT_EQ(les.size(), 13u);
   double expected = 1e-8;
   for (std::size_t i = 0; i < 12; ++i, expected *= 10) {
@@ -178,14 +179,16 @@ TEST(MetricsRegistryTest, ReconcileResultsAndErrors) {
   metrics.observeReconcile("c", ReconcileResult::TerminalError, 1ms);
   const Exposition e = scrape(metrics);
   auto total = [&](const char* result) {
-    return valueOf(e, "controller_runtime_reconcile_total", {{"controller", "c"}, {"result", result}});
+    return valueOf(e, "controller_runtime_reconcile_total",
+                   {{"controller", "c"}, {"result", result}});
   };
   EXPECT_EQ(total("success"), 2);
   EXPECT_EQ(total("requeue"), 1);
   EXPECT_EQ(total("requeue_after"), 1);
   EXPECT_EQ(total("error"), 2);  // a terminal error is an error too
   EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_errors_total", {{"controller", "c"}}), 2);
-  EXPECT_EQ(valueOf(e, "controller_runtime_terminal_reconcile_errors_total", {{"controller", "c"}}), 1);
+  EXPECT_EQ(valueOf(e, "controller_runtime_terminal_reconcile_errors_total", {{"controller", "c"}}),
+            1);
 
   const LabelSet c{{"controller", "c"}};
   EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_time_seconds_count", c), 6);
@@ -199,8 +202,12 @@ TEST(MetricsRegistryTest, ReconcileOfAnUnregisteredControllerCreatesItsSeries) {
   Metrics metrics;
   metrics.observeReconcile("late", ReconcileResult::Error, 0s);
   const Exposition e = scrape(metrics);
-  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total", {{"controller", "late"}, {"result", "error"}}), 1);
-  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total", {{"controller", "late"}, {"result", "success"}}), 0);
+  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total",
+                    {{"controller", "late"}, {"result", "error"}}),
+            1);
+  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total",
+                    {{"controller", "late"}, {"result", "success"}}),
+            0);
 }
 
 TEST(MetricsRegistryTest, NegativeDurationsCountAsZero) {
@@ -208,7 +215,8 @@ TEST(MetricsRegistryTest, NegativeDurationsCountAsZero) {
   metrics.observeReconcile("c", ReconcileResult::Success, -5s);
   const Exposition e = scrape(metrics);
   EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_time_seconds_sum", {{"controller", "c"}}), 0);
-  EXPECT_EQ(bucket(e, "controller_runtime_reconcile_time_seconds", {{"controller", "c"}}, 0.005), 1);
+  EXPECT_EQ(bucket(e, "controller_runtime_reconcile_time_seconds", {{"controller", "c"}}, 0.005),
+            1);
 }
 
 TEST(MetricsRegistryTest, ActiveWorkersAndMaxConcurrent) {
@@ -223,14 +231,19 @@ TEST(MetricsRegistryTest, ActiveWorkersAndMaxConcurrent) {
   const Exposition e = scrape(metrics);
   EXPECT_EQ(valueOf(e, "controller_runtime_active_workers", {{"controller", "c"}}), 1);
   EXPECT_EQ(valueOf(e, "controller_runtime_max_concurrent_reconciles", {{"controller", "c"}}), 8);
-  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total", {{"controller", "c"}, {"result", "success"}}), 1);
+  EXPECT_EQ(valueOf(e, "controller_runtime_reconcile_total",
+                    {{"controller", "c"}, {"result", "success"}}),
+            1);
 }
 
 TEST(MetricsRegistryTest, PolicyGaugesAreSetAndRemoved) {
   Metrics metrics;
-  metrics.setPolicyGauges("a", {.selected = 10, .compliant = 7, .podsWithToken = 3, .riskyBindings = 1});
-  metrics.setPolicyGauges("b", {.selected = 1, .compliant = 1, .podsWithToken = 0, .riskyBindings = 0});
-  metrics.setPolicyGauges("a", {.selected = 10, .compliant = 9, .podsWithToken = 2, .riskyBindings = 1});
+  metrics.setPolicyGauges("a",
+                          {.selected = 10, .compliant = 7, .podsWithToken = 3, .riskyBindings = 1});
+  metrics.setPolicyGauges("b",
+                          {.selected = 1, .compliant = 1, .podsWithToken = 0, .riskyBindings = 0});
+  metrics.setPolicyGauges("a",
+                          {.selected = 10, .compliant = 9, .podsWithToken = 2, .riskyBindings = 1});
   Exposition e = scrape(metrics);
   EXPECT_EQ(valueOf(e, "saguard_policy_selected_accounts", {{"policy", "a"}}), 10);
   EXPECT_EQ(valueOf(e, "saguard_policy_compliant_accounts", {{"policy", "a"}}), 9);
@@ -271,8 +284,10 @@ TEST(MetricsRegistryTest, PatchesEventsCacheAndLeader) {
   EXPECT_EQ(valueOf(e, "saguard_patches_total", {{"result", "success"}}), 2);
   EXPECT_EQ(valueOf(e, "saguard_patches_total", {{"result", "conflict"}}), 1);
   EXPECT_EQ(valueOf(e, "saguard_patches_total", {{"result", "error"}}), 0);
-  EXPECT_EQ(valueOf(e, "saguard_events_total", {{"reason", "AutomountDisabled"}, {"type", "Normal"}}), 2);
-  EXPECT_EQ(valueOf(e, "saguard_events_total", {{"reason", "DriftReverted"}, {"type", "Warning"}}), 0);
+  EXPECT_EQ(
+      valueOf(e, "saguard_events_total", {{"reason", "AutomountDisabled"}, {"type", "Normal"}}), 2);
+  EXPECT_EQ(valueOf(e, "saguard_events_total", {{"reason", "DriftReverted"}, {"type", "Warning"}}),
+            0);
   EXPECT_EQ(valueOf(e, "saguard_cache_objects", {{"kind", "pods"}}), 19999);
   EXPECT_EQ(valueOf(e, "leader_election_master_status", {{"name", "lease"}}), 1);
   metrics.setLeader("lease", false);
@@ -287,9 +302,14 @@ TEST(MetricsRegistryTest, RestRequestsByCodeMethodAndHost) {
   metrics.observeRequest("PATCH", "409", "h:6443", 10ms);
   metrics.observeRequest("GET", "<error>", "h:6443", 2s);
   const Exposition e = scrape(metrics);
-  EXPECT_EQ(valueOf(e, "rest_client_requests_total", {{"code", "200"}, {"method", "GET"}, {"host", "h:6443"}}), 2);
-  EXPECT_EQ(valueOf(e, "rest_client_requests_total", {{"code", "409"}, {"method", "PATCH"}, {"host", "h:6443"}}), 1);
-  EXPECT_EQ(valueOf(e, "rest_client_requests_total", {{"code", "<error>"}, {"method", "GET"}, {"host", "h:6443"}}),
+  EXPECT_EQ(valueOf(e, "rest_client_requests_total",
+                    {{"code", "200"}, {"method", "GET"}, {"host", "h:6443"}}),
+            2);
+  EXPECT_EQ(valueOf(e, "rest_client_requests_total",
+                    {{"code", "409"}, {"method", "PATCH"}, {"host", "h:6443"}}),
+            1);
+  EXPECT_EQ(valueOf(e, "rest_client_requests_total",
+                    {{"code", "<error>"}, {"method", "GET"}, {"host", "h:6443"}}),
             1);
   const LabelSet get{{"verb", "GET"}, {"host", "h:6443"}};
   EXPECT_EQ(valueOf(e, "rest_client_request_duration_seconds_count", get), 3);
@@ -309,7 +329,8 @@ TEST(MetricsRegistryTest, ScrapeHooksRunAtEveryScrapeUntilReleased) {
     (void)metrics.text();
     const Exposition e = scrape(metrics);
     EXPECT_EQ(runs, 2);
-    EXPECT_EQ(valueOf(e, "saguard_cache_objects", {{"kind", "pods"}}), 2);  // set before the registry is read
+    EXPECT_EQ(valueOf(e, "saguard_cache_objects", {{"kind", "pods"}}),
+              2);  // set before the registry is read
 
     ScrapeHook moved = std::move(hook);
     hook.reset();  // the moved-from handle owns nothing: the hook stays
@@ -360,11 +381,14 @@ TEST(MetricsRegistryTest, ConcurrentUpdatesAreAllCounted) {
   const Exposition e = scrape(metrics);
   double total = 0;
   for (const char* c : {"c0", "c1", "c2"}) {
-    total += valueOf(e, "controller_runtime_reconcile_total", {{"controller", c}, {"result", "success"}});
+    total += valueOf(e, "controller_runtime_reconcile_total",
+                     {{"controller", c}, {"result", "success"}});
   }
   EXPECT_EQ(total, kThreads * kEach);
   for (int t = 0; t < kThreads; ++t) {
-    EXPECT_EQ(valueOf(e, "saguard_events_total", {{"reason", "R" + std::to_string(t)}, {"type", "Normal"}}), kEach);
+    EXPECT_EQ(valueOf(e, "saguard_events_total",
+                      {{"reason", "R" + std::to_string(t)}, {"type", "Normal"}}),
+              kEach);
   }
 }
 
@@ -372,7 +396,9 @@ TEST(MetricsRegistryTest, LabelValuesAreEscaped) {
   Metrics metrics;
   metrics.countEvent("odd\"reason\\with\nnewline", "Normal");
   const Exposition e = scrape(metrics);
-  EXPECT_EQ(valueOf(e, "saguard_events_total", {{"reason", "odd\"reason\\with\nnewline"}, {"type", "Normal"}}), 1);
+  EXPECT_EQ(valueOf(e, "saguard_events_total",
+                    {{"reason", "odd\"reason\\with\nnewline"}, {"type", "Normal"}}),
+            1);
 }
 
 TEST(MetricsRegistryTest, ResultLabelNames) {

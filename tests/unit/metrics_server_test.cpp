@@ -1,14 +1,11 @@
 // The /metrics and /healthz + /readyz servers, on 127.0.0.1 port 0, fetched over a
 // real socket with a minimal HTTP/1.1 client.
-#include "metrics/server.h"
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cerrno>
@@ -17,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "metrics/server.h"
 #include "support/exposition.h"
 
 namespace saguard::metrics {
@@ -92,13 +90,18 @@ Answer parseAnswer(const std::string& raw) {
 Answer request(std::uint16_t port, const std::string& method, const std::string& target) {
   Connection c(port);
   EXPECT_TRUE(c.connected());
-  EXPECT_TRUE(c.send(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(
+      c.send(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
   return parseAnswer(c.readAll());
 }
 
-Answer get(std::uint16_t port, const std::string& target) { return request(port, "GET", target); }
+Answer get(std::uint16_t port, const std::string& target) {
+  return request(port, "GET", target);
+}
 
-BindAddress loopbackAnyPort() { return BindAddress{"127.0.0.1", 0}; }
+BindAddress loopbackAnyPort() {
+  return BindAddress{"127.0.0.1", 0};
+}
 
 // --- /metrics -------------------------------------------------------------------------
 
@@ -122,21 +125,34 @@ TEST(MetricsServerTest, ServesEveryMetricZeroedBeforeAnyObservation) {
   ASSERT_TRUE(scraped.ok()) << scraped.error().message;
   const Exposition& e = *scraped;
 
-  for (const char* name :
-       {"controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total",
-        "controller_runtime_reconcile_time_seconds", "controller_runtime_active_workers",
-        "controller_runtime_max_concurrent_reconciles", "workqueue_depth", "workqueue_adds_total",
-        "workqueue_retries_total", "workqueue_queue_duration_seconds", "workqueue_work_duration_seconds",
-        "workqueue_unfinished_work_seconds", "workqueue_longest_running_processor_seconds",
-        "rest_client_requests_total", "rest_client_request_duration_seconds", "leader_election_master_status",
-        "saguard_policy_selected_accounts", "saguard_policy_compliant_accounts", "saguard_policy_pods_with_token",
-        "saguard_policy_risky_bindings", "saguard_patches_total", "saguard_events_total",
-        "saguard_cache_objects"}) {
+  for (const char* name : {"controller_runtime_reconcile_total",
+                           "controller_runtime_reconcile_errors_total",
+                           "controller_runtime_reconcile_time_seconds",
+                           "controller_runtime_active_workers",
+                           "controller_runtime_max_concurrent_reconciles",
+                           "workqueue_depth",
+                           "workqueue_adds_total",
+                           "workqueue_retries_total",
+                           "workqueue_queue_duration_seconds",
+                           "workqueue_work_duration_seconds",
+                           "workqueue_unfinished_work_seconds",
+                           "workqueue_longest_running_processor_seconds",
+                           "rest_client_requests_total",
+                           "rest_client_request_duration_seconds",
+                           "leader_election_master_status",
+                           "saguard_policy_selected_accounts",
+                           "saguard_policy_compliant_accounts",
+                           "saguard_policy_pods_with_token",
+                           "saguard_policy_risky_bindings",
+                           "saguard_patches_total",
+                           "saguard_events_total",
+                           "saguard_cache_objects"}) {
     EXPECT_TRUE(e.declared(name)) << name << " missing from /metrics";
   }
   const LabelSet c{{"controller", "serviceaccountpolicy"}};
   for (const char* result : {"success", "error", "requeue", "requeue_after"}) {
-    EXPECT_EQ(e.value("controller_runtime_reconcile_total", {{"controller", "serviceaccountpolicy"}, {"result", result}}),
+    EXPECT_EQ(e.value("controller_runtime_reconcile_total",
+                      {{"controller", "serviceaccountpolicy"}, {"result", result}}),
               0.0)
         << result;
   }
@@ -145,18 +161,21 @@ TEST(MetricsServerTest, ServesEveryMetricZeroedBeforeAnyObservation) {
   EXPECT_EQ(e.value("controller_runtime_active_workers", c), 0.0);
   EXPECT_EQ(e.value("controller_runtime_max_concurrent_reconciles", c), 2.0);
   const LabelSet q{{"name", "serviceaccountpolicy"}};
-  for (const char* name : {"workqueue_depth", "workqueue_adds_total", "workqueue_retries_total",
-                           "workqueue_queue_duration_seconds_count", "workqueue_work_duration_seconds_count",
-                           "workqueue_unfinished_work_seconds", "workqueue_longest_running_processor_seconds"}) {
+  for (const char* name :
+       {"workqueue_depth", "workqueue_adds_total", "workqueue_retries_total",
+        "workqueue_queue_duration_seconds_count", "workqueue_work_duration_seconds_count",
+        "workqueue_unfinished_work_seconds", "workqueue_longest_running_processor_seconds"}) {
     EXPECT_EQ(e.value(name, q), 0.0) << name;
   }
-  EXPECT_EQ(e.value("rest_client_request_duration_seconds_count", {{"verb", "GET"}, {"host", "127.0.0.1:6443"}}),
+  EXPECT_EQ(e.value("rest_client_request_duration_seconds_count",
+                    {{"verb", "GET"}, {"host", "127.0.0.1:6443"}}),
             0.0);
   EXPECT_EQ(e.value("leader_election_master_status", {{"name", "saguard-leader"}}), 0.0);
   for (const char* result : {"success", "conflict", "error"}) {
     EXPECT_EQ(e.value("saguard_patches_total", {{"result", result}}), 0.0) << result;
   }
-  EXPECT_EQ(e.value("saguard_events_total", {{"reason", "AutomountDisabled"}, {"type", "Normal"}}), 0.0);
+  EXPECT_EQ(e.value("saguard_events_total", {{"reason", "AutomountDisabled"}, {"type", "Normal"}}),
+            0.0);
   EXPECT_EQ(e.value("saguard_cache_objects", {{"kind", "serviceaccounts"}}), 0.0);
 }
 
@@ -167,22 +186,29 @@ TEST(MetricsServerTest, ObservationsShowInTheNextScrapeAndHooksRun) {
   auto server = MetricsServer::start(metrics, loopbackAnyPort());
   ASSERT_TRUE(server.ok()) << server.error().message;
 
-  metrics.setPolicyGauges("default-accounts-no-token", {.selected = 5, .compliant = 4, .podsWithToken = 2});
+  metrics.setPolicyGauges("default-accounts-no-token",
+                          {.selected = 5, .compliant = 4, .podsWithToken = 2});
   metrics.countPatch(PatchResult::Success);
   metrics.observeRequest("GET", "200", "h:1", 1ms);
   auto e = parseExposition(get((*server)->port(), "/metrics").body);
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ(e->value("saguard_policy_selected_accounts", {{"policy", "default-accounts-no-token"}}), 5.0);
-  EXPECT_EQ(e->value("saguard_policy_pods_with_token", {{"policy", "default-accounts-no-token"}}), 2.0);
+  EXPECT_EQ(e->value("saguard_policy_selected_accounts", {{"policy", "default-accounts-no-token"}}),
+            5.0);
+  EXPECT_EQ(e->value("saguard_policy_pods_with_token", {{"policy", "default-accounts-no-token"}}),
+            2.0);
   EXPECT_EQ(e->value("saguard_patches_total", {{"result", "success"}}), 1.0);
-  EXPECT_EQ(e->value("rest_client_requests_total", {{"code", "200"}, {"method", "GET"}, {"host", "h:1"}}), 1.0);
+  EXPECT_EQ(
+      e->value("rest_client_requests_total", {{"code", "200"}, {"method", "GET"}, {"host", "h:1"}}),
+      1.0);
   EXPECT_EQ(hookRuns, 1);
   EXPECT_EQ(e->value("saguard_cache_objects", {{"kind", "pods"}}), 10.0);
 
   metrics.removePolicy("default-accounts-no-token");
   e = parseExposition(get((*server)->port(), "/metrics").body);
   ASSERT_TRUE(e.ok());
-  EXPECT_FALSE(e->value("saguard_policy_selected_accounts", {{"policy", "default-accounts-no-token"}}).has_value());
+  EXPECT_FALSE(
+      e->value("saguard_policy_selected_accounts", {{"policy", "default-accounts-no-token"}})
+          .has_value());
   EXPECT_EQ(hookRuns, 2);
 }
 
@@ -199,7 +225,8 @@ TEST(MetricsServerTest, ConcurrentScrapes) {
       for (int i = 0; i < 10; ++i) {
         const Answer a = get(port, "/metrics");
         auto e = parseExposition(a.body);
-        if (a.status == 200 && e.ok() && e->value("workqueue_depth", {{"name", "q"}}) == 0.0) ++good;
+        if (a.status == 200 && e.ok() && e->value("workqueue_depth", {{"name", "q"}}) == 0.0)
+          ++good;
       }
     });
   }
@@ -214,7 +241,8 @@ TEST(MetricsServerTest, ABusyPortIsAnError) {
   auto second = MetricsServer::start(metrics, BindAddress{"127.0.0.1", (*first)->port()});
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.kind(), ErrorKind::Unavailable);
-  EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string((*first)->port())), std::string::npos)
+  EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string((*first)->port())),
+            std::string::npos)
       << second.error().message;
 }
 
@@ -243,9 +271,14 @@ TEST(MetricsServerTest, BadOptionsAreInvalid) {
 TEST(HealthServerTest, ReadyzFailsBeforeSyncAndPassesAfter) {
   HealthChecks checks;
   std::atomic<bool> synced{false};
-  ASSERT_TRUE(checks.addReadyCheck("informers-synced", [&]() -> Status {
-    return synced ? Status::Ok() : makeError(ErrorKind::Unavailable, "pods not synced");
-  }).ok());
+  ASSERT_TRUE(checks
+                  .addReadyCheck("informers-synced",
+                                 [&]() -> Status {
+                                   return synced ? Status::Ok()
+                                                 : makeError(ErrorKind::Unavailable,
+                                                             "pods not synced");
+                                 })
+                  .ok());
   ASSERT_TRUE(checks.addHealthCheck("ping", [] { return Status::Ok(); }).ok());
   auto server = HealthServer::start(checks, loopbackAnyPort());
   ASSERT_TRUE(server.ok()) << server.error().message;
@@ -307,7 +340,8 @@ TEST(HealthServerTest, OversizedRequestsAreRefused) {
   ASSERT_TRUE(c.connected());
   // Headers far beyond the limit. The server may close before reading them all, so a
   // failed send is fine; what matters is that no 200 comes back and the socket closes.
-  (void)c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+  (void)c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') +
+               "\r\n\r\n");
   bool closed = false;
   const Answer a = parseAnswer(c.readAll(&closed));
   EXPECT_NE(a.status, 200);

@@ -30,8 +30,8 @@
 namespace saguard::policy {
 namespace {
 
-using objects::Tristate;
 using objects::TokenVolume;
+using objects::Tristate;
 
 class MemorySnapshot final : public Snapshot {
  public:
@@ -40,7 +40,8 @@ class MemorySnapshot final : public Snapshot {
     auto it = namespaces.find(std::string(name));
     return it == namespaces.end() ? nullptr : it->second;
   }
-  std::vector<Shared<objects::Pod>> podsOf(std::string_view ns, std::string_view name) const override {
+  std::vector<Shared<objects::Pod>> podsOf(std::string_view ns,
+                                           std::string_view name) const override {
     std::vector<Shared<objects::Pod>> out;
     for (const auto& p : pods) {
       if (p->meta.namespace_.view() == ns && p->serviceAccountName.view() == name) out.push_back(p);
@@ -48,7 +49,8 @@ class MemorySnapshot final : public Snapshot {
     return out;
   }
   // Every binding: an index may over-approximate, evaluate() checks each.
-  std::vector<Shared<objects::Binding>> bindingsFor(std::string_view, std::string_view) const override {
+  std::vector<Shared<objects::Binding>> bindingsFor(std::string_view,
+                                                    std::string_view) const override {
     return bindings;
   }
 
@@ -58,7 +60,8 @@ class MemorySnapshot final : public Snapshot {
     ns.labels = std::move(labels);
     namespaces[name] = std::make_shared<const objects::Namespace>(std::move(ns));
   }
-  void addAccount(const std::string& ns, const std::string& name, Tristate automount, objects::Labels labels = {}) {
+  void addAccount(const std::string& ns, const std::string& name, Tristate automount,
+                  objects::Labels labels = {}) {
     objects::ServiceAccount sa;
     sa.meta.namespace_ = Symbol(ns);
     sa.meta.setName(name);
@@ -66,8 +69,8 @@ class MemorySnapshot final : public Snapshot {
     sa.labels = std::move(labels);
     accounts.push_back(std::make_shared<const objects::ServiceAccount>(std::move(sa)));
   }
-  void addPod(const std::string& ns, const std::string& name, const std::string& account, Tristate automount,
-              TokenVolume token) {
+  void addPod(const std::string& ns, const std::string& name, const std::string& account,
+              Tristate automount, TokenVolume token) {
     objects::Pod pod;
     pod.meta.namespace_ = Symbol(ns);
     pod.meta.setName(name);
@@ -116,9 +119,11 @@ MemorySnapshot cluster() {
   c.addPod("team-a", "quiet-pod", "quiet", Tristate::Unset, TokenVolume::Projected);
   c.addPod("team-b", "api", "default", Tristate::Unset, TokenVolume::LegacySecret);
   c.addBinding("team-b", "deploy-edit", "edit", {subject("ServiceAccount", "deployer")});
-  c.addBinding("team-a", "user-form", "edit", {subject("User", "system:serviceaccount:team-a:builder")});
+  c.addBinding("team-a", "user-form", "edit",
+               {subject("User", "system:serviceaccount:team-a:builder")});
   c.addBinding("", "view-all", "view", {subject("Group", "system:serviceaccounts:team-a")});
-  c.addBinding("", "system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
+  c.addBinding("", "system:service-account-issuer-discovery",
+               "system:service-account-issuer-discovery",
                {subject("Group", "system:serviceaccounts")});
   return c;
 }
@@ -136,7 +141,8 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 
 std::vector<std::string> patchList(const Evaluation& e) {
   std::vector<std::string> out;
-  for (const auto& a : e.toPatch) out.push_back(a->meta.namespace_.str() + "/" + std::string(a->meta.name()));
+  for (const auto& a : e.toPatch)
+    out.push_back(a->meta.namespace_.str() + "/" + std::string(a->meta.name()));
   return sorted(out);
 }
 
@@ -144,8 +150,8 @@ std::vector<std::string> patchList(const Evaluation& e) {
 std::vector<std::string> findingList(const Evaluation& e) {
   std::vector<std::string> out;
   for (const auto& f : e.findings) {
-    out.push_back(std::string(toString(f.kind)) + " " + std::string(f.namespace_()) + "/" + std::string(f.name()) +
-                  " " + toString(f.reason));
+    out.push_back(std::string(toString(f.kind)) + " " + std::string(f.namespace_()) + "/" +
+                  std::string(f.name()) + " " + toString(f.reason));
   }
   return sorted(out);
 }
@@ -179,17 +185,25 @@ std::vector<std::string> join(std::vector<std::string> a, const std::vector<std:
 
 const std::vector<Row>& rows() {
   static const std::vector<Row> kRows = {
-      {"every account, Enforce", "{}", {6, 1, 4, 3},
-       {"kube-system/default", "team-a/builder", "team-a/default", "team-b/default", "team-b/deployer"},
+      {"every account, Enforce",
+       "{}",
+       {6, 1, 4, 3},
+       {"kube-system/default", "team-a/builder", "team-a/default", "team-b/default",
+        "team-b/deployer"},
        join(kAllBindingFindings, kAllPodFindings)},
-      {"Audit: what Enforce would do, as findings", R"({"mode":"Audit"})", {6, 1, 4, 3}, {},
+      {"Audit: what Enforce would do, as findings",
+       R"({"mode":"Audit"})",
+       {6, 1, 4, 3},
+       {},
        join(join(kAllBindingFindings, kAllPodFindings),
             {"ServiceAccount kube-system/default AutomountWouldBeDisabled",
              "ServiceAccount team-a/builder AutomountWouldBeDisabled",
              "ServiceAccount team-a/default AutomountWouldBeDisabled",
              "ServiceAccount team-b/default AutomountWouldBeDisabled",
              "ServiceAccount team-b/deployer AutomountWouldBeDisabled"})},
-      {"namespaces.selector", R"({"namespaces":{"selector":{"matchLabels":{"env":"prod"}}}})", {3, 1, 3, 2},
+      {"namespaces.selector",
+       R"({"namespaces":{"selector":{"matchLabels":{"env":"prod"}}}})",
+       {3, 1, 3, 2},
        {"team-a/builder", "team-a/default"},
        {"ClusterRoleBinding /view-all BindingGrantsSelectedAccount",
         "ClusterRoleBinding /view-all BindingGrantsSelectedAccount",
@@ -200,40 +214,53 @@ const std::vector<Row>& rows() {
        R"({"namespaces":{"selector":{"matchExpressions":[{"key":"env","operator":"NotIn","values":["prod"]}]}}})",
        {3, 0, 1, 1},
        {"kube-system/default", "team-b/default", "team-b/deployer"},
-       {"RoleBinding team-b/deploy-edit BindingGrantsSelectedAccount", "Pod team-b/api TokenMounted"}},
-      {"namespaces.exclude", R"({"namespaces":{"exclude":["kube-*"]}})", {5, 1, 4, 3},
+       {"RoleBinding team-b/deploy-edit BindingGrantsSelectedAccount",
+        "Pod team-b/api TokenMounted"}},
+      {"namespaces.exclude",
+       R"({"namespaces":{"exclude":["kube-*"]}})",
+       {5, 1, 4, 3},
        {"team-a/builder", "team-a/default", "team-b/default", "team-b/deployer"},
        join(kAllBindingFindings, kAllPodFindings)},
-      {"serviceAccounts.names", R"({"serviceAccounts":{"names":["default"]}})", {3, 0, 2, 1},
+      {"serviceAccounts.names",
+       R"({"serviceAccounts":{"names":["default"]}})",
+       {3, 0, 2, 1},
        {"kube-system/default", "team-a/default", "team-b/default"},
        {"ClusterRoleBinding /view-all BindingGrantsSelectedAccount", "Pod team-a/web TokenMounted",
         "Pod team-b/api TokenMounted"}},
-      {"serviceAccounts.names globs", R"({"serviceAccounts":{"names":["de*","q?iet"]}})", {5, 1, 3, 2},
+      {"serviceAccounts.names globs",
+       R"({"serviceAccounts":{"names":["de*","q?iet"]}})",
+       {5, 1, 3, 2},
        {"kube-system/default", "team-a/default", "team-b/default", "team-b/deployer"},
        {"ClusterRoleBinding /view-all BindingGrantsSelectedAccount",
         "ClusterRoleBinding /view-all BindingGrantsSelectedAccount",
-        "RoleBinding team-b/deploy-edit BindingGrantsSelectedAccount", "Pod team-a/web TokenMounted",
-        "Pod team-a/quiet-pod TokenMounted", "Pod team-b/api TokenMounted"}},
-      {"serviceAccounts.selector", R"({"serviceAccounts":{"selector":{"matchLabels":{"role":"ci"}}}})",
+        "RoleBinding team-b/deploy-edit BindingGrantsSelectedAccount",
+        "Pod team-a/web TokenMounted", "Pod team-a/quiet-pod TokenMounted",
+        "Pod team-b/api TokenMounted"}},
+      {"serviceAccounts.selector",
+       R"({"serviceAccounts":{"selector":{"matchLabels":{"role":"ci"}}}})",
        {2, 0, 1, 3},
        {"team-a/builder", "team-b/deployer"},
        {"ClusterRoleBinding /view-all BindingGrantsSelectedAccount",
         "RoleBinding team-a/user-form BindingGrantsSelectedAccount",
-        "RoleBinding team-b/deploy-edit BindingGrantsSelectedAccount", "Pod team-a/worker PodOverridesPolicy"}},
+        "RoleBinding team-b/deploy-edit BindingGrantsSelectedAccount",
+        "Pod team-a/worker PodOverridesPolicy"}},
       {"serviceAccounts.unboundOnly (a group, a User subject and a ServiceAccount subject bind)",
-       R"({"serviceAccounts":{"unboundOnly":true}})", {2, 0, 1, 0},
+       R"({"serviceAccounts":{"unboundOnly":true}})",
+       {2, 0, 1, 0},
        {"kube-system/default", "team-b/default"},
        {"Pod team-b/api TokenMounted"}},
-      {"exemptions", R"({"exemptions":[{"namespace":"team-*","name":"default","reason":"calls the API"}]})",
+      {"exemptions",
+       R"({"exemptions":[{"namespace":"team-*","name":"default","reason":"calls the API"}]})",
        {4, 1, 2, 3},
        {"kube-system/default", "team-a/builder", "team-b/deployer"},
        {"ClusterRoleBinding /view-all BindingGrantsSelectedAccount",
         "ClusterRoleBinding /view-all BindingGrantsSelectedAccount",
         "RoleBinding team-a/user-form BindingGrantsSelectedAccount",
-        "RoleBinding team-b/deploy-edit BindingGrantsSelectedAccount", "Pod team-a/worker PodOverridesPolicy",
-        "Pod team-a/quiet-pod TokenMounted"}},
+        "RoleBinding team-b/deploy-edit BindingGrantsSelectedAccount",
+        "Pod team-a/worker PodOverridesPolicy", "Pod team-a/quiet-pod TokenMounted"}},
       {"reportPods and reportBindings off: counted, not reported",
-       R"({"serviceAccounts":{"names":["default"]},"reportPods":false,"reportBindings":false})", {3, 0, 2, 0},
+       R"({"serviceAccounts":{"names":["default"]},"reportPods":false,"reportBindings":false})",
+       {3, 0, 2, 0},
        {"kube-system/default", "team-a/default", "team-b/default"},
        {}},
   };
@@ -247,16 +274,18 @@ TEST_P(EvaluateTable, CountsPatchesAndFindings) {
   SCOPED_TRACE(row.name);
   const MemorySnapshot snapshot = cluster();
   const Evaluation e = evaluate(parse(row.spec), snapshot);
-  EXPECT_EQ(e.counts, row.counts) << "selected " << e.counts.selected << ", compliant " << e.counts.compliant
-                                  << ", podsWithToken " << e.counts.podsWithToken << ", bindings "
-                                  << e.counts.bindings;
+  EXPECT_EQ(e.counts, row.counts) << "selected " << e.counts.selected << ", compliant "
+                                  << e.counts.compliant << ", podsWithToken "
+                                  << e.counts.podsWithToken << ", bindings " << e.counts.bindings;
   EXPECT_EQ(patchList(e), sorted(row.toPatch));
   EXPECT_EQ(findingList(e), sorted(row.findings));
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, EvaluateTable, ::testing::Range<std::size_t>(0, 11));
 
-TEST(Evaluate, TableHasEveryRow) { EXPECT_EQ(rows().size(), 11u); }
+TEST(Evaluate, TableHasEveryRow) {
+  EXPECT_EQ(rows().size(), 11u);
+}
 
 // Every pending finding builds the Finding the status shows, with the same identity.
 TEST(Evaluate, PendingFindingsBuildWhatTheyName) {
@@ -293,8 +322,9 @@ TEST(ShowFindings, MostSevereFirstCappedAndBuiltOnlyForTheShown) {
   EXPECT_EQ(top[0].name, "user-form");
   EXPECT_EQ(top[1].name, "deploy-edit");
 
-  const Evaluation pods =
-      evaluate(parse(R"({"serviceAccounts":{"names":["default","builder"]},"reportBindings":false})"), snapshot);
+  const Evaluation pods = evaluate(
+      parse(R"({"serviceAccounts":{"names":["default","builder"]},"reportBindings":false})"),
+      snapshot);
   const std::vector<Finding> shown = showFindings(pods.findings, 2);
   ASSERT_EQ(shown.size(), 2u);
   EXPECT_EQ(shown[0].name, "worker");  // PodOverridesPolicy (High) before TokenMounted (Medium)
@@ -320,7 +350,8 @@ TEST(Evaluate, ModeOverlapEnforceBeatsAuditAndExemptionsArePerPolicy) {
   EXPECT_EQ(v.enforcement, Enforcement::Enforce);
   EXPECT_EQ(v.enforcedBy, std::vector<std::string>{"enforce-defaults"});
   EXPECT_EQ(v.auditedBy, std::vector<std::string>{"audit-all"});
-  EXPECT_EQ(combine(std::span<const Policy>(both), builder, teamA, false).enforcement, Enforcement::Audit);
+  EXPECT_EQ(combine(std::span<const Policy>(both), builder, teamA, false).enforcement,
+            Enforcement::Audit);
 
   const std::vector<Policy> exempting{enforceExempting, auditAll};
   EXPECT_EQ(combine(std::span<const Policy>(exempting), teamADefault, teamA, false).enforcement,

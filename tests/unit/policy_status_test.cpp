@@ -22,7 +22,8 @@ TEST(PolicyStatus, KeepsTransitionTimeWhenConditionUnchanged) {
   st.reason = ReadyReason::Invalid;
   std::string third = renderStatus(st, second, t0 + std::chrono::hours(2));
   EXPECT_FALSE(sameStatus(second, third));
-  EXPECT_EQ(json::parse(third)["conditions"][0]["lastTransitionTime"], formatTime(t0 + std::chrono::hours(2)));
+  EXPECT_EQ(json::parse(third)["conditions"][0]["lastTransitionTime"],
+            formatTime(t0 + std::chrono::hours(2)));
 }
 
 }  // namespace

@@ -53,7 +53,9 @@ TEST_F(RetryAfterTest, LongerBackoffWinsOverAShortRetryAfter) {
   // Nine failures: the key's own backoff is 5 ms * 2^9 = 2.56 s, above a Retry-After of 1 s.
   for (int i = 0; i < 9; ++i) {
     queue_.add("ns/a");
-    processOne([](const std::string&) { return Outcome::error(makeError(ErrorKind::Unavailable, "down")); });
+    processOne([](const std::string&) {
+      return Outcome::error(makeError(ErrorKind::Unavailable, "down"));
+    });
     clock_.advance(seconds(10));
     queue_.releaseReady();
   }
@@ -66,7 +68,9 @@ TEST_F(RetryAfterTest, LongerBackoffWinsOverAShortRetryAfter) {
 
 TEST_F(RetryAfterTest, ErrorWithoutRetryAfterKeepsTheShortBackoff) {
   queue_.add("ns/a");
-  processOne([](const std::string&) { return Outcome::error(makeError(ErrorKind::Conflict, "conflict")); });
+  processOne([](const std::string&) {
+    return Outcome::error(makeError(ErrorKind::Conflict, "conflict"));
+  });
   clock_.advance(milliseconds(5));
   EXPECT_EQ(queue_.releaseReady(), 1u);
 }

@@ -63,7 +63,8 @@ TEST(GatedWrites, PassEveryWriteWhileOpen) {
   std::vector<Status> results;
   writeEverything(writer, sink, results);
   for (const Status& st : results) EXPECT_TRUE(st.ok());
-  EXPECT_EQ(inner.writes, (std::vector<std::string>{"patch ns/sa", "status p", "event sa.1", "series sa.1"}));
+  EXPECT_EQ(inner.writes,
+            (std::vector<std::string>{"patch ns/sa", "status p", "event sa.1", "series sa.1"}));
 }
 
 TEST(GatedWrites, RefuseEveryWriteWhileClosed) {

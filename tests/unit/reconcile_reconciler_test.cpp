@@ -1,13 +1,13 @@
 // The reconciler over an in-memory cluster: which writes and Events each situation
 // gives, and that nothing is written when nothing needs changing.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 
-#include "policy/parse.h"
 #include "leader/write_gate.h"
+#include "policy/parse.h"
 #include "reconcile/gated_writes.h"
 #include "reconcile/keys.h"
 #include "reconcile/reconciler.h"
@@ -15,8 +15,8 @@
 namespace saguard::reconcile {
 namespace {
 
-using objects::Tristate;
 using nlohmann::json;
+using objects::Tristate;
 
 class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier {
  public:
@@ -36,7 +36,8 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
     for (auto& [k, v] : accounts) out.push_back(share(v));
     return out;
   }
-  std::vector<Shared<objects::ServiceAccount>> serviceAccountsIn(std::string_view ns) const override {
+  std::vector<Shared<objects::ServiceAccount>> serviceAccountsIn(
+      std::string_view ns) const override {
     std::vector<Shared<objects::ServiceAccount>> out;
     for (auto& [k, v] : accounts) {
       if (v.meta.namespace_.view() == ns) out.push_back(share(v));
@@ -48,7 +49,8 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
     if (it == namespaces.end()) return nullptr;
     return share(it->second);
   }
-  std::vector<Shared<objects::Pod>> podsOf(std::string_view ns, std::string_view name) const override {
+  std::vector<Shared<objects::Pod>> podsOf(std::string_view ns,
+                                           std::string_view name) const override {
     std::vector<Shared<objects::Pod>> out;
     for (auto& pod : pods) {
       if (pod.meta.namespace_.view() == ns && pod.serviceAccountName.view() == name) {
@@ -57,7 +59,8 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
     }
     return out;
   }
-  std::vector<Shared<objects::Binding>> bindingsFor(std::string_view, std::string_view) const override {
+  std::vector<Shared<objects::Binding>> bindingsFor(std::string_view,
+                                                    std::string_view) const override {
     std::vector<Shared<objects::Binding>> out;
     for (auto& b : bindings) out.push_back(share(b));
     return out;
@@ -170,8 +173,12 @@ class ReconcilerTest : public ::testing::Test {
   queue::Outcome account(const std::string& ns, const std::string& name) {
     return reconciler_.reconcile(accountWorkKey(ns, name));
   }
-  queue::Outcome policy(const std::string& name) { return reconciler_.reconcile(policyWorkKey(name)); }
-  json status(const std::string& name) { return json::parse(cluster_.policyRecords.at(name).statusJson); }
+  queue::Outcome policy(const std::string& name) {
+    return reconciler_.reconcile(policyWorkKey(name));
+  }
+  json status(const std::string& name) {
+    return json::parse(cluster_.policyRecords.at(name).statusJson);
+  }
 
   FakeCluster cluster_;
   Reconciler reconciler_;
@@ -255,7 +262,8 @@ TEST_F(ReconcilerTest, ExemptAndUnselectedAccountsAreUntouched) {
   cluster_.addAccount("monitoring", "prometheus");
   cluster_.addAccount("kube-system", "default");
   cluster_.addPolicy(policyJson(
-      "p", R"({"namespaces":{"exclude":["kube-*"]},"exemptions":[{"namespace":"monitoring","name":"prom*","reason":"reads pods"}]})"));
+      "p",
+      R"({"namespaces":{"exclude":["kube-*"]},"exemptions":[{"namespace":"monitoring","name":"prom*","reason":"reads pods"}]})"));
   account("monitoring", "prometheus");
   account("kube-system", "default");
   EXPECT_TRUE(cluster_.patches.empty());
@@ -357,7 +365,8 @@ TEST_F(ReconcilerTest, StatusShowsTheMostSevereHundredOfManyPodsAndEventsEachOnc
     cluster_.addAccount(ns, "default");
     for (int i = 0; i < 60; ++i) {
       const bool overrides = i % 17 == 3;
-      cluster_.addPod(ns, "pod-" + std::to_string(i), "default", overrides ? Tristate::True : Tristate::Unset,
+      cluster_.addPod(ns, "pod-" + std::to_string(i), "default",
+                      overrides ? Tristate::True : Tristate::Unset,
                       objects::TokenVolume::Projected);
       auto account = cluster_.serviceAccount(ns, "default");
       expected.push_back(*policy::podFinding(cluster_.pods.back(), account.get()));

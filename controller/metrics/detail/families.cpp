@@ -17,7 +17,8 @@ std::string joinKey(std::initializer_list<std::string_view> parts) {
 }
 
 template <typename T, typename Make>
-T& cached(std::mutex& mu, std::map<std::string, T*, std::less<>>& cache, std::string key, Make make) {
+T& cached(std::mutex& mu, std::map<std::string, T*, std::less<>>& cache, std::string key,
+          Make make) {
   std::lock_guard lock(mu);
   auto it = cache.find(key);
   if (it == cache.end()) it = cache.emplace(std::move(key), &make()).first;
@@ -28,7 +29,8 @@ T& cached(std::mutex& mu, std::map<std::string, T*, std::less<>>& cache, std::st
 
 Collector::Collector() : registry_(std::make_shared<prometheus::Registry>()) {}
 
-void Collector::declare(const std::string& name, const std::string& help, prometheus::MetricType type) {
+void Collector::declare(const std::string& name, const std::string& help,
+                        prometheus::MetricType type) {
   declared_.push_back(Declared{name, help, type});
 }
 
@@ -78,9 +80,9 @@ std::vector<prometheus::MetricFamily> Collector::Collect() const {
 
 const Histogram::BucketBoundaries& reconcileBuckets() {
   static const Histogram::BucketBoundaries buckets = {
-      0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6,
-      0.7,   0.8,  0.9,   1.0,  1.25, 1.5, 1.75, 2.0, 2.5, 3.0,  3.5, 4.0,  4.5, 5,
-      6,     7,    8,     9,    10,   15,  20,   25,  30,  40,   50,  60};
+      0.005, 0.01, 0.025, 0.05, 0.1,  0.15, 0.2,  0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6,
+      0.7,   0.8,  0.9,   1.0,  1.25, 1.5,  1.75, 2.0,  2.5, 3.0,  3.5, 4.0,  4.5, 5,
+      6,     7,    8,     9,    10,   15,   20,   25,   30,  40,   50,  60};
   return buckets;
 }
 
@@ -95,7 +97,7 @@ const Histogram::BucketBoundaries& queueBuckets() {
 }
 
 const Histogram::BucketBoundaries& requestBuckets() {
-  static const Histogram::BucketBoundaries buckets = {0.005, 0.025, 0.1, 0.25, 0.5, 1.0,
+  static const Histogram::BucketBoundaries buckets = {0.005, 0.025, 0.1, 0.25, 0.5,  1.0,
                                                       2.0,   4.0,   8.0, 15.0, 30.0, 60.0};
   return buckets;
 }
@@ -115,33 +117,39 @@ Families::Families() : collector(std::make_shared<Collector>()) {
     return &prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
   };
 
-  reconcileTotal = counter("controller_runtime_reconcile_total",
-                           "Reconciles per controller, by result (success, requeue, requeue_after, error).");
+  reconcileTotal =
+      counter("controller_runtime_reconcile_total",
+              "Reconciles per controller, by result (success, requeue, requeue_after, error).");
   reconcileErrors = counter("controller_runtime_reconcile_errors_total",
                             "Reconciles per controller that returned an error.");
-  terminalReconcileErrors = counter("controller_runtime_terminal_reconcile_errors_total",
-                                    "Reconciles per controller that returned an error retrying cannot fix.");
+  terminalReconcileErrors =
+      counter("controller_runtime_terminal_reconcile_errors_total",
+              "Reconciles per controller that returned an error retrying cannot fix.");
   reconcileTime = histogram("controller_runtime_reconcile_time_seconds",
                             "How long each reconcile took, per controller.");
   activeWorkers = gauge("controller_runtime_active_workers",
                         "Workers of the controller reconciling a key right now.");
-  maxConcurrentReconciles = gauge("controller_runtime_max_concurrent_reconciles",
-                                  "Workers the controller runs, so at most this many reconciles at once.");
+  maxConcurrentReconciles =
+      gauge("controller_runtime_max_concurrent_reconciles",
+            "Workers the controller runs, so at most this many reconciles at once.");
 
   queueDepth = gauge("workqueue_depth", "Keys waiting in the work queue.");
   queueAdds = counter("workqueue_adds_total", "Keys accepted by the work queue.");
-  queueRetries = counter("workqueue_retries_total", "Delayed or rate-limited re-adds to the work queue.");
+  queueRetries =
+      counter("workqueue_retries_total", "Delayed or rate-limited re-adds to the work queue.");
   queueDuration = histogram("workqueue_queue_duration_seconds",
                             "How long a key waited in the work queue before a worker took it.");
   workDuration = histogram("workqueue_work_duration_seconds",
                            "How long a worker processed a key taken from the work queue.");
-  unfinishedWork = gauge("workqueue_unfinished_work_seconds",
-                         "Seconds spent so far on keys still being processed; steady growth means a stuck worker.");
+  unfinishedWork = gauge(
+      "workqueue_unfinished_work_seconds",
+      "Seconds spent so far on keys still being processed; steady growth means a stuck worker.");
   longestRunning = gauge("workqueue_longest_running_processor_seconds",
                          "Seconds the longest-running worker of the queue has spent on its key.");
 
   requestsTotal = counter("rest_client_requests_total",
-                          "HTTP requests to the API server, by status code (\"<error>\" when none came), method and host.");
+                          "HTTP requests to the API server, by status code (\"<error>\" when none "
+                          "came), method and host.");
   requestDurationSeconds = histogram("rest_client_request_duration_seconds",
                                      "HTTP request latency to the API server, by verb and host.");
 
@@ -153,11 +161,14 @@ Families::Families() : collector(std::make_shared<Collector>()) {
                           "Selected ServiceAccounts whose automountServiceAccountToken is false.");
   policyPodsWithToken = gauge("saguard_policy_pods_with_token",
                               "Pods of selected ServiceAccounts that still hold an API token.");
-  policyRiskyBindings = gauge("saguard_policy_risky_bindings",
-                              "RoleBindings and ClusterRoleBindings that grant a selected account permissions.");
-  patchesTotal = counter("saguard_patches_total", "ServiceAccount patches, by result (success, conflict, error).");
+  policyRiskyBindings =
+      gauge("saguard_policy_risky_bindings",
+            "RoleBindings and ClusterRoleBindings that grant a selected account permissions.");
+  patchesTotal = counter("saguard_patches_total",
+                         "ServiceAccount patches, by result (success, conflict, error).");
   eventsTotal = counter("saguard_events_total", "Kubernetes Events emitted, by reason and type.");
-  cacheObjectsFamily = gauge("saguard_cache_objects", "Objects held in the informer cache, by kind.");
+  cacheObjectsFamily =
+      gauge("saguard_cache_objects", "Objects held in the informer cache, by kind.");
 
   patches[0] = &patchesTotal->Add({{"result", "success"}});
   patches[1] = &patchesTotal->Add({{"result", "conflict"}});
@@ -170,8 +181,8 @@ ControllerSeries& Families::controller(std::string_view name) {
   if (it != controllers.end()) return it->second;
   const std::string n(name);
   ControllerSeries s;
-  static constexpr std::array<const char*, kResultLabels> kLabels = {"success", "requeue", "requeue_after",
-                                                                    "error"};
+  static constexpr std::array<const char*, kResultLabels> kLabels = {"success", "requeue",
+                                                                     "requeue_after", "error"};
   for (int i = 0; i < kResultLabels; ++i) {
     s.total[static_cast<std::size_t>(i)] =
         &reconcileTotal->Add({{"controller", n}, {"result", kLabels[static_cast<std::size_t>(i)]}});
@@ -202,8 +213,9 @@ QueueSeries& Families::queue(std::string_view name) {
 
 Counter& Families::request(std::string_view method, std::string_view code, std::string_view host) {
   return cached(mu, requests, joinKey({method, code, host}), [&]() -> Counter& {
-    return requestsTotal->Add(
-        {{"code", std::string(code)}, {"method", std::string(method)}, {"host", std::string(host)}});
+    return requestsTotal->Add({{"code", std::string(code)},
+                               {"method", std::string(method)},
+                               {"host", std::string(host)}});
   });
 }
 
@@ -215,8 +227,9 @@ Histogram& Families::requestDuration(std::string_view verb, std::string_view hos
 }
 
 Gauge& Families::leader(std::string_view name) {
-  return cached(mu, leaders, std::string(name),
-                [&]() -> Gauge& { return leaderStatus->Add({{"name", std::string(name)}}); });
+  return cached(mu, leaders, std::string(name), [&]() -> Gauge& {
+    return leaderStatus->Add({{"name", std::string(name)}});
+  });
 }
 
 Counter& Families::event(std::string_view reason, std::string_view type) {
@@ -226,8 +239,9 @@ Counter& Families::event(std::string_view reason, std::string_view type) {
 }
 
 Gauge& Families::cacheObjects(std::string_view kind) {
-  return cached(mu, cacheKinds, std::string(kind),
-                [&]() -> Gauge& { return cacheObjectsFamily->Add({{"kind", std::string(kind)}}); });
+  return cached(mu, cacheKinds, std::string(kind), [&]() -> Gauge& {
+    return cacheObjectsFamily->Add({{"kind", std::string(kind)}});
+  });
 }
 
 }  // namespace saguard::metrics::detail

@@ -3,6 +3,14 @@
 // metric object before it looks for an existing one, so hot paths look up here first).
 #pragma once
 
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -13,14 +21,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <prometheus/collectable.h>
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/metric_family.h>
-#include <prometheus/registry.h>
 
 namespace saguard::metrics::detail {
 
@@ -114,7 +114,7 @@ struct Families {
   std::mutex mu;
   std::map<std::string, ControllerSeries, std::less<>> controllers;
   std::map<std::string, QueueSeries, std::less<>> queues;
-  std::map<std::string, Counter*, std::less<>> requests;           // method \n code \n host
+  std::map<std::string, Counter*, std::less<>> requests;            // method \n code \n host
   std::map<std::string, Histogram*, std::less<>> requestDurations;  // verb \n host
   std::map<std::string, Gauge*, std::less<>> leaders;
   std::map<std::string, Counter*, std::less<>> events;  // reason \n type

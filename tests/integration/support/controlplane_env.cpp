@@ -104,10 +104,13 @@ CommandResult ControlPlane::kubectl(const std::string& args, const std::string& 
   return run(kubectlPath + " --kubeconfig=" + kubeconfig + " " + args, input);
 }
 
-std::string ControlPlane::apiServerPort() const { return apiServerUrl.substr(apiServerUrl.rfind(':') + 1); }
+std::string ControlPlane::apiServerPort() const {
+  return apiServerUrl.substr(apiServerUrl.rfind(':') + 1);
+}
 
 std::int64_t ControlPlane::etcdRevision() const {
-  auto r = run("curl -sf -X POST " + etcdUrl + "/v3/kv/range -d " + shellQuote(R"({"key":"AA=="})"));
+  auto r =
+      run("curl -sf -X POST " + etcdUrl + "/v3/kv/range -d " + shellQuote(R"({"key":"AA=="})"));
   if (r.exitCode != 0) throw std::runtime_error("etcd range failed: " + r.err);
   auto answer = nlohmann::json::parse(r.out, nullptr, false);
   if (!answer.is_object() || !answer["header"].contains("revision")) {
@@ -176,7 +179,8 @@ std::string freshNamespace(const std::string& prefix,
 
 bool waitForControllerManager(int timeoutMs) {
   std::string ns = freshNamespace("kcm-probe");
-  bool ok = eventually(timeoutMs, [&] { return kubectl("get serviceaccount default -n " + ns).exitCode == 0; });
+  bool ok = eventually(
+      timeoutMs, [&] { return kubectl("get serviceaccount default -n " + ns).exitCode == 0; });
   kubectl("delete namespace " + ns + " --wait=false");
   return ok;
 }

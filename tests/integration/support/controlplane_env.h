@@ -30,13 +30,13 @@ CommandResult run(const std::string& commandLine, const std::string& input = "")
 
 // A control plane that tests/controlplane/up.sh started, as its `env` file describes it.
 struct ControlPlane {
-  std::string dir;            // the folder up.sh was given
-  std::string kubeconfig;     // admin identity (system:masters client certificate)
-  std::string kubectlPath;    // path of the kubectl built with the control plane
-  std::string binDir;         // folder of etcd, kube-apiserver, kube-controller-manager, kubectl
-  std::string apiServerUrl;   // https://127.0.0.1:PORT
-  std::string etcdUrl;        // http://127.0.0.1:PORT
-  std::string caFile;         // the cluster CA (serving and client certificates)
+  std::string dir;           // the folder up.sh was given
+  std::string kubeconfig;    // admin identity (system:masters client certificate)
+  std::string kubectlPath;   // path of the kubectl built with the control plane
+  std::string binDir;        // folder of etcd, kube-apiserver, kube-controller-manager, kubectl
+  std::string apiServerUrl;  // https://127.0.0.1:PORT
+  std::string etcdUrl;       // http://127.0.0.1:PORT
+  std::string caFile;        // the cluster CA (serving and client certificates)
   std::string adminCertFile;
   std::string adminKeyFile;
   std::string saSigningKeyFile;

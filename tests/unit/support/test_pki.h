@@ -1,4 +1,5 @@
-// Test PKI shared by the kube unit tests and the kube integration test (EC P-256, valid 2000-2099; test material only).
+// Test PKI shared by the kube unit tests and the kube integration test (EC P-256, valid 2000-2099;
+// test material only).
 //   k_ca_crt        test-ca, the CA everything below except other-ca is signed by
 //   k_server_crt    server certificate naming IP 127.0.0.1, IP ::1 and DNS localhost
 //   k_server_key    its key
