@@ -2,23 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 namespace saguard::manager {
-namespace {
-
-// Blocks until `stop` is requested.
-void waitFor(std::stop_token stop) {
-  std::mutex mu;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mu);
-  wake.wait(lock, stop, [] { return false; });
-}
-
-}  // namespace
-
 void Manager::lead(std::stop_token leading) const {
   std::vector<std::jthread> threads;
   for (const Runnable& r : runnables_) {
