@@ -40,7 +40,9 @@
 #include "leader/write_gate.h"
 #include "manager/manager.h"
 #include "metrics/bind_address.h"
+#include "metrics/cache_adapter.h"
 #include "metrics/health.h"
+#include "metrics/leader_adapter.h"
 #include "metrics/metrics.h"
 #include "metrics/queue_adapters.h"
 #include "metrics/reconcile_adapter.h"
@@ -236,7 +238,7 @@ reconcile::ControllerOptions controllerOptions(const RunFlags& f,
 
 manager::ManagerOptions managerOptions(const RunFlags& f, const kube::RestConfig& config,
                                        leader::LeaseApi& leases, leader::WriteGate& gate,
-                                       metrics::Metrics& registry) {
+                                       leader::LeadershipHooks* hooks) {
   manager::ManagerOptions options;
   options.leaderElect = f.leaderElect;
   options.election.leaseNamespace = !f.leaseNamespace.empty()   ? f.leaseNamespace
@@ -245,10 +247,7 @@ manager::ManagerOptions managerOptions(const RunFlags& f, const kube::RestConfig
   options.election.leaseName = f.leaseId;
   options.leases = &leases;
   options.gate = &gate;
-  if (f.leaderElect) registry.registerLeaderElection(f.leaseId);
-  options.onLeadingChanged = [&registry](std::string_view name, bool leading) {
-    registry.setLeader(name, leading);
-  };
+  options.hooks = hooks;
   return options;
 }
 
@@ -285,14 +284,12 @@ int runController(const RunFlags& f, const kube::RestConfig& config, kube::Clien
   auto controller = reconcile::Controller::create(client, writer, notifier, options);
   if (!controller.ok()) return fail("controller: " + controller.error().describe());
   reconcile::Controller& ctl = **controller;
-  // saguard_cache_objects{kind}, read from the stores at each scrape.
-  for (const auto& [kind, count] : ctl.cacheObjectCounts()) registry.registerCacheKind(kind);
-  auto cacheObjects = registry.onScrape([&registry, &ctl] {
-    for (const auto& [kind, count] : ctl.cacheObjectCounts())
-      registry.setCacheObjects(kind, static_cast<std::int64_t>(count));
-  });
+  metrics::CacheObjectsGauges cacheObjects(registry, ctl.caches());
   leader::KubeLeaseApi leases(client);
-  manager::Manager mgr(managerOptions(f, config, leases, gate, registry));
+  std::optional<metrics::PrometheusLeadershipHooks> leaderMetrics;
+  if (f.leaderElect) leaderMetrics.emplace(registry, f.leaseId);
+  manager::Manager mgr(
+      managerOptions(f, config, leases, gate, leaderMetrics ? &*leaderMetrics : nullptr));
   mgr.add({.name = "informers", .run = [&ctl](std::stop_token s) { ctl.runInformers(s); }});
   mgr.add({.name = "heap-trimmer", .run = [&ctl](std::stop_token s) {
              trimHeapPeriodically(s, [&ctl] { return ctl.hasSynced(); });

@@ -22,7 +22,15 @@
 
 namespace saguard::cache {
 
-class InformerSet {
+// How many objects each cache holds, by informer name: what the cache-size gauges read
+// (metrics/cache_adapter.h). The interface lives here, where the caches are.
+class ObjectCountSource {
+ public:
+  virtual ~ObjectCountSource() = default;
+  virtual std::vector<std::pair<std::string, std::size_t>> objectCounts() const = 0;
+};
+
+class InformerSet final : public ObjectCountSource {
  public:
   InformerSet() = default;
   ~InformerSet();
@@ -49,7 +57,7 @@ class InformerSet {
 
   std::size_t size() const;
   // Each informer's name and the objects its store holds, in order of addition.
-  std::vector<std::pair<std::string, std::size_t>> objectCounts() const;
+  std::vector<std::pair<std::string, std::size_t>> objectCounts() const override;
 
  private:
   void addBase(std::unique_ptr<InformerBase> informer);

@@ -24,7 +24,11 @@ Status Manager::runElection(std::stop_token stop) {
   callbacks.onNewLeader = [](const std::string& identity) {
     spdlog::info("the leader is {}", identity);
   };
-  callbacks.onLeadingChanged = options_.onLeadingChanged;
+  if (options_.hooks != nullptr) {
+    callbacks.onLeadingChanged = [hooks = options_.hooks](std::string_view name, bool leading) {
+      hooks->onLeadingChanged(name, leading);
+    };
+  }
   auto elector = leader::LeaseElector::create(options_.election, callbacks, *options_.leases);
   if (!elector.ok()) return elector.error();
   if (options_.gate != nullptr) options_.gate->follow(**elector);

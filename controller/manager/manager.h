@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "leader/leadership_hooks.h"
 #include "leader/lease_api.h"
 #include "leader/lease_elector.h"
 #include "leader/write_gate.h"
@@ -46,8 +47,8 @@ struct ManagerOptions {
   leader::LeaseElectorOptions election{};  // with leaderElect
   leader::LeaseApi* leases = nullptr;      // with leaderElect; must outlive run()
   leader::WriteGate* gate = nullptr;       // optional; must outlive the Manager
-  // Optional, for metrics: called when this replica starts or stops leading.
-  std::function<void(std::string_view leaseName, bool leading)> onLeadingChanged{};
+  // Optional, for metrics: told when this replica starts or stops leading.
+  leader::LeadershipHooks* hooks = nullptr;
 };
 
 class Manager {

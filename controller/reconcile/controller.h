@@ -66,9 +66,7 @@ class Controller {
   bool waitForSync(std::chrono::milliseconds timeout, std::stop_token stop = {}) const;
   bool hasSynced() const;
   // Objects held by each informer's cache, by informer name.
-  std::vector<std::pair<std::string, std::size_t>> cacheObjectCounts() const {
-    return informers_.objectCounts();
-  }
+  const cache::ObjectCountSource& caches() const { return informers_; }
   // Blocks running the workers until stop(). Returns at once if stopped already. Waits
   // for every cache to sync first (as controller-runtime does): a decision made on a
   // partial view is wrong, e.g. an account whose RoleBinding is not cached yet would look
