@@ -203,6 +203,24 @@ TEST(AuditLint, Sag004PointsAtTheSubjectAndFixesThePolicy) {
   EXPECT_TRUE(fixed.findings.empty()) << fixed.findings.size();
 }
 
+// A User subject system:serviceaccount:<ns>:<name> grants the account the role, exactly
+// as a ServiceAccount subject does (policy::subjectScope reads both), so lint reports it
+// even when the account appears nowhere else in the input.
+TEST(AuditLint, Sag004ReadsAUserSubjectThatNamesAnAccount) {
+  LintReport r = lintText(
+      "kind: ServiceAccountPolicy\napiVersion: saguard.io/v1alpha1\nmetadata: {name: p}\nspec: "
+      "{}\n---\n"
+      "kind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {kind: Role, name: "
+      "r}\nsubjects:\n"
+      "- kind: User\n  name: system:serviceaccount:ops:bot\n");
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].rule, Rule::BindingGrantsSelectedAccount);
+  EXPECT_EQ(r.findings[0].at.line, 10);
+  EXPECT_NE(r.findings[0].message.find("grants Role r to ServiceAccount ops/bot"),
+            std::string::npos)
+      << r.findings[0].message;
+}
+
 TEST(AuditLint, InvalidPolicyNamesTheFieldAndTheBaselineStillApplies) {
   LintReport r = lintText(
       "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata: {name: bad}\nspec: "
