@@ -14,7 +14,9 @@ void Manager::lead(std::stop_token leading) const {
   // the leader's work has ended.
 }
 
-Status Manager::runElection(std::stop_token stop) {
+Result<std::unique_ptr<leader::LeaseElector>> Manager::makeElector() {
+  if (options_.leases == nullptr)
+    return makeError(ErrorKind::Invalid, "leader election: no Lease API");
   leader::LeaderCallbacks callbacks;
   callbacks.onStartedLeading = [this](std::stop_token leading) {
     spdlog::info("became the leader: starting workers");
@@ -29,17 +31,18 @@ Status Manager::runElection(std::stop_token stop) {
       hooks->onLeadingChanged(name, leading);
     };
   }
-  auto elector = leader::LeaseElector::create(options_.election, callbacks, *options_.leases);
-  if (!elector.ok()) return elector.error();
-  if (options_.gate != nullptr) options_.gate->follow(**elector);
-  Status ran = (*elector)->run(stop);
-  if (options_.gate != nullptr) options_.gate->close();  // before the elector goes
-  return ran;
+  return leader::LeaseElector::create(options_.election, callbacks, *options_.leases);
 }
 
 Status Manager::run(std::stop_token stop) {
-  if (options_.leaderElect && options_.leases == nullptr) {
-    return makeError(ErrorKind::Invalid, "leader election: no Lease API");
+  // The elector exists, and the write gate follows it, before anything runs: in no
+  // moment of a replica's life is the gate open without leadership.
+  std::unique_ptr<leader::LeaseElector> elector;
+  if (options_.leaderElect) {
+    auto made = makeElector();
+    if (!made.ok()) return made.error();
+    elector = std::move(*made);
+    if (options_.gate != nullptr) options_.gate->follow(*elector);
   }
   std::stop_source all;
   std::stop_callback forward(stop, [&all] { all.request_stop(); });
@@ -49,10 +52,11 @@ Status Manager::run(std::stop_token stop) {
     for (const Runnable& r : runnables_) {
       if (!r.needsLeader) always.emplace_back([&r, token = all.get_token()] { r.run(token); });
     }
-    if (!options_.leaderElect) {
+    if (elector == nullptr) {
       lead(all.get_token());
     } else {
-      result = runElection(all.get_token());
+      result = elector->run(all.get_token());
+      if (options_.gate != nullptr) options_.gate->close();  // for good, before the elector goes
     }
     all.request_stop();
   }

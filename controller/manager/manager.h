@@ -11,14 +11,15 @@
 //   - Runnables that need no leader (informers: a standby keeps its caches warm, heap
 //     trimming) start at once, each on a thread of its own.
 //   - Without leader election the others start at once too and the write gate stays
-//     open. With it, the write gate follows the elector (leader/write_gate.h), and the
-//     others run while this replica leads: their token stops when leadership ends, and
-//     the gate is closed for good once the election is over.
+//     open. With it, the elector is made first and the write gate follows it
+//     (leader/write_gate.h) before anything runs; the others run while this replica
+//     leads: their token stops when leadership ends, and the gate is closed for good once
+//     the election is over.
 //   - run() returns Ok after a requested stop (every runnable has returned and, with
 //     leader election, the Lease is released). It returns an Error when leadership was
 //     LOST without being asked to stop: another replica may be writing already, so the
 //     caller must exit non-zero at once (the Deployment restarts it as a standby). It
-//     returns Invalid at once when the election options are.
+//     returns Invalid at once, before running anything, when the election options are.
 #pragma once
 
 #include <functional>
@@ -63,7 +64,7 @@ class Manager {
   Status run(std::stop_token stop);
 
  private:
-  Status runElection(std::stop_token stop);
+  Result<std::unique_ptr<leader::LeaseElector>> makeElector();
   // Runs every runnable that needs the leader until `leading` stops; returns when all have.
   void lead(std::stop_token leading) const;
 
