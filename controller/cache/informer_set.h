@@ -33,7 +33,7 @@ class ObjectCountSource {
 class InformerSet final : public ObjectCountSource {
  public:
   InformerSet() = default;
-  ~InformerSet();
+  ~InformerSet() override;
   InformerSet(const InformerSet&) = delete;
   InformerSet& operator=(const InformerSet&) = delete;
 

@@ -5,16 +5,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
-#include <functional>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "events/event.h"
 #include "policy/bindings.h"
 #include "policy/evaluate.h"
 #include "policy/patch.h"
-#include "policy/pod_token.h"
 #include "policy/selection.h"
 #include "reconcile/keys.h"
 
@@ -65,14 +62,13 @@ bool Reconciler::isSelf(std::string_view ns, std::string_view name) const {
 }
 
 policy::AccountVerdict Reconciler::verdictFor(const objects::ServiceAccount& account) const {
+  const std::vector<PolicyRecord> records = reader_.policies();  // holds the policies below
   std::vector<const policy::Policy*> policies;
-  std::vector<std::shared_ptr<const policy::Policy>> held;  // keeps the pointers valid
   bool unboundOnly = false;
-  for (auto& record : reader_.policies()) {
+  for (const auto& record : records) {
     if (!record.policy) continue;
     unboundOnly = unboundOnly || record.policy->serviceAccounts.unboundOnly;
     policies.push_back(record.policy.get());
-    held.push_back(std::move(record.policy));
   }
   const std::string_view ns = account.meta.namespace_.view();
   bool bound = false;
