@@ -365,6 +365,71 @@ struct Decoder::Impl {
     return event;
   }
 
+  Result<ListMeta> auditEventList(PaddedView json, const AuditSink& sink) {
+    ListMeta meta;
+    Status status =
+        run(json, Subject{"EventList", ""}, [&](od::document&, od::object& root, Ctx& c) {
+          bool seenItems = false;
+          return detail::forEachField(root, c, [&](std::string_view key, od::value& value) {
+            if (key == "kind") return detail::checkKind(value, "EventList", {}, c);
+            if (key != "items") return true;
+            if (std::exchange(seenItems, true)) return c.fail("repeated key \"items\"");
+            return readAuditItems(value, meta, sink, c);
+          });
+        });
+    if (!status.ok()) return status.error();
+    return meta;
+  }
+
+  static bool readAuditItems(od::value& value, ListMeta& meta, const AuditSink& sink, Ctx& c) {
+    od::array items;
+    bool present = false;
+    if (!detail::readArray(value, items, present, c)) return false;
+    if (!present) return true;
+    std::size_t index = 0;
+    for (auto result : items) {
+      od::value item;
+      if (auto error = std::move(result).get(item)) {  // NOLINT(performance-move-const-arg)
+        c.failJson(error, "array element");
+        return c.at(index);
+      }
+      objects::AuditEventView event;
+      od::object object;
+      if (detail::openItem(item, object, c) && detail::projectAuditEvent(object, event, c)) {
+        ++meta.itemCount;
+        sink.onEvent(event);
+      } else if (c.fatal()) {
+        return c.at(index);
+      } else {
+        c.at(index);
+        c.in("items");
+        SkippedItem skipped{.index = index,
+                            .namespace_ = {},
+                            .name = std::string(event.auditId),
+                            .error = makeError(ErrorKind::Invalid, c.message())};
+        c.clear();
+        ++meta.skippedCount;
+        if (sink.onSkipped) sink.onSkipped(std::move(skipped));
+      }
+      ++index;
+    }
+    return true;
+  }
+
+  Status auditEvent(PaddedView line,
+                    const std::function<void(const objects::AuditEventView&)>& onEvent) {
+    objects::AuditEventView event;
+    Status status =
+        runUnchecked(line, Subject{"Event", ""}, [&](od::document&, od::object& root, Ctx& c) {
+          return detail::projectAuditEvent(root, event, c);
+        });
+    // Handed over once the whole line was checked (nothing trails the object), and
+    // before trim() may release the buffers the views point into.
+    if (status.ok()) onEvent(event);
+    trim();
+    return status;
+  }
+
   template <Kind K>
   Result<RecordOf<K>> object(PaddedView json) {
     RecordOf<K> record;
@@ -397,6 +462,22 @@ auto guarded(F&& f) -> decltype(f()) {
 }
 
 }  // namespace
+
+Result<ListMeta> Decoder::auditEventList(PaddedView json, const AuditSink& sink) {
+  return impl_->auditEventList(json, sink);
+}
+
+Result<ListMeta> Decoder::auditEventList(std::string& json, const AuditSink& sink) {
+  return guarded([&]() -> Result<ListMeta> {
+    PadInPlace padded(json);
+    return impl_->auditEventList(padded.view(), sink);
+  });
+}
+
+Status Decoder::auditEvent(PaddedView line,
+                           const std::function<void(const objects::AuditEventView&)>& onEvent) {
+  return impl_->auditEvent(line, onEvent);
+}
 
 template <Kind K>
 Result<ListMeta> Decoder::list(PaddedView json, const ListSink<RecordOf<K>>& sink) {

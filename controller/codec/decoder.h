@@ -73,6 +73,7 @@
 
 #include "base/result.h"
 #include "codec/padded.h"
+#include "objects/audit_event.h"
 #include "objects/objects.h"
 
 namespace saguard::codec {
@@ -161,6 +162,16 @@ struct WatchEvent {
   std::optional<Error> error;
 };
 
+// Audit events (audit.k8s.io/v1) as views (objects/audit_event.h): each is handed over
+// during the decode and is valid only inside the callback. An event with a field of the
+// wrong type or an unparseable timestamp is skipped and reported (its `name` is the
+// auditID when it was read), like a malformed list item; JSON that does not parse fails
+// the whole document.
+struct AuditSink {
+  std::function<void(const objects::AuditEventView& event)> onEvent{};  // required
+  std::function<void(SkippedItem&& skipped)> onSkipped{};               // optional
+};
+
 class Decoder {
  public:
   struct Options {
@@ -197,6 +208,15 @@ class Decoder {
   Result<WatchEvent<RecordOf<K>>> watchEvent(PaddedView line);
   template <Kind K>
   Result<WatchEvent<RecordOf<K>>> watchEvent(std::string_view line);  // copies once
+
+  // An EventList (the body an audit webhook POSTs): kind "EventList" (or absent), items
+  // handed to the sink one at a time. `json` is padded in place as for list().
+  Result<ListMeta> auditEventList(PaddedView json, const AuditSink& sink);
+  Result<ListMeta> auditEventList(std::string& json, const AuditSink& sink);
+  // One Event (a line of the log backend's JSON-lines file). A malformed event is an
+  // Invalid error here (there is nothing else in the document to go on with).
+  Status auditEvent(PaddedView line,
+                    const std::function<void(const objects::AuditEventView&)>& onEvent);
 
   // A single object (a GET, create or patch response).
   template <Kind K>

@@ -293,6 +293,10 @@ bool project(od::object& object, RecordOf<K>& out, Ctx& c) {
   }
 }
 
+// One audit.k8s.io/v1 Event (audit_event.cpp). The views in `out` live as long as the
+// document.
+bool projectAuditEvent(od::object& object, objects::AuditEventView& out, Ctx& c);
+
 // The object of a BOOKMARK event: metadata.resourceVersion (required) and the
 // k8s.io/initial-events-end annotation.
 bool projectBookmark(od::object& object, std::string& resourceVersion, bool& initialEventsEnd,

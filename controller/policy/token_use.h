@@ -1,0 +1,135 @@
+// Evidence of token use: which audit events count, what is kept of them per account, and
+// what `serviceAccounts.unusedFor` decides from it. Pure; evidence/ feeds it (the audit
+// webhook, the log file, exported logs) and keeps the records.
+//
+//   if (auto use = tokenUseOf(view)) ledger.record(*use);        // evidence/ledger.h
+//   AccountUse merged = persisted; mergeUse(merged, local);       // replicas, restarts
+//   UseWithin w = useWithin(30 * 86400, evidenceOf(...), now);     // unusedFor's answer
+//
+// What counts (tokenUseOf): an event of a service-account user
+// (`user.username = system:serviceaccount:<ns>:<name>`; impersonatedUser is not the token
+// that was used, so it is ignored), once per request: stage ResponseComplete, or
+// ResponseStarted for a watch (a watch is logged when it starts; its ResponseComplete,
+// minutes later, is the same request). A refused request (401/403) counts as use: the
+// token was presented. Events of other users and other stages are ignored.
+//
+// Why records are max-merge and not counters: the same event can arrive twice (the
+// webhook retries a batch it thinks failed; the log file is read again from its start
+// after a restart; two replicas each see part of the stream and share what they saw).
+// AccountUse keeps only "the latest time X was seen" for each X (the account, each of its
+// last pods, each of its last verb+resource pairs), so folding an event or a whole record
+// in twice changes nothing, in any order: replicas and restarts agree without
+// coordination. The price: "top 10" verbs/resources are the 10 most recently seen, not
+// the 10 most frequent (frequencies cannot be merged idempotently).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "objects/audit_event.h"
+
+namespace saguard::policy {
+
+// One use of an account's token, from one accepted audit event.
+struct TokenUse {
+  std::string namespace_;
+  std::string account;
+  std::string podName;  // empty for a token not bound to a pod (a TokenRequest of a user,
+  std::string podUid;   // a legacy Secret token)
+  std::string nodeName;
+  std::string verb;
+  // "configmaps", "apps/deployments", "pods/log"; a non-resource request keeps its path
+  // ("/version").
+  std::string resource;
+  int code = 0;
+  std::int64_t at = 0;  // stageTimestamp (seconds), else requestReceivedTimestamp
+};
+
+enum class AuditEventClass : std::uint8_t {
+  Use,                // evidence: tokenUseOf() returns it
+  NotServiceAccount,  // a human, a node, a controller with its own credentials
+  OtherStage,         // RequestReceived, Panic, the ResponseComplete of a watch, ...
+  NoTime,             // neither stageTimestamp nor requestReceivedTimestamp
+};
+
+const char* toString(AuditEventClass c);
+
+AuditEventClass classify(const objects::AuditEventView& event);
+// The use an event shows, or nullopt when classify() is not Use.
+std::optional<TokenUse> tokenUseOf(const objects::AuditEventView& event);
+
+// A refused request: the token was presented, the API server said no.
+inline bool refused(int code) {
+  return code == 401 || code == 403;
+}
+
+// What is known of one account's use. Every list is newest first and bounded, so memory
+// per account does not grow with the number of events.
+struct AccountUse {
+  struct Pod {
+    std::string uid;
+    std::string name;
+    std::int64_t at = 0;
+    friend bool operator==(const Pod&, const Pod&) = default;
+  };
+  struct Access {
+    std::string verb;
+    std::string resource;
+    bool refused = false;  // the API server refused it (401/403)
+    std::int64_t at = 0;
+    friend bool operator==(const Access&, const Access&) = default;
+  };
+  static constexpr std::size_t kMaxPods = 5;
+  static constexpr std::size_t kMaxAccesses = 10;
+
+  std::int64_t lastUsed = 0;     // latest use, allowed or refused; 0 = none recorded
+  std::int64_t lastRefused = 0;  // latest refused use; 0 = none
+  std::vector<Pod> pods;         // the last kMaxPods pods whose token was used (by uid)
+  std::vector<Access> accesses;  // the last kMaxAccesses distinct (verb, resource, refused)
+
+  friend bool operator==(const AccountUse&, const AccountUse&) = default;
+};
+
+// Folds one use in. True when the record changed.
+bool recordUse(AccountUse& into, const TokenUse& use);
+// Folds a whole record in (another replica's, the persisted one). Commutative and
+// idempotent. True when `into` changed.
+bool mergeUse(AccountUse& into, const AccountUse& from);
+
+// Everything saguard knows about an account's use, from all its sources.
+struct UseEvidence {
+  std::int64_t lastUsed = 0;  // latest recorded use (seconds; 0 = none)
+  // Since when use has been observed (the first audit event any replica received,
+  // persisted); 0 = no audit source, nothing is known.
+  std::int64_t observingSince = 0;
+};
+
+// A day as the last-used annotation and Kubernetes' legacy-token label write it
+// ("2026-12-06", UTC): the last second of that day, the latest moment the day can stand
+// for (so a day-granular record never makes a use look older than it was). nullopt when
+// it does not parse.
+std::optional<std::int64_t> endOfUseDay(std::string_view day);
+// The day (UTC, "YYYY-MM-DD") of a time in seconds.
+std::string useDayOf(std::int64_t seconds);
+
+enum class UseWithin : std::uint8_t {
+  Used,     // a use was recorded within the window
+  NotUsed,  // observation covers the whole window and no use was recorded in it
+  Unknown,  // observation does not cover the window yet (or there is no audit source)
+};
+
+const char* toString(UseWithin w);
+
+// What `unusedFor: window` decides for an account at `now`.
+UseWithin useWithin(std::int64_t windowSeconds, const UseEvidence& evidence, std::int64_t now);
+// When useWithin() may next change its answer for this evidence (seconds; nullopt when
+// it cannot change by time alone): a used account becomes unused once its last use leaves
+// the window, an unknown one once observation covers it. The reconciler looks again then.
+std::optional<std::int64_t> nextUseChange(std::int64_t windowSeconds, const UseEvidence& evidence,
+                                          std::int64_t now);
+
+}  // namespace saguard::policy
