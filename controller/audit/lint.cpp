@@ -275,7 +275,11 @@ Linter::Decision Linter::decide(const Context& ctx, const objects::ServiceAccoun
       const bool needsLabels = p.namespaces.selector.has_value() && !p.namespaces.selector->empty();
       ns = needsLabels ? nullptr : &unknownLabels;
     }
-    policy::Selection s = policy::selectAccount(p, sa, ns, bound);
+    // Manifests carry no evidence of use: a policy with unusedFor selects none of them
+    // (UseUnknown), as it selects nothing in a cluster before observation covers its window.
+    policy::AccountFacts facts;
+    facts.bound = bound;
+    policy::Selection s = policy::selectAccount(p, sa, ns, facts);
     if (s.selected) d.selectedBy.push_back(p.name);
     if (!accountKnown && s.reason == policy::SelectionReason::LabelsNotMatched)
       d.labelsUnknown = true;

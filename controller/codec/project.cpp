@@ -42,6 +42,7 @@ struct MetaWant {
   Labels* labels = nullptr;
   std::int64_t* creationTimestamp = nullptr;
   bool* initialEventsEnd = nullptr;
+  Symbol* tokenLastUsed = nullptr;  // the saguard.io/token-last-used annotation
 };
 
 // readString never hands out more than kMaxFieldBytes, so Meta's lengths always fit.
@@ -84,16 +85,23 @@ bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
       }
     } else if (key == "labels" && want.labels != nullptr) {
       return readLabels(v, *want.labels, c);
-    } else if (key == "annotations" && want.initialEventsEnd != nullptr) {
+    } else if (key == "annotations" &&
+               (want.initialEventsEnd != nullptr || want.tokenLastUsed != nullptr)) {
       od::object annotations;
       bool has = false;
       if (!readObject(v, annotations, has, c)) return false;
       if (!has) return true;
       return forEachEntry(annotations, c, [&](std::string_view annotation, od::value& a) {
-        if (annotation != "k8s.io/initial-events-end") return true;
-        std::string_view flag;
-        if (!readString(a, flag, c)) return false;
-        *want.initialEventsEnd = flag == "true";
+        if (annotation == "k8s.io/initial-events-end" && want.initialEventsEnd != nullptr) {
+          std::string_view flag;
+          if (!readString(a, flag, c)) return false;
+          *want.initialEventsEnd = flag == "true";
+        } else if (annotation == objects::kTokenLastUsedAnnotation &&
+                   want.tokenLastUsed != nullptr) {
+          std::string_view day;
+          if (!readString(a, day, c)) return false;
+          *want.tokenLastUsed = c.intern(day);
+        }
         return true;
       });
     }
@@ -246,7 +254,8 @@ bool projectPod(od::object& object, objects::Pod& pod, Ctx& c) {
 }
 
 bool projectServiceAccount(od::object& object, objects::ServiceAccount& account, Ctx& c) {
-  const MetaWant want{.namespaced = true, .labels = &account.labels};
+  const MetaWant want{
+      .namespaced = true, .labels = &account.labels, .tokenLastUsed = &account.tokenLastUsed};
   const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
     if (key == "metadata") return readMeta(v, account.meta, want, c);
     if (key == "automountServiceAccountToken") return readTristate(v, account.automount, c);

@@ -88,7 +88,13 @@ struct ServiceAccount {
   Meta meta;
   Labels labels;
   Tristate automount = Tristate::Unset;  // automountServiceAccountToken
+  // The saguard.io/token-last-used annotation ("2026-12-06"), as written; empty when
+  // absent. policy/token_use.h reads it.
+  Symbol tokenLastUsed;
 };
+
+// The annotation saguard keeps the day of an account's last recorded token use in.
+inline constexpr std::string_view kTokenLastUsedAnnotation = "saguard.io/token-last-used";
 
 struct Subject {
   Symbol kind;  // ServiceAccount, User, Group

@@ -108,6 +108,7 @@ Finding PendingFinding::build() const {
 Evaluation evaluate(const Policy& policy, const Snapshot& snapshot) {
   Evaluation out;
   std::set<std::string> bindingsSeen;
+  const std::int64_t now = policy.serviceAccounts.unusedFor ? snapshot.now() : 0;
   // Namespaces by their interned name: one lookup per namespace, not per account.
   std::unordered_map<const char*, Shared<objects::Namespace>> namespaces;
   for (const auto& accountPtr : snapshot.serviceAccounts()) {
@@ -118,12 +119,16 @@ Evaluation evaluate(const Policy& policy, const Snapshot& snapshot) {
     // Bindings are read only when a decision needs them: before selecting with
     // unboundOnly, after it to report them.
     std::vector<Shared<objects::Binding>> bindings;
-    bool bound = false;
+    AccountFacts facts;
     if (policy.serviceAccounts.unboundOnly) {
       bindings = snapshot.bindingsFor(ns, account.meta.name());
-      bound = accountIsBound(bindings.begin(), bindings.end(), ns, account.meta.name());
+      facts.bound = accountIsBound(bindings.begin(), bindings.end(), ns, account.meta.name());
     }
-    if (!selectAccount(policy, account, nsIt->second.get(), bound).selected) continue;
+    if (policy.serviceAccounts.unusedFor) {
+      facts.use = snapshot.useOf(account);
+      facts.now = now;
+    }
+    if (!selectAccount(policy, account, nsIt->second.get(), facts).selected) continue;
     if (policy.reportBindings && !policy.serviceAccounts.unboundOnly) {
       bindings = snapshot.bindingsFor(ns, account.meta.name());
     }

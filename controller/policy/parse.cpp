@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "policy/detail/text.h"
+#include "policy/duration.h"
 #include "policy/glob.h"
 #include "policy/label_selector.h"
 
@@ -100,6 +101,22 @@ class Parser {
       out.push_back(glob);
     }
     return out;
+  }
+
+  // serviceAccounts.unusedFor: "720h"; between kMinUnusedForSeconds and kMaxUnusedForSeconds.
+  std::optional<std::int64_t> unusedFor(const std::string& text, const std::string& field) {
+    auto seconds = parseDuration(text);
+    if (!seconds) {
+      fail(field, "Invalid value: " + detail::quote(text) +
+                      ": must be a duration of whole hours, minutes and seconds, like \"720h\"");
+      return std::nullopt;
+    }
+    if (*seconds < kMinUnusedForSeconds || *seconds > kMaxUnusedForSeconds) {
+      fail(field, "Invalid value: " + detail::quote(text) + ": must be between 1m and " +
+                      std::to_string(kMaxUnusedForSeconds / 3600) + "h");
+      return std::nullopt;
+    }
+    return seconds;
   }
 
   std::optional<LabelSelector> selector(const json& parent, const std::string& field) {
@@ -292,6 +309,9 @@ class Parser {
       policy.serviceAccounts.selector = selector(*sa, "spec.serviceAccounts.selector");
       policy.serviceAccounts.unboundOnly =
           boolean(*sa, "unboundOnly", "spec.serviceAccounts.unboundOnly", false);
+      if (auto text = string(*sa, "unusedFor", "spec.serviceAccounts.unusedFor")) {
+        policy.serviceAccounts.unusedFor = unusedFor(*text, "spec.serviceAccounts.unusedFor");
+      }
     }
 
     if (const json* exemptions = array(*spec, "exemptions", "spec.exemptions", kMaxExemptions)) {

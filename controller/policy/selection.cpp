@@ -18,8 +18,8 @@ Selection no(SelectionReason reason) {
 }
 
 void add(AccountVerdict& verdict, const Policy& policy, const objects::ServiceAccount& account,
-         const objects::Namespace* ns, bool bound) {
-  if (!selectAccount(policy, account, ns, bound).selected) return;
+         const objects::Namespace* ns, const AccountFacts& facts) {
+  if (!selectAccount(policy, account, ns, facts).selected) return;
   if (policy.mode == Mode::Enforce) {
     verdict.enforcedBy.push_back(policy.name);
   } else {
@@ -53,6 +53,10 @@ const char* toString(SelectionReason reason) {
       return "LabelsNotMatched";
     case SelectionReason::Bound:
       return "Bound";
+    case SelectionReason::RecentlyUsed:
+      return "RecentlyUsed";
+    case SelectionReason::UseUnknown:
+      return "UseUnknown";
     case SelectionReason::Exempt:
       return "Exempt";
   }
@@ -72,7 +76,7 @@ const char* toString(Enforcement enforcement) {
 }
 
 Selection selectAccount(const Policy& policy, const objects::ServiceAccount& account,
-                        const objects::Namespace* ns, bool bound) {
+                        const objects::Namespace* ns, const AccountFacts& facts) {
   std::string_view nsName = account.meta.namespace_.view();
   if (ns == nullptr || ns->meta.name() != nsName) return no(SelectionReason::NamespaceNotSelected);
   if (policy.namespaces.selector && !matches(*policy.namespaces.selector, ns->labels)) {
@@ -89,7 +93,17 @@ Selection selectAccount(const Policy& policy, const objects::ServiceAccount& acc
       !matches(*policy.serviceAccounts.selector, account.labels)) {
     return no(SelectionReason::LabelsNotMatched);
   }
-  if (policy.serviceAccounts.unboundOnly && bound) return no(SelectionReason::Bound);
+  if (policy.serviceAccounts.unboundOnly && facts.bound) return no(SelectionReason::Bound);
+  if (policy.serviceAccounts.unusedFor) {
+    switch (useWithin(*policy.serviceAccounts.unusedFor, facts.use, facts.now)) {
+      case UseWithin::Used:
+        return no(SelectionReason::RecentlyUsed);
+      case UseWithin::Unknown:
+        return no(SelectionReason::UseUnknown);
+      case UseWithin::NotUsed:
+        break;
+    }
+  }
   if (const Exemption* exemption = matchingExemption(policy, nsName, account.meta.name())) {
     return Selection{false, SelectionReason::Exempt, exemption->reason};
   }
@@ -107,19 +121,19 @@ const Exemption* matchingExemption(const Policy& policy, std::string_view ns,
 
 AccountVerdict combine(std::span<const Policy* const> policies,
                        const objects::ServiceAccount& account, const objects::Namespace* ns,
-                       bool bound) {
+                       const AccountFacts& facts) {
   AccountVerdict verdict;
   for (const Policy* policy : policies) {
-    if (policy != nullptr) add(verdict, *policy, account, ns, bound);
+    if (policy != nullptr) add(verdict, *policy, account, ns, facts);
   }
   finish(verdict);
   return verdict;
 }
 
 AccountVerdict combine(std::span<const Policy> policies, const objects::ServiceAccount& account,
-                       const objects::Namespace* ns, bool bound) {
+                       const objects::Namespace* ns, const AccountFacts& facts) {
   AccountVerdict verdict;
-  for (const Policy& policy : policies) add(verdict, policy, account, ns, bound);
+  for (const Policy& policy : policies) add(verdict, policy, account, ns, facts);
   finish(verdict);
   return verdict;
 }

@@ -11,7 +11,9 @@
 //   3. the account's name matches one of `serviceAccounts.names` (omitted = all),
 //   4. its labels pass `serviceAccounts.selector` (omitted = all),
 //   5. with `unboundOnly`, no binding names it (policy/bindings.h),
-//   6. no exemption of this policy matches its namespace and name.
+//   6. with `unusedFor`, no use of its token is recorded in that window, and observation
+//      covers the whole window (policy/token_use.h: useWithin() is NotUsed),
+//   7. no exemption of this policy matches its namespace and name.
 // Several policies: enforced if any Enforce policy selects it, audited if only Audit
 // policies do. Exemptions count per policy: an account exempt in A but selected by an
 // Enforce policy B is enforced.
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "objects/objects.h"
+#include "policy/token_use.h"
 #include "policy/types.h"
 
 namespace saguard::policy {
@@ -34,6 +37,8 @@ enum class SelectionReason : std::uint8_t {
   NameNotMatched,        // the account name matches no serviceAccounts.names glob
   LabelsNotMatched,      // the account labels fail serviceAccounts.selector
   Bound,                 // unboundOnly, and a binding names the account
+  RecentlyUsed,          // unusedFor, and a use of its token is recorded in the window
+  UseUnknown,            // unusedFor, and observation does not cover the window yet
   Exempt,                // an exemption of the policy matches
 };
 
@@ -47,13 +52,19 @@ struct Selection {
   friend bool operator==(const Selection&, const Selection&) = default;
 };
 
+// What selection needs to know about an account beyond its record. Each part is read
+// only when a policy asks for it, so a caller may leave out what no policy asks for.
+struct AccountFacts {
+  bool bound = false;    // a binding names the account (accountIsBound()): unboundOnly
+  UseEvidence use;       // what is known of its token's use: unusedFor
+  std::int64_t now = 0;  // seconds since the epoch: unusedFor
+};
+
 // `ns` is the account's Namespace from the cache, or nullptr when it is not (yet)
 // known: an account in an unknown namespace is not selected (its labels cannot be
 // judged). A Namespace whose name is not the account's namespace counts as unknown.
-// `bound` says whether a binding names the account (accountIsBound()); it is read only
-// when the policy has `unboundOnly`.
 Selection selectAccount(const Policy& policy, const objects::ServiceAccount& account,
-                        const objects::Namespace* ns, bool bound);
+                        const objects::Namespace* ns, const AccountFacts& facts);
 
 // The first exemption of `policy` whose globs match the account ns/name, or nullptr:
 // the one exemption test (selectAccount() step 6, `saguard audit`'s exempt verdict).
@@ -78,8 +89,8 @@ struct AccountVerdict {
 
 AccountVerdict combine(std::span<const Policy* const> policies,
                        const objects::ServiceAccount& account, const objects::Namespace* ns,
-                       bool bound);
+                       const AccountFacts& facts);
 AccountVerdict combine(std::span<const Policy> policies, const objects::ServiceAccount& account,
-                       const objects::Namespace* ns, bool bound);
+                       const objects::Namespace* ns, const AccountFacts& facts);
 
 }  // namespace saguard::policy

@@ -6,11 +6,13 @@
 // modify it): a caller may hold them while the caches keep changing underneath.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 #include "objects/objects.h"
+#include "policy/token_use.h"
 
 namespace saguard::policy {
 
@@ -31,6 +33,11 @@ class Snapshot {
   // evaluate() checks each with subjectNamingAccount()).
   virtual std::vector<Shared<objects::Binding>> bindingsFor(std::string_view ns,
                                                             std::string_view name) const = 0;
+  // What is known of the account's token use (its last-used annotation folded in), for
+  // `unusedFor`. A snapshot with no audit source answers {}: nothing known.
+  virtual UseEvidence useOf(const objects::ServiceAccount& account) const = 0;
+  // Seconds since the epoch: the moment `unusedFor` windows end.
+  virtual std::int64_t now() const = 0;
 };
 
 }  // namespace saguard::policy

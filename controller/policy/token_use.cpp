@@ -182,6 +182,21 @@ std::string useDayOf(std::int64_t seconds) {
   return buffer;
 }
 
+UseEvidence withUseDay(UseEvidence evidence, std::string_view day) {
+  auto end = endOfUseDay(day);
+  if (!end || evidence.lastUsed >= *end - (kDay - 1)) return evidence;
+  evidence.lastUsed = *end;
+  return evidence;
+}
+
+std::optional<std::string> useDayToRecord(const UseEvidence& observed, std::string_view annotated) {
+  if (observed.lastUsed <= 0) return std::nullopt;
+  std::string day = useDayOf(observed.lastUsed);
+  // Valid days compare as strings; a malformed annotation is simply behind.
+  if (endOfUseDay(annotated) && std::string_view(day) <= annotated) return std::nullopt;
+  return day;
+}
+
 const char* toString(UseWithin w) {
   switch (w) {
     case UseWithin::Used:

@@ -116,6 +116,20 @@ std::optional<std::int64_t> endOfUseDay(std::string_view day);
 // The day (UTC, "YYYY-MM-DD") of a time in seconds.
 std::string useDayOf(std::int64_t seconds);
 
+// `evidence` with a day-granular record folded in: the account's
+// saguard.io/token-last-used annotation, or a legacy token Secret's
+// kubernetes.io/legacy-token-last-used label ("" or malformed: nothing to fold). When the
+// evidence already holds a use on that day or later, it is the more precise and is kept;
+// otherwise the day counts as a use at its last second (endOfUseDay()).
+UseEvidence withUseDay(UseEvidence evidence, std::string_view day);
+
+// The day to write into an account's saguard.io/token-last-used annotation, or nullopt
+// when the annotation already says that day or a later one: the annotation moves forward
+// only, at most once a day (like Kubernetes' own legacy-token-last-used label).
+// `observed` is the ledger's evidence alone (not the annotation folded in); `annotated` is
+// the annotation's current value ("" when absent; a malformed one is replaced).
+std::optional<std::string> useDayToRecord(const UseEvidence& observed, std::string_view annotated);
+
 enum class UseWithin : std::uint8_t {
   Used,     // a use was recorded within the window
   NotUsed,  // observation covers the whole window and no use was recorded in it

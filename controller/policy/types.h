@@ -60,6 +60,9 @@ struct AccountSelection {
   std::optional<std::vector<std::string>> names;  // ServiceAccount-name globs; nullopt = all
   std::optional<LabelSelector> selector;          // over ServiceAccount labels; nullopt = all
   bool unboundOnly = false;  // only accounts that no RoleBinding/ClusterRoleBinding names
+  // Only accounts whose tokens have no recorded use in this many seconds (policy/token_use.h);
+  // nullopt = use does not matter.
+  std::optional<std::int64_t> unusedFor;
 
   friend bool operator==(const AccountSelection&, const AccountSelection&) = default;
 };
@@ -98,5 +101,9 @@ inline constexpr std::size_t kMaxReasonLength = 512;
 inline constexpr std::size_t kMaxSelectorEntries = 64;  // matchLabels, matchExpressions, values
 inline constexpr std::size_t kMaxLabelKeyLength = 317;  // 253-char prefix + '/' + 63-char name
 inline constexpr std::size_t kMaxLabelValueLength = 63;
+// serviceAccounts.unusedFor: at least a minute (audit batches arrive a second or so late),
+// at most ten years.
+inline constexpr std::int64_t kMinUnusedForSeconds = 60;
+inline constexpr std::int64_t kMaxUnusedForSeconds = std::int64_t{10} * 365 * 86400;
 
 }  // namespace saguard::policy

@@ -13,6 +13,8 @@ class ApiWriter final : public ClusterWriter {
   explicit ApiWriter(kube::Client& client) : client_(client) {}
 
   Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override;
+  Status recordUseDay(std::string_view ns, std::string_view name, std::string_view day,
+                      std::string_view resourceVersion) override;
   Status patchPolicyStatus(std::string_view name, const std::string& statusJson) override;
 
  private:

@@ -1,6 +1,7 @@
 #include "reconcile/cache_reader.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "policy/bindings.h"
 
@@ -68,6 +69,22 @@ std::optional<PolicyRecord> CacheReader::policy(std::string_view name) const {
   auto p = in_.policies->store().get("", name);
   if (!p) return std::nullopt;
   return *p;
+}
+
+policy::UseEvidence CacheReader::observedUse(std::string_view ns, std::string_view name) const {
+  if (ledger_ == nullptr) return {};
+  return ledger_->evidenceOf(ns, name);
+}
+
+policy::UseEvidence CacheReader::useOf(const objects::ServiceAccount& account) const {
+  return policy::withUseDay(observedUse(account.meta.namespace_.view(), account.meta.name()),
+                            account.tokenLastUsed.view());
+}
+
+std::int64_t CacheReader::now() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace saguard::reconcile

@@ -7,6 +7,7 @@
 #include "cache/informer.h"
 #include "cache/kinds.h"
 #include "cache/policy_informer.h"
+#include "evidence/ledger.h"
 #include "reconcile/cluster_reader.h"
 
 namespace saguard::reconcile {
@@ -22,7 +23,10 @@ struct Informers {
 
 class CacheReader final : public ClusterReader {
  public:
-  explicit CacheReader(Informers informers) : in_(informers) {}
+  // `ledger`: what the audit sources recorded; nullptr when saguard has none (then no use
+  // is known and `unusedFor` selects nothing).
+  explicit CacheReader(Informers informers, const evidence::Ledger* ledger = nullptr)
+      : in_(informers), ledger_(ledger) {}
 
   Shared<objects::ServiceAccount> serviceAccount(std::string_view ns,
                                                  std::string_view name) const override;
@@ -36,9 +40,13 @@ class CacheReader final : public ClusterReader {
                                                     std::string_view name) const override;
   std::vector<PolicyRecord> policies() const override;
   std::optional<PolicyRecord> policy(std::string_view name) const override;
+  policy::UseEvidence observedUse(std::string_view ns, std::string_view name) const override;
+  policy::UseEvidence useOf(const objects::ServiceAccount& account) const override;
+  std::int64_t now() const override;
 
  private:
   Informers in_;
+  const evidence::Ledger* ledger_;
 };
 
 }  // namespace saguard::reconcile

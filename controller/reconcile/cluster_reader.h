@@ -27,6 +27,9 @@ class ClusterReader : public policy::Snapshot {
       std::string_view ns) const = 0;
   virtual std::vector<PolicyRecord> policies() const = 0;
   virtual std::optional<PolicyRecord> policy(std::string_view name) const = 0;
+  // What the audit sources recorded of the account's token use, without its annotation
+  // (useOf() folds that in): what the last-used annotation is written from.
+  virtual policy::UseEvidence observedUse(std::string_view ns, std::string_view name) const = 0;
 };
 
 }  // namespace saguard::reconcile

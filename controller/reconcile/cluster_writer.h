@@ -19,6 +19,11 @@ class ClusterWriter {
   // Errors: NotFound (deleted meanwhile), Conflict, and the transport's kinds.
   virtual Result<std::string> disableAutomount(std::string_view ns, std::string_view name) = 0;
 
+  // Sets the saguard.io/token-last-used annotation of ns/name to `day` with a JSON merge
+  // patch naming only that annotation, on the condition that the account is still at
+  // `resourceVersion` (else Conflict: the reconciler looks again with fresh data).
+  virtual Status recordUseDay(std::string_view ns, std::string_view name, std::string_view day,
+                              std::string_view resourceVersion) = 0;
   // Replaces `status` of the named policy (merge patch on the status subresource).
   virtual Status patchPolicyStatus(std::string_view name, const std::string& statusJson) = 0;
 };

@@ -15,6 +15,15 @@ Result<std::string> GatedWriter::disableAutomount(std::string_view ns, std::stri
   return inner_.disableAutomount(ns, name);
 }
 
+Status GatedWriter::recordUseDay(std::string_view ns, std::string_view name, std::string_view day,
+                                 std::string_view resourceVersion) {
+  if (!gate_.isOpen()) {
+    return WriteGate::refusal("token-last-used annotation of ServiceAccount " + std::string(ns) +
+                              "/" + std::string(name));
+  }
+  return inner_.recordUseDay(ns, name, day, resourceVersion);
+}
+
 Status GatedWriter::patchPolicyStatus(std::string_view name, const std::string& statusJson) {
   if (!gate_.isOpen())
     return WriteGate::refusal("status of ServiceAccountPolicy " + std::string(name));

@@ -61,23 +61,59 @@ bool Reconciler::isSelf(std::string_view ns, std::string_view name) const {
   return !options_.selfName.empty() && ns == options_.selfNamespace && name == options_.selfName;
 }
 
-policy::AccountVerdict Reconciler::verdictFor(const objects::ServiceAccount& account) const {
+policy::AccountVerdict Reconciler::verdictFor(
+    const objects::ServiceAccount& account, std::optional<std::chrono::seconds>& recheckIn) const {
   const std::vector<PolicyRecord> records = reader_.policies();  // holds the policies below
   std::vector<const policy::Policy*> policies;
   bool unboundOnly = false;
+  std::vector<std::int64_t> windows;  // of the unusedFor policies
   for (const auto& record : records) {
     if (!record.policy) continue;
     unboundOnly = unboundOnly || record.policy->serviceAccounts.unboundOnly;
+    if (auto window = record.policy->serviceAccounts.unusedFor) windows.push_back(*window);
     policies.push_back(record.policy.get());
   }
   const std::string_view ns = account.meta.namespace_.view();
-  bool bound = false;
+  policy::AccountFacts facts;
   if (unboundOnly) {
     auto bindings = reader_.bindingsFor(ns, account.meta.name());
-    bound = policy::accountIsBound(bindings.begin(), bindings.end(), ns, account.meta.name());
+    facts.bound = policy::accountIsBound(bindings.begin(), bindings.end(), ns, account.meta.name());
+  }
+  recheckIn.reset();
+  if (!windows.empty()) {
+    facts.use = reader_.useOf(account);
+    facts.now = reader_.now();
+    for (std::int64_t window : windows) {
+      auto at = policy::nextUseChange(window, facts.use, facts.now);
+      if (!at) continue;
+      const std::chrono::seconds in(std::max<std::int64_t>(*at - facts.now, 1));
+      if (!recheckIn || in < *recheckIn) recheckIn = in;
+    }
   }
   return policy::combine(std::span<const policy::Policy* const>(policies), account,
-                         reader_.namespace_(ns).get(), bound);
+                         reader_.namespace_(ns).get(), facts);
+}
+
+Status Reconciler::recordUseDay(const objects::ServiceAccount& account) {
+  const std::string_view ns = account.meta.namespace_.view();
+  const std::string_view name = account.meta.name();
+  auto day = policy::useDayToRecord(reader_.observedUse(ns, name), account.tokenLastUsed.view());
+  if (!day) return {};
+  const std::string uid(account.meta.uid());
+  {
+    // Written already, and the cache has not caught up: do not write twice.
+    std::lock_guard lock(mu_);
+    auto it = useDayWritten_.find(uid);
+    if (it != useDayWritten_.end() && it->second >= *day) return {};
+  }
+  Status written = writer_.recordUseDay(ns, name, *day, account.meta.resourceVersion());
+  if (!written.ok()) return written.is(ErrorKind::NotFound) ? Status{} : written;
+  {
+    std::lock_guard lock(mu_);
+    useDayWritten_[uid] = *day;
+  }
+  spdlog::debug("recorded token use of {}/{} on {}", ns, name, *day);
+  return {};
 }
 
 std::optional<queue::Outcome> Reconciler::observe(const objects::ServiceAccount& account,
@@ -105,10 +141,18 @@ std::optional<queue::Outcome> Reconciler::observe(const objects::ServiceAccount&
 queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::string& name) {
   auto account = reader_.serviceAccount(ns, name);
   if (!account) return queue::Outcome::done();  // deleted: nothing to do
-  const policy::AccountVerdict verdict = verdictFor(*account);
+  if (Status recorded = recordUseDay(*account); !recorded.ok()) {
+    return queue::Outcome::error(recorded.error());
+  }
+  std::optional<std::chrono::seconds> recheckIn;
+  const policy::AccountVerdict verdict = verdictFor(*account, recheckIn);
+  // Done for now; with unusedFor, the verdict may change by time alone: look again then.
+  auto settle = [&] {
+    return recheckIn ? queue::Outcome::requeueAfter(*recheckIn) : queue::Outcome::done();
+  };
   bool drifted = false;
   if (auto settled = observe(*account, drifted)) return *settled;
-  if (verdict.enforcement == policy::Enforcement::None) return queue::Outcome::done();
+  if (verdict.enforcement == policy::Enforcement::None) return settle();
   if (isSelf(ns, name)) {
     std::lock_guard lock(mu_);
     if (!loggedSelf_) {
@@ -129,7 +173,7 @@ queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::st
                        "Audit mode: policy " + verdict.auditedBy.front() +
                            " would set automountServiceAccountToken to false on this account");
     }
-    return queue::Outcome::done();
+    return settle();
   }
   return enforce(*account, verdict, drifted);
 }

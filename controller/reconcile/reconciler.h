@@ -66,8 +66,14 @@ class Reconciler {
 
  private:
   queue::Outcome reconcileAccount(const std::string& ns, const std::string& name);
-  // What every valid policy decides together for the account (policy::combine).
-  policy::AccountVerdict verdictFor(const objects::ServiceAccount& account) const;
+  // What every valid policy decides together for the account (policy::combine), and, with
+  // `unusedFor` policies, when that may change by time alone (`recheckIn`: the reconciler
+  // looks again then).
+  policy::AccountVerdict verdictFor(const objects::ServiceAccount& account,
+                                    std::optional<std::chrono::seconds>& recheckIn) const;
+  // Moves the account's last-used annotation forward when the audit sources recorded a
+  // use on a later day. An error is the write's (retried).
+  Status recordUseDay(const objects::ServiceAccount& account);
   // Updates the memory of the account; returns the outcome when nothing is to be done
   // (compliant, or our own patch not in the cache yet), else says whether it drifted.
   std::optional<queue::Outcome> observe(const objects::ServiceAccount& account, bool& drifted);
@@ -95,6 +101,7 @@ class Reconciler {
   std::unordered_set<std::string> seenCompliant_;  // account uids seen with the field false
   std::unordered_map<std::string, std::string> patchedAt_;  // uid -> resourceVersion of our patch
   std::unordered_set<std::string> auditNotified_;  // account uids told AutomountWouldBeDisabled
+  std::unordered_map<std::string, std::string> useDayWritten_;  // uid -> last-used day written
   std::map<std::string, std::unordered_set<std::uint64_t>>
       reported_;                                         // policy -> keys of findings sent
   std::map<std::string, std::int64_t> patchedCount_;     // policy -> accounts patched

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,14 @@ class MemorySnapshot final : public Snapshot {
                                                     std::string_view) const override {
     return bindings;
   }
+  UseEvidence useOf(const objects::ServiceAccount& account) const override {
+    auto it = use.find(std::string(account.meta.namespace_.view()) + "/" +
+                       std::string(account.meta.name()));
+    return withUseDay(
+        it == use.end() ? UseEvidence{.lastUsed = 0, .observingSince = observingSince} : it->second,
+        account.tokenLastUsed.view());
+  }
+  std::int64_t now() const override { return clock; }
 
   void addNamespace(const std::string& name, objects::Labels labels = {}) {
     objects::Namespace ns;
@@ -94,6 +103,9 @@ class MemorySnapshot final : public Snapshot {
   std::vector<Shared<objects::ServiceAccount>> accounts;
   std::vector<Shared<objects::Pod>> pods;
   std::vector<Shared<objects::Binding>> bindings;
+  std::map<std::string, UseEvidence> use;  // "ns/name" -> what the audit sources recorded
+  std::int64_t observingSince = 0;
+  std::int64_t clock = 0;
 };
 
 objects::Subject subject(const char* kind, const char* name, const char* ns = "") {
@@ -346,19 +358,62 @@ TEST(Evaluate, ModeOverlapEnforceBeatsAuditAndExemptionsArePerPolicy) {
   const objects::Namespace* teamA = snapshot.namespace_("team-a").get();
 
   const std::vector<Policy> both{enforceDefaults, auditAll};
-  AccountVerdict v = combine(std::span<const Policy>(both), teamADefault, teamA, false);
+  AccountVerdict v = combine(std::span<const Policy>(both), teamADefault, teamA, {});
   EXPECT_EQ(v.enforcement, Enforcement::Enforce);
   EXPECT_EQ(v.enforcedBy, std::vector<std::string>{"enforce-defaults"});
   EXPECT_EQ(v.auditedBy, std::vector<std::string>{"audit-all"});
-  EXPECT_EQ(combine(std::span<const Policy>(both), builder, teamA, false).enforcement,
+  EXPECT_EQ(combine(std::span<const Policy>(both), builder, teamA, {}).enforcement,
             Enforcement::Audit);
 
   const std::vector<Policy> exempting{enforceExempting, auditAll};
-  EXPECT_EQ(combine(std::span<const Policy>(exempting), teamADefault, teamA, false).enforcement,
+  EXPECT_EQ(combine(std::span<const Policy>(exempting), teamADefault, teamA, {}).enforcement,
             Enforcement::Audit);
   // Each policy's own evaluation still counts the account by its own rules.
   EXPECT_EQ(evaluate(auditAll, snapshot).counts.selected, 6);
   EXPECT_EQ(evaluate(enforceExempting, snapshot).counts.selected, 5);
+}
+
+// unusedFor: only accounts with no recorded use in the window are selected, and only once
+// observation covers the window; the last-used annotation counts as a use on that day.
+TEST(Evaluate, UnusedForSelectsOnlyAccountsWithoutRecentUse) {
+  constexpr std::int64_t kDay = 86400;
+  constexpr std::int64_t kNow = 20000 * kDay + 12 * 3600;  // 2024-10-04T12:00:00Z
+  Policy p;
+  p.name = "unused";
+  p.namespaces.selector = LabelSelector{};
+  p.serviceAccounts.unusedFor = 7 * kDay;
+  auto selectedNames = [&](const MemorySnapshot& s) {
+    std::set<std::string> names;
+    for (const auto& account : evaluate(p, s).toPatch) {
+      names.insert(std::string(account->meta.namespace_.view()) + "/" +
+                   std::string(account->meta.name()));
+    }
+    return names;
+  };
+
+  MemorySnapshot c = cluster();
+  c.clock = kNow;
+  // No audit source: nothing is known, nothing is selected.
+  EXPECT_TRUE(selectedNames(c).empty());
+  // Observation shorter than the window: still nothing.
+  c.observingSince = kNow - 3 * kDay;
+  EXPECT_TRUE(selectedNames(c).empty());
+
+  // Observed for longer than the window: accounts without use are selected; one used a
+  // day ago is not; one used 8 days ago is.
+  c.observingSince = kNow - 30 * kDay;
+  c.use["team-a/default"] = {.lastUsed = kNow - kDay, .observingSince = c.observingSince};
+  c.use["team-b/default"] = {.lastUsed = kNow - 8 * kDay, .observingSince = c.observingSince};
+  EXPECT_EQ(selectedNames(c), (std::set<std::string>{"team-a/builder", "team-b/default",
+                                                     "team-b/deployer", "kube-system/default"}));
+  // The annotation of a day inside the window counts like a recorded use.
+  MemorySnapshot annotated = c;
+  objects::ServiceAccount deployer = *annotated.accounts[4];
+  ASSERT_EQ(deployer.meta.name(), "deployer");
+  deployer.tokenLastUsed = Symbol(useDayOf(kNow - 2 * kDay));
+  annotated.accounts[4] = std::make_shared<const objects::ServiceAccount>(deployer);
+  EXPECT_EQ(selectedNames(annotated),
+            (std::set<std::string>{"team-a/builder", "team-b/default", "kube-system/default"}));
 }
 
 }  // namespace

@@ -8,6 +8,13 @@
 namespace saguard::policy {
 namespace {
 
+// An account that a binding names (the only fact the tests below vary).
+AccountFacts bound() {
+  AccountFacts facts;
+  facts.bound = true;
+  return facts;
+}
+
 objects::Labels labels(std::initializer_list<std::pair<const char*, const char*>> pairs) {
   objects::Labels out;
   for (const auto& [k, v] : pairs) out.emplace_back(Symbol(k), Symbol(v));
@@ -52,18 +59,18 @@ Policy designPolicy() {
 TEST(PolicySelection, EmptyPolicySelectsEveryAccountOfAKnownNamespace) {
   Policy p;
   auto n = ns("team-a");
-  EXPECT_EQ(selectAccount(p, account("team-a", "default"), &n, false),
+  EXPECT_EQ(selectAccount(p, account("team-a", "default"), &n, {}),
             (Selection{true, SelectionReason::Selected, ""}));
   EXPECT_TRUE(
-      selectAccount(p, account("team-a", "anything", labels({{"x", "y"}})), &n, true).selected);
+      selectAccount(p, account("team-a", "anything", labels({{"x", "y"}})), &n, bound()).selected);
 }
 
 TEST(PolicySelection, UnknownNamespaceIsNotSelected) {
   Policy p;
-  EXPECT_EQ(selectAccount(p, account("team-a", "default"), nullptr, false).reason,
+  EXPECT_EQ(selectAccount(p, account("team-a", "default"), nullptr, {}).reason,
             SelectionReason::NamespaceNotSelected);
   auto other = ns("team-b");
-  EXPECT_EQ(selectAccount(p, account("team-a", "default"), &other, false).reason,
+  EXPECT_EQ(selectAccount(p, account("team-a", "default"), &other, {}).reason,
             SelectionReason::NamespaceNotSelected);
 }
 
@@ -72,12 +79,12 @@ TEST(PolicySelection, NamespaceSelector) {
   p.namespaces.selector = matchLabel("saguard.io/enforce", "true");
   auto labelled = ns("a", labels({{"saguard.io/enforce", "true"}}));
   auto plain = ns("b");
-  EXPECT_TRUE(selectAccount(p, account("a", "default"), &labelled, false).selected);
-  EXPECT_EQ(selectAccount(p, account("b", "default"), &plain, false).reason,
+  EXPECT_TRUE(selectAccount(p, account("a", "default"), &labelled, {}).selected);
+  EXPECT_EQ(selectAccount(p, account("b", "default"), &plain, {}).reason,
             SelectionReason::NamespaceNotSelected);
   // Account labels do not stand in for namespace labels.
   EXPECT_FALSE(selectAccount(p, account("b", "default", labels({{"saguard.io/enforce", "true"}})),
-                             &plain, false)
+                             &plain, {})
                    .selected);
 }
 
@@ -85,25 +92,25 @@ TEST(PolicySelection, ExcludeAppliesAfterTheSelector) {
   Policy p = designPolicy();
   auto kube = ns("kube-system", labels({{"x", "y"}}));
   auto app = ns("kubernetes-dashboard");  // "kube-*" does not match "kubernetes-..."
-  EXPECT_EQ(selectAccount(p, account("kube-system", "default"), &kube, false).reason,
+  EXPECT_EQ(selectAccount(p, account("kube-system", "default"), &kube, {}).reason,
             SelectionReason::NamespaceExcluded);
-  EXPECT_TRUE(selectAccount(p, account("kubernetes-dashboard", "default"), &app, false).selected);
+  EXPECT_TRUE(selectAccount(p, account("kubernetes-dashboard", "default"), &app, {}).selected);
   // A namespace both unselected and excluded reports the selector, the first step.
   p.namespaces.selector = matchLabel("a", "b");
-  EXPECT_EQ(selectAccount(p, account("kube-system", "default"), &kube, false).reason,
+  EXPECT_EQ(selectAccount(p, account("kube-system", "default"), &kube, {}).reason,
             SelectionReason::NamespaceNotSelected);
 }
 
 TEST(PolicySelection, AccountNames) {
   Policy p = designPolicy();
   auto n = ns("team-a");
-  EXPECT_TRUE(selectAccount(p, account("team-a", "default"), &n, false).selected);
-  EXPECT_EQ(selectAccount(p, account("team-a", "builder"), &n, false).reason,
+  EXPECT_TRUE(selectAccount(p, account("team-a", "default"), &n, {}).selected);
+  EXPECT_EQ(selectAccount(p, account("team-a", "builder"), &n, {}).reason,
             SelectionReason::NameNotMatched);
   p.serviceAccounts.names = std::vector<std::string>{"ci-*", "???"};
-  EXPECT_TRUE(selectAccount(p, account("team-a", "ci-runner"), &n, false).selected);
-  EXPECT_TRUE(selectAccount(p, account("team-a", "abc"), &n, false).selected);
-  EXPECT_EQ(selectAccount(p, account("team-a", "default"), &n, false).reason,
+  EXPECT_TRUE(selectAccount(p, account("team-a", "ci-runner"), &n, {}).selected);
+  EXPECT_TRUE(selectAccount(p, account("team-a", "abc"), &n, {}).selected);
+  EXPECT_EQ(selectAccount(p, account("team-a", "default"), &n, {}).reason,
             SelectionReason::NameNotMatched);
 }
 
@@ -112,9 +119,9 @@ TEST(PolicySelection, AccountLabels) {
   p.serviceAccounts.selector = matchLabel("tokens", "off");
   auto n = ns("team-a", labels({{"tokens", "off"}}));
   EXPECT_TRUE(
-      selectAccount(p, account("team-a", "a", labels({{"tokens", "off"}})), &n, false).selected);
+      selectAccount(p, account("team-a", "a", labels({{"tokens", "off"}})), &n, {}).selected);
   // Namespace labels do not stand in for account labels.
-  EXPECT_EQ(selectAccount(p, account("team-a", "b"), &n, false).reason,
+  EXPECT_EQ(selectAccount(p, account("team-a", "b"), &n, {}).reason,
             SelectionReason::LabelsNotMatched);
 }
 
@@ -122,10 +129,10 @@ TEST(PolicySelection, UnboundOnly) {
   Policy p;
   auto n = ns("team-a");
   EXPECT_TRUE(
-      selectAccount(p, account("team-a", "default"), &n, true).selected);  // flag off: ignored
+      selectAccount(p, account("team-a", "default"), &n, bound()).selected);  // flag off: ignored
   p.serviceAccounts.unboundOnly = true;
-  EXPECT_TRUE(selectAccount(p, account("team-a", "default"), &n, false).selected);
-  EXPECT_EQ(selectAccount(p, account("team-a", "default"), &n, true).reason,
+  EXPECT_TRUE(selectAccount(p, account("team-a", "default"), &n, {}).selected);
+  EXPECT_EQ(selectAccount(p, account("team-a", "default"), &n, bound()).reason,
             SelectionReason::Bound);
 }
 
@@ -133,18 +140,17 @@ TEST(PolicySelection, ExemptionsNeedBothGlobsAndCarryTheirReason) {
   Policy p = designPolicy();
   auto monitoring = ns("monitoring");
   auto other = ns("other");
-  EXPECT_EQ(selectAccount(p, account("monitoring", "prometheus"), &monitoring, false),
+  EXPECT_EQ(selectAccount(p, account("monitoring", "prometheus"), &monitoring, {}),
             (Selection{false, SelectionReason::Exempt, "reads pods and endpoints"}));
-  EXPECT_TRUE(selectAccount(p, account("other", "prometheus"), &other, false).selected);
-  EXPECT_TRUE(selectAccount(p, account("monitoring", "default"), &monitoring, false).selected);
+  EXPECT_TRUE(selectAccount(p, account("other", "prometheus"), &other, {}).selected);
+  EXPECT_TRUE(selectAccount(p, account("monitoring", "default"), &monitoring, {}).selected);
 
   p.exemptions = {{"team-*", "ci-?", ""}, {"*", "vault", "unseals"}};
   p.serviceAccounts.names.reset();
   auto team = ns("team-x");
-  EXPECT_EQ(selectAccount(p, account("team-x", "ci-1"), &team, false).reason,
-            SelectionReason::Exempt);
-  EXPECT_TRUE(selectAccount(p, account("team-x", "ci-12"), &team, false).selected);
-  EXPECT_EQ(selectAccount(p, account("other", "vault"), &other, false),
+  EXPECT_EQ(selectAccount(p, account("team-x", "ci-1"), &team, {}).reason, SelectionReason::Exempt);
+  EXPECT_TRUE(selectAccount(p, account("team-x", "ci-12"), &team, {}).selected);
+  EXPECT_EQ(selectAccount(p, account("other", "vault"), &other, {}),
             (Selection{false, SelectionReason::Exempt, "unseals"}));
 }
 
@@ -159,18 +165,18 @@ TEST(PolicySelection, ReasonFollowsTheOrderOfTheSteps) {
   p.exemptions = {{"*", "*", "all"}};
   auto n = ns("team-a");
   auto sa = account("team-a", "default");
-  EXPECT_EQ(selectAccount(p, sa, &n, true).reason, SelectionReason::NamespaceNotSelected);
+  EXPECT_EQ(selectAccount(p, sa, &n, bound()).reason, SelectionReason::NamespaceNotSelected);
   n.labels = labels({{"a", "1"}});
-  EXPECT_EQ(selectAccount(p, sa, &n, true).reason, SelectionReason::NamespaceExcluded);
+  EXPECT_EQ(selectAccount(p, sa, &n, bound()).reason, SelectionReason::NamespaceExcluded);
   p.namespaces.exclude.clear();
-  EXPECT_EQ(selectAccount(p, sa, &n, true).reason, SelectionReason::NameNotMatched);
+  EXPECT_EQ(selectAccount(p, sa, &n, bound()).reason, SelectionReason::NameNotMatched);
   p.serviceAccounts.names = std::vector<std::string>{"default"};
-  EXPECT_EQ(selectAccount(p, sa, &n, true).reason, SelectionReason::LabelsNotMatched);
+  EXPECT_EQ(selectAccount(p, sa, &n, bound()).reason, SelectionReason::LabelsNotMatched);
   sa.labels = labels({{"b", "1"}});
-  EXPECT_EQ(selectAccount(p, sa, &n, true).reason, SelectionReason::Bound);
-  EXPECT_EQ(selectAccount(p, sa, &n, false).reason, SelectionReason::Exempt);
+  EXPECT_EQ(selectAccount(p, sa, &n, bound()).reason, SelectionReason::Bound);
+  EXPECT_EQ(selectAccount(p, sa, &n, {}).reason, SelectionReason::Exempt);
   p.exemptions.clear();
-  EXPECT_EQ(selectAccount(p, sa, &n, false).reason, SelectionReason::Selected);
+  EXPECT_EQ(selectAccount(p, sa, &n, {}).reason, SelectionReason::Selected);
 }
 
 TEST(PolicySelection, ReasonNames) {
@@ -195,7 +201,7 @@ Policy named(const char* name, Mode mode) {
 
 TEST(PolicyCombine, NoPolicies) {
   auto n = ns("a");
-  AccountVerdict v = combine(std::span<const Policy>(), account("a", "default"), &n, false);
+  AccountVerdict v = combine(std::span<const Policy>(), account("a", "default"), &n, {});
   EXPECT_EQ(v, AccountVerdict{});
   EXPECT_EQ(v.enforcement, Enforcement::None);
 }
@@ -204,7 +210,7 @@ TEST(PolicyCombine, AnyEnforcePolicyEnforces) {
   auto n = ns("a");
   std::vector<Policy> policies{named("z-audit", Mode::Audit), named("b-enforce", Mode::Enforce),
                                named("a-enforce", Mode::Enforce), named("c-audit", Mode::Audit)};
-  AccountVerdict v = combine(policies, account("a", "default"), &n, false);
+  AccountVerdict v = combine(policies, account("a", "default"), &n, {});
   EXPECT_EQ(v.enforcement, Enforcement::Enforce);
   EXPECT_EQ(v.enforcedBy, (std::vector<std::string>{"a-enforce", "b-enforce"}));  // sorted
   EXPECT_EQ(v.auditedBy, (std::vector<std::string>{"c-audit", "z-audit"}));
@@ -214,7 +220,7 @@ TEST(PolicyCombine, OnlyAuditPoliciesAudit) {
   auto n = ns("a");
   std::vector<Policy> policies{named("audit", Mode::Audit), named("enforce-other", Mode::Enforce)};
   policies[1].namespaces.exclude = {"a"};
-  AccountVerdict v = combine(policies, account("a", "default"), &n, false);
+  AccountVerdict v = combine(policies, account("a", "default"), &n, {});
   EXPECT_EQ(v.enforcement, Enforcement::Audit);
   EXPECT_TRUE(v.enforcedBy.empty());
   EXPECT_EQ(v.auditedBy, std::vector<std::string>{"audit"});
@@ -230,13 +236,13 @@ TEST(PolicyCombine, ExemptionsArePerPolicy) {
   audit.exemptions = {{"*", "*", "nothing"}};
 
   std::vector<const Policy*> both{&exempting, &other, &audit};
-  AccountVerdict v = combine(both, account("monitoring", "prometheus"), &monitoring, false);
+  AccountVerdict v = combine(both, account("monitoring", "prometheus"), &monitoring, {});
   EXPECT_EQ(v.enforcement, Enforcement::Enforce);
   EXPECT_EQ(v.enforcedBy, std::vector<std::string>{"b"});
   EXPECT_TRUE(v.auditedBy.empty());
 
   std::vector<const Policy*> onlyExempting{&exempting, nullptr, &audit};
-  v = combine(onlyExempting, account("monitoring", "prometheus"), &monitoring, false);
+  v = combine(onlyExempting, account("monitoring", "prometheus"), &monitoring, {});
   EXPECT_EQ(v.enforcement, Enforcement::None);
 }
 
@@ -246,7 +252,7 @@ TEST(PolicyCombine, AuditSelectingWhatEnforceExemptsStaysAudited) {
   enforce.exemptions = {{"monitoring", "*", "observability stack"}};
   Policy audit = named("audit", Mode::Audit);
   std::vector<Policy> policies{enforce, audit};
-  AccountVerdict v = combine(policies, account("monitoring", "prometheus"), &monitoring, false);
+  AccountVerdict v = combine(policies, account("monitoring", "prometheus"), &monitoring, {});
   EXPECT_EQ(v.enforcement, Enforcement::Audit);
   EXPECT_EQ(v.auditedBy, std::vector<std::string>{"audit"});
 }
@@ -257,10 +263,33 @@ TEST(PolicyCombine, BoundAccountsAndUnboundOnly) {
   unbound.serviceAccounts.unboundOnly = true;
   Policy audit = named("audit", Mode::Audit);
   std::vector<Policy> policies{unbound, audit};
-  EXPECT_EQ(combine(policies, account("a", "x"), &n, false).enforcement, Enforcement::Enforce);
-  AccountVerdict bound = combine(policies, account("a", "x"), &n, true);
-  EXPECT_EQ(bound.enforcement, Enforcement::Audit);
-  EXPECT_EQ(combine(policies, account("a", "x"), nullptr, false).enforcement, Enforcement::None);
+  EXPECT_EQ(combine(policies, account("a", "x"), &n, {}).enforcement, Enforcement::Enforce);
+  AccountVerdict verdict = combine(policies, account("a", "x"), &n, bound());
+  EXPECT_EQ(verdict.enforcement, Enforcement::Audit);
+  EXPECT_EQ(combine(policies, account("a", "x"), nullptr, {}).enforcement, Enforcement::None);
+}
+
+TEST(PolicySelection, UnusedForNeedsObservationOverTheWholeWindow) {
+  auto n = ns("a");
+  Policy p = named("p", Mode::Enforce);
+  p.serviceAccounts.unusedFor = 3600;
+  AccountFacts facts;
+  facts.now = 100'000;
+  EXPECT_EQ(selectAccount(p, account("a", "x"), &n, facts).reason, SelectionReason::UseUnknown);
+  facts.use.observingSince = facts.now - 3599;
+  EXPECT_EQ(selectAccount(p, account("a", "x"), &n, facts).reason, SelectionReason::UseUnknown);
+  facts.use.observingSince = facts.now - 3600;
+  EXPECT_TRUE(selectAccount(p, account("a", "x"), &n, facts).selected);
+  facts.use.lastUsed = facts.now - 3599;
+  EXPECT_EQ(selectAccount(p, account("a", "x"), &n, facts).reason, SelectionReason::RecentlyUsed);
+  facts.use.lastUsed = facts.now - 3600;
+  EXPECT_TRUE(selectAccount(p, account("a", "x"), &n, facts).selected);
+  // Without unusedFor, use does not matter; exemptions still come last.
+  p.serviceAccounts.unusedFor.reset();
+  facts.use.lastUsed = facts.now;
+  EXPECT_TRUE(selectAccount(p, account("a", "x"), &n, facts).selected);
+  EXPECT_STREQ(toString(SelectionReason::RecentlyUsed), "RecentlyUsed");
+  EXPECT_STREQ(toString(SelectionReason::UseUnknown), "UseUnknown");
 }
 
 }  // namespace

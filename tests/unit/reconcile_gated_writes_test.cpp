@@ -17,6 +17,12 @@ class Recording final : public ClusterWriter, public events::EventSink {
     writes.push_back("patch " + std::string(ns) + "/" + std::string(name));
     return std::string("7");
   }
+  Status recordUseDay(std::string_view ns, std::string_view name, std::string_view day,
+                      std::string_view) override {
+    writes.push_back("use-day " + std::string(ns) + "/" + std::string(name) + " " +
+                     std::string(day));
+    return {};
+  }
   Status patchPolicyStatus(std::string_view name, const std::string&) override {
     writes.push_back("status " + std::string(name));
     return {};
@@ -35,6 +41,7 @@ class Recording final : public ClusterWriter, public events::EventSink {
 void writeEverything(ClusterWriter& writer, events::EventSink& sink, std::vector<Status>& results) {
   auto patched = writer.disableAutomount("ns", "sa");
   results.push_back(patched.ok() ? Status() : Status(patched.error()));
+  results.push_back(writer.recordUseDay("ns", "sa", "2026-12-06", "7"));
   results.push_back(writer.patchPolicyStatus("p", "{}"));
   events::Event event;
   event.namespace_ = "ns";
@@ -63,8 +70,8 @@ TEST(GatedWrites, PassEveryWriteWhileOpen) {
   std::vector<Status> results;
   writeEverything(writer, sink, results);
   for (const Status& st : results) EXPECT_TRUE(st.ok());
-  EXPECT_EQ(inner.writes,
-            (std::vector<std::string>{"patch ns/sa", "status p", "event sa.1", "series sa.1"}));
+  EXPECT_EQ(inner.writes, (std::vector<std::string>{"patch ns/sa", "use-day ns/sa 2026-12-06",
+                                                    "status p", "event sa.1", "series sa.1"}));
 }
 
 TEST(GatedWrites, RefuseEveryWriteWhileClosed) {
@@ -75,7 +82,7 @@ TEST(GatedWrites, RefuseEveryWriteWhileClosed) {
   GatedEventSink sink(inner, gate);
   std::vector<Status> results;
   writeEverything(writer, sink, results);
-  ASSERT_EQ(results.size(), 4u);
+  ASSERT_EQ(results.size(), 5u);
   for (const Status& st : results) EXPECT_TRUE(st.is(ErrorKind::Unavailable));
   EXPECT_TRUE(inner.writes.empty());
 }

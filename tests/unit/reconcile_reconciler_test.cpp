@@ -75,6 +75,16 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
     if (it == policyRecords.end()) return std::nullopt;
     return it->second;
   }
+  policy::UseEvidence observedUse(std::string_view ns, std::string_view name) const override {
+    auto it = observed.find(std::string(ns) + "/" + std::string(name));
+    return it == observed.end() ? policy::UseEvidence{.lastUsed = 0, .observingSince = since}
+                                : it->second;
+  }
+  policy::UseEvidence useOf(const objects::ServiceAccount& account) const override {
+    return policy::withUseDay(observedUse(account.meta.namespace_.view(), account.meta.name()),
+                              account.tokenLastUsed.view());
+  }
+  std::int64_t now() const override { return clock; }
 
   // --- ClusterWriter
   Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override {
@@ -88,6 +98,19 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
       sa.meta.setResourceVersion(rv);
     }
     return rv;
+  }
+  Status recordUseDay(std::string_view ns, std::string_view name, std::string_view day,
+                      std::string_view resourceVersion) override {
+    useDayWrites.push_back(std::string(ns) + "/" + std::string(name) + "=" + std::string(day));
+    auto& sa = accounts.at(std::string(ns) + "/" + std::string(name));
+    if (sa.meta.resourceVersion() != resourceVersion) {
+      return makeError(ErrorKind::Conflict, "the object has been modified");
+    }
+    if (applyPatches) {
+      sa.tokenLastUsed = Symbol(day);
+      sa.meta.setResourceVersion(std::to_string(++revision));
+    }
+    return {};
   }
   Status patchPolicyStatus(std::string_view name, const std::string& statusJson) override {
     statusWrites.push_back(std::string(name));
@@ -155,6 +178,10 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
   std::map<std::string, PolicyRecord> policyRecords;
   std::vector<std::string> patches;
   std::vector<std::string> statusWrites;
+  std::vector<std::string> useDayWrites;                // "ns/name=day"
+  std::map<std::string, policy::UseEvidence> observed;  // what the audit sources recorded
+  std::int64_t since = 0;                               // observingSince of every account
+  std::int64_t clock = 0;                               // now()
   std::vector<Emitted> events;
   std::optional<Error> patchError;
   bool applyPatches = true;
@@ -438,6 +465,67 @@ TEST_F(ReconcilerTest, DeletedPolicyStopsReporting) {
   policy("p");
   cluster_.policyRecords.clear();
   EXPECT_EQ(policy("p").result(), queue::WorkResult::Success);
+}
+
+// The last-used annotation: written when the audit sources recorded a use on a later
+// day than it says, once per day, never backwards, not again while the cache lags.
+TEST_F(ReconcilerTest, RecordsTheDayOfTheLastUseOncePerDay) {
+  constexpr std::int64_t kDay = 86400;
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "web");
+  cluster_.clock = 20000 * kDay;
+  EXPECT_EQ(account("ns", "web").result(), queue::WorkResult::Success);
+  EXPECT_TRUE(cluster_.useDayWrites.empty());  // no use recorded: nothing to write
+
+  cluster_.observed["ns/web"] = {.lastUsed = 20000 * kDay + 10, .observingSince = 1};
+  account("ns", "web");
+  account("ns", "web");  // same day again: nothing
+  EXPECT_EQ(cluster_.useDayWrites, (std::vector<std::string>{"ns/web=2024-10-04"}));
+  EXPECT_EQ(cluster_.accounts.at("ns/web").tokenLastUsed.view(), "2024-10-04");
+
+  cluster_.observed["ns/web"].lastUsed = 20001 * kDay + 5;  // the next day
+  cluster_.applyPatches = false;                            // the cache lags behind
+  account("ns", "web");
+  account("ns", "web");
+  EXPECT_EQ(cluster_.useDayWrites,
+            (std::vector<std::string>{"ns/web=2024-10-04", "ns/web=2024-10-05"}));
+
+  // An older use (a late batch) never moves it back.
+  cluster_.applyPatches = true;
+  cluster_.accounts.at("ns/web").tokenLastUsed = Symbol("2024-10-05");
+  cluster_.observed["ns/web"].lastUsed = 19990 * kDay;
+  account("ns", "web");
+  EXPECT_EQ(cluster_.useDayWrites.size(), 2u);
+}
+
+// unusedFor: a used account is left alone and looked at again when its last use leaves
+// the window; then it is patched.
+TEST_F(ReconcilerTest, UnusedForPatchesOnlyOnceTheWindowHasPassedWithoutUse) {
+  constexpr std::int64_t kHour = 3600;
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "used");
+  cluster_.addAccount("ns", "idle");
+  cluster_.addPolicy(
+      policyJson("p", R"({"namespaces":{"selector":{}},"serviceAccounts":{"unusedFor":"24h"}})"));
+  const std::int64_t start = 1'700'000'000;
+  cluster_.since = start;
+  cluster_.clock = start + kHour;  // observed for an hour only: nothing known yet
+  auto idle = account("ns", "idle");
+  EXPECT_EQ(idle.result(), queue::WorkResult::RequeueAfter);
+  EXPECT_EQ(idle.after(), std::chrono::seconds(23 * kHour));
+  EXPECT_TRUE(cluster_.patches.empty());
+
+  cluster_.clock = start + 25 * kHour;
+  cluster_.observed["ns/used"] = {.lastUsed = start + 20 * kHour, .observingSince = start};
+  EXPECT_EQ(account("ns", "idle").result(), queue::WorkResult::Success);
+  auto used = account("ns", "used");
+  EXPECT_EQ(used.result(), queue::WorkResult::RequeueAfter);
+  EXPECT_EQ(used.after(), std::chrono::seconds(19 * kHour));  // its use leaves the window then
+  EXPECT_EQ(cluster_.patches, (std::vector<std::string>{"ns/idle"}));
+
+  cluster_.clock = start + 44 * kHour;
+  account("ns", "used");
+  EXPECT_EQ(cluster_.patches, (std::vector<std::string>{"ns/idle", "ns/used"}));
 }
 
 TEST(Keys, RoundTrip) {
