@@ -18,13 +18,16 @@ set(SAGUARD_FUZZ_SECONDS 60 CACHE STRING "Length of each fuzz run under ctest, i
 set(SAGUARD_FUZZ_SEED 1 CACHE STRING "libFuzzer -seed for the ctest runs (0: random)")
 file(MAKE_DIRECTORY ${SAGUARD_FUZZ_ARTIFACTS})
 
-# saguard_fuzz_target(NAME LIBRARY): tests/fuzz/NAME_fuzz.cpp linked with LIBRARY.
+# saguard_fuzz_target(NAME LIBRARY...): tests/fuzz/NAME_fuzz.cpp linked with the LIBRARYs
+# (skipped unless all of them are built).
 function(saguard_fuzz_target name library)
-  if(NOT TARGET ${library})
-    return()
-  endif()
+  foreach(lib IN ITEMS ${library} ${ARGN})
+    if(NOT TARGET ${lib})
+      return()
+    endif()
+  endforeach()
   add_executable(${name}_fuzz ${CMAKE_CURRENT_LIST_DIR}/${name}_fuzz.cpp)
-  target_link_libraries(${name}_fuzz PRIVATE ${library})
+  target_link_libraries(${name}_fuzz PRIVATE ${library} ${ARGN})
   target_compile_options(${name}_fuzz PRIVATE -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer)
   target_link_options(${name}_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
   file(MAKE_DIRECTORY ${SAGUARD_FUZZ_CORPUS_RUN}/${name})
@@ -39,6 +42,7 @@ endfunction()
 
 saguard_fuzz_target(codec_watch saguard_codec)      # watch-event framing and decoding
 saguard_fuzz_target(codec_list saguard_codec)       # list pages, streaming lists, objects
+saguard_fuzz_target(codec_audit saguard_codec saguard_policy)  # audit events, then tokenUseOf
 saguard_fuzz_target(kube_kubeconfig saguard_kube)   # the kubeconfig parser
 saguard_fuzz_target(audit_manifest saguard_audit)   # the manifest reader of saguard lint
 saguard_fuzz_target(policy_selector saguard_policy) # globs, label selectors, parsePolicy
