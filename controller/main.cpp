@@ -32,6 +32,11 @@
 #include "base/logging.h"
 #include "events/recorder.h"
 #include "events/sink.h"
+#include "evidence/ingest.h"
+#include "evidence/ledger.h"
+#include "evidence/log_follower.h"
+#include "evidence/store.h"
+#include "evidence/webhook_server.h"
 #include "kube/config.h"
 #include "kube/cpprest_transport.h"
 #include "kube/rest_client.h"
@@ -41,6 +46,7 @@
 #include "manager/manager.h"
 #include "metrics/bind_address.h"
 #include "metrics/cache_adapter.h"
+#include "metrics/evidence_adapter.h"
 #include "metrics/health.h"
 #include "metrics/leader_adapter.h"
 #include "metrics/metrics.h"
@@ -73,6 +79,11 @@ struct RunFlags {
   int statusDelayMs = 1000;
   int statusIntervalMs = 5000;
   std::optional<metrics::BindAddress> metricsBind, probeBind;  // nullopt: disabled
+  // Audit evidence (evidence/): the webhook receiver, the log file, the store's sync.
+  std::string auditWebhookAddress = "0", auditWebhookCert, auditWebhookKey, auditWebhookClientCa;
+  std::string auditLogPath;
+  int evidenceSyncMs = 10'000;
+  bool auditing() const { return auditWebhookAddress != "0" || !auditLogPath.empty(); }
 };
 
 // The flags of `saguard run`, parsed and checked; an exit status when the run ends here
@@ -105,6 +116,21 @@ std::variant<RunFlags, int> parseRunFlags(const std::vector<std::string>& args) 
       "status-interval-ms", &f.statusIntervalMs,
       "While changes keep coming, the least time between two status computations of a policy\n"
       "(each may write the status). Milliseconds.");
+  flags.add("audit-webhook-bind-address", &f.auditWebhookAddress,
+            "Where the HTTPS receiver of the API server's audit webhook backend listens\n"
+            "(\"0\" disables it). Needs the three --audit-webhook-*-file flags.");
+  flags.add("audit-webhook-cert-file", &f.auditWebhookCert,
+            "PEM serving certificate (and chain) of the audit webhook receiver.");
+  flags.add("audit-webhook-key-file", &f.auditWebhookKey, "PEM key of that certificate.");
+  flags.add("audit-webhook-client-ca-file", &f.auditWebhookClientCa,
+            "PEM CA that signed the API server's webhook client certificate: any other caller\n"
+            "is refused in the TLS handshake.");
+  flags.add("audit-log-path", &f.auditLogPath,
+            "Follow the API server's JSON audit log (--audit-log-path, --audit-log-format json)\n"
+            "at this path, across rotation.");
+  flags.add("evidence-sync-interval-ms", &f.evidenceSyncMs,
+            "How often each replica merges its evidence of token use with the ConfigMaps\n"
+            "saguard-token-use-* in its namespace. Milliseconds.");
   flags.add("log-format", &f.logFormat, "json or text.");
   flags.add("log-level", &f.logLevel, "trace, debug, info, warn or error.");
   auto rest = flags.parse(args);
@@ -120,6 +146,14 @@ std::variant<RunFlags, int> parseRunFlags(const std::vector<std::string>& args) 
   if (f.workers < 1) return fail("--workers: must be at least 1");
   if (f.statusDelayMs < 0) return fail("--status-delay-ms: must not be negative");
   if (f.statusIntervalMs < 0) return fail("--status-interval-ms: must not be negative");
+  if (f.evidenceSyncMs < 100) return fail("--evidence-sync-interval-ms: must be at least 100");
+  if (f.auditWebhookAddress != "0" &&
+      (f.auditWebhookCert.empty() || f.auditWebhookKey.empty() || f.auditWebhookClientCa.empty())) {
+    return fail(
+        "--audit-webhook-bind-address: needs --audit-webhook-cert-file, "
+        "--audit-webhook-key-file and --audit-webhook-client-ca-file (the receiver "
+        "serves TLS only and authenticates the API server by its client certificate)");
+  }
   auto metricsBind = metrics::parseBindAddress(f.metricsAddress);
   if (!metricsBind.ok()) return fail("--metrics-bind-address: " + metricsBind.error().message);
   auto probeBind = metrics::parseBindAddress(f.probeAddress);
@@ -236,14 +270,74 @@ reconcile::ControllerOptions controllerOptions(const RunFlags& f,
   return options;
 }
 
+// saguard's own namespace: its Lease's, and its evidence store's.
+std::string ownNamespace(const RunFlags& f, const kube::RestConfig& config) {
+  if (!f.leaseNamespace.empty()) return f.leaseNamespace;
+  return config.namespace_.empty() ? "saguard-system" : config.namespace_;
+}
+
+// The audit evidence: a ledger the controller reads, its sources, and the store that
+// shares it with the other replicas. Its runnables run on every replica, leader or not.
+struct Evidence {
+  evidence::Ledger ledger;
+  std::optional<metrics::PrometheusIngestHooks> hooks;
+  std::optional<evidence::Store> store;
+  std::optional<evidence::Ingest> webhookIngest, logIngest;
+  std::unique_ptr<evidence::LogFollower> follower;
+  std::unique_ptr<evidence::WebhookServer> webhook;  // last: stopped first
+};
+
+// Builds the evidence parts; an exit status when the receiver or the follower cannot
+// start (a start-up error, like a metrics address in use).
+std::optional<int> startEvidence(const RunFlags& f, const kube::RestConfig& config,
+                                 kube::Client& client, metrics::Metrics& registry, Evidence& e) {
+  e.hooks.emplace(registry, std::initializer_list<const char*>{"webhook", "log"});
+  e.ledger.observedSince(std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+  evidence::StoreOptions storeOptions;
+  storeOptions.namespace_ = ownNamespace(f, config);
+  storeOptions.interval = std::chrono::milliseconds(f.evidenceSyncMs);
+  e.store.emplace(client, e.ledger, storeOptions);
+  if (!f.auditLogPath.empty()) {
+    auto follower = evidence::LogFollower::create({.path = f.auditLogPath});
+    if (!follower.ok()) return fail("--audit-log-path: " + follower.error().describe());
+    e.follower = std::move(*follower);
+    e.logIngest.emplace(e.ledger, "log", &*e.hooks);
+  }
+  if (f.auditWebhookAddress != "0") {
+    e.webhookIngest.emplace(e.ledger, "webhook", &*e.hooks);
+    auto server = evidence::WebhookServer::start(
+        {.bindAddress = f.auditWebhookAddress,
+         .certFile = f.auditWebhookCert,
+         .keyFile = f.auditWebhookKey,
+         .clientCaFile = f.auditWebhookClientCa},
+        [&e](std::string& body) { return e.webhookIngest->batch(body); }, e.hooks->webhookHooks());
+    if (!server.ok()) {
+      return fail("--audit-webhook-bind-address " + f.auditWebhookAddress + ": " +
+                  server.error().describe());
+    }
+    e.webhook = std::move(*server);
+    spdlog::info("receiving audit events on port {}", e.webhook->port());
+  }
+  return std::nullopt;
+}
+
+void addEvidenceRunnables(manager::Manager& mgr, Evidence& e) {
+  mgr.add({.name = "evidence-store", .run = [&e](std::stop_token s) { e.store->run(s); }});
+  if (e.follower) {
+    mgr.add({.name = "audit-log", .run = [&e](std::stop_token s) {
+               e.follower->run(s, [&e](codec::PaddedView line) { e.logIngest->line(line); });
+             }});
+  }
+}
+
 manager::ManagerOptions managerOptions(const RunFlags& f, const kube::RestConfig& config,
                                        leader::LeaseApi& leases, leader::WriteGate& gate,
                                        leader::LeadershipHooks* hooks) {
   manager::ManagerOptions options;
   options.leaderElect = f.leaderElect;
-  options.election.leaseNamespace = !f.leaseNamespace.empty()   ? f.leaseNamespace
-                                    : config.namespace_.empty() ? "saguard-system"
-                                                                : config.namespace_;
+  options.election.leaseNamespace = ownNamespace(f, config);
   options.election.leaseName = f.leaseId;
   options.leases = &leases;
   options.gate = &gate;
@@ -281,10 +375,17 @@ int runController(const RunFlags& f, const kube::RestConfig& config, kube::Clien
     return workerHooks.countActive(std::move(fn));
   };
   options.reconcileHooks = &reconcileMetrics;
+  Evidence evidence;  // outlives the controller; its sources stop first (see below)
+  if (f.auditing()) options.evidence = &evidence.ledger;
   auto controller = reconcile::Controller::create(client, writer, notifier, options);
   if (!controller.ok()) return fail("controller: " + controller.error().describe());
   reconcile::Controller& ctl = **controller;
   metrics::CacheObjectsGauges cacheObjects(registry, ctl.caches());
+  std::optional<metrics::TokenUseGauges> tokenUse;
+  if (f.auditing()) {
+    if (auto status = startEvidence(f, config, client, registry, evidence)) return *status;
+    tokenUse.emplace(registry, evidence.ledger, ctl.caches());
+  }
   leader::KubeLeaseApi leases(client);
   std::optional<metrics::PrometheusLeadershipHooks> leaderMetrics;
   if (f.leaderElect) leaderMetrics.emplace(registry, f.leaseId);
@@ -297,9 +398,11 @@ int runController(const RunFlags& f, const kube::RestConfig& config, kube::Clien
   mgr.add({.name = "workers", .needsLeader = true, .run = [&ctl](std::stop_token s) {
              ctl.runWorkers(s);
            }});
+  if (f.auditing()) addEvidenceRunnables(mgr, evidence);
   running = &ctl;
   Status ran = mgr.run(stop);
   running = nullptr;
+  evidence.webhook.reset();  // no more uses reach the controller's queue
   ctl.stop();
   if (ran.is(ErrorKind::Invalid)) return fail("leader election: " + ran.error().describe());
   if (!ran.ok()) {

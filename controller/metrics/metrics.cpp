@@ -161,6 +161,25 @@ void Metrics::countEvent(std::string_view reason, std::string_view type) {
   families_->event(reason, type).Increment();
 }
 
+void Metrics::registerAuditSource(std::string_view source,
+                                  std::initializer_list<const char*> results) {
+  for (const char* result : results) (void)families_->auditEvents(source, result);
+}
+
+void Metrics::countAuditEvents(std::string_view source, std::string_view result,
+                               std::uint64_t count) {
+  families_->auditEvents(source, result).Increment(static_cast<double>(count));
+}
+
+void Metrics::observeAuditWebhook(int status, double seconds) {
+  families_->auditWebhookDuration(std::to_string(status)).Observe(seconds);
+}
+
+void Metrics::setTokenUseAccounts(std::int64_t recorded, std::int64_t none) {
+  families_->accountsWithUse->Set(static_cast<double>(recorded));
+  families_->accountsWithoutUse->Set(static_cast<double>(none));
+}
+
 void Metrics::registerCacheKind(std::string_view kind) {
   (void)families_->cacheObjects(kind);
 }

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -123,6 +124,15 @@ class Metrics {
   // Zeroes saguard_cache_objects{kind} for a cached kind.
   void registerCacheKind(std::string_view kind);
   void setCacheObjects(std::string_view kind, std::int64_t count);
+
+  // --- audit evidence: saguard_audit_*, saguard_token_use_accounts ------------------
+  // Zeroes saguard_audit_events_total{source,result} for every result of `source`
+  // (`results`: their label values).
+  void registerAuditSource(std::string_view source, std::initializer_list<const char*> results);
+  void countAuditEvents(std::string_view source, std::string_view result, std::uint64_t count);
+  // One answered audit webhook request (any status), and how long it took.
+  void observeAuditWebhook(int status, double seconds);
+  void setTokenUseAccounts(std::int64_t recorded, std::int64_t none);
 
   // --- scraping --------------------------------------------------------------------
   // Runs `hook` at the start of every scrape (e.g. WorkQueue::updateUnfinishedWork, so

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "objects/ref.h"
 #include "policy/bindings.h"
 #include "reconcile/keys.h"
 
@@ -45,7 +46,7 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
   c->views_.roleBindings = &c->informers_.add(std::move(*roleBindings));
   c->views_.clusterRoleBindings = &c->informers_.add(std::move(*clusterRoleBindings));
   c->views_.policies = &c->informers_.add(std::move(*policies));
-  c->reader_ = std::make_unique<CacheReader>(c->views_);
+  c->reader_ = std::make_unique<CacheReader>(c->views_, options.evidence);
 
   queue::WorkQueueOptions queueOptions;
   queueOptions.rateLimiter = queue::defaultControllerRateLimiter(*options.clock);
@@ -56,6 +57,12 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
   c->reconciler_ = std::make_unique<Reconciler>(*c->reader_, writer, notifier, options.reconciler,
                                                 options.reconcileHooks);
   c->wireHandlers();
+  if (options.evidence != nullptr) {
+    options.evidence->onNewUseDay = [queue = c->queue_.get()](const std::string& key) {
+      const objects::ObjectName account = objects::splitObjectKey(key);
+      queue->add(accountWorkKey(account.namespace_, account.name));
+    };
+  }
   return c;
 }
 

@@ -11,6 +11,7 @@
 //   (Cluster)RoleBinding the accounts it names (for unboundOnly), every policy
 //   ServiceAccountPolicy that policy, every account (spec changes); that policy,
 //                        delayed (status or metadata only, e.g. saguard's own write)
+//   a first use on a new day (evidence/ledger.h)   that account (its last-used annotation)
 // "Every policy" keys are added with a short delay (policyDelay), so a burst of
 // changes costs one status computation per policy, not one per change, and while
 // changes keep coming, at most one per policyInterval (status_schedule.h).
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "cache/informer_set.h"
+#include "evidence/ledger.h"
 #include "kube/client.h"
 #include "queue/queue_metrics.h"
 #include "queue/work_queue.h"
@@ -53,6 +55,10 @@ struct ControllerOptions {
   std::function<queue::WorkFn(queue::WorkFn)> wrapWork = nullptr;
   ReconcileHooks* reconcileHooks = nullptr;
   const Clock* clock = nullptr;  // default SteadyClock
+  // Optional: what the audit sources recorded of token use (`unusedFor`, the last-used
+  // annotation). The controller sets its onNewUseDay to enqueue that account; it must
+  // outlive the controller, and its sources must stop before the controller goes.
+  evidence::Ledger* evidence = nullptr;
 };
 
 class Controller {

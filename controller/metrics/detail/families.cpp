@@ -170,6 +170,17 @@ Families::Families() : collector(std::make_shared<Collector>()) {
   cacheObjectsFamily =
       gauge("saguard_cache_objects", "Objects held in the informer cache, by kind.");
 
+  auditEventsTotal = counter("saguard_audit_events_total",
+                             "Audit events received, by source (webhook, log, file) and result "
+                             "(accepted, ignored, malformed, unauthenticated).");
+  auditWebhookSeconds = histogram("saguard_audit_webhook_request_duration_seconds",
+                                  "Time to answer one audit webhook batch, by HTTP status code.");
+  tokenUseAccounts = gauge("saguard_token_use_accounts",
+                           "Cached ServiceAccounts with (use=\"recorded\") and without "
+                           "(use=\"none\") a recorded use of their token.");
+  accountsWithUse = &tokenUseAccounts->Add({{"use", "recorded"}});
+  accountsWithoutUse = &tokenUseAccounts->Add({{"use", "none"}});
+
   patches[0] = &patchesTotal->Add({{"result", "success"}});
   patches[1] = &patchesTotal->Add({{"result", "conflict"}});
   patches[2] = &patchesTotal->Add({{"result", "error"}});
@@ -241,6 +252,19 @@ Counter& Families::event(std::string_view reason, std::string_view type) {
 Gauge& Families::cacheObjects(std::string_view kind) {
   return cached(mu, cacheKinds, std::string(kind), [&]() -> Gauge& {
     return cacheObjectsFamily->Add({{"kind", std::string(kind)}});
+  });
+}
+
+Counter& Families::auditEvents(std::string_view source, std::string_view result) {
+  return cached(mu, auditEventSeries, joinKey({source, result}), [&]() -> Counter& {
+    return auditEventsTotal->Add(
+        {{"source", std::string(source)}, {"result", std::string(result)}});
+  });
+}
+
+Histogram& Families::auditWebhookDuration(std::string_view code) {
+  return cached(mu, auditWebhookSeries, std::string(code), [&]() -> Histogram& {
+    return auditWebhookSeconds->Add({{"code", std::string(code)}}, requestBuckets());
   });
 }
 

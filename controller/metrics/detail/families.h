@@ -109,6 +109,8 @@ struct Families {
   Gauge& leader(std::string_view name);
   Counter& event(std::string_view reason, std::string_view type);
   Gauge& cacheObjects(std::string_view kind);
+  Counter& auditEvents(std::string_view source, std::string_view result);
+  Histogram& auditWebhookDuration(std::string_view code);
 
   // Guards the maps below, and the policy series against a concurrent remove.
   std::mutex mu;
@@ -119,6 +121,8 @@ struct Families {
   std::map<std::string, Gauge*, std::less<>> leaders;
   std::map<std::string, Counter*, std::less<>> events;  // reason \n type
   std::map<std::string, Gauge*, std::less<>> cacheKinds;
+  std::map<std::string, Counter*, std::less<>> auditEventSeries;      // source \n result
+  std::map<std::string, Histogram*, std::less<>> auditWebhookSeries;  // code
   std::map<std::string, PolicySeries, std::less<>> policies;
 
   std::shared_ptr<Collector> collector;
@@ -150,6 +154,11 @@ struct Families {
   Family<Counter>* patchesTotal;
   Family<Counter>* eventsTotal;
   Family<Gauge>* cacheObjectsFamily;
+  Family<Counter>* auditEventsTotal;
+  Family<Histogram>* auditWebhookSeconds;
+  Family<Gauge>* tokenUseAccounts;
+  Gauge* accountsWithUse = nullptr;
+  Gauge* accountsWithoutUse = nullptr;
 
   std::array<Counter*, 3> patches{};  // by PatchResult
 };

@@ -1,0 +1,290 @@
+#include "evidence/store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "kube/resource.h"
+#include "objects/ref.h"
+
+namespace saguard::evidence {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kObservingSince = "saguard.io/observing-since";
+
+// "ns/name" <-> "ns.name" (a ConfigMap key allows [-._a-zA-Z0-9], at most 253 bytes).
+std::optional<std::string> dataKeyOf(const std::string& accountKey) {
+  std::string key = accountKey;
+  const auto slash = key.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  key[slash] = '.';
+  if (key.size() > 253) return std::nullopt;
+  return key;
+}
+
+std::optional<std::string> accountKeyOf(const std::string& dataKey) {
+  const auto dot = dataKey.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == dataKey.size()) return std::nullopt;
+  return objects::objectKey(dataKey.substr(0, dot), dataKey.substr(dot + 1));
+}
+
+std::string encodeUse(const policy::AccountUse& use) {
+  json pods = json::array();
+  for (const auto& p : use.pods) pods.push_back(json::array({p.uid, p.name, p.at}));
+  json accesses = json::array();
+  for (const auto& a : use.accesses) {
+    accesses.push_back(json::array({a.verb, a.resource, a.refused, a.at}));
+  }
+  return json{{"lastUsed", use.lastUsed},
+              {"lastRefused", use.lastRefused},
+              {"pods", std::move(pods)},
+              {"accesses", std::move(accesses)}}
+      .dump();
+}
+
+// Throws nlohmann::json exceptions on a wrong shape: the caller skips the entry.
+policy::AccountUse decodeUse(const std::string& text) {
+  const json j = json::parse(text);
+  policy::AccountUse use;
+  use.lastUsed = j.at("lastUsed").get<std::int64_t>();
+  use.lastRefused = j.value("lastRefused", std::int64_t{0});
+  for (const auto& p : j.value("pods", json::array())) {
+    use.pods.push_back(
+        {p.at(0).get<std::string>(), p.at(1).get<std::string>(), p.at(2).get<std::int64_t>()});
+  }
+  for (const auto& a : j.value("accesses", json::array())) {
+    use.accesses.push_back({a.at(0).get<std::string>(), a.at(1).get<std::string>(),
+                            a.at(2).get<bool>(), a.at(3).get<std::int64_t>()});
+  }
+  // Through mergeUse: whatever order or length the entry had, the record keeps its bounds.
+  policy::AccountUse bounded;
+  policy::mergeUse(bounded, use);
+  return bounded;
+}
+
+std::string rfc3339(std::int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::int64_t parseRfc3339Seconds(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') return 0;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+Shard decodeShardJson(const json& cm, std::size_t* skipped) {
+  Shard shard;
+  const json& meta = cm.value("metadata", json::object());
+  shard.resourceVersion = meta.value("resourceVersion", "");
+  const json& annotations = meta.value("annotations", json::object());
+  if (auto it = annotations.find(kObservingSince); it != annotations.end() && it->is_string()) {
+    shard.observingSince = parseRfc3339Seconds(it->get<std::string>());
+  }
+  const json& data = cm.value("data", json::object());
+  if (!data.is_object()) return shard;
+  for (const auto& [dataKey, value] : data.items()) {
+    auto key = accountKeyOf(dataKey);
+    try {
+      if (!key || !value.is_string()) throw std::invalid_argument("bad entry");
+      shard.accounts[*key] = decodeUse(value.get<std::string>());
+    } catch (const std::exception&) {
+      if (skipped != nullptr) ++*skipped;
+    }
+  }
+  return shard;
+}
+
+}  // namespace
+
+Shard decodeShard(std::string_view configMapJson, std::size_t* skipped) {
+  const json cm = json::parse(configMapJson, nullptr, /*allow_exceptions=*/false);
+  if (cm.is_discarded() || !cm.is_object()) {
+    if (skipped != nullptr) ++*skipped;
+    return {};
+  }
+  return decodeShardJson(cm, skipped);
+}
+
+Result<Shard> readStore(kube::Client& client, const std::string& ns, const std::string& prefix,
+                        int shards) {
+  Shard merged;
+  bool found = false;
+  for (int i = 0; i < shards; ++i) {
+    auto got = client.get(kube::resources::kConfigMaps, ns, prefix + "-" + std::to_string(i));
+    if (!got.ok()) {
+      if (got.is(ErrorKind::NotFound)) continue;
+      return got.error();
+    }
+    found = true;
+    Shard shard = decodeShard(*got);
+    for (auto& [key, use] : shard.accounts) policy::mergeUse(merged.accounts[key], use);
+    if (shard.observingSince != 0 &&
+        (merged.observingSince == 0 || shard.observingSince < merged.observingSince)) {
+      merged.observingSince = shard.observingSince;
+    }
+  }
+  if (!found) {
+    return makeError(ErrorKind::NotFound, "no evidence of token use in namespace " + ns +
+                                              " (ConfigMaps " + prefix + "-*)");
+  }
+  return merged;
+}
+
+Store::Store(kube::Client& client, Ledger& ledger, StoreOptions options)
+    : client_(client), ledger_(ledger), options_(std::move(options)) {
+  options_.shards = std::clamp(options_.shards, 1, 64);
+}
+
+std::string Store::shardName(int index) const {
+  return options_.prefix + "-" + std::to_string(index);
+}
+
+int Store::shardOf(const std::string& key) const {
+  return static_cast<int>(fnv1a(key) % static_cast<std::uint64_t>(options_.shards));
+}
+
+Status Store::sync() {
+  for (auto& [key, use] : ledger_.takeChanged()) policy::mergeUse(pending_[key], use);
+  Status first;
+  for (int i = 0; i < options_.shards; ++i) {
+    Status status = syncShard(i, pending_);
+    if (!status.ok() && first.ok()) first = status;
+  }
+  return first;
+}
+
+Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pending) {
+  const std::string name = shardName(index);
+  auto got = client_.get(kube::resources::kConfigMaps, options_.namespace_, name);
+  json cm;
+  bool exists = true;
+  if (!got.ok()) {
+    if (!got.is(ErrorKind::NotFound)) return got.error();
+    exists = false;
+    cm = {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata",
+           {{"name", name},
+            {"namespace", options_.namespace_},
+            {"labels", {{"app.kubernetes.io/managed-by", "saguard"}}}}},
+          {"data", json::object()}};
+  } else {
+    cm = json::parse(*got, nullptr, /*allow_exceptions=*/false);
+    if (cm.is_discarded() || !cm.is_object()) {
+      return makeError(ErrorKind::Invalid, "ConfigMap " + name + ": not JSON");
+    }
+  }
+  std::size_t skipped = 0;
+  Shard shard = decodeShardJson(cm, &skipped);
+  if (skipped > 0) {
+    spdlog::warn(
+        "evidence store: {} unreadable entries in ConfigMap {}/{} (rewritten from the "
+        "ledger when those accounts are used again)",
+        skipped, options_.namespace_, name);
+  }
+
+  // Theirs into ours: other replicas' evidence, and ours from before a restart.
+  for (const auto& [key, use] : shard.accounts) ledger_.merge(key, use);
+  ledger_.observedSince(shard.observingSince);
+
+  // Ours into theirs.
+  bool changed = !exists;
+  std::vector<std::string> mine;
+  for (const auto& [key, use] : pending) {
+    if (shardOf(key) != index) continue;
+    mine.push_back(key);
+    changed |= policy::mergeUse(shard.accounts[key], use);
+  }
+  const std::int64_t since = ledger_.observingSince();
+  if (since != 0 && (shard.observingSince == 0 || since < shard.observingSince)) {
+    shard.observingSince = since;
+    changed = true;
+  }
+  auto settle = [&] {
+    for (const auto& key : mine) pending.erase(key);
+  };
+  if (!changed) {
+    settle();
+    return {};
+  }
+
+  // Newest first, so that what does not fit is the oldest.
+  std::vector<std::pair<std::string, const policy::AccountUse*>> order;
+  for (const auto& [key, use] : shard.accounts) order.emplace_back(key, &use);
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.second->lastUsed > b.second->lastUsed; });
+  json data = json::object();
+  std::size_t bytes = 0;
+  std::size_t dropped = 0;
+  for (const auto& [key, use] : order) {
+    auto dataKey = dataKeyOf(key);
+    if (!dataKey) continue;
+    std::string value = encodeUse(*use);
+    if (bytes + dataKey->size() + value.size() + 8 > options_.maxShardBytes) {
+      ++dropped;
+      continue;
+    }
+    bytes += dataKey->size() + value.size() + 8;
+    data[*dataKey] = std::move(value);
+  }
+  if (dropped > 0) {
+    spdlog::warn(
+        "evidence store: ConfigMap {}/{} is full; the records of {} accounts with the "
+        "oldest use were left out (their last-used day stays on the accounts)",
+        options_.namespace_, name, dropped);
+  }
+  cm["data"] = std::move(data);
+  cm["metadata"]["annotations"][kObservingSince] = rfc3339(shard.observingSince);
+  Result<std::string> written =
+      exists ? client_.update(kube::resources::kConfigMaps, options_.namespace_, name, cm.dump())
+             : client_.create(kube::resources::kConfigMaps, options_.namespace_, cm.dump());
+  if (!written.ok()) return written.error();  // Conflict / AlreadyExists: next round merges
+  ++writes_;
+  settle();
+  return {};
+}
+
+void Store::run(std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any wake;
+  auto lastLogged = std::chrono::steady_clock::time_point{};
+  while (!stop.stop_requested()) {
+    Status status = sync();
+    if (!status.ok()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - lastLogged >= std::chrono::minutes(1)) {
+        lastLogged = now;
+        spdlog::warn("evidence store: sync failed (retried every {} ms): {}",
+                     options_.interval.count(), status.error().describe());
+      }
+    }
+    std::unique_lock lock(mu);
+    wake.wait_for(lock, stop, options_.interval, [] { return false; });
+  }
+  (void)sync();  // what arrived since the last round, before the process goes
+}
+
+}  // namespace saguard::evidence
