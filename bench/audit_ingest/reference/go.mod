@@ -1,0 +1,3 @@
+module github.com/saguard/saguard/bench/audit_ingest/reference
+
+go 1.22
