@@ -4,15 +4,22 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "base/flags.h"
 #include "codec/decoder.h"
+#include "evidence/ingest.h"
+#include "evidence/ledger.h"
+#include "evidence/log_file.h"
+#include "evidence/store.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/resource.h"
 #include "kube/rest_client.h"
+#include "policy/duration.h"
 #include "policy/record.h"
 
 namespace saguard::audit {
@@ -64,10 +71,55 @@ std::string bindingText(const GrantingBinding& b) {
 
 std::string summaryText(const AuditResult& r) {
   const AuditSummary& s = r.summary;
-  return std::to_string(s.pods) + " of " + std::to_string(r.podsSeen) +
-         " pods hold a token: " + std::to_string(s.unneeded) + " unneeded, " +
-         std::to_string(s.review) + " review, " + std::to_string(s.needed) + " needed, " +
-         std::to_string(s.exempt) + " exempt";
+  std::string text = std::to_string(s.pods) + " of " + std::to_string(r.podsSeen) +
+                     " pods hold a token: " + std::to_string(s.unneeded) + " unneeded, " +
+                     std::to_string(s.review) + " review, " + std::to_string(s.needed) +
+                     " needed, " + std::to_string(s.exempt) + " exempt";
+  if (r.evidence.available) text += ", " + std::to_string(s.unused) + " unused";
+  return text;
+}
+
+std::string rfc3339(std::int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+// "2h ago", "today" (a day-granular record of today), "never", "-" (no evidence).
+std::string lastUsedText(const TokenHolder& h, const Evidence& e) {
+  if (!e.available) return "-";
+  if (h.lastUsed == 0) return "never";
+  if (h.lastUsed >= e.now) return "today";
+  return policy::humanDuration(e.now - h.lastUsed) + " ago";
+}
+
+// Why the verdict, in words (the table's EVIDENCE column and the JSON's "evidence").
+std::string evidenceText(const TokenHolder& h, const Evidence& e) {
+  if (!e.available) return "";
+  const std::string window = policy::humanDuration(e.window);
+  std::string uses;
+  for (const auto& a : h.accesses) uses += (uses.empty() ? "" : ", ") + a;
+  switch (h.verdict) {
+    case Verdict::Needed:
+      if (h.lastUsed != 0 && h.lastUsed > e.now - e.window) {
+        return "used " + lastUsedText(h, e) + (uses.empty() ? "" : ": " + uses);
+      }
+      break;
+    case Verdict::Unneeded:
+      if (e.observingSince != 0 && e.observingSince <= e.now - e.window) {
+        return "no binding and no use in " + window;
+      }
+      break;
+    case Verdict::Unused:
+      return "bound but no use in " + window + ": review the binding";
+    default:
+      break;
+  }
+  if (e.observingSince == 0) return "no audit events yet";
+  return "observed for " + policy::humanDuration(e.now - e.observingSince) + " only, not " + window;
 }
 
 nlohmann::ordered_json toJsonValue(const AuditResult& r) {
@@ -89,13 +141,27 @@ nlohmann::ordered_json toJsonValue(const AuditResult& r) {
     j["bindings"] = std::move(bindings);
     j["verdict"] = toString(h.verdict);
     if (!h.exemptBy.empty()) j["exemptBy"] = h.exemptBy;
+    if (r.evidence.available) {
+      j["lastUsed"] = h.lastUsed == 0 ? nlohmann::ordered_json(nullptr)
+                                      : nlohmann::ordered_json(rfc3339(h.lastUsed));
+      j["accesses"] = h.accesses;
+      j["evidence"] = evidenceText(h, r.evidence);
+    }
     pods.push_back(std::move(j));
   }
   nlohmann::ordered_json out;
   out["pods"] = std::move(pods);
   out["summary"] = {{"podsSeen", r.podsSeen},         {"withToken", r.summary.pods},
                     {"unneeded", r.summary.unneeded}, {"review", r.summary.review},
-                    {"needed", r.summary.needed},     {"exempt", r.summary.exempt}};
+                    {"needed", r.summary.needed},     {"exempt", r.summary.exempt},
+                    {"unused", r.summary.unused}};
+  if (r.evidence.available) {
+    out["evidence"] = {
+        {"observingSince", r.evidence.observingSince == 0
+                               ? nlohmann::ordered_json(nullptr)
+                               : nlohmann::ordered_json(rfc3339(r.evidence.observingSince))},
+        {"window", policy::humanDuration(r.evidence.window)}};
+  }
   if (!r.notes.empty()) out["notes"] = r.notes;
   return out;
 }
@@ -126,8 +192,10 @@ void emitYaml(YAML::Emitter& e, const nlohmann::ordered_json& j) {
 }
 
 std::string renderTable(const AuditResult& r, bool colour) {
+  const bool evidence = r.evidence.available;
   std::vector<std::vector<std::string>> cells{
-      {"NAMESPACE", "POD", "ACCOUNT", "TOKEN", "BINDINGS", "VERDICT"}};
+      {"NAMESPACE", "POD", "ACCOUNT", "TOKEN", "BINDINGS", "LAST USED", "VERDICT"}};
+  if (!evidence) cells[0].erase(cells[0].begin() + 5);
   for (const TokenHolder& h : r.rows) {
     std::string bindings;
     for (const GrantingBinding& b : h.bindings)
@@ -135,7 +203,9 @@ std::string renderTable(const AuditResult& r, bool colour) {
     if (bindings.empty()) bindings = "-";
     std::string verdict = toString(h.verdict);
     if (!h.exemptBy.empty()) verdict += " (" + h.exemptBy + ")";
+    if (evidence && h.exemptBy.empty()) verdict += ": " + evidenceText(h, r.evidence);
     cells.push_back({h.namespace_, h.pod, h.account, sourceText(h.source), bindings, verdict});
+    if (evidence) cells.back().insert(cells.back().begin() + 5, lastUsedText(h, r.evidence));
   }
   std::vector<std::size_t> width(cells[0].size(), 0);
   for (const auto& row : cells) {
@@ -150,9 +220,9 @@ std::string renderTable(const AuditResult& r, bool colour) {
       std::string cell = row[i];
       if (colour && last && r0 > 0) {
         const Verdict v = r.rows[r0 - 1].verdict;
-        const char* code = v == Verdict::Unneeded ? "\033[31m"
-                           : v == Verdict::Review ? "\033[33m"
-                                                  : "\033[32m";
+        const char* code = v == Verdict::Unneeded                         ? "\033[31m"
+                           : v == Verdict::Review || v == Verdict::Unused ? "\033[33m"
+                                                                          : "\033[32m";
         cell.insert(0, code);
         cell += "\033[0m";
       }
@@ -166,10 +236,71 @@ std::string renderTable(const AuditResult& r, bool colour) {
   return out;
 }
 
+// The evidence of use the verdicts are decided with: the store, then the log files.
+Status collectEvidence(kube::Client& client, const EvidenceOptions& options, AuditResult& result) {
+  Evidence& e = result.evidence;
+  e.window = options.window;
+  e.now = options.now != 0 ? options.now
+                           : std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  if (!options.storeNamespace.empty()) {
+    auto store = evidence::readStore(client, options.storeNamespace);
+    if (store.ok()) {
+      e.available = true;
+      e.accounts = std::move(store->accounts);
+      e.observingSince = store->observingSince;
+    } else if (store.is(ErrorKind::Forbidden)) {
+      result.notes.push_back("cannot read saguard's evidence in namespace " +
+                             options.storeNamespace + ": " + store.error().message);
+    } else if (!store.is(ErrorKind::NotFound)) {
+      return store.error();
+    }
+  }
+  evidence::Ledger ledger;
+  evidence::Ingest ingest(ledger, "file");
+  for (const std::string& path : options.auditLogs) {
+    Status read =
+        evidence::readAuditLogFile(path, [&](codec::PaddedView line) { ingest.line(line); });
+    if (!read.ok()) return read;
+  }
+  if (!options.auditLogs.empty()) {
+    const evidence::IngestCounts& counts = ingest.counts();
+    e.available = true;
+    for (auto& [key, use] : ledger.all()) policy::mergeUse(e.accounts[key], use);
+    // The files cover their events' span: observation starts at the earliest event.
+    if (counts.earliest != 0 && (e.observingSince == 0 || counts.earliest < e.observingSince)) {
+      e.observingSince = counts.earliest;
+    }
+    if (counts.malformed > 0) {
+      result.notes.push_back(std::to_string(counts.malformed) +
+                             " malformed audit events were skipped");
+    }
+  }
+  if (!e.available) {
+    result.notes.push_back(
+        "no evidence of token use: verdicts from RBAC bindings alone (run saguard with "
+        "--audit-webhook-bind-address or --audit-log-path, or pass exported logs with "
+        "--audit-log)");
+  } else if (e.observingSince == 0) {
+    result.notes.push_back("the audit sources hold no events yet: verdicts from RBAC bindings");
+  } else if (e.observingSince > e.now - e.window) {
+    result.notes.push_back("use has been observed for " +
+                           policy::humanDuration(e.now - e.observingSince) +
+                           " only: accounts "
+                           "without recorded use keep their RBAC verdict until observation "
+                           "covers " +
+                           policy::humanDuration(e.window));
+  }
+  return {};
+}
+
 }  // namespace
 
-Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std::int64_t pageSize) {
+Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std::int64_t pageSize,
+                                 const EvidenceOptions& evidenceOptions) {
   AuditResult result;
+  if (Status st = collectEvidence(client, evidenceOptions, result); !st.ok()) return st.error();
   result.scope = std::string(ns);
   codec::Decoder decoder;
   std::vector<objects::Pod> pods;  // only those holding a token
@@ -229,7 +360,7 @@ Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std:
     return st.error();
   }
   result.policies = policies.size();
-  result.rows = findTokenHolders(pods, accounts, bindings, policies);
+  result.rows = findTokenHolders(pods, accounts, bindings, policies, result.evidence);
   result.summary = summarize(result.rows);
   return result;
 }
@@ -260,6 +391,8 @@ std::string renderAudit(const AuditResult& result, AuditFormat format, bool colo
 
 int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string kubeconfig, context, ns, output = "table", failOn;
+  std::string evidenceNamespace = "saguard-system", window = "720h";
+  std::vector<std::string> auditLogs;
   bool all = false;
   int pageSize = 500;
   FlagSet flags("saguard audit",
@@ -281,6 +414,13 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
   flags.add("fail-on", &failOn,
             "Exit 1 when a token is `unneeded`, or `review` (unneeded or review).");
   flags.add("page-size", &pageSize, "Items per list page.");
+  flags.add("audit-log", &auditLogs,
+            "An exported API server audit log (JSON lines, plain or gzip; \"-\" = stdin) to\n"
+            "learn token use from. Repeat for several files.");
+  flags.add("evidence-namespace", &evidenceNamespace,
+            "Where saguard run keeps its evidence of token use (\"\" = do not read it).");
+  flags.add("unused-window", &window,
+            "How long without use makes a token unused (\"720h\", whole h/m/s).");
   auto rest = flags.parse(args);
   if (!rest.ok()) {
     err << "saguard audit: " << rest.error().message << "\n\n" << flags.usage();
@@ -311,6 +451,12 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "saguard audit: --page-size must be positive\n";
     return 2;
   }
+  auto windowSeconds = policy::parseDuration(window);
+  if (!windowSeconds || *windowSeconds <= 0) {
+    err << "saguard audit: --unused-window must be a duration like 720h, not \"" << window
+        << "\"\n";
+    return 2;
+  }
   auto config = kube::loadConfig({.kubeconfig = kubeconfig, .context = context});
   if (!config.ok()) {
     err << "saguard audit: " << config.error().describe() << "\n";
@@ -322,7 +468,11 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "saguard audit: " << client.error().describe() << "\n";
     return 3;
   }
-  auto result = collectAudit(**client, all ? "" : ns, pageSize);
+  EvidenceOptions evidence;
+  evidence.storeNamespace = evidenceNamespace;
+  evidence.auditLogs = auditLogs;
+  evidence.window = *windowSeconds;
+  auto result = collectAudit(**client, all ? "" : ns, pageSize, evidence);
   if (!result.ok()) {
     err << "saguard audit: " << result.error().describe() << "\n";
     return 3;

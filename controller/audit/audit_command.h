@@ -4,7 +4,14 @@
 // then judges every pod that really holds a token (audit/verdict.h).
 //
 //   saguard audit [-n NS | -A] [-o table|json|yaml] [--fail-on unneeded|review]
+//                 [--audit-log FILE]... [--evidence-namespace NS] [--unused-window 720h]
 //                 [--kubeconfig F] [--context C]
+//
+// Evidence of use: saguard's store (the ConfigMaps saguard-token-use-* that `saguard run`
+// keeps with an audit source) and exported audit logs (--audit-log, for managed clusters
+// whose API server flags cannot be set), folded the same way the controller folds them;
+// the accounts' saguard.io/token-last-used annotations count too. With none of them the
+// verdicts come from RBAC alone, and a note says so.
 //
 // Without -n or -A, the kubeconfig context's namespace (else "default") is audited.
 // Exit codes: 0; 1 with --fail-on unneeded when a pod's token is unneeded, with
@@ -35,12 +42,23 @@ struct AuditResult {
   std::size_t podsSeen = 0;        // every pod listed, token or not
   std::size_t policies = 0;        // valid ServiceAccountPolicies found
   std::vector<std::string> notes;  // e.g. "ServiceAccountPolicy CRD not installed"
+  Evidence evidence;               // what the verdicts were decided with
+};
+
+// Where evidence of use comes from (audit/verdict.h's Evidence).
+struct EvidenceOptions {
+  // saguard's store (evidence/store.h) in this namespace; "" = do not read it.
+  std::string storeNamespace = "saguard-system";
+  std::vector<std::string> auditLogs;  // exported audit log files (plain or gzip, "-" = stdin)
+  std::int64_t window = std::int64_t{30} * 86400;
+  std::int64_t now = 0;  // seconds; 0 = the wall clock
 };
 
 // Reads the cluster. `ns` empty = all namespaces (ClusterRoleBindings and policies are
-// always cluster-wide). Errors are the client's (Forbidden, Unavailable, ...).
+// always cluster-wide). Errors are the client's (Forbidden, Unavailable, ...), or a log
+// file's (NotFound, Invalid: a corrupt gzip) that cannot be read.
 Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns,
-                                 std::int64_t pageSize = 500);
+                                 std::int64_t pageSize = 500, const EvidenceOptions& evidence = {});
 
 enum class AuditFormat { Table, Json, Yaml };
 std::optional<AuditFormat> parseAuditFormat(std::string_view name);

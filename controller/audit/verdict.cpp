@@ -5,6 +5,7 @@
 #include <tuple>
 #include <utility>
 
+#include "objects/ref.h"
 #include "policy/bindings.h"
 #include "policy/selection.h"
 
@@ -20,6 +21,8 @@ const char* toString(Verdict verdict) {
       return "needed";
     case Verdict::Exempt:
       return "exempt";
+    case Verdict::Unused:
+      return "unused";
   }
   return "unneeded";
 }
@@ -27,7 +30,8 @@ const char* toString(Verdict verdict) {
 std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
                                           std::span<const objects::ServiceAccount> accounts,
                                           std::span<const objects::Binding> bindings,
-                                          std::span<const policy::Policy> policies) {
+                                          std::span<const policy::Policy> policies,
+                                          const Evidence& evidence) {
   std::map<std::pair<std::string_view, std::string_view>, const objects::ServiceAccount*>
       accountIndex;
   for (const objects::ServiceAccount& a : accounts)
@@ -65,8 +69,28 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
         break;
       }
     }
+    policy::UseWithin use = policy::UseWithin::Unknown;
+    if (evidence.available) {
+      const std::string key = objects::objectKey(ns, account);
+      auto recorded = evidence.accounts.find(key);
+      policy::UseEvidence facts{.lastUsed = 0, .observingSince = evidence.observingSince};
+      if (recorded != evidence.accounts.end()) {
+        facts.lastUsed = recorded->second.lastUsed;
+        for (const auto& a : recorded->second.accesses) {
+          if (row.accesses.size() == 3) break;
+          row.accesses.push_back(a.verb + " " + a.resource + (a.refused ? " (403)" : ""));
+        }
+      }
+      if (sa != nullptr) facts = policy::withUseDay(facts, sa->tokenLastUsed.view());
+      row.lastUsed = facts.lastUsed;
+      use = policy::useWithin(evidence.window, facts, evidence.now);
+    }
     if (!row.exemptBy.empty()) {
       row.verdict = Verdict::Exempt;
+    } else if (use == policy::UseWithin::Used) {
+      row.verdict = Verdict::Needed;
+    } else if (use == policy::UseWithin::NotUsed) {
+      row.verdict = row.bindings.empty() ? Verdict::Unneeded : Verdict::Unused;
     } else if (row.bindings.empty()) {
       row.verdict = Verdict::Unneeded;
     } else if (account == "default") {
@@ -98,6 +122,9 @@ AuditSummary summarize(std::span<const TokenHolder> rows) {
         break;
       case Verdict::Exempt:
         ++s.exempt;
+        break;
+      case Verdict::Unused:
+        ++s.unused;
         break;
     }
   }

@@ -7,6 +7,13 @@
 //   unneeded  no binding names the account: the token can only identify the pod
 //   review    a binding names a namespace's `default` account (every pod there gets it)
 //   needed    a non-default account that bindings name
+// With evidence of use (an audit source: saguard's store or exported audit logs, whose
+// observation covers the window), the facts decide instead of the structure:
+//   needed    its token was used within the window (the evidence says when and for what)
+//   unneeded  no binding names it and no use in the window
+//   unused    a binding names it, but no use in the window: review the binding
+// An account whose observation does not cover the window yet keeps its structural
+// verdict; without any audit source the verdicts are structural and say so.
 // Bindings are counted as in policy/bindings.h, skipping the API server's built-in
 // all-accounts bindings (policy::isBuiltinAllAccountsBinding).
 //
@@ -16,19 +23,30 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "objects/objects.h"
 #include "policy/pod_token.h"
+#include "policy/token_use.h"
 #include "policy/types.h"
 
 namespace saguard::audit {
 
-enum class Verdict : std::uint8_t { Unneeded, Review, Needed, Exempt };
+enum class Verdict : std::uint8_t { Unneeded, Review, Needed, Exempt, Unused };
 
-const char* toString(Verdict verdict);  // "unneeded", "review", "needed", "exempt"
+const char* toString(Verdict verdict);  // "unneeded", "review", "needed", "exempt", "unused"
+
+// What the audit sources say, for the verdicts.
+struct Evidence {
+  bool available = false;                              // some audit source was read
+  std::int64_t now = 0;                                // seconds
+  std::int64_t window = std::int64_t{30} * 86400;      // "no use in <window>"
+  std::int64_t observingSince = 0;                     // 0 = unknown
+  std::map<std::string, policy::AccountUse> accounts;  // "ns/name" -> what was recorded
+};
 
 struct GrantingBinding {
   std::string kind;        // RoleBinding or ClusterRoleBinding
@@ -48,6 +66,11 @@ struct TokenHolder {
   std::vector<GrantingBinding> bindings;  // sorted by kind, namespace, name
   Verdict verdict = Verdict::Unneeded;
   std::string exemptBy;  // for Exempt: "policy-name" and the exemption reason, if any
+  // Evidence of use (Evidence::available): the last use (0 = none recorded; the account's
+  // last-used annotation folded in) and the latest accesses, "list configmaps",
+  // "get secrets (403)", newest first (at most 3).
+  std::int64_t lastUsed = 0;
+  std::vector<std::string> accesses;
 
   friend bool operator==(const TokenHolder&, const TokenHolder&) = default;
 };
@@ -58,11 +81,12 @@ struct TokenHolder {
 std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
                                           std::span<const objects::ServiceAccount> accounts,
                                           std::span<const objects::Binding> bindings,
-                                          std::span<const policy::Policy> policies);
+                                          std::span<const policy::Policy> policies,
+                                          const Evidence& evidence = {});
 
 struct AuditSummary {
   std::size_t pods = 0;  // pods holding a token
-  std::size_t unneeded = 0, review = 0, needed = 0, exempt = 0;
+  std::size_t unneeded = 0, review = 0, needed = 0, exempt = 0, unused = 0;
 
   friend bool operator==(const AuditSummary&, const AuditSummary&) = default;
 };

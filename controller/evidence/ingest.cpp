@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "policy/token_use.h"
 
 namespace saguard::evidence {
@@ -24,6 +26,12 @@ Ingest::Ingest(Ledger& ledger, std::string source, IngestHooks* hooks)
     : ledger_(ledger), source_(std::move(source)), hooks_(hooks) {}
 
 void Ingest::fold(const objects::AuditEventView& event) {
+  const std::int64_t at =
+      event.stageTimestamp != 0 ? event.stageTimestamp : event.requestReceivedTimestamp;
+  if (at != 0) {
+    if (counts_.earliest == 0 || at < counts_.earliest) counts_.earliest = at;
+    counts_.latest = std::max(counts_.latest, at);
+  }
   if (auto use = policy::tokenUseOf(event)) {
     ledger_.record(*use);
     ++counts_.accepted;

@@ -48,6 +48,10 @@ struct IngestCounts {
   std::uint64_t accepted = 0;
   std::uint64_t ignored = 0;
   std::uint64_t malformed = 0;
+  // The earliest and latest time of any decoded event (seconds; 0 = none): the span a log
+  // file covers, which is what `saguard audit --audit-log` has observed.
+  std::int64_t earliest = 0;
+  std::int64_t latest = 0;
 };
 
 class Ingest {

@@ -25,8 +25,9 @@ bool Ledger::fold(const std::string& key, const policy::AccountUse* record,
     changed =
         record != nullptr ? policy::mergeUse(account, *record) : policy::recordUse(account, *use);
     if (!changed) return false;
-    newDay = before == 0 || policy::useDayOf(account.lastUsed) != policy::useDayOf(before);
-    if (markChanged) changed_[key] = account;
+    constexpr std::int64_t kDay = 86400;  // days are UTC: whole multiples of 86400 s
+    newDay = before == 0 || account.lastUsed / kDay != before / kDay;
+    if (markChanged) changed_.insert(key);
   }
   if (newDay && onNewUseDay) onNewUseDay(key);
   return true;
@@ -62,7 +63,13 @@ policy::UseEvidence Ledger::evidenceOf(std::string_view ns, std::string_view nam
 
 std::map<std::string, policy::AccountUse> Ledger::takeChanged() {
   std::lock_guard lock(mu_);
-  return std::exchange(changed_, {});
+  std::map<std::string, policy::AccountUse> out;
+  for (const std::string& key : changed_) {
+    auto it = accounts_.find(key);
+    if (it != accounts_.end()) out.emplace(key, it->second);
+  }
+  changed_.clear();
+  return out;
 }
 
 std::map<std::string, policy::AccountUse> Ledger::all() const {

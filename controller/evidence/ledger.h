@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "policy/token_use.h"
@@ -66,7 +67,9 @@ class Ledger {
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, policy::AccountUse> accounts_;
-  std::map<std::string, policy::AccountUse> changed_;
+  // Keys changed by record() since the last takeChanged(): the records themselves are
+  // copied only then, not on every event.
+  std::unordered_set<std::string> changed_;
   std::int64_t observingSince_ = 0;
 };
 
