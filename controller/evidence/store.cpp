@@ -257,7 +257,11 @@ Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pe
         options_.namespace_, name, dropped);
   }
   cm["data"] = std::move(data);
-  cm["metadata"]["annotations"][kObservingSince] = rfc3339(shard.observingSince);
+  // No start known yet (no source has run): no annotation. rfc3339(0) would say observation
+  // began in 1970, which anyone reading the ConfigMap would take as "covers every window".
+  if (shard.observingSince != 0) {
+    cm["metadata"]["annotations"][kObservingSince] = rfc3339(shard.observingSince);
+  }
   Result<std::string> written =
       exists ? client_.update(kube::resources::kConfigMaps, options_.namespace_, name, cm.dump())
              : client_.create(kube::resources::kConfigMaps, options_.namespace_, cm.dump());
