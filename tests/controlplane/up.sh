@@ -12,10 +12,40 @@
 #     pki/             CA, serving and client certificates, service-account signing keys
 # Several control planes can run at once in separate DIRs.
 # SAGUARD_CP_APISERVER_ARGS adds kube-apiserver flags (tests use it to inject faults).
+# SAGUARD_CP_AUDIT=1 turns on the API server's audit: requests made by service accounts
+#   (group system:serviceaccounts) are recorded at level Metadata, nothing else, and go to
+#   two backends: the log DIR/audit.log (JSON lines) and a webhook that POSTs
+#   audit.k8s.io/v1 EventList batches to https://127.0.0.1:AUDIT_WEBHOOK_PORT/audit with a
+#   client certificate (nothing listens there until a test starts a receiver). Also writes
+#     audit-policy.yaml, audit-webhook.kubeconfig   what kube-apiserver reads
+#     pki/audit-client-ca.*   the CA of the webhook's client identity (the receiver trusts it)
+#     pki/audit-client.*      that identity: the API server's client certificate
+#     pki/audit-webhook.*     the receiver's serving certificate (cluster CA, 127.0.0.1)
+#   and exports AUDIT_* variables in DIR/env (README.md lists them).
+#   SAGUARD_CP_AUDIT_LOG_MAXSIZE (MB) rotates the log; the default never does in a test's life.
+#   Cannot be combined with --audit-* flags in SAGUARD_CP_APISERVER_ARGS (bench/run.sh's way).
 # On failure: says which component failed and where its log is, stops what it started.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 [[ $# -eq 1 ]] || { echo "usage: $0 DIR" >&2; exit 2; }
+
+audit=0
+case "${SAGUARD_CP_AUDIT:-0}" in
+  1) audit=1 ;;
+  0) ;;
+  *) echo "up.sh: SAGUARD_CP_AUDIT must be 1 (audit on) or 0 (off), not '${SAGUARD_CP_AUDIT}'" >&2; exit 2 ;;
+esac
+if (( audit )) && [[ "${SAGUARD_CP_APISERVER_ARGS:-}" == *--audit-* ]]; then
+  echo "up.sh: SAGUARD_CP_AUDIT=1 sets kube-apiserver's --audit-* flags itself; SAGUARD_CP_APISERVER_ARGS" \
+    "also has some ('${SAGUARD_CP_APISERVER_ARGS}'): use one or the other" >&2
+  exit 2
+fi
+# lumberjack, the API server's log writer, reads --audit-log-maxsize 0 as "rotate at 100 MB":
+# the default here is 1 TiB, so the log is one file for the whole life of a test control plane.
+audit_log_maxsize=${SAGUARD_CP_AUDIT_LOG_MAXSIZE:-1048576}
+[[ "$audit_log_maxsize" =~ ^[0-9]+$ ]] ||
+  { echo "up.sh: SAGUARD_CP_AUDIT_LOG_MAXSIZE must be a number of megabytes, not '$audit_log_maxsize'" >&2; exit 2; }
+
 mkdir -p "$1"
 dir=$(cd "$1" && pwd)
 [[ ! -e "$dir/apiserver.pid" ]] || { echo "up.sh: $dir already holds a control plane (run down.sh $dir first)" >&2; exit 1; }
@@ -54,7 +84,67 @@ EXT
   ossl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin.crt -days 30 -extfile client.ext
   ossl genrsa -out sa.key 2048
   ossl rsa -in sa.key -pubout -out sa.pub
+  if (( audit )); then
+    # The webhook's client identity has a CA of its own, so that a receiver trusting it
+    # accepts the API server and no cluster user. ECDSA P-256 keys: an RSA key costs up to
+    # 0.3 s on a busy 2-core machine, and every integration run makes these three.
+    ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1)
+    ossl req -x509 "${ec[@]}" -nodes -keyout audit-client-ca.key -out audit-client-ca.crt -days 30 -subj "/CN=saguard-audit-client-ca"
+    ossl req "${ec[@]}" -nodes -keyout audit-client.key -out audit-client.csr -subj "/CN=kube-apiserver-audit-webhook"
+    ossl x509 -req -in audit-client.csr -CA audit-client-ca.crt -CAkey audit-client-ca.key -CAcreateserial -out audit-client.crt -days 30 -extfile client.ext
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > audit-webhook.ext
+    ossl req "${ec[@]}" -nodes -keyout audit-webhook.key -out audit-webhook.csr -subj "/CN=saguard-audit-webhook"
+    ossl x509 -req -in audit-webhook.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out audit-webhook.crt -days 30 -extfile audit-webhook.ext
+  fi
 ) || fail pki "openssl could not create the certificates in $pki"
+
+# --- audit (SAGUARD_CP_AUDIT=1) ---------------------------------------------------------
+audit_args=()
+if (( audit )); then
+  cat > "$dir/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    userGroups: ["system:serviceaccounts"]
+  - level: None
+POLICY
+  # Reserved now, listened on later by the test's receiver (saguard --audit-webhook-bind-address).
+  audit_webhook_port=$(free_port)
+  audit_webhook_url="https://127.0.0.1:$audit_webhook_port/audit"
+  cat > "$dir/audit-webhook.kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: saguard-audit-webhook
+  cluster:
+    server: $audit_webhook_url
+    certificate-authority: $pki/ca.crt
+users:
+- name: kube-apiserver
+  user:
+    client-certificate: $pki/audit-client.crt
+    client-key: $pki/audit-client.key
+contexts:
+- name: saguard-audit-webhook
+  context: {cluster: saguard-audit-webhook, user: kube-apiserver}
+current-context: saguard-audit-webhook
+KUBECONFIG
+  # The log is written before each response returns (blocking mode, the default). The
+  # webhook sends what gathered each second (batch-max-wait) and, when nobody answers,
+  # tries a batch 5 times, waiting 2, 3, 4.5 and 6.75 s (+0-20 % jitter) in between, then
+  # drops it: a receiver that starts up to ~17 s after an event still gets it (with the
+  # default 10 s it would be ~80 s; with 1 s, ~9 s, too short for a test that starts saguard
+  # a few seconds late).
+  audit_args=(
+    --audit-policy-file "$dir/audit-policy.yaml"
+    --audit-log-path "$dir/audit.log" --audit-log-format json --audit-log-maxsize "$audit_log_maxsize"
+    --audit-webhook-config-file "$dir/audit-webhook.kubeconfig"
+    --audit-webhook-mode batch --audit-webhook-batch-max-wait 1s
+    --audit-webhook-initial-backoff 2s
+  )
+fi
 
 # --- etcd ------------------------------------------------------------------------------
 etcd_port=$(free_port); etcd_peer_port=$(free_port)
@@ -100,6 +190,7 @@ api_url="https://127.0.0.1:$api_port"
   --service-account-key-file "$pki/sa.pub" \
   --service-account-signing-key-file "$pki/sa.key" \
   --profiling=false \
+  ${audit_args[@]+"${audit_args[@]}"} \
   --v=1 ${SAGUARD_CP_APISERVER_ARGS:-} >"$dir/apiserver.log" 2>&1 &
 echo $! > "$dir/apiserver.pid"
 
@@ -157,4 +248,16 @@ export CONTROLPLANE_ADMIN_KEY=$pki/admin.key
 export CONTROLPLANE_SA_KEY=$pki/sa.key
 export KUBERNETES_VERSION=$(source "$here/versions.sh"; echo "$KUBERNETES_VERSION")
 ENV
+if (( audit )); then
+  cat >> "$dir/env" <<ENV
+export AUDIT_LOG_PATH=$dir/audit.log
+export AUDIT_WEBHOOK_PORT=$audit_webhook_port
+export AUDIT_WEBHOOK_URL=$audit_webhook_url
+export AUDIT_WEBHOOK_CERT=$pki/audit-webhook.crt
+export AUDIT_WEBHOOK_KEY=$pki/audit-webhook.key
+export AUDIT_WEBHOOK_CLIENT_CA=$pki/audit-client-ca.crt
+export AUDIT_CLIENT_CERT=$pki/audit-client.crt
+export AUDIT_CLIENT_KEY=$pki/audit-client.key
+ENV
+fi
 echo "up.sh: control plane ready at $api_url (KUBECONFIG=$dir/kubeconfig)" >&2

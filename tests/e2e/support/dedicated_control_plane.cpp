@@ -4,11 +4,14 @@
 
 namespace saguard::testing {
 
-DedicatedControlPlane::DedicatedControlPlane(const std::string& apiServerArgs)
+DedicatedControlPlane::DedicatedControlPlane(const DedicatedControlPlaneOptions& options)
     : dir_(makeTempDir("dedicated-cp")) {
-  const std::string args =
-      apiServerArgs.empty() ? "" : "SAGUARD_CP_APISERVER_ARGS=" + shellQuote(apiServerArgs) + " ";
-  auto started = run(args + source("tests/controlplane/up.sh") + " " + dir_);
+  // SAGUARD_CP_AUDIT is always set, so that the test's own environment does not decide.
+  std::string env = std::string("SAGUARD_CP_AUDIT=") + (options.audit ? "1 " : "0 ");
+  if (!options.apiServerArgs.empty()) {
+    env += "SAGUARD_CP_APISERVER_ARGS=" + shellQuote(options.apiServerArgs) + " ";
+  }
+  auto started = run(env + source("tests/controlplane/up.sh") + " " + dir_);
   error_ = started.err;
   if (started.exitCode != 0) return;
   plane_ = ControlPlane::fromDir(dir_);

@@ -57,7 +57,9 @@ class ControlPlaneEnvironment : public ::testing::Environment {
     } else {
       dir_ = makeTempDir("cp");
       owned_ = true;
-      std::string up = source("tests/controlplane/up.sh") + " " + dir_;
+      // Auditing on, so that evidence-of-use tests can read what the API server records
+      // (service accounts only: the rest of the tests add nothing to the log).
+      std::string up = "SAGUARD_CP_AUDIT=1 " + source("tests/controlplane/up.sh") + " " + dir_;
       std::fprintf(stderr, "[controlplane] starting: %s\n", up.c_str());
       auto started = std::chrono::steady_clock::now();
       int rc = std::system(up.c_str());
@@ -97,6 +99,14 @@ ControlPlane ControlPlane::fromDir(const std::string& dir) {
   plane.adminCertFile = vars["CONTROLPLANE_ADMIN_CERT"];
   plane.adminKeyFile = vars["CONTROLPLANE_ADMIN_KEY"];
   plane.saSigningKeyFile = vars["CONTROLPLANE_SA_KEY"];
+  plane.audit.logPath = vars["AUDIT_LOG_PATH"];
+  plane.audit.webhookPort = vars["AUDIT_WEBHOOK_PORT"];
+  plane.audit.webhookUrl = vars["AUDIT_WEBHOOK_URL"];
+  plane.audit.webhookCertFile = vars["AUDIT_WEBHOOK_CERT"];
+  plane.audit.webhookKeyFile = vars["AUDIT_WEBHOOK_KEY"];
+  plane.audit.clientCaFile = vars["AUDIT_WEBHOOK_CLIENT_CA"];
+  plane.audit.clientCertFile = vars["AUDIT_CLIENT_CERT"];
+  plane.audit.clientKeyFile = vars["AUDIT_CLIENT_KEY"];
   return plane;
 }
 

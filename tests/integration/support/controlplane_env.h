@@ -5,7 +5,9 @@
 // (freshNamespace()) so they do not depend on each other's order.
 //
 // Set SAGUARD_CONTROLPLANE_DIR to reuse a control plane that is already up (its
-// `env` file is read; it is not stopped at the end).
+// `env` file is read; it is not stopped at the end). Start that one with
+// `SAGUARD_CP_AUDIT=1 up.sh DIR`, as the environment does; otherwise the tests that read the
+// audit log are skipped.
 //
 // A test that needs a control plane of its own (to kill its API server, or to start it
 // with other flags) uses DedicatedControlPlane (tests/e2e/support/) and gets the same
@@ -28,6 +30,26 @@ struct CommandResult {
 // Runs a shell command line, feeding `input` on standard input.
 CommandResult run(const std::string& commandLine, const std::string& input = "");
 
+// What up.sh wrote for auditing (SAGUARD_CP_AUDIT=1); every field is empty when the control
+// plane was started without it. The API server records the requests of service accounts
+// (group system:serviceaccounts) at level Metadata, nothing else, in two places: the log
+// file (one JSON event per line, written before the response returns) and a webhook that
+// POSTs audit.k8s.io/v1 EventList batches to webhookUrl about once a second. Nothing listens
+// on webhookPort until a test starts a receiver there (saguard --audit-webhook-bind-address
+// 127.0.0.1:PORT); batches that find no receiver are retried for ~17 s, then dropped.
+struct ControlPlaneAudit {
+  std::string logPath;          // AUDIT_LOG_PATH: DIR/audit.log
+  std::string webhookPort;      // AUDIT_WEBHOOK_PORT: reserved loopback port for the receiver
+  std::string webhookUrl;       // AUDIT_WEBHOOK_URL: https://127.0.0.1:PORT/audit
+  std::string webhookCertFile;  // AUDIT_WEBHOOK_CERT: the receiver's serving certificate
+  std::string webhookKeyFile;   // AUDIT_WEBHOOK_KEY   (signed by the cluster CA, 127.0.0.1)
+  std::string clientCaFile;     // AUDIT_WEBHOOK_CLIENT_CA: the CA the receiver trusts
+  std::string clientCertFile;   // AUDIT_CLIENT_CERT: the API server's client certificate, for
+  std::string clientKeyFile;    // AUDIT_CLIENT_KEY   a test that POSTs as the API server does
+
+  bool enabled() const { return !logPath.empty(); }
+};
+
 // A control plane that tests/controlplane/up.sh started, as its `env` file describes it.
 struct ControlPlane {
   std::string dir;           // the folder up.sh was given
@@ -40,6 +62,7 @@ struct ControlPlane {
   std::string adminCertFile;
   std::string adminKeyFile;
   std::string saSigningKeyFile;
+  ControlPlaneAudit audit;  // empty unless started with SAGUARD_CP_AUDIT=1
 
   // Reads DIR/env (its `export KEY=VALUE` lines); kubeconfig is empty when there is none.
   static ControlPlane fromDir(const std::string& dir);
@@ -61,8 +84,9 @@ struct ControlPlane {
   CommandResult startApiServer() const;
 };
 
-// The shared control plane of the test binary. Only valid inside a test (after the
-// environment is up).
+// The shared control plane of the test binary, started with SAGUARD_CP_AUDIT=1 (its
+// `audit` is filled in, unless SAGUARD_CONTROLPLANE_DIR named one started without it).
+// Only valid inside a test (after the environment is up).
 const ControlPlane& controlPlane();
 
 // Runs `kubectl --kubeconfig=<admin> ARGS` against controlPlane().
