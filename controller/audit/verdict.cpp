@@ -81,7 +81,7 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
           row.accesses.push_back(a.verb + " " + a.resource + (a.refused ? " (403)" : ""));
         }
       }
-      if (sa != nullptr) facts = policy::withUseDay(facts, sa->tokenLastUsed.view());
+      if (sa != nullptr) facts = policy::evidenceFor(facts, *sa);
       row.lastUsed = facts.lastUsed;
       use = policy::useWithin(evidence.window, facts, evidence.now);
     }

@@ -254,8 +254,10 @@ bool projectPod(od::object& object, objects::Pod& pod, Ctx& c) {
 }
 
 bool projectServiceAccount(od::object& object, objects::ServiceAccount& account, Ctx& c) {
-  const MetaWant want{
-      .namespaced = true, .labels = &account.labels, .tokenLastUsed = &account.tokenLastUsed};
+  const MetaWant want{.namespaced = true,
+                      .labels = &account.labels,
+                      .creationTimestamp = &account.creationTimestamp,
+                      .tokenLastUsed = &account.tokenLastUsed};
   const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
     if (key == "metadata") return readMeta(v, account.meta, want, c);
     if (key == "automountServiceAccountToken") return readTristate(v, account.automount, c);

@@ -91,6 +91,7 @@ struct ServiceAccount {
   // The saguard.io/token-last-used annotation ("2026-12-06"), as written; empty when
   // absent. policy/token_use.h reads it.
   Symbol tokenLastUsed;
+  std::int64_t creationTimestamp = 0;  // seconds since the epoch; 0 when absent
 };
 
 // The annotation saguard keeps the day of an account's last recorded token use in.

@@ -197,6 +197,14 @@ std::optional<std::string> useDayToRecord(const UseEvidence& observed, std::stri
   return day;
 }
 
+UseEvidence evidenceFor(UseEvidence observed, const objects::ServiceAccount& account) {
+  UseEvidence evidence = withUseDay(observed, account.tokenLastUsed.view());
+  if (evidence.observingSince != 0 && account.creationTimestamp > evidence.observingSince) {
+    evidence.observingSince = account.creationTimestamp;
+  }
+  return evidence;
+}
+
 const char* toString(UseWithin w) {
   switch (w) {
     case UseWithin::Used:

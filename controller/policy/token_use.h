@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "objects/audit_event.h"
+#include "objects/objects.h"
 
 namespace saguard::policy {
 
@@ -129,6 +130,14 @@ UseEvidence withUseDay(UseEvidence evidence, std::string_view day);
 // `observed` is the ledger's evidence alone (not the annotation folded in); `annotated` is
 // the annotation's current value ("" when absent; a malformed one is replaced).
 std::optional<std::string> useDayToRecord(const UseEvidence& observed, std::string_view annotated);
+
+// Everything known of `account`'s use: `observed` (the ledger's), its last-used annotation
+// folded in (withUseDay), and observation counted from the account's creation at the
+// earliest: an account created an hour ago has been unused for an hour at most, however
+// long saguard has been observing. Without that, a new account (a Helm install creating an
+// account and its Deployment) would look unused for every window at once and lose its token
+// before its pods ever called.
+UseEvidence evidenceFor(UseEvidence observed, const objects::ServiceAccount& account);
 
 enum class UseWithin : std::uint8_t {
   Used,     // a use was recorded within the window

@@ -77,8 +77,8 @@ policy::UseEvidence CacheReader::observedUse(std::string_view ns, std::string_vi
 }
 
 policy::UseEvidence CacheReader::useOf(const objects::ServiceAccount& account) const {
-  return policy::withUseDay(observedUse(account.meta.namespace_.view(), account.meta.name()),
-                            account.tokenLastUsed.view());
+  return policy::evidenceFor(observedUse(account.meta.namespace_.view(), account.meta.name()),
+                             account);
 }
 
 std::int64_t CacheReader::now() const {

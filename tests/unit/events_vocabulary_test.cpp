@@ -74,7 +74,7 @@ objects::Meta meta(const char* ns, const char* name) {
 }
 
 TEST(EventsRefs, FromProjectedRecords) {
-  objects::ServiceAccount account{meta("team-a", "default"), {}, objects::Tristate::Unset, {}};
+  objects::ServiceAccount account{meta("team-a", "default"), {}, objects::Tristate::Unset, {}, 0};
   ObjectRef sa = refTo(account);
   EXPECT_EQ(sa, (ObjectRef{"v1", "ServiceAccount", "team-a", "default", "uid-default", "42"}));
 

@@ -57,9 +57,9 @@ class MemorySnapshot final : public Snapshot {
   UseEvidence useOf(const objects::ServiceAccount& account) const override {
     auto it = use.find(std::string(account.meta.namespace_.view()) + "/" +
                        std::string(account.meta.name()));
-    return withUseDay(
+    return evidenceFor(
         it == use.end() ? UseEvidence{.lastUsed = 0, .observingSince = observingSince} : it->second,
-        account.tokenLastUsed.view());
+        account);
   }
   std::int64_t now() const override { return clock; }
 

@@ -81,8 +81,8 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
                                 : it->second;
   }
   policy::UseEvidence useOf(const objects::ServiceAccount& account) const override {
-    return policy::withUseDay(observedUse(account.meta.namespace_.view(), account.meta.name()),
-                              account.tokenLastUsed.view());
+    return policy::evidenceFor(observedUse(account.meta.namespace_.view(), account.meta.name()),
+                               account);
   }
   std::int64_t now() const override { return clock; }
 
