@@ -20,11 +20,15 @@ bool Ledger::fold(const std::string& key, const policy::AccountUse* record,
   bool newDay = false;
   {
     std::lock_guard lock(mu_);
-    policy::AccountUse& account = accounts_[key];
+    auto [it, inserted] = accounts_.try_emplace(key);
+    policy::AccountUse& account = it->second;
     const std::int64_t before = account.lastUsed;
     changed =
         record != nullptr ? policy::mergeUse(account, *record) : policy::recordUse(account, *use);
-    if (!changed) return false;
+    if (!changed) {
+      if (inserted) accounts_.erase(it);  // an empty record folded in: nothing to keep
+      return false;
+    }
     constexpr std::int64_t kDay = 86400;  // days are UTC: whole multiples of 86400 s
     newDay = before == 0 || account.lastUsed / kDay != before / kDay;
     if (markChanged) changed_.insert(key);

@@ -5,7 +5,7 @@
 // the other replicas persisted.
 //
 //   Ledger ledger;
-//   ledger.onFirstUseOfDay = [&](std::string_view key) { queue.add(accountWorkKey(key)); };
+//   ledger.onNewUseDay = [&](std::string_view key) { queue.add(accountWorkKey(key)); };
 //   if (auto use = policy::tokenUseOf(view)) ledger.record(*use);   // a source's thread
 //   policy::UseEvidence e = ledger.evidenceOf("team-a", "default");   // a worker's thread
 //

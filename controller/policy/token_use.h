@@ -43,7 +43,7 @@ struct TokenUse {
   std::string podUid;   // a legacy Secret token)
   std::string nodeName;
   std::string verb;
-  // "configmaps", "apps/deployments", "pods/log"; a non-resource request keeps its path
+  // "configmaps", "deployments.apps", "pods/log"; a non-resource request keeps its path
   // ("/version").
   std::string resource;
   int code = 0;
