@@ -19,6 +19,7 @@
 #include "kube/config.h"
 #include "kube/resource.h"
 #include "kube/rest_client.h"
+#include "objects/ref.h"
 #include "policy/duration.h"
 #include "policy/record.h"
 
@@ -236,6 +237,40 @@ std::string renderTable(const AuditResult& r, bool colour) {
   return out;
 }
 
+// The legacy token Secrets' kubernetes.io/legacy-token-last-used labels (the API server
+// writes them on use), read as metadata only: the tokens themselves never leave the server.
+Status collectLegacyTokenDays(kube::Client& client, std::string_view ns, Evidence& e,
+                              std::vector<std::string>& notes) {
+  kube::ListOptions options;
+  options.fieldSelector = "type=kubernetes.io/service-account-token";
+  kube::CallOptions call;
+  call.accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+  auto listed = client.list(kube::resources::kSecrets, ns, options, call);
+  if (!listed.ok()) {
+    if (!listed.is(ErrorKind::Forbidden)) return listed.error();
+    notes.push_back("cannot list token Secrets (" + listed.error().message +
+                    "): the last-used label of legacy tokens was not read");
+    return {};
+  }
+  const auto list = nlohmann::json::parse(*listed, nullptr, /*allow_exceptions=*/false);
+  if (!list.is_object()) return makeError(ErrorKind::Invalid, "Secret list: not JSON");
+  for (const auto& item : list.value("items", nlohmann::json::array())) {
+    const auto& meta = item.value("metadata", nlohmann::json::object());
+    const auto& labels = meta.value("labels", nlohmann::json::object());
+    const auto& annotations = meta.value("annotations", nlohmann::json::object());
+    auto day = labels.find("kubernetes.io/legacy-token-last-used");
+    auto account = annotations.find("kubernetes.io/service-account.name");
+    if (day == labels.end() || account == annotations.end() || !day->is_string() ||
+        !account->is_string()) {
+      continue;
+    }
+    std::string& kept = e.legacyTokenDays[objects::objectKey(meta.value("namespace", ""),
+                                                             account->get<std::string>())];
+    kept = std::max(kept, day->get<std::string>());
+  }
+  return {};
+}
+
 // The evidence of use the verdicts are decided with: the store, then the log files.
 Status collectEvidence(kube::Client& client, const EvidenceOptions& options, AuditResult& result) {
   Evidence& e = result.evidence;
@@ -277,6 +312,11 @@ Status collectEvidence(kube::Client& client, const EvidenceOptions& options, Aud
                              " malformed audit events were skipped");
     }
   }
+  if (e.available) {
+    if (Status st = collectLegacyTokenDays(client, result.scope, e, result.notes); !st.ok()) {
+      return st;
+    }
+  }
   if (!e.available) {
     result.notes.push_back(
         "no evidence of token use: verdicts from RBAC bindings alone (run saguard with "
@@ -300,8 +340,8 @@ Status collectEvidence(kube::Client& client, const EvidenceOptions& options, Aud
 Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std::int64_t pageSize,
                                  const EvidenceOptions& evidenceOptions) {
   AuditResult result;
-  if (Status st = collectEvidence(client, evidenceOptions, result); !st.ok()) return st.error();
   result.scope = std::string(ns);
+  if (Status st = collectEvidence(client, evidenceOptions, result); !st.ok()) return st.error();
   codec::Decoder decoder;
   std::vector<objects::Pod> pods;  // only those holding a token
   Status st = listRecords<codec::Kind::Pod>(

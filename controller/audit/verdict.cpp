@@ -81,6 +81,10 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
           row.accesses.push_back(a.verb + " " + a.resource + (a.refused ? " (403)" : ""));
         }
       }
+      if (auto legacy = evidence.legacyTokenDays.find(key);
+          legacy != evidence.legacyTokenDays.end()) {
+        facts = policy::withUseDay(facts, legacy->second);
+      }
       if (sa != nullptr) facts = policy::evidenceFor(facts, *sa);
       row.lastUsed = facts.lastUsed;
       use = policy::useWithin(evidence.window, facts, evidence.now);

@@ -46,6 +46,9 @@ struct Evidence {
   std::int64_t window = std::int64_t{30} * 86400;      // "no use in <window>"
   std::int64_t observingSince = 0;                     // 0 = unknown
   std::map<std::string, policy::AccountUse> accounts;  // "ns/name" -> what was recorded
+  // "ns/name" -> the latest kubernetes.io/legacy-token-last-used label of the account's
+  // legacy token Secrets (the API server keeps it itself, day-granular).
+  std::map<std::string, std::string> legacyTokenDays;
 };
 
 struct GrantingBinding {

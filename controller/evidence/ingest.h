@@ -14,7 +14,8 @@
 //
 // Not thread-safe (the decoder's buffers): one Ingest per thread. The ledger it feeds is.
 // Malformed input is logged at most once per 10 seconds per source, with how many were
-// suppressed, and never with the event's content.
+// suppressed: the decoder's message (the field's path, and at most 64 characters of a bad
+// value), never the event itself.
 #pragma once
 
 #include <chrono>

@@ -68,6 +68,10 @@ struct DeleteOptions {
 // What a list timeout applies to; ListOptions (resource.h) has the server-side ones.
 struct CallOptions {
   std::chrono::milliseconds timeout{0};
+  // The Accept header; "" = application/json. A list as
+  // "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1" carries each item's
+  // metadata only (a list of Secrets without their data).
+  std::string accept{};
 };
 
 class Client {

@@ -150,6 +150,7 @@ Result<std::string> RestClient::list(const Resource& resource, std::string_view 
   request.method = "GET";
   request.target = resourcePath(resource, ns) + listQuery(options).encode();
   request.timeout = timeoutOr(call.timeout);
+  if (!call.accept.empty()) request.accept = call.accept;
   return execute(std::move(request), nullptr, {});
 }
 

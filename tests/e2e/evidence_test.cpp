@@ -15,7 +15,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -220,6 +222,50 @@ TEST_F(EvidenceTest, AuditOfTheLogFileAgreesWithTheLiveStore) {
   EXPECT_NE(live[0].find("caller-pod=needed lastUsed:yes"), std::string::npos) << live[0];
   EXPECT_NE(live[0].find("list secrets (403)"), std::string::npos) << live[0];
   for (const auto& line : live) std::printf("[ evidence ] %s\n", line.c_str());
+}
+
+// A legacy token Secret: the API server itself labels it kubernetes.io/legacy-token-last-used
+// when the token is used, and `saguard audit` counts that label (read as metadata only).
+TEST_F(EvidenceTest, AuditCountsTheLegacyTokenLastUsedLabel) {
+  const ControlPlane& plane = controlPlane();
+  const std::string ns = freshNamespace("evidence-legacy");
+  accountWithPod(plane, ns, "legacy");
+  accountWithPod(plane, ns, "quiet");
+  auto secret = plane.kubectl(
+      "create -f -",
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy-token\n  namespace: " + ns +
+          "\n  annotations:\n    kubernetes.io/service-account.name: legacy\n"
+          "type: kubernetes.io/service-account-token\n");
+  ASSERT_EQ(secret.exitCode, 0) << secret.err;
+  std::string token;
+  ASSERT_TRUE(eventually(10'000, [&] {
+    auto r = plane.kubectl("get secret legacy-token -n " + ns + " -o jsonpath={.data.token}");
+    if (r.exitCode != 0 || trimmed(r.out).empty()) return false;
+    token = trimmed(run("base64 -d", trimmed(r.out)).out);
+    return !token.empty();
+  }));
+  EXPECT_EQ(callApiWithToken(plane, token, "/api/v1/namespaces/" + ns + "/configmaps"), 403);
+  ASSERT_TRUE(eventually(10'000, [&] {
+    auto r =
+        plane.kubectl("get secret legacy-token -n " + ns +
+                      " -o 'jsonpath={.metadata.labels.kubernetes\\.io/legacy-token-last-used}'");
+    return r.exitCode == 0 && !trimmed(r.out).empty();
+  }));
+
+  // Only the label: no store, an empty log.
+  const std::string empty = makeTempDir("evidence-legacy") + "/audit.log";
+  std::ofstream{empty}.flush();
+  auto r = run(std::string(SAGUARD_BINARY) + " audit --kubeconfig " + plane.kubeconfig + " -n " +
+               ns + " -o json --evidence-namespace '' --audit-log " + empty);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  json out = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << r.out;
+  std::map<std::string, json> byPod;
+  for (const auto& pod : out.value("pods", json::array())) byPod[pod.value("pod", "")] = pod;
+  ASSERT_TRUE(byPod.count("legacy-pod")) << r.out;
+  EXPECT_EQ(byPod["legacy-pod"]["verdict"], "needed") << r.out;
+  EXPECT_FALSE(byPod["legacy-pod"]["lastUsed"].is_null()) << r.out;
+  EXPECT_TRUE(byPod["quiet-pod"]["lastUsed"].is_null()) << r.out;
 }
 
 // Evidence that reaches a standby replica reaches the leader (through the store), unusedFor
