@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "base/flags.h"
 #include "codec/decoder.h"
+#include "codec/rfc3339.h"
 #include "evidence/ingest.h"
 #include "evidence/ledger.h"
 #include "evidence/log_file.h"
@@ -80,15 +80,6 @@ std::string summaryText(const AuditResult& r) {
   return text;
 }
 
-std::string rfc3339(std::int64_t seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 // "2h ago", "today" (a day-granular record of today), "never", "-" (no evidence).
 std::string lastUsedText(const TokenHolder& h, const Evidence& e) {
   if (!e.available) return "-";
@@ -144,7 +135,7 @@ nlohmann::ordered_json toJsonValue(const AuditResult& r) {
     if (!h.exemptBy.empty()) j["exemptBy"] = h.exemptBy;
     if (r.evidence.available) {
       j["lastUsed"] = h.lastUsed == 0 ? nlohmann::ordered_json(nullptr)
-                                      : nlohmann::ordered_json(rfc3339(h.lastUsed));
+                                      : nlohmann::ordered_json(codec::formatRfc3339(h.lastUsed));
       j["accesses"] = h.accesses;
       j["evidence"] = evidenceText(h, r.evidence);
     }
@@ -158,9 +149,10 @@ nlohmann::ordered_json toJsonValue(const AuditResult& r) {
                     {"unused", r.summary.unused}};
   if (r.evidence.available) {
     out["evidence"] = {
-        {"observingSince", r.evidence.observingSince == 0
-                               ? nlohmann::ordered_json(nullptr)
-                               : nlohmann::ordered_json(rfc3339(r.evidence.observingSince))},
+        {"observingSince",
+         r.evidence.observingSince == 0
+             ? nlohmann::ordered_json(nullptr)
+             : nlohmann::ordered_json(codec::formatRfc3339(r.evidence.observingSince))},
         {"window", policy::humanDuration(r.evidence.window)}};
   }
   if (!r.notes.empty()) out["notes"] = r.notes;

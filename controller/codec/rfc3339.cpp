@@ -1,6 +1,7 @@
 #include "codec/rfc3339.h"
 
 #include <chrono>
+#include <cstdio>
 
 namespace saguard::codec {
 namespace {
@@ -66,6 +67,21 @@ std::optional<std::int64_t> parseRfc3339(std::string_view text) {
   // A local time ahead of UTC by the offset: subtract it to get UTC.
   const std::int64_t secondOfDay = std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
   return days * 86400 + secondOfDay - offsetSeconds;
+}
+
+std::string formatRfc3339(std::int64_t seconds) {
+  using namespace std::chrono;
+  const sys_seconds t{std::chrono::seconds{seconds}};
+  const sys_days day = floor<days>(t);
+  const year_month_day date{day};
+  const hh_mm_ss<std::chrono::seconds> time{t - day};
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ",
+                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()), static_cast<long long>(time.hours().count()),
+                static_cast<long long>(time.minutes().count()),
+                static_cast<long long>(time.seconds().count()));
+  return buffer;
 }
 
 }  // namespace saguard::codec

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace saguard::codec {
@@ -14,5 +15,8 @@ namespace saguard::codec {
 // (leap years checked), hour 00-23, minute 00-59, second 00-60 and an offset of
 // "Z" or +/-HH:MM; "T"/"Z" may be lower case as RFC 3339 allows.
 std::optional<std::int64_t> parseRfc3339(std::string_view text);
+
+// The other way: "2026-12-06T22:50:08Z" (UTC, whole seconds), as metav1.Time writes it.
+std::string formatRfc3339(std::int64_t seconds);
 
 }  // namespace saguard::codec

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
+#include "codec/rfc3339.h"
 #include "kube/resource.h"
 #include "objects/ref.h"
 
@@ -70,22 +70,6 @@ policy::AccountUse decodeUse(const std::string& text) {
   return bounded;
 }
 
-std::string rfc3339(std::int64_t seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
-std::int64_t parseRfc3339Seconds(const std::string& text) {
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  if (end == nullptr || *end != '\0') return 0;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
 std::uint64_t fnv1a(std::string_view text) {
   std::uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : text) {
@@ -101,7 +85,7 @@ Shard decodeShardJson(const json& cm, std::size_t* skipped) {
   shard.resourceVersion = meta.value("resourceVersion", "");
   const json& annotations = meta.value("annotations", json::object());
   if (auto it = annotations.find(kObservingSince); it != annotations.end() && it->is_string()) {
-    shard.observingSince = parseRfc3339Seconds(it->get<std::string>());
+    shard.observingSince = codec::parseRfc3339(it->get<std::string>()).value_or(0);
   }
   const json& data = cm.value("data", json::object());
   if (!data.is_object()) return shard;
@@ -257,10 +241,10 @@ Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pe
         options_.namespace_, name, dropped);
   }
   cm["data"] = std::move(data);
-  // No start known yet (no source has run): no annotation. rfc3339(0) would say observation
+  // No start known yet (no source has run): no annotation. formatRfc3339(0) would say observation
   // began in 1970, which anyone reading the ConfigMap would take as "covers every window".
   if (shard.observingSince != 0) {
-    cm["metadata"]["annotations"][kObservingSince] = rfc3339(shard.observingSince);
+    cm["metadata"]["annotations"][kObservingSince] = codec::formatRfc3339(shard.observingSince);
   }
   Result<std::string> written =
       exists ? client_.update(kube::resources::kConfigMaps, options_.namespace_, name, cm.dump())

@@ -52,5 +52,14 @@ TEST(Rfc3339, RejectsWhatIsNotADateTime) {
   }
 }
 
+TEST(Rfc3339, FormatsWhatItParses) {
+  EXPECT_EQ(formatRfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(formatRfc3339(951782400), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(formatRfc3339(1765061408), "2025-12-06T22:50:08Z");
+  for (std::int64_t t = -86400 * 3; t < std::int64_t{4102444800}; t += 7919 * 3607) {
+    EXPECT_EQ(parseRfc3339(formatRfc3339(t)), t) << formatRfc3339(t);
+  }
+}
+
 }  // namespace
 }  // namespace saguard::codec
