@@ -15,8 +15,8 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
