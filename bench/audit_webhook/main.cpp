@@ -135,7 +135,7 @@ KeyPair issue(const char* cn, const KeyPair* issuer,
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), ++serial);
   X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 24L * 3600);
   X509_set_pubkey(cert, made.key.get());
   X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
@@ -237,7 +237,7 @@ class Client {
     http::write(stream_, request);
     http::read(stream_, buffer_, response);
     const auto end = Clock::now();
-    status = response.result_int();
+    status = static_cast<int>(response.result_int());
     if (!response.keep_alive()) throw std::runtime_error("the server closed the connection");
     return std::chrono::duration<double>(end - start).count();
   }
@@ -408,68 +408,68 @@ struct ClientResult {
   std::uint64_t notOk = 0;
 };
 
-int usage(const char* self) {
-  std::fprintf(stderr,
-               "usage: %s [--batches N] [--warmup W] [--connections K] [--batch-events E] "
-               "[--sync-ms MS]\n",
-               self);
-  return 2;
+// The batches, every one distinct and generated before anything is timed: first each
+// connection's warm-up, then the timed ones.
+struct Batches {
+  std::vector<std::string> bodies;
+  std::size_t warmupTotal = 0;
+  bench::Expected expected;
+  std::size_t bytes = 0;       // all of them
+  std::size_t timedBytes = 0;  // the timed ones
+  double generationSeconds = 0;
+};
+
+Batches generate(const Options& options) {
+  Batches batches;
+  batches.warmupTotal = options.warmup * options.connections;
+  batches.bodies.resize(batches.warmupTotal + options.batches);
+  const auto start = Clock::now();
+  bench::Generator generator(bench::Shape{}, 0x5eed3);
+  for (std::size_t b = 0; b < batches.bodies.size(); ++b) {
+    std::string& body = batches.bodies[b];
+    bench::openList(body);
+    for (std::size_t i = 0; i < options.batchEvents; ++i) {
+      if (i) body += ',';
+      generator.append(body, batches.expected);
+    }
+    body += "]}";
+    body.shrink_to_fit();
+    batches.bytes += body.size();
+    if (b >= batches.warmupTotal) batches.timedBytes += body.size();
+  }
+  batches.generationSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return batches;
 }
 
-}  // namespace
+// What a run measured and what the server saw.
+struct Run {
+  std::vector<double> answerSeconds;  // client side, the timed batches of every connection
+  std::vector<double> serverSeconds;  // WebhookHooks::onRequest, the same batches
+  double wall = 0;
+  double ioCpu = 0;  // the server's I/O thread, over the timed batches
+  double clientCpu = 0;
+  double processCpu = 0;
+  std::string cipher;
+  std::string loadAtStart;
+  std::string loadAtEnd;
+  long rssBeforeServer = 0;
+  long rssAtEnd = 0;
+  long rssPeak = 0;
+  long rssWithoutBodies = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t ignored = 0;
+  std::uint64_t malformed = 0;
+  std::uint64_t newUseDays = 0;
+  std::uint64_t synced = 0;  // records taken by the store's takeChanged()
+  std::size_t accounts = 0;
+  std::vector<std::string> problems;  // each one makes the run worthless
+};
 
-int main(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (i + 1 >= argc) return usage(argv[0]);
-    const char* value = argv[++i];
-    if (arg == "--batches") {
-      options.batches = std::strtoul(value, nullptr, 10);
-    } else if (arg == "--warmup") {
-      options.warmup = std::strtoul(value, nullptr, 10);
-    } else if (arg == "--connections") {
-      options.connections = std::strtoul(value, nullptr, 10);
-    } else if (arg == "--batch-events") {
-      options.batchEvents = std::strtoul(value, nullptr, 10);
-    } else if (arg == "--sync-ms") {
-      options.syncMs = std::strtol(value, nullptr, 10);
-    } else {
-      return usage(argv[0]);
-    }
-  }
-  if (options.batches == 0 || options.connections == 0 || options.batchEvents == 0 ||
-      options.syncMs <= 0 || options.connections > 64) {
-    return usage(argv[0]);
-  }
-  const std::string loadAtStart = loadAverage();
-
-  // Every batch distinct, generated before anything is timed: first each connection's
-  // warm-up, then the timed ones.
-  const std::size_t warmupTotal = options.warmup * options.connections;
-  const std::size_t total = warmupTotal + options.batches;
-  std::vector<std::string> bodies(total);
-  bench::Expected expected;
-  std::size_t bodyBytes = 0;
-  const auto generation = Clock::now();
-  {
-    bench::Generator generator(bench::Shape{}, 0x5eed3);
-    for (auto& body : bodies) {
-      bench::openList(body);
-      for (std::size_t i = 0; i < options.batchEvents; ++i) {
-        if (i) body += ',';
-        generator.append(body, expected);
-      }
-      body += "]}";
-      body.shrink_to_fit();
-      bodyBytes += body.size();
-    }
-  }
-  const double generationSeconds = std::chrono::duration<double>(Clock::now() - generation).count();
-  std::size_t timedBytes = 0;
-  for (std::size_t i = warmupTotal; i < total; ++i) timedBytes += bodies[i].size();
-
-  // The server, wired as `saguard run` wires it.
+// Starts the server as `saguard run` does, sends every batch through K connections, and
+// frees the bodies once sent (to measure the resident set without them).
+Run measure(const Options& options, Batches& batches) {
+  Run run;
+  run.loadAtStart = loadAverage();
   Pki pki;
   evidence::Ledger ledger;
   ledger.observedSince(std::chrono::duration_cast<std::chrono::seconds>(
@@ -480,7 +480,7 @@ int main(int argc, char** argv) {
   CountingIngestHooks ingestHooks;
   evidence::Ingest ingest(ledger, "webhook", &ingestHooks);
   ServerSide serverSide;
-  const long rssBeforeServer = statusBytes("VmRSS");
+  run.rssBeforeServer = statusBytes("VmRSS");
   auto server = evidence::WebhookServer::start(
       {.bindAddress = "127.0.0.1:0",
        .certFile = pki.path("tls.crt"),
@@ -511,31 +511,31 @@ int main(int argc, char** argv) {
   double processCpuStart = 0;
   bool warmupAnswered = true;
   std::barrier start(static_cast<std::ptrdiff_t>(options.connections), [&]() noexcept {
-    warmupAnswered = serverSide.startMeasuring(warmupTotal);
+    warmupAnswered = serverSide.startMeasuring(batches.warmupTotal);
     ioCpuStart = serverSide.ioThreadCpu();
     processCpuStart = seconds(CLOCK_PROCESS_CPUTIME_ID);
     wallStart = seconds(CLOCK_MONOTONIC);
   });
+  const std::vector<std::string>& bodies = batches.bodies;
   std::vector<std::thread> clients;
   for (std::size_t c = 0; c < options.connections; ++c) {
     clients.emplace_back([&, c] {
       ClientResult& result = results[c];
-      std::unique_ptr<Client> client;
       bool arrived = false;
       try {
-        client = std::make_unique<Client>(pki, port);
-        result.cipher = client->cipher();
+        Client client(pki, port);
+        result.cipher = client.cipher();
         int status = 0;
         for (std::size_t i = 0; i < options.warmup; ++i) {
-          client->post(bodies[c * options.warmup + i], status);
+          client.post(bodies[c * options.warmup + i], status);
           if (status != 200) ++result.notOk;
         }
         arrived = true;
         start.arrive_and_wait();
         const double cpu0 = seconds(CLOCK_THREAD_CPUTIME_ID);
         result.seconds.reserve(options.batches / options.connections + 1);
-        for (std::size_t i = warmupTotal + c; i < total; i += options.connections) {
-          result.seconds.push_back(client->post(bodies[i], status));
+        for (std::size_t i = batches.warmupTotal + c; i < bodies.size(); i += options.connections) {
+          result.seconds.push_back(client.post(bodies[i], status));
           if (status != 200) ++result.notOk;
         }
         result.cpu = seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
@@ -546,101 +546,108 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : clients) t.join();
-  const double wall = seconds(CLOCK_MONOTONIC) - wallStart;
-  const bool allAnswered = serverSide.waitAnswered(total);
-  const double ioCpu = serverSide.ioThreadCpu() - ioCpuStart;
-  const double processCpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - processCpuStart;
-  const std::string loadAtEnd = loadAverage();
+  run.wall = seconds(CLOCK_MONOTONIC) - wallStart;
+  const bool allAnswered = serverSide.waitAnswered(bodies.size());
+  run.ioCpu = serverSide.ioThreadCpu() - ioCpuStart;
+  run.processCpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - processCpuStart;
+  run.loadAtEnd = loadAverage();
   store.request_stop();
   store.join();
   synced.fetch_add(ledger.takeChanged().size());
 
-  for (const auto& r : results) {
-    if (!r.error.empty()) die("a connection failed: " + r.error);
-  }
-  std::vector<double> clientSeconds;
-  double clientCpu = 0;
   std::uint64_t notOk = serverSide.notOk();
   for (const auto& r : results) {
-    clientSeconds.insert(clientSeconds.end(), r.seconds.begin(), r.seconds.end());
-    clientCpu += r.cpu;
+    if (!r.error.empty()) run.problems.push_back("a connection failed: " + r.error);
+    run.answerSeconds.insert(run.answerSeconds.end(), r.seconds.begin(), r.seconds.end());
+    run.clientCpu += r.cpu;
     notOk += r.notOk;
   }
-  const std::vector<double> serverSeconds = serverSide.measured();
-  const std::uint64_t accepted = ingestHooks.count(evidence::IngestResult::Accepted);
-  const std::uint64_t ignored = ingestHooks.count(evidence::IngestResult::Ignored);
-  const std::uint64_t malformed = ingestHooks.count(evidence::IngestResult::Malformed);
+  run.cipher = results[0].cipher;
+  run.serverSeconds = serverSide.measured();
+  run.accepted = ingestHooks.count(evidence::IngestResult::Accepted);
+  run.ignored = ingestHooks.count(evidence::IngestResult::Ignored);
+  run.malformed = ingestHooks.count(evidence::IngestResult::Malformed);
+  run.newUseDays = newUseDays.load();
+  run.synced = synced.load();
+  run.accounts = ledger.accounts();
 
-  const long rssAtEnd = statusBytes("VmRSS");
-  const long hwm = statusBytes("VmHWM");
-  bodies = {};
+  run.rssAtEnd = statusBytes("VmRSS");
+  run.rssPeak = statusBytes("VmHWM");
+  batches.bodies = {};
   malloc_trim(0);
-  const long rssWithoutBodies = statusBytes("VmRSS");
-  const std::size_t accounts = ledger.accounts();
+  run.rssWithoutBodies = statusBytes("VmRSS");
   (*server)->stop();
 
-  bool ok = true;
-  auto check = [&](bool good, const std::string& what) {
-    if (!good) {
-      std::fprintf(stderr, "audit_webhook_bench: %s\n", what.c_str());
-      ok = false;
-    }
-  };
-  check(warmupAnswered && allAnswered, "the server's hooks did not report every answer");
-  check(notOk == 0, std::to_string(notOk) + " answers were not 200");
-  check(serverSide.refused() == 0, "a TLS handshake was refused");
-  check(clientSeconds.size() == options.batches && serverSeconds.size() == options.batches,
-        "timed " + std::to_string(clientSeconds.size()) + " batches (server " +
-            std::to_string(serverSeconds.size()) + ") of " + std::to_string(options.batches));
-  check(accepted + ignored == expected.events && malformed == 0,
-        "the ingest saw " + std::to_string(accepted + ignored) + " events (" +
-            std::to_string(malformed) + " malformed) of " + std::to_string(expected.events));
-  check(accepted == expected.uses, "the ingest accepted " + std::to_string(accepted) +
-                                       " uses, generated " + std::to_string(expected.uses));
+  if (!warmupAnswered || !allAnswered) {
+    run.problems.push_back("the server's hooks did not report every answer");
+  }
+  if (notOk != 0) run.problems.push_back(std::to_string(notOk) + " answers were not 200");
+  if (serverSide.refused() != 0) run.problems.push_back("a TLS handshake was refused");
+  return run;
+}
 
-  const Summary answerMs = summarize(clientSeconds);
-  const Summary serverMs = summarize(serverSeconds);
+// Whether the run measured a working path: every batch timed on both sides, every event
+// seen by the ingest, as many uses accepted as were generated.
+void check(const Options& options, const Batches& batches, Run& run) {
+  if (run.answerSeconds.size() != options.batches || run.serverSeconds.size() != options.batches) {
+    run.problems.push_back("timed " + std::to_string(run.answerSeconds.size()) +
+                           " batches (server " + std::to_string(run.serverSeconds.size()) +
+                           ") of " + std::to_string(options.batches));
+  }
+  if (run.accepted + run.ignored != batches.expected.events || run.malformed != 0) {
+    run.problems.push_back("the ingest saw " + std::to_string(run.accepted + run.ignored) +
+                           " events (" + std::to_string(run.malformed) + " malformed) of " +
+                           std::to_string(batches.expected.events));
+  }
+  if (run.accepted != batches.expected.uses) {
+    run.problems.push_back("the ingest accepted " + std::to_string(run.accepted) +
+                           " uses, generated " + std::to_string(batches.expected.uses));
+  }
+}
+
+void print(const Options& options, const Batches& batches, const Run& run) {
+  const Summary answer = summarize(run.answerSeconds);
+  const Summary server = summarize(run.serverSeconds);
   const double n = static_cast<double>(options.batches);
-  const double batchesPerSecond = n / wall;
+  const double batchesPerSecond = n / run.wall;
   const double eventsPerSecond = batchesPerSecond * static_cast<double>(options.batchEvents);
-  const double mbPerSecond = static_cast<double>(timedBytes) / 1e6 / wall;
-  const double meanBytes = static_cast<double>(bodyBytes) / static_cast<double>(total);
-  const double mb = 1024.0 * 1024.0;
+  const double mbPerSecond = static_cast<double>(batches.timedBytes) / 1e6 / run.wall;
+  const double meanBytes = static_cast<double>(batches.bytes) /
+                           static_cast<double>(batches.warmupTotal + options.batches);
+  const double mib = 1024.0 * 1024.0;
+  auto ull = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
 
   std::printf(
       "%zu timed batches of %zu events (%.0f bytes on average, %.0f per event), %zu "
       "connection(s), %zu warm-up batches each; generated in %.1f s\n",
       options.batches, options.batchEvents, meanBytes,
       meanBytes / static_cast<double>(options.batchEvents), options.connections, options.warmup,
-      generationSeconds);
-  std::printf("TLS: %s, client certificate CN=kube-apiserver (EC P-256)\n",
-              results[0].cipher.c_str());
-  std::printf("load average at start %s, at end %s (%u CPUs)\n", loadAtStart.c_str(),
-              loadAtEnd.c_str(), std::thread::hardware_concurrency());
+      batches.generationSeconds);
+  std::printf("TLS: %s, client certificate CN=kube-apiserver (EC P-256)\n", run.cipher.c_str());
+  std::printf("load average at start %s, at end %s (%u CPUs)\n", run.loadAtStart.c_str(),
+              run.loadAtEnd.c_str(), std::thread::hardware_concurrency());
   std::printf("\n%-44s %8s %8s %8s %8s %8s\n", "ms", "min", "p50", "p90", "p99", "max");
   std::printf("%-44s %8.2f %8.2f %8.2f %8.2f %8.2f\n", "answer (client: first byte sent -> answer)",
-              answerMs.min, answerMs.p50, answerMs.p90, answerMs.p99, answerMs.max);
+              answer.min, answer.p50, answer.p90, answer.p99, answer.max);
   std::printf("%-44s %8.2f %8.2f %8.2f %8.2f %8.2f\n",
-              "server (onRequest: first byte read -> sent)", serverMs.min, serverMs.p50,
-              serverMs.p90, serverMs.p99, serverMs.max);
+              "server (onRequest: first byte read -> sent)", server.min, server.p50, server.p90,
+              server.p99, server.max);
   std::printf("\nthroughput: %.1f batches/s, %.0f events/s, %.1f MB/s of JSON (%.2f s wall)\n",
-              batchesPerSecond, eventsPerSecond, mbPerSecond, wall);
+              batchesPerSecond, eventsPerSecond, mbPerSecond, run.wall);
   std::printf("cpu per batch: server I/O thread %.3f ms, clients %.3f ms, whole process %.3f ms\n",
-              ioCpu * 1e3 / n, clientCpu * 1e3 / n, processCpu * 1e3 / n);
+              run.ioCpu * 1e3 / n, run.clientCpu * 1e3 / n, run.processCpu * 1e3 / n);
   std::printf(
       "resident set: %.1f MiB at the end (%.1f MiB of it the pre-generated bodies, peak %.1f "
       "MiB); %.1f MiB once they are freed; %.1f MiB before the server started (after "
       "generating)\n",
-      static_cast<double>(rssAtEnd) / mb, static_cast<double>(bodyBytes) / mb,
-      static_cast<double>(hwm) / mb, static_cast<double>(rssWithoutBodies) / mb,
-      static_cast<double>(rssBeforeServer) / mb);
+      static_cast<double>(run.rssAtEnd) / mib, static_cast<double>(batches.bytes) / mib,
+      static_cast<double>(run.rssPeak) / mib, static_cast<double>(run.rssWithoutBodies) / mib,
+      static_cast<double>(run.rssBeforeServer) / mib);
   std::printf(
       "ledger: %zu accounts, %llu uses accepted, %llu events ignored, %llu malformed, "
       "%llu new use days, %llu records taken by the store's sync\n",
-      accounts, static_cast<unsigned long long>(accepted), static_cast<unsigned long long>(ignored),
-      static_cast<unsigned long long>(malformed),
-      static_cast<unsigned long long>(newUseDays.load()),
-      static_cast<unsigned long long>(synced.load()));
+      run.accounts, ull(run.accepted), ull(run.ignored), ull(run.malformed), ull(run.newUseDays),
+      ull(run.synced));
 
   std::printf(
       "json: {\"bench\":\"audit_webhook\",\"batches\":%zu,\"batch_events\":%zu,"
@@ -653,11 +660,54 @@ int main(int argc, char** argv) {
       "\"body_bytes\":%zu,\"accounts\":%zu,\"uses\":%llu,\"load_start\":\"%s\","
       "\"load_end\":\"%s\",\"ok\":%s}\n",
       options.batches, options.batchEvents, meanBytes, options.connections, options.warmup,
-      results[0].cipher.c_str(), answerMs.min, answerMs.p50, answerMs.p90, answerMs.p99,
-      answerMs.max, serverMs.min, serverMs.p50, serverMs.p90, serverMs.p99, serverMs.max,
-      batchesPerSecond, eventsPerSecond, mbPerSecond, ioCpu * 1e3 / n, clientCpu * 1e3 / n,
-      processCpu * 1e3 / n, rssAtEnd, rssWithoutBodies, hwm, bodyBytes, accounts,
-      static_cast<unsigned long long>(accepted), loadAtStart.c_str(), loadAtEnd.c_str(),
-      ok ? "true" : "false");
-  return ok ? 0 : 1;
+      run.cipher.c_str(), answer.min, answer.p50, answer.p90, answer.p99, answer.max, server.min,
+      server.p50, server.p90, server.p99, server.max, batchesPerSecond, eventsPerSecond,
+      mbPerSecond, run.ioCpu * 1e3 / n, run.clientCpu * 1e3 / n, run.processCpu * 1e3 / n,
+      run.rssAtEnd, run.rssWithoutBodies, run.rssPeak, batches.bytes, run.accounts,
+      ull(run.accepted), run.loadAtStart.c_str(), run.loadAtEnd.c_str(),
+      run.problems.empty() ? "true" : "false");
+}
+
+int usage(const char* self) {
+  std::fprintf(stderr,
+               "usage: %s [--batches N] [--warmup W] [--connections K] [--batch-events E] "
+               "[--sync-ms MS]\n",
+               self);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (i + 1 >= argc) return usage(argv[0]);
+    const char* value = argv[++i];
+    if (arg == "--batches") {
+      options.batches = std::strtoul(value, nullptr, 10);
+    } else if (arg == "--warmup") {
+      options.warmup = std::strtoul(value, nullptr, 10);
+    } else if (arg == "--connections") {
+      options.connections = std::strtoul(value, nullptr, 10);
+    } else if (arg == "--batch-events") {
+      options.batchEvents = std::strtoul(value, nullptr, 10);
+    } else if (arg == "--sync-ms") {
+      options.syncMs = std::strtol(value, nullptr, 10);
+    } else {
+      return usage(argv[0]);
+    }
+  }
+  if (options.batches == 0 || options.connections == 0 || options.connections > 64 ||
+      options.batchEvents == 0 || options.syncMs <= 0) {
+    return usage(argv[0]);
+  }
+  Batches batches = generate(options);
+  Run run = measure(options, batches);
+  check(options, batches, run);
+  for (const auto& problem : run.problems) {
+    std::fprintf(stderr, "audit_webhook_bench: %s\n", problem.c_str());
+  }
+  print(options, batches, run);
+  return run.problems.empty() ? 0 : 1;
 }
