@@ -23,12 +23,13 @@ bool morePressing(const PendingFinding& a, const PendingFinding& b) {
 }
 
 PendingFinding pending(FindingKind kind, Reason reason,
-                       const Shared<objects::ServiceAccount>& account) {
+                       const Shared<objects::ServiceAccount>& account, const UseEvidence& use) {
   PendingFinding f;
   f.kind = kind;
   f.reason = reason;
   f.severity = severityOf(reason);
   f.account = account;
+  f.use = use;
   return f;
 }
 
@@ -38,6 +39,7 @@ void addSelected(const Policy& policy, const Shared<objects::ServiceAccount>& ac
                  std::set<std::string>& bindingsSeen, Evaluation& out) {
   const objects::ServiceAccount& account = *accountPtr;
   const std::string_view ns = account.meta.namespace_.view();
+  const UseEvidence use = snapshot.useOf(account);
   ++out.counts.selected;
   if (!needsPatch(account)) {
     ++out.counts.compliant;
@@ -45,7 +47,7 @@ void addSelected(const Policy& policy, const Shared<objects::ServiceAccount>& ac
     out.toPatch.push_back(accountPtr);
   } else {
     out.findings.push_back(
-        pending(FindingKind::ServiceAccount, Reason::AutomountWouldBeDisabled, accountPtr));
+        pending(FindingKind::ServiceAccount, Reason::AutomountWouldBeDisabled, accountPtr, use));
   }
   if (policy.reportBindings) {
     for (const auto& bindingPtr : bindings) {
@@ -58,7 +60,7 @@ void addSelected(const Policy& policy, const Shared<objects::ServiceAccount>& ac
           std::string(binding.meta.name()));
       PendingFinding f = pending(
           binding.clusterScoped ? FindingKind::ClusterRoleBinding : FindingKind::RoleBinding,
-          Reason::BindingGrantsSelectedAccount, accountPtr);
+          Reason::BindingGrantsSelectedAccount, accountPtr, use);
       f.binding = bindingPtr;
       f.subject = subject;
       out.findings.push_back(std::move(f));
@@ -69,7 +71,7 @@ void addSelected(const Policy& policy, const Shared<objects::ServiceAccount>& ac
     ++out.counts.podsWithToken;
     if (!policy.reportPods) continue;
     if (auto reason = podFindingReason(*podPtr, &account)) {
-      PendingFinding f = pending(FindingKind::Pod, *reason, accountPtr);
+      PendingFinding f = pending(FindingKind::Pod, *reason, accountPtr, use);
       f.pod = podPtr;
       out.findings.push_back(std::move(f));
     }
@@ -98,11 +100,14 @@ std::uint64_t PendingFinding::key() const {
 }
 
 Finding PendingFinding::build() const {
-  if (pod) return *podFinding(*pod, account.get());
-  if (binding)
-    return bindingFinding(*binding, *subject, account->meta.namespace_.view(),
-                          account->meta.name());
-  return *accountFinding(*account, Enforcement::Audit);
+  Finding f = pod       ? *podFinding(*pod, account.get())
+              : binding ? bindingFinding(*binding, *subject, account->meta.namespace_.view(),
+                                         account->meta.name())
+                        : *accountFinding(*account, Enforcement::Audit);
+  if (std::string evidence = describeUse(use); !evidence.empty()) {
+    f.message += " (" + evidence + ")";
+  }
+  return f;
 }
 
 Evaluation evaluate(const Policy& policy, const Snapshot& snapshot) {

@@ -17,6 +17,8 @@
 //     counts the distinct bindings;
 //   - its pods that hold a token count in podsWithToken; with reportPods each gives a
 //     TokenMounted or PodOverridesPolicy finding (findings.h).
+//   - every finding's message ends with the evidence of the account's token use when
+//     there is some (describeUse(), token_use.h).
 // The account-level decision across several policies (Enforce beats Audit) is
 // combine() of selection.h: evaluate() judges one policy.
 #pragma once
@@ -51,6 +53,7 @@ struct PendingFinding {
   Shared<objects::Pod> pod;                   // Pod findings
   Shared<objects::Binding> binding;           // RoleBinding and ClusterRoleBinding findings
   const objects::Subject* subject = nullptr;  // into *binding: the subject naming the account
+  UseEvidence use;  // what is known of the account's token use (appended to the message)
 
   // The namespace and name of the object the finding is about.
   std::string_view namespace_() const;

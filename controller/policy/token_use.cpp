@@ -205,6 +205,14 @@ UseEvidence evidenceFor(UseEvidence observed, const objects::ServiceAccount& acc
   return evidence;
 }
 
+std::string describeUse(const UseEvidence& evidence) {
+  if (evidence.lastUsed != 0) return "its token was last used on " + useDayOf(evidence.lastUsed);
+  if (evidence.observingSince != 0) {
+    return "no use of its token recorded since " + useDayOf(evidence.observingSince);
+  }
+  return {};
+}
+
 const char* toString(UseWithin w) {
   switch (w) {
     case UseWithin::Used:

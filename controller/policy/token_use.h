@@ -139,6 +139,12 @@ std::optional<std::string> useDayToRecord(const UseEvidence& observed, std::stri
 // before its pods ever called.
 UseEvidence evidenceFor(UseEvidence observed, const objects::ServiceAccount& account);
 
+// The evidence in words for a finding's message, "" when nothing is known:
+// "its token was last used on 2026-12-06" or "no use of its token recorded since
+// 2026-11-01". Days, not times: a status message that changed with every use would
+// rewrite the status with every use.
+std::string describeUse(const UseEvidence& evidence);
+
 enum class UseWithin : std::uint8_t {
   Used,     // a use was recorded within the window
   NotUsed,  // observation covers the whole window and no use was recorded in it

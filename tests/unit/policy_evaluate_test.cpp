@@ -315,6 +315,35 @@ TEST(Evaluate, PendingFindingsBuildWhatTheyName) {
   }
 }
 
+// With evidence of use, every finding's message ends with it (days, so that a status does
+// not change with every use); without, messages are as before.
+TEST(Evaluate, FindingsCarryTheEvidenceOfUse) {
+  constexpr std::int64_t kDay = 86400;
+  MemorySnapshot snapshot = cluster();
+  const Evaluation plain = evaluate(parse(R"({"mode":"Audit"})"), snapshot);
+  for (const PendingFinding& f : plain.findings) {
+    EXPECT_EQ(f.build().message.find("its token"), std::string::npos) << f.build().message;
+  }
+  snapshot.clock = 20000 * kDay;
+  snapshot.observingSince = 19990 * kDay;  // 2024-09-24
+  snapshot.use["team-a/default"] = {.lastUsed = 19999 * kDay + 5, .observingSince = 19990 * kDay};
+  const Evaluation e = evaluate(parse(R"({"mode":"Audit"})"), snapshot);
+  std::size_t used = 0;
+  std::size_t unused = 0;
+  for (const PendingFinding& f : e.findings) {
+    const std::string message = f.build().message;
+    if (f.account->meta.namespace_.view() == "team-a" && f.account->meta.name() == "default") {
+      EXPECT_TRUE(message.ends_with("(its token was last used on 2024-10-03)")) << message;
+      ++used;
+    } else {
+      EXPECT_TRUE(message.ends_with("(no use of its token recorded since 2024-09-24)")) << message;
+      ++unused;
+    }
+  }
+  EXPECT_GT(used, 0u);
+  EXPECT_GT(unused, 0u);
+}
+
 // Event identity: object and reason. The three findings of view-all (one per account it
 // names) are one Event; a pod's finding is its own.
 TEST(Evaluate, FindingKeysIdentifyObjectAndReason) {
