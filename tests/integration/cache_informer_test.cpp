@@ -343,7 +343,6 @@ TEST(CacheInformerIntegration, RelistsAfterCompactionWithoutMissingADelete) {
            calls.saw("add " + ns + "/created-in-gap");
   })) << calls.all();
   const auto after = accounts.stats();
-  EXPECT_EQ(after.relists, before.relists + 1) << "exactly one relist, caused by Gone";
   EXPECT_GT(after.watches, before.watches);
   EXPECT_EQ(calls.count("delete " + ns + "/stays"), 0u);
   EXPECT_EQ(calls.count("update " + ns + "/stays"), 0u) << "an unchanged object yields nothing";
@@ -351,6 +350,15 @@ TEST(CacheInformerIntegration, RelistsAfterCompactionWithoutMissingADelete) {
   ASSERT_NE(accounts.store().get(ns, "edited-in-gap"), nullptr);
   EXPECT_TRUE(hasLabel(*accounts.store().get(ns, "edited-in-gap"), "phase", "gap"));
   accounts.stop();
+  // Now the relist. Sometimes (under load; in about one CI run of ten) the restarted API
+  // server serves the resumed watch from the compacted version without the 410 this test
+  // sets up, and the gap's changes come as watch events instead: nothing above was missed,
+  // but the relist path was not exercised, and saying "passed" would claim it was.
+  if (after.relists == before.relists) {
+    GTEST_SKIP() << "the restarted API server resumed the watch from " << oldVersion
+                 << " without a 410: every change of the gap was seen, the relist was not tested";
+  }
+  EXPECT_EQ(after.relists, before.relists + 1) << "exactly one relist, caused by Gone";
 }
 
 }  // namespace
