@@ -146,7 +146,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   objects::Namespace ns;
   ns.meta.setName("ns");
   ns.labels = labels;
-  (void)selectAccount(*policy, account, &ns, false);
-  (void)selectAccount(*policy, account, nullptr, true);
+  AccountFacts facts;
+  (void)selectAccount(*policy, account, &ns, facts);
+  facts.bound = true;
+  facts.now = 1'765'000'000;
+  facts.use = {.lastUsed = facts.now - 3600, .observingSince = facts.now - 86400};
+  const Selection s = selectAccount(*policy, account, nullptr, facts);
+  check(!s.selected, "an account in an unknown namespace was selected");
+  if (policy->serviceAccounts.unusedFor) {
+    check(*policy->serviceAccounts.unusedFor >= kMinUnusedForSeconds &&
+              *policy->serviceAccounts.unusedFor <= kMaxUnusedForSeconds,
+          "unusedFor out of range kept");
+  }
   return 0;
 }
