@@ -4,6 +4,7 @@
 //   saguard run       the controller (also what the container runs)
 //   saguard lint      offline manifest checks (audit/)
 //   saguard audit     the live, read-only audit (audit/)
+//   saguard admission render   the admission objects of policies, for GitOps (admission/)
 //   saguard version   prints the version
 // Installed as `kubectl-saguard`, it works as a kubectl plugin (`kubectl saguard ...`).
 #include <malloc.h>
@@ -25,6 +26,8 @@
 #include <variant>
 #include <vector>
 
+#include "admission/api_keeper.h"
+#include "admission/render_command.h"
 #include "audit/audit_command.h"
 #include "audit/lint_command.h"
 #include "base/flags.h"
@@ -369,6 +372,9 @@ int runController(const RunFlags& f, const kube::RestConfig& config, kube::Clien
   metrics::PrometheusQueueMetrics queueMetrics(registry, kControllerName);
   metrics::PrometheusWorkerHooks workerHooks(registry, kControllerName, f.workers);
   reconcile::ControllerOptions options = controllerOptions(f, *self);
+  admission::ApiKeeper admissionKeeper(client, {});
+  reconcile::GatedAdmissionWriter admissionWriter(admissionKeeper, gate);
+  options.reconciler.admission = &admissionWriter;
   options.queueMetrics = &queueMetrics;
   options.workerHooks = &workerHooks;
   options.wrapWork = [&workerHooks](queue::WorkFn fn) {
@@ -452,6 +458,8 @@ void usage(std::ostream& out) {
          "  run       Run the controller (enforces ServiceAccountPolicies)\n"
          "  lint      Check manifests offline for tokens a policy disables (files, folders, -)\n"
          "  audit     List the pods that hold a token in a live cluster, and whether they need it\n"
+         "  admission render -f FILE  Print the admission policies kept for "
+         "ServiceAccountPolicies\n"
          "  version   Print the version\n\n"
          "Run 'saguard COMMAND --help' for a command's flags.\n";
 }
@@ -489,6 +497,9 @@ int main(int argc, char** argv) {
   if (command == "run") return saguard::runCommand(args);
   if (command == "lint") return saguard::audit::runLint(args, std::cin, std::cout, std::cerr);
   if (command == "audit") return saguard::audit::runAudit(args, std::cout, std::cerr);
+  if (command == "admission") {
+    return saguard::admission::runAdmission(args, std::cin, std::cout, std::cerr);
+  }
   if (command == "version" || command == "--version") return saguard::versionCommand();
   std::cerr << "saguard: unknown command \"" << command << "\"\n\n";
   saguard::usage(std::cerr);

@@ -289,6 +289,19 @@ class Parser {
       }
     }
 
+    if (auto admission = string(*spec, "admission", "spec.admission")) {
+      if (*admission == "None") {
+        policy.admission = Admission::None;
+      } else if (*admission == "Warn") {
+        policy.admission = Admission::Warn;
+      } else if (*admission == "Deny") {
+        policy.admission = Admission::Deny;
+      } else {
+        fail("spec.admission", "Unsupported value: " + detail::quote(*admission) +
+                                   ": supported values: \"None\", \"Warn\", \"Deny\"");
+      }
+    }
+
     if (const json* ns = object(*spec, "namespaces", "spec.namespaces")) {
       policy.namespaces.selector = selector(*ns, "spec.namespaces.selector");
       if (const json* exclude = array(*ns, "exclude", "spec.namespaces.exclude", kMaxGlobs)) {

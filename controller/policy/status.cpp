@@ -36,14 +36,14 @@ json parseOrEmpty(const std::string& text) {
   return parsed.is_discarded() || !parsed.is_object() ? json::object() : parsed;
 }
 
-// The previous Ready condition's lastTransitionTime, when it had the same status
-// and reason; "" otherwise.
-std::string keptTransitionTime(const json& previous, const std::string& status,
-                               const std::string& reason) {
+// The previous condition's lastTransitionTime, when it had the same status and reason;
+// "" otherwise.
+std::string keptTransitionTime(const json& previous, const std::string& type,
+                               const std::string& status, const std::string& reason) {
   auto conditions = previous.find("conditions");
   if (conditions == previous.end() || !conditions->is_array()) return "";
   for (const auto& c : *conditions) {
-    if (!c.is_object() || c.value("type", "") != "Ready") continue;
+    if (!c.is_object() || c.value("type", "") != type) continue;
     if (c.value("status", "") == status && c.value("reason", "") == reason) {
       return c.value("lastTransitionTime", "");
     }
@@ -58,7 +58,7 @@ std::string renderStatus(const PolicyStatus& status, const std::string& previous
   json previous = parseOrEmpty(previousJson);
   const std::string conditionStatus = status.reason == ReadyReason::Reconciled ? "True" : "False";
   const std::string reason = toString(status.reason);
-  std::string transition = keptTransitionTime(previous, conditionStatus, reason);
+  std::string transition = keptTransitionTime(previous, "Ready", conditionStatus, reason);
   if (transition.empty()) transition = formatTime(now);
 
   json condition = {
@@ -69,9 +69,23 @@ std::string renderStatus(const PolicyStatus& status, const std::string& previous
       {"observedGeneration", status.observedGeneration},
       {"lastTransitionTime", transition},
   };
+  json conditions = json::array({condition});
+  if (status.admission) {
+    const std::string admissionStatus = status.admission->kept ? "True" : "False";
+    std::string since =
+        keptTransitionTime(previous, "Admission", admissionStatus, status.admission->reason);
+    conditions.push_back({
+        {"type", "Admission"},
+        {"status", admissionStatus},
+        {"reason", status.admission->reason},
+        {"message", status.admission->message},
+        {"observedGeneration", status.observedGeneration},
+        {"lastTransitionTime", since.empty() ? formatTime(now) : since},
+    });
+  }
   json out = {
       {"observedGeneration", status.observedGeneration},
-      {"conditions", json::array({condition})},
+      {"conditions", std::move(conditions)},
       {"summary",
        {
            {"selected", status.summary.selected},

@@ -1,15 +1,16 @@
 // The `status` of a ServiceAccountPolicy, rendered as the API server stores it.
 //
-// Kubernetes conventions: observedGeneration, one condition of type Ready
-// (reason Reconciled, Invalid or Error) whose lastTransitionTime moves only when its
-// status changes, then saguard's summary counts and at most 100 findings, most
-// severe first. renderStatus() keeps lastTransitionTime from the previous status when
-// the condition did not change, so that an unchanged cluster renders byte-for-byte
-// the same JSON and sameStatus() lets the reconciler skip the write.
+// Kubernetes conventions: observedGeneration, a condition of type Ready (reason
+// Reconciled, Invalid or Error) and one of type Admission, each of whose
+// lastTransitionTime moves only when its status changes, then saguard's summary counts and at most
+// 100 findings, most severe first. renderStatus() keeps lastTransitionTime from the previous status
+// when the condition did not change, so that an unchanged cluster renders byte-for-byte the same
+// JSON and sameStatus() lets the reconciler skip the write.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,23 @@ enum class ReadyReason { Reconciled, Invalid, Error };
 
 const char* toString(ReadyReason reason);
 
+// Condition type Admission: what saguard keeps at admission for the policy
+// (policy/admission.h). True/Kept, False/Disabled (admission None) or False/Error.
+struct AdmissionCondition {
+  bool kept = false;
+  std::string reason;  // Kept, Disabled, Error
+  std::string message;
+
+  friend bool operator==(const AdmissionCondition&, const AdmissionCondition&) = default;
+};
+
 struct PolicyStatus {
   std::int64_t observedGeneration = 0;
   ReadyReason reason = ReadyReason::Reconciled;  // Ready=True only for Reconciled
   std::string message;
   Summary summary;
-  std::vector<policy::Finding> findings;  // already ranked and capped
+  std::vector<policy::Finding> findings;        // already ranked and capped
+  std::optional<AdmissionCondition> admission;  // absent: not judged (an invalid policy)
 };
 
 // The status as JSON text. `previousJson` is the status the server has ("" if none).

@@ -12,6 +12,18 @@ const char* toString(Mode mode) {
   return "Enforce";
 }
 
+const char* toString(Admission admission) {
+  switch (admission) {
+    case Admission::None:
+      return "None";
+    case Admission::Warn:
+      return "Warn";
+    case Admission::Deny:
+      return "Deny";
+  }
+  return "Warn";
+}
+
 const char* toString(SelectorOperator op) {
   switch (op) {
     case SelectorOperator::In:

@@ -25,6 +25,15 @@ enum class Mode : std::uint8_t { Enforce, Audit };
 
 const char* toString(Mode mode);
 
+// What saguard keeps at admission for the policy (policy/admission.h): None keeps nothing;
+// Warn admits a pod that would hold a selected account's token with a warning; Deny
+// refuses it. An Audit-mode policy never denies: its Deny acts as Warn. Default Warn: it
+// never refuses a request, so it is safe to turn on everywhere, and it tells whoever
+// creates the pod at the moment they do.
+enum class Admission : std::uint8_t { None, Warn, Deny };
+
+const char* toString(Admission admission);
+
 // metav1.LabelSelectorOperator.
 enum class SelectorOperator : std::uint8_t { In, NotIn, Exists, DoesNotExist };
 
@@ -81,6 +90,7 @@ struct Policy {
   std::string uid;
   std::int64_t generation = 0;
   Mode mode = Mode::Enforce;
+  Admission admission = Admission::Warn;
   NamespaceSelection namespaces;
   AccountSelection serviceAccounts;
   std::vector<Exemption> exemptions;

@@ -76,6 +76,17 @@ policy::UseEvidence CacheReader::observedUse(std::string_view ns, std::string_vi
   return ledger_->evidenceOf(ns, name);
 }
 
+std::vector<Shared<objects::Binding>> CacheReader::bindings() const {
+  auto out = in_.roleBindings->store().list();
+  auto cluster = in_.clusterRoleBindings->store().list();
+  out.insert(out.end(), cluster.begin(), cluster.end());
+  return out;
+}
+
+std::int64_t CacheReader::observingSince() const {
+  return ledger_ == nullptr ? 0 : ledger_->observingSince();
+}
+
 policy::UseEvidence CacheReader::useOf(const objects::ServiceAccount& account) const {
   return policy::evidenceFor(observedUse(account.meta.namespace_.view(), account.meta.name()),
                              account);

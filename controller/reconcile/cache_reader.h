@@ -41,6 +41,8 @@ class CacheReader final : public ClusterReader {
   std::vector<PolicyRecord> policies() const override;
   std::optional<PolicyRecord> policy(std::string_view name) const override;
   policy::UseEvidence observedUse(std::string_view ns, std::string_view name) const override;
+  std::vector<Shared<objects::Binding>> bindings() const override;
+  std::int64_t observingSince() const override;
   policy::UseEvidence useOf(const objects::ServiceAccount& account) const override;
   std::int64_t now() const override;
 

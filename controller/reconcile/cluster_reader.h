@@ -30,6 +30,12 @@ class ClusterReader : public policy::Snapshot {
   // What the audit sources recorded of the account's token use, without its annotation
   // (useOf() folds that in): what the last-used annotation is written from.
   virtual policy::UseEvidence observedUse(std::string_view ns, std::string_view name) const = 0;
+  // Every RoleBinding and ClusterRoleBinding: the accounts an unboundOnly policy's
+  // admission objects leave out (policy/admission.h). Default: none known.
+  virtual std::vector<Shared<objects::Binding>> bindings() const { return {}; }
+  // Since when audit events are observed (seconds; 0 = no audit source): what an
+  // unusedFor policy's admission objects read. Default: no audit source.
+  virtual std::int64_t observingSince() const { return 0; }
 };
 
 }  // namespace saguard::reconcile

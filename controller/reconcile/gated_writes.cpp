@@ -30,6 +30,14 @@ Status GatedWriter::patchPolicyStatus(std::string_view name, const std::string& 
   return inner_.patchPolicyStatus(name, statusJson);
 }
 
+Status GatedAdmissionWriter::keep(std::string_view policyName, const policy::AdmissionPlan& plan) {
+  if (!gate_.isOpen()) {
+    return WriteGate::refusal("admission objects of ServiceAccountPolicy " +
+                              std::string(policyName));
+  }
+  return inner_.keep(policyName, plan);
+}
+
 Status GatedEventSink::create(const events::Event& event) {
   if (!gate_.isOpen()) return WriteGate::refusal("Event " + event.namespace_ + "/" + event.name);
   return inner_.create(event);

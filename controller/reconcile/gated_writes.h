@@ -4,12 +4,14 @@
 //   GatedWriter      the patch of a ServiceAccount and the status of a policy
 //   GatedEventSink   Events, as the recorder's background thread writes them, so an
 //                    Event queued while leading is not written after the lease is lost
+//   GatedAdmissionWriter  the admission objects of a policy (reads pass)
 // main wires them around the real writers (ApiWriter, events::ClientEventSink); the
 // reconciler itself never asks whether it leads.
 #pragma once
 
 #include "events/sink.h"
 #include "leader/write_gate.h"
+#include "reconcile/admission_writer.h"
 #include "reconcile/cluster_writer.h"
 
 namespace saguard::reconcile {
@@ -25,6 +27,19 @@ class GatedWriter final : public ClusterWriter {
 
  private:
   ClusterWriter& inner_;
+  const leader::WriteGate& gate_;
+};
+
+class GatedAdmissionWriter final : public AdmissionWriter {
+ public:
+  GatedAdmissionWriter(AdmissionWriter& inner, const leader::WriteGate& gate)
+      : inner_(inner), gate_(gate) {}
+
+  bool mutatingServed() override { return inner_.mutatingServed(); }
+  Status keep(std::string_view policyName, const policy::AdmissionPlan& plan) override;
+
+ private:
+  AdmissionWriter& inner_;
   const leader::WriteGate& gate_;
 };
 

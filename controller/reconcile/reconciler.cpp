@@ -220,11 +220,66 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
       patchedCount_.erase(name);
     }
     hooks_->onPolicyDeleted(name);
+    if (options_.admission != nullptr) {
+      // The garbage collector would delete them too (they are owned by the policy), but
+      // only once it notices; a policy deleted while saguard was down is its job alone.
+      Status removed = options_.admission->keep(name, policy::AdmissionPlan{});
+      if (!removed.ok()) return queue::Outcome::error(removed.error());
+    }
     return queue::Outcome::done();
   }
   policy::PolicyStatus status = record->policy ? evaluatedStatus(*record) : invalidStatus(*record);
+  std::optional<std::chrono::seconds> recheckIn;
+  Status admissionFailure;
+  if (record->policy && options_.admission != nullptr) {
+    status.admission = keepAdmission(*record->policy, recheckIn, admissionFailure);
+  }
   hooks_->onPolicySummary(name, status.summary);
-  return writeStatus(*record, status);
+  queue::Outcome written = writeStatus(*record, status);
+  if (written.result() != queue::WorkResult::Success) return written;
+  if (!admissionFailure.ok()) return queue::Outcome::error(admissionFailure.error());
+  if (recheckIn) return queue::Outcome::requeueAfter(*recheckIn);
+  return written;
+}
+
+policy::AdmissionCondition Reconciler::keepAdmission(const policy::Policy& policy,
+                                                     std::optional<std::chrono::seconds>& recheckIn,
+                                                     Status& failure) {
+  policy::AdmissionContext context;
+  context.selfNamespace = options_.selfNamespace;
+  context.mutatingServed = options_.admission->mutatingServed();
+  if (policy.serviceAccounts.unboundOnly) {
+    const auto shared = reader_.bindings();
+    std::vector<const objects::Binding*> bindings;
+    bindings.reserve(shared.size());
+    for (const auto& b : shared) bindings.push_back(b.get());
+    context.bound = policy::boundAccounts(bindings);
+  }
+  if (policy.serviceAccounts.unusedFor) {
+    context.now = reader_.now();
+    context.observingSince = reader_.observingSince();
+  }
+  const policy::AdmissionPlan plan = policy::planAdmission(policy, context);
+  if (plan.changesAt) {
+    recheckIn = std::chrono::seconds(std::max<std::int64_t>(*plan.changesAt - reader_.now(), 1));
+  }
+  failure = options_.admission->keep(policy.name, plan);
+  if (!failure.ok()) {
+    return {.kept = false, .reason = "Error", .message = failure.error().describe()};
+  }
+  if (plan.objects.empty()) {
+    return {.kept = false, .reason = "Disabled", .message = "spec.admission is None"};
+  }
+  const std::string name = policy::admissionObjectName(policy.name);
+  const bool deny =
+      policy.admission == policy::Admission::Deny && policy.mode == policy::Mode::Enforce;
+  std::string message = "ValidatingAdmissionPolicy " + name + " (" + (deny ? "Deny" : "Warn") + ")";
+  if (policy.admission == policy::Admission::Deny && !deny)
+    message += ": an Audit policy only warns";
+  message += plan.noMutatingReason.empty()
+                 ? "; MutatingAdmissionPolicy " + name
+                 : "; no MutatingAdmissionPolicy: " + plan.noMutatingReason;
+  return {.kept = true, .reason = "Kept", .message = message};
 }
 
 policy::PolicyStatus Reconciler::invalidStatus(const PolicyRecord& record) {

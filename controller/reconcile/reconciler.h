@@ -17,7 +17,10 @@
 // policy/<name>: recomputes the policy's summary and findings, writes its status only
 //   when the content changed, emits Events for findings that are new since the last
 //   time, and reports the policy's gauges. An invalid spec gives Ready=False, reason
-//   Invalid, and one PolicyInvalid Event per generation.
+//   Invalid, and one PolicyInvalid Event per generation. With an AdmissionWriter, it
+//   also keeps the policy's admission objects as planAdmission() says (condition
+//   Admission), deletes them when the policy is gone, and looks again when the plan
+//   changes by time alone; an invalid policy's objects are left as they are.
 //
 // Thread-safe: several workers may run it at once (the queue never hands the same key
 // to two of them).
@@ -39,6 +42,7 @@
 #include "policy/selection.h"
 #include "policy/status.h"
 #include "queue/worker.h"
+#include "reconcile/admission_writer.h"
 #include "reconcile/cluster_reader.h"
 #include "reconcile/cluster_writer.h"
 #include "reconcile/notifier.h"
@@ -55,6 +59,9 @@ struct ReconcilerOptions {
   std::chrono::milliseconds cacheCatchUp{200};
   // Wall clock for condition timestamps. Default: system_clock::now.
   std::function<std::chrono::system_clock::time_point()> wallClock;
+  // Keeps each valid policy's admission objects (policy/admission.h); nullptr = saguard
+  // keeps none (and the status says nothing of admission). Must outlive the reconciler.
+  AdmissionWriter* admission = nullptr;
 };
 
 class Reconciler {
@@ -86,6 +93,11 @@ class Reconciler {
   void notifyNewFindings(const std::string& policyName,
                          const std::vector<policy::PendingFinding>& findings);
   queue::Outcome writeStatus(const PolicyRecord& record, const policy::PolicyStatus& status);
+  // Keeps the valid policy's admission objects; the condition for its status, and when
+  // to look again (the plan's changesAt).
+  policy::AdmissionCondition keepAdmission(const policy::Policy& policy,
+                                           std::optional<std::chrono::seconds>& recheckIn,
+                                           Status& failure);
   bool isSelf(std::string_view ns, std::string_view name) const;
 
   const ClusterReader& reader_;
