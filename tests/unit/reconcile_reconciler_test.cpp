@@ -62,7 +62,7 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
   std::vector<Shared<objects::Binding>> bindingsFor(std::string_view,
                                                     std::string_view) const override {
     std::vector<Shared<objects::Binding>> out;
-    for (auto& b : bindings) out.push_back(share(b));
+    for (auto& b : bindingObjects) out.push_back(share(b));
     return out;
   }
   std::vector<PolicyRecord> policies() const override {
@@ -85,6 +85,12 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
                                account);
   }
   std::int64_t now() const override { return clock; }
+  std::vector<Shared<objects::Binding>> bindings() const override {
+    std::vector<Shared<objects::Binding>> out;
+    for (auto& b : bindingObjects) out.push_back(share(b));
+    return out;
+  }
+  std::int64_t observingSince() const override { return since; }
 
   // --- ClusterWriter
   Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override {
@@ -174,7 +180,7 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
   std::map<std::string, objects::Namespace> namespaces;
   std::map<std::string, objects::ServiceAccount> accounts;
   std::vector<objects::Pod> pods;
-  std::vector<objects::Binding> bindings;
+  std::vector<objects::Binding> bindingObjects;
   std::map<std::string, PolicyRecord> policyRecords;
   std::vector<std::string> patches;
   std::vector<std::string> statusWrites;
@@ -431,7 +437,7 @@ TEST_F(ReconcilerTest, BindingFindingAppearsAndGoes) {
   crb.clusterScoped = true;
   crb.roleRef = {Symbol("ClusterRole"), Symbol("cluster-admin")};
   crb.subjects.push_back({Symbol("ServiceAccount"), Symbol("default"), Symbol("ns")});
-  cluster_.bindings.push_back(crb);
+  cluster_.bindingObjects.push_back(crb);
 
   policy("p");
   json s = status("p");
@@ -441,7 +447,7 @@ TEST_F(ReconcilerTest, BindingFindingAppearsAndGoes) {
   ASSERT_EQ(cluster_.events.size(), 1u);
   EXPECT_EQ(cluster_.events[0].object, "ClusterRoleBinding//debug-admin");
 
-  cluster_.bindings.clear();
+  cluster_.bindingObjects.clear();
   policy("p");
   EXPECT_EQ(status("p")["summary"]["bindings"], 0);
   EXPECT_TRUE(status("p")["findings"].empty());
@@ -526,6 +532,131 @@ TEST_F(ReconcilerTest, UnusedForPatchesOnlyOnceTheWindowHasPassedWithoutUse) {
   cluster_.clock = start + 44 * kHour;
   account("ns", "used");
   EXPECT_EQ(cluster_.patches, (std::vector<std::string>{"ns/idle", "ns/used"}));
+}
+
+// spec.admission: the reconciler hands planAdmission()'s plan to the AdmissionWriter on
+// each reconcile of a valid policy, says in the Admission condition what it keeps, and
+// hands an empty plan when the policy is gone.
+class FakeAdmission : public AdmissionWriter {
+ public:
+  bool mutatingServed() override { return served; }
+  Status keep(std::string_view policyName, const policy::AdmissionPlan& plan) override {
+    std::vector<std::string> kinds;
+    for (const auto& o : plan.objects) kinds.push_back(o.kind);
+    kept.emplace_back(std::string(policyName), kinds);
+    lastPlan = plan;
+    if (error) return *error;
+    return {};
+  }
+  bool served = true;
+  std::optional<Error> error;
+  std::vector<std::pair<std::string, std::vector<std::string>>> kept;
+  policy::AdmissionPlan lastPlan;
+};
+
+class ReconcilerAdmissionTest : public ::testing::Test {
+ protected:
+  ReconcilerAdmissionTest()
+      : reconciler_(cluster_, cluster_, cluster_,
+                    ReconcilerOptions{.selfNamespace = "saguard-system",
+                                      .selfName = "saguard",
+                                      .cacheCatchUp = std::chrono::milliseconds(200),
+                                      .wallClock = [] { return std::chrono::system_clock::now(); },
+                                      .admission = &admission_}) {}
+  queue::Outcome policy(const std::string& name) {
+    return reconciler_.reconcile(policyWorkKey(name));
+  }
+  json condition(const std::string& name, const std::string& type) {
+    const json status = json::parse(cluster_.policyRecords.at(name).statusJson);
+    for (const json& c : status["conditions"]) {
+      if (c["type"] == type) return c;
+    }
+    return nullptr;
+  }
+
+  FakeCluster cluster_;
+  FakeAdmission admission_;
+  Reconciler reconciler_;
+};
+
+TEST_F(ReconcilerAdmissionTest, KeepsThePlanAndSaysWhat) {
+  cluster_.addPolicy(policyJson("p", R"({"admission":"Deny"})"));
+  EXPECT_EQ(policy("p").result(), queue::WorkResult::Success);
+  ASSERT_EQ(admission_.kept.size(), 1u);
+  EXPECT_EQ(admission_.kept[0].first, "p");
+  EXPECT_EQ(admission_.kept[0].second.size(), 4u);
+  json c = condition("p", "Admission");
+  EXPECT_EQ(c["status"], "True");
+  EXPECT_EQ(c["reason"], "Kept");
+  EXPECT_EQ(c["message"],
+            "ValidatingAdmissionPolicy saguard-p (Deny); MutatingAdmissionPolicy saguard-p");
+  // saguard's namespace is protected.
+  EXPECT_NE(admission_.lastPlan.objects[1].object.dump().find("saguard-system"), std::string::npos);
+}
+
+TEST_F(ReconcilerAdmissionTest, NotServedAuditAndNoneAreSaidInTheCondition) {
+  admission_.served = false;
+  cluster_.addPolicy(policyJson("p", "{}"));
+  policy("p");
+  EXPECT_NE(condition("p", "Admission")["message"].get<std::string>().find(
+                "no MutatingAdmissionPolicy: the API server does not serve"),
+            std::string::npos);
+  cluster_.addPolicy(policyJson("audit", R"({"mode":"Audit","admission":"Deny"})"));
+  policy("audit");
+  EXPECT_EQ(condition("audit", "Admission")["message"],
+            "ValidatingAdmissionPolicy saguard-audit (Warn): an Audit policy only warns; no "
+            "MutatingAdmissionPolicy: an Audit policy changes no ServiceAccount");
+  cluster_.addPolicy(policyJson("off", R"({"admission":"None"})"));
+  policy("off");
+  json c = condition("off", "Admission");
+  EXPECT_EQ(c["status"], "False");
+  EXPECT_EQ(c["reason"], "Disabled");
+  EXPECT_TRUE(admission_.kept.back().second.empty());  // None: whatever was kept goes
+}
+
+TEST_F(ReconcilerAdmissionTest, AFailedWriteIsRetriedAndShown) {
+  admission_.error = makeError(ErrorKind::Forbidden, "no verb");
+  cluster_.addPolicy(policyJson("p", "{}"));
+  EXPECT_EQ(policy("p").result(), queue::WorkResult::Error);
+  json c = condition("p", "Admission");
+  EXPECT_EQ(c["status"], "False");
+  EXPECT_EQ(c["reason"], "Error");
+  // Ready still says how the policy itself stands.
+  EXPECT_EQ(condition("p", "Ready")["status"], "True");
+}
+
+TEST_F(ReconcilerAdmissionTest, DeletedPolicyGetsAnEmptyPlanInvalidOneIsLeftAlone) {
+  cluster_.addPolicy(policyJson("bad", R"({"mode":"Sometimes"})"));
+  policy("bad");
+  EXPECT_TRUE(admission_.kept.empty());
+  EXPECT_TRUE(condition("bad", "Admission").is_null());
+  cluster_.policyRecords.clear();
+  EXPECT_EQ(policy("gone").result(), queue::WorkResult::Success);
+  ASSERT_EQ(admission_.kept.size(), 1u);
+  EXPECT_EQ(admission_.kept[0].first, "gone");
+  EXPECT_TRUE(admission_.kept[0].second.empty());
+}
+
+TEST_F(ReconcilerAdmissionTest, UnusedForLooksAgainWhenTheCutoffDayMoves) {
+  cluster_.clock = 1796611200;                   // 2026-12-07T02:40:00Z
+  cluster_.since = cluster_.clock - 40 * 86400;  // observing for 40 days
+  cluster_.addPolicy(policyJson("p", R"({"serviceAccounts":{"unusedFor":"720h"}})"));
+  queue::Outcome outcome = policy("p");
+  ASSERT_EQ(outcome.result(), queue::WorkResult::RequeueAfter);
+  // Midnight UTC of the next day: 21 h 20 min away.
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(outcome.after()).count(),
+            21 * 3600 + 20 * 60);
+}
+
+TEST_F(ReconcilerAdmissionTest, UnboundOnlyReadsEveryBinding) {
+  objects::Binding b;
+  b.meta.namespace_ = Symbol("apps");
+  b.meta.setName("rb");
+  b.subjects.push_back({Symbol("ServiceAccount"), Symbol("builder"), Symbol("")});
+  cluster_.bindingObjects.push_back(b);
+  cluster_.addPolicy(policyJson("p", R"({"serviceAccounts":{"unboundOnly":true}})"));
+  policy("p");
+  EXPECT_NE(admission_.lastPlan.objects[0].object.dump().find("apps/builder"), std::string::npos);
 }
 
 TEST(Keys, RoundTrip) {
