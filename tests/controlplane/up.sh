@@ -24,6 +24,12 @@
 #   and exports AUDIT_* variables in DIR/env (README.md lists them).
 #   SAGUARD_CP_AUDIT_LOG_MAXSIZE (MB) rotates the log; the default never does in a test's life.
 #   Cannot be combined with --audit-* flags in SAGUARD_CP_APISERVER_ARGS (bench/run.sh's way).
+# SAGUARD_CP_MUTATING_ADMISSION=1 serves MutatingAdmissionPolicy: kube-apiserver gets
+#   --feature-gates=MutatingAdmissionPolicy=true (a beta gate, off by default in 1.34) and
+#   --runtime-config=admissionregistration.k8s.io/v1beta1=true (a beta API, not served by
+#   default); the admission plugin of the same name is on by default. DIR/env records
+#   MUTATING_ADMISSION=1 (0 without it). Cannot be combined with --feature-gates or
+#   --runtime-config in SAGUARD_CP_APISERVER_ARGS: use one or the other.
 # On failure: says which component failed and where its log is, stops what it started.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +44,17 @@ esac
 if (( audit )) && [[ "${SAGUARD_CP_APISERVER_ARGS:-}" == *--audit-* ]]; then
   echo "up.sh: SAGUARD_CP_AUDIT=1 sets kube-apiserver's --audit-* flags itself; SAGUARD_CP_APISERVER_ARGS" \
     "also has some ('${SAGUARD_CP_APISERVER_ARGS}'): use one or the other" >&2
+  exit 2
+fi
+mutating_admission=0
+case "${SAGUARD_CP_MUTATING_ADMISSION:-0}" in
+  1) mutating_admission=1 ;;
+  0) ;;
+  *) echo "up.sh: SAGUARD_CP_MUTATING_ADMISSION must be 1 (served) or 0 (not), not '${SAGUARD_CP_MUTATING_ADMISSION}'" >&2; exit 2 ;;
+esac
+if (( mutating_admission )) && [[ "${SAGUARD_CP_APISERVER_ARGS:-}" == *--feature-gates* || "${SAGUARD_CP_APISERVER_ARGS:-}" == *--runtime-config* ]]; then
+  echo "up.sh: SAGUARD_CP_MUTATING_ADMISSION=1 sets kube-apiserver's --feature-gates and --runtime-config itself;" \
+    "SAGUARD_CP_APISERVER_ARGS also has one ('${SAGUARD_CP_APISERVER_ARGS}'): use one or the other" >&2
   exit 2
 fi
 # lumberjack, the API server's log writer, reads --audit-log-maxsize 0 as "rotate at 100 MB":
@@ -146,6 +163,15 @@ KUBECONFIG
   )
 fi
 
+# --- mutating admission policies (SAGUARD_CP_MUTATING_ADMISSION=1) ------------------------
+mutating_admission_args=()
+if (( mutating_admission )); then
+  mutating_admission_args=(
+    --feature-gates=MutatingAdmissionPolicy=true
+    --runtime-config=admissionregistration.k8s.io/v1beta1=true
+  )
+fi
+
 # --- etcd ------------------------------------------------------------------------------
 etcd_port=$(free_port); etcd_peer_port=$(free_port)
 etcd_url="http://127.0.0.1:$etcd_port"
@@ -191,6 +217,7 @@ api_url="https://127.0.0.1:$api_port"
   --service-account-signing-key-file "$pki/sa.key" \
   --profiling=false \
   ${audit_args[@]+"${audit_args[@]}"} \
+  ${mutating_admission_args[@]+"${mutating_admission_args[@]}"} \
   --v=1 ${SAGUARD_CP_APISERVER_ARGS:-} >"$dir/apiserver.log" 2>&1 &
 echo $! > "$dir/apiserver.pid"
 
@@ -247,6 +274,7 @@ export CONTROLPLANE_ADMIN_CERT=$pki/admin.crt
 export CONTROLPLANE_ADMIN_KEY=$pki/admin.key
 export CONTROLPLANE_SA_KEY=$pki/sa.key
 export KUBERNETES_VERSION=$(source "$here/versions.sh"; echo "$KUBERNETES_VERSION")
+export MUTATING_ADMISSION=$mutating_admission
 ENV
 if (( audit )); then
   cat >> "$dir/env" <<ENV

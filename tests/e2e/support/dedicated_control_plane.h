@@ -9,7 +9,8 @@
 //   plane.kubectl("get namespaces");
 //   SaguardProcess saguard({..., .apiServerUrl = plane.apiServerUrl});
 //
-//   DedicatedControlPlane audited({.audit = true});   // plane().audit is filled in
+//   // plane().audit is filled in; no MutatingAdmissionPolicy served:
+//   DedicatedControlPlane audited({.audit = true, .mutatingAdmission = false});
 //
 // Starting one takes several seconds (about 6.5 s warm on a 2-core machine).
 #pragma once
@@ -29,6 +30,11 @@ struct DedicatedControlPlaneOptions {
   // --audit-* flags in apiServerArgs (up.sh fails). Default: off, whatever the test's own
   // environment says.
   bool audit = false;
+  // up.sh's SAGUARD_CP_MUTATING_ADMISSION=1: kube-apiserver runs with
+  // --feature-gates=MutatingAdmissionPolicy=true and serves admissionregistration.k8s.io/v1beta1
+  // (plane().mutatingAdmission). Cannot be combined with --feature-gates or --runtime-config in
+  // apiServerArgs (up.sh fails). Default: off, whatever the test's own environment says.
+  bool mutatingAdmission = false;
 };
 
 class DedicatedControlPlane {

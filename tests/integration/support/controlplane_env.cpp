@@ -58,8 +58,11 @@ class ControlPlaneEnvironment : public ::testing::Environment {
       dir_ = makeTempDir("cp");
       owned_ = true;
       // Auditing on, so that evidence-of-use tests can read what the API server records
-      // (service accounts only: the rest of the tests add nothing to the log).
-      std::string up = "SAGUARD_CP_AUDIT=1 " + source("tests/controlplane/up.sh") + " " + dir_;
+      // (service accounts only: the rest of the tests add nothing to the log). Mutating
+      // admission policies served and applied, as on a cluster where saguard keeps them (a
+      // policy matches only what it selects: the other tests' objects are untouched).
+      std::string up = "SAGUARD_CP_AUDIT=1 SAGUARD_CP_MUTATING_ADMISSION=1 " +
+                       source("tests/controlplane/up.sh") + " " + dir_;
       std::fprintf(stderr, "[controlplane] starting: %s\n", up.c_str());
       auto started = std::chrono::steady_clock::now();
       int rc = std::system(up.c_str());
@@ -107,6 +110,7 @@ ControlPlane ControlPlane::fromDir(const std::string& dir) {
   plane.audit.clientCaFile = vars["AUDIT_WEBHOOK_CLIENT_CA"];
   plane.audit.clientCertFile = vars["AUDIT_CLIENT_CERT"];
   plane.audit.clientKeyFile = vars["AUDIT_CLIENT_KEY"];
+  plane.mutatingAdmission = vars["MUTATING_ADMISSION"] == "1";
   return plane;
 }
 

@@ -6,8 +6,8 @@
 //
 // Set SAGUARD_CONTROLPLANE_DIR to reuse a control plane that is already up (its
 // `env` file is read; it is not stopped at the end). Start that one with
-// `SAGUARD_CP_AUDIT=1 up.sh DIR`, as the environment does; otherwise the tests that read the
-// audit log are skipped.
+// `SAGUARD_CP_AUDIT=1 SAGUARD_CP_MUTATING_ADMISSION=1 up.sh DIR`, as the environment does;
+// otherwise the tests that read the audit log or use MutatingAdmissionPolicy are skipped.
 //
 // A test that needs a control plane of its own (to kill its API server, or to start it
 // with other flags) uses DedicatedControlPlane (tests/e2e/support/) and gets the same
@@ -63,6 +63,11 @@ struct ControlPlane {
   std::string adminKeyFile;
   std::string saSigningKeyFile;
   ControlPlaneAudit audit;  // empty unless started with SAGUARD_CP_AUDIT=1
+  // SAGUARD_CP_MUTATING_ADMISSION=1 (env MUTATING_ADMISSION=1): kube-apiserver runs with the
+  // MutatingAdmissionPolicy feature gate and serves admissionregistration.k8s.io/v1beta1, so
+  // MutatingAdmissionPolicy objects exist and are applied. False: up.sh passed neither flag
+  // (tests/controlplane/README.md says what each does alone).
+  bool mutatingAdmission = false;
 
   // Reads DIR/env (its `export KEY=VALUE` lines); kubeconfig is empty when there is none.
   static ControlPlane fromDir(const std::string& dir);
@@ -84,8 +89,9 @@ struct ControlPlane {
   CommandResult startApiServer() const;
 };
 
-// The shared control plane of the test binary, started with SAGUARD_CP_AUDIT=1 (its
-// `audit` is filled in, unless SAGUARD_CONTROLPLANE_DIR named one started without it).
+// The shared control plane of the test binary, started with SAGUARD_CP_AUDIT=1 and
+// SAGUARD_CP_MUTATING_ADMISSION=1 (its `audit` is filled in and `mutatingAdmission` true,
+// unless SAGUARD_CONTROLPLANE_DIR named one started without them).
 // Only valid inside a test (after the environment is up).
 const ControlPlane& controlPlane();
 
