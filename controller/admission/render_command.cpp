@@ -161,8 +161,12 @@ int runAdmission(const std::vector<std::string>& args, std::istream& in, std::os
           << ": no MutatingAdmissionPolicy: " << plan.noMutatingReason << "\n";
     }
     for (const policy::AdmissionObject& o : plan.objects) {
+      // Without the annotation that makes an object the controller's, so a controller
+      // running beside the GitOps tool never rewrites or deletes the committed copy.
+      json object = o.object;
+      object["metadata"]["annotations"].erase(std::string(policy::kPolicyAnnotation));
       yaml << YAML::BeginDoc;
-      emit(yaml, o.object);
+      emit(yaml, object);
     }
   }
   out << yaml.c_str() << "\n";

@@ -7,7 +7,9 @@
 // --mutating (also print the MutatingAdmissionPolicy, for API servers that serve
 // admissionregistration.k8s.io/v1beta1; off by default: a cluster without it refuses the
 // object).
-// What a file cannot show is said on stderr: unboundOnly renders with no account bound
+// The objects carry no saguard.io/policy annotation: the controller never touches an
+// object without it (set such policies to admission None). What a file cannot show is
+// said on stderr: unboundOnly renders with no account bound
 // (the controller keeps the list of bound accounts current), unusedFor with no account
 // unused (no evidence of use offline).
 // Exit codes: 0 printed, 1 an input document is malformed or a policy invalid (nothing

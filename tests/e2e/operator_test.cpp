@@ -72,6 +72,18 @@ TEST_F(OperatorTest, ServiceAccountCannotReadSecrets) {
   EXPECT_EQ(kubectl("auth can-i list secrets -A" + as).out, "no\n");
   EXPECT_EQ(kubectl("auth can-i patch serviceaccounts -A" + as).out, "yes\n");
   EXPECT_EQ(kubectl("auth can-i update serviceaccounts -A" + as).out, "no\n");
+  // spec.admission: exactly the verbs the keeper uses, on exactly its four kinds.
+  for (const char* verb : {"get", "create", "update", "delete"}) {
+    for (const char* kind : {"validatingadmissionpolicies", "validatingadmissionpolicybindings",
+                             "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}) {
+      EXPECT_EQ(kubectl(std::string("auth can-i ") + verb + " " + kind + as).out, "yes\n")
+          << verb << " " << kind;
+    }
+  }
+  EXPECT_EQ(kubectl("auth can-i patch validatingadmissionpolicies" + as).out, "no\n");
+  EXPECT_EQ(kubectl("auth can-i list validatingadmissionpolicies" + as).out, "no\n");
+  EXPECT_EQ(kubectl("auth can-i list mutatingadmissionpolicies" + as).out, "yes\n");
+  EXPECT_EQ(kubectl("auth can-i create validatingwebhookconfigurations" + as).out, "no\n");
   auto list = kubectl("auth can-i --list" + as);
   EXPECT_EQ(list.out.find("secrets"), std::string::npos) << list.out;
   // No wildcard grants beyond the built-in discovery rules every account has.
@@ -191,6 +203,74 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
 
 namespace saguard::testing {
 namespace {
+
+// spec.admission with the manifests' permissions: the policy's admission objects are
+// made and refuse a pod that would hold a selected account's token; a restarted saguard
+// rewrites none of them (same resourceVersions, no write in its log); deleting the policy
+// deletes them.
+TEST_F(OperatorTest, KeepsAdmissionObjectsAndRewritesNothingAfterARestart) {
+  ASSERT_EQ(kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode,
+            0);
+  ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=30s "
+                    "crd/serviceaccountpolicies.saguard.io")
+                .exitCode,
+            0);
+  const std::string ns = freshNamespace("e2e-adm", {{"e2e-adm", "on"}});
+  const std::string name = "e2e-adm-" + randomSuffix();
+  const std::string objects = "validatingadmissionpolicy/saguard-" + name +
+                              " validatingadmissionpolicybinding/saguard-" + name;
+  auto versions = [&] {
+    return kubectl("get " + objects + " -o jsonpath={.items[*].metadata.resourceVersion}").out;
+  };
+  std::string before;
+  {
+    SaguardProcess saguard(saguardAs("admission-1.log"));
+    ASSERT_TRUE(eventually(60'000, [&] { return saguard.ready() || !saguard.running(); }))
+        << saguard.log();
+    auto applied = kubectl("apply -f -",
+                           "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\n"
+                           "metadata:\n  name: " +
+                               name +
+                               "\nspec:\n  admission: Deny\n  namespaces:\n    selector:\n"
+                               "      matchLabels: {e2e-adm: \"on\"}\n");
+    ASSERT_EQ(applied.exitCode, 0) << applied.err;
+    ASSERT_TRUE(eventually(
+        20'000,
+        [&] {
+          return kubectl("get sap " + name +
+                         " -o jsonpath={.status.conditions[?(@.type==\"Admission\")].reason}")
+                     .out == "Kept";
+        }))
+        << saguard.log() << kubectl("get sap " + name + " -o yaml").out;
+    // The API server acts on it: a pod that asks for the token itself is refused.
+    EXPECT_TRUE(eventually(20'000, [&] {
+      auto pod = kubectl("-n " + ns +
+                         " run probe --image=registry.k8s.io/pause --dry-run=server "
+                         "--overrides='{\"spec\":{\"automountServiceAccountToken\":true}}'");
+      return pod.exitCode != 0 && contains(pod.err, "ServiceAccountPolicy " + name);
+    }));
+    before = versions();
+    ASSERT_NE(before, "");
+    saguard.stop(SIGTERM);
+  }
+  {
+    SaguardProcess saguard(saguardAs("admission-2.log"));
+    ASSERT_TRUE(eventually(60'000, [&] { return saguard.logs("policy " + name + ": evaluated"); }))
+        << saguard.log();
+    // Nothing to wait for when nothing should happen: the keeper runs right after the
+    // evaluation logged above, in the same reconcile; two seconds is ample.
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    EXPECT_EQ(versions(), before);
+    EXPECT_EQ(saguard.count("policy " + name + ": created"), 0u) << saguard.log();
+    EXPECT_EQ(saguard.count("policy " + name + ": replaced"), 0u) << saguard.log();
+
+    ASSERT_EQ(kubectl("delete sap " + name).exitCode, 0);
+    EXPECT_TRUE(eventually(20'000, [&] {
+      return kubectl("get " + objects + " --ignore-not-found -o name").out.empty();
+    })) << saguard.log();
+    saguard.stop(SIGTERM);
+  }
+}
 
 // Two replicas with --leader-elect: only the leader writes; when it is killed with -9,
 // the standby takes over after the lease expires and patches a new account.

@@ -105,6 +105,7 @@ TEST_F(PolicyCrd, DefaultsOfAnEmptySpec) {
   ASSERT_EQ(r.exitCode, 0) << describe(r);
   json spec = json::parse(r.out)["spec"];
   EXPECT_EQ(spec["mode"], "Enforce");
+  EXPECT_EQ(spec["admission"], "Warn");
   EXPECT_EQ(spec["reportPods"], true);
   EXPECT_EQ(spec["reportBindings"], true);
   EXPECT_EQ(spec["serviceAccounts"]["unboundOnly"], false);
@@ -129,6 +130,7 @@ std::vector<Malformed> malformedPolicies() {
   return {
       {"unknown mode", {{"mode", "Enforced"}}, "spec.mode"},
       {"mode of the wrong type", {{"mode", 1}}, "spec.mode"},
+      {"unknown admission", {{"admission", "Block"}}, "spec.admission"},
       {"upper-case namespace glob",
        {{"namespaces", {{"exclude", {"Kube-*"}}}}},
        "spec.namespaces.exclude[0]"},
@@ -289,22 +291,24 @@ TEST_F(PolicyCrd, ShortNameColumnsAndStatus) {
 
   auto table = kubectl("get sap " + name);
   ASSERT_EQ(table.exitCode, 0) << describe(table);
-  for (const char* column :
-       {"NAME", "MODE", "SELECTED", "COMPLIANT", "PODS WITH TOKEN", "BINDINGS", "READY", "AGE"}) {
+  for (const char* column : {"NAME", "MODE", "ADMISSION", "SELECTED", "COMPLIANT",
+                             "PODS WITH TOKEN", "BINDINGS", "READY", "AGE"}) {
     EXPECT_NE(table.out.find(column), std::string::npos) << column << "\n" << table.out;
   }
-  // The row, in column order: NAME MODE SELECTED COMPLIANT PODS-WITH-TOKEN BINDINGS READY AGE.
+  // The row, in column order: NAME MODE ADMISSION SELECTED COMPLIANT PODS-WITH-TOKEN BINDINGS
+  // READY AGE (spec.admission defaulted by the schema).
   std::istringstream row(table.out.substr(table.out.find('\n') + 1));
   std::vector<std::string> cells;
   for (std::string cell; row >> cell;) cells.push_back(cell);
-  ASSERT_EQ(cells.size(), 8u) << table.out;
+  ASSERT_EQ(cells.size(), 9u) << table.out;
   EXPECT_EQ(cells[0], name);
   EXPECT_EQ(cells[1], "Audit");
-  EXPECT_EQ(cells[2], "7");
-  EXPECT_EQ(cells[3], "5");
-  EXPECT_EQ(cells[4], "3");
-  EXPECT_EQ(cells[5], "1");
-  EXPECT_EQ(cells[6], "True");
+  EXPECT_EQ(cells[2], "Warn");
+  EXPECT_EQ(cells[3], "7");
+  EXPECT_EQ(cells[4], "5");
+  EXPECT_EQ(cells[5], "3");
+  EXPECT_EQ(cells[6], "1");
+  EXPECT_EQ(cells[7], "True");
 
   // The status schema: at most 100 findings, and the finding reasons are a fixed set.
   json tooMany = json::array();
