@@ -32,7 +32,7 @@ test: deps build controlplane ## Build everything and run every test (unit, inte
 	$(MAKE) test-fuzz
 
 FUZZ_DIR     ?= build-fuzz
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 FUZZ_SEED    ?= 1
 .PHONY: test-fuzz
 test-fuzz: deps ## Build the libFuzzer targets (clang, ASan+UBSan); run each FUZZ_SECONDS with seed FUZZ_SEED
@@ -57,7 +57,7 @@ SANITIZE_GTEST := GTEST_FILTER=-CacheInformerIntegration.RelistsAfterCompactionW
 test-sanitize: deps controlplane ## gcc ASan+UBSan: unit + integration tests; gcc TSan: queue and cache tests
 	@CXX=g++ cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_SANITIZE=ON \
 	  -DSAGUARD_TSAN=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="" -DSAGUARD_TEST_GLOB="*" >/dev/null
-	$(ASAN_ENV) cmake --build $(ASAN_DIR) -j $(JOBS)
+	$(ASAN_ENV) cmake --build $(ASAN_DIR) -j $(JOBS) --target unit_tests integration_tests
 	cd $(ASAN_DIR) && $(ASAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)
 	@CXX=g++ cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_TSAN=ON \
 	  -DSAGUARD_SANITIZE=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;policy;kube;queue;cache" \
