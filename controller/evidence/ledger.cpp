@@ -7,7 +7,13 @@
 namespace saguard::evidence {
 
 bool Ledger::record(const policy::TokenUse& use) {
-  return fold(objects::objectKey(use.namespace_, use.account), nullptr, &use, true);
+  // objectKey(), built in a buffer of this thread's: a use costs no allocation unless its
+  // account is new. (onNewUseDay gets this buffer: it must not record on this thread.)
+  thread_local std::string key;
+  key.clear();
+  if (!use.namespace_.empty()) key.append(use.namespace_).push_back('/');
+  key.append(use.account);
+  return fold(key, nullptr, &use, true);
 }
 
 bool Ledger::merge(const std::string& accountKey, const policy::AccountUse& use) {
@@ -16,14 +22,13 @@ bool Ledger::merge(const std::string& accountKey, const policy::AccountUse& use)
 
 bool Ledger::fold(const std::string& key, const policy::AccountUse* record,
                   const policy::TokenUse* use, bool markChanged) {
-  bool changed = false;
   bool newDay = false;
   {
     std::lock_guard lock(mu_);
     auto [it, inserted] = accounts_.try_emplace(key);
-    policy::AccountUse& account = it->second;
+    policy::AccountUse& account = it->second.use;
     const std::int64_t before = account.lastUsed;
-    changed =
+    const bool changed =
         record != nullptr ? policy::mergeUse(account, *record) : policy::recordUse(account, *use);
     if (!changed) {
       if (inserted) accounts_.erase(it);  // an empty record folded in: nothing to keep
@@ -31,7 +36,10 @@ bool Ledger::fold(const std::string& key, const policy::AccountUse* record,
     }
     constexpr std::int64_t kDay = 86400;  // days are UTC: whole multiples of 86400 s
     newDay = before == 0 || account.lastUsed / kDay != before / kDay;
-    if (markChanged) changed_.insert(key);
+    if (markChanged && !it->second.changed) {
+      it->second.changed = true;
+      changed_.push_back(&*it);
+    }
   }
   if (newDay && onNewUseDay) onNewUseDay(key);
   return true;
@@ -53,7 +61,7 @@ std::optional<policy::AccountUse> Ledger::lookup(std::string_view ns, std::strin
   std::lock_guard lock(mu_);
   auto it = accounts_.find(key);
   if (it == accounts_.end()) return std::nullopt;
-  return it->second;
+  return it->second.use;
 }
 
 policy::UseEvidence Ledger::evidenceOf(std::string_view ns, std::string_view name) const {
@@ -61,16 +69,16 @@ policy::UseEvidence Ledger::evidenceOf(std::string_view ns, std::string_view nam
   std::lock_guard lock(mu_);
   policy::UseEvidence evidence{.lastUsed = 0, .observingSince = observingSince_};
   auto it = accounts_.find(key);
-  if (it != accounts_.end()) evidence.lastUsed = it->second.lastUsed;
+  if (it != accounts_.end()) evidence.lastUsed = it->second.use.lastUsed;
   return evidence;
 }
 
 std::map<std::string, policy::AccountUse> Ledger::takeChanged() {
   std::lock_guard lock(mu_);
   std::map<std::string, policy::AccountUse> out;
-  for (const std::string& key : changed_) {
-    auto it = accounts_.find(key);
-    if (it != accounts_.end()) out.emplace(key, it->second);
+  for (Accounts::value_type* entry : changed_) {
+    out.emplace(entry->first, entry->second.use);
+    entry->second.changed = false;
   }
   changed_.clear();
   return out;
@@ -78,7 +86,9 @@ std::map<std::string, policy::AccountUse> Ledger::takeChanged() {
 
 std::map<std::string, policy::AccountUse> Ledger::all() const {
   std::lock_guard lock(mu_);
-  return {accounts_.begin(), accounts_.end()};
+  std::map<std::string, policy::AccountUse> out;
+  for (const auto& [key, entry] : accounts_) out.emplace(key, entry.use);
+  return out;
 }
 
 std::size_t Ledger::accounts() const {
@@ -89,7 +99,7 @@ std::size_t Ledger::accounts() const {
 std::size_t Ledger::accountsWithUse() const {
   std::lock_guard lock(mu_);
   std::size_t n = 0;
-  for (const auto& [key, use] : accounts_) n += use.lastUsed != 0 ? 1 : 0;
+  for (const auto& [key, entry] : accounts_) n += entry.use.lastUsed != 0 ? 1 : 0;
   return n;
 }
 

@@ -23,7 +23,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "policy/token_use.h"
@@ -34,7 +33,8 @@ class Ledger {
  public:
   // Called (outside the lock) with the account's key ("ns/name") when a use lands on a
   // day later than any use recorded for it before: the account's last-used annotation
-  // is now behind. Set before the sources start.
+  // is now behind. Set before the sources start. It must not call record() (on this
+  // thread, `accountKey` is the buffer record() builds its keys in).
   std::function<void(const std::string& accountKey)> onNewUseDay;
 
   // Folds one use in. True when the account's record changed.
@@ -65,11 +65,18 @@ class Ledger {
   bool fold(const std::string& key, const policy::AccountUse* record, const policy::TokenUse* use,
             bool markChanged);
 
+  struct Entry {
+    policy::AccountUse use;
+    bool changed = false;  // by record() since the last takeChanged()
+  };
+  using Accounts = std::unordered_map<std::string, Entry>;
+
   mutable std::mutex mu_;
-  std::unordered_map<std::string, policy::AccountUse> accounts_;
-  // Keys changed by record() since the last takeChanged(): the records themselves are
-  // copied only then, not on every event.
-  std::unordered_set<std::string> changed_;
+  Accounts accounts_;
+  // The entries changed by record() since the last takeChanged() (their `changed` set):
+  // the records themselves are copied only then, not on every event. Pointers to the
+  // map's nodes stay valid through rehashing, and a changed entry is never erased.
+  std::vector<Accounts::value_type*> changed_;
   std::int64_t observingSince_ = 0;
 };
 

@@ -47,27 +47,80 @@ bool newerAccess(const AccountUse::Access& a, const AccountUse::Access& b) {
   return std::tie(a.verb, a.resource, a.refused) < std::tie(b.verb, b.resource, b.refused);
 }
 
-// Folds `entry` into a bounded newest-first list keyed by `same`. True when it changed.
-template <typename T, typename Same, typename Newer>
-bool foldLatest(std::vector<T>& list, const T& entry, std::size_t cap, Same same, Newer newer) {
-  auto it = std::find_if(list.begin(), list.end(), [&](const T& e) { return same(e, entry); });
+// Folds an entry into a bounded newest-first list: `isKey(e)` says whether `e` has the
+// entry's key, `isNewerThan(e)` whether the entry (its key, `at`) sorts before `e`,
+// `newer(a, b)` orders two listed entries, `make()` builds the entry. True when the list
+// changed.
+//
+// The hot path (a pod or access already listed at a time not earlier, or too old for a
+// full list) builds and allocates nothing. A change moves or inserts the one entry at its
+// place: the list was sorted and only that entry changed, so the result is the list
+// sorted by `newer` and cut at `cap`, exactly what sorting after each change gives. A
+// list that is not sorted or over the cap (built by hand, not by this function) is sorted
+// whole instead, with the same result as before.
+template <typename T, typename IsKey, typename IsNewerThan, typename Newer, typename Make>
+bool foldLatest(std::vector<T>& list, std::int64_t at, std::size_t cap, IsKey isKey,
+                IsNewerThan isNewerThan, Newer newer, Make make) {
+  auto it = std::find_if(list.begin(), list.end(), isKey);
+  if (it != list.end() && it->at >= at) return false;
+  if (it == list.end() && list.size() >= cap && !isNewerThan(list.back())) return false;
+  const bool ordered = list.size() <= cap && std::is_sorted(list.begin(), list.end(), newer);
+  if (ordered) {
+    if (it != list.end()) {
+      // It only moves forward, before the first entry it is now newer than.
+      it->at = at;
+      std::rotate(std::find_if(list.begin(), it, [&](const T& e) { return newer(*it, e); }), it,
+                  it + 1);
+    } else {
+      list.insert(std::find_if(list.begin(), list.end(), isNewerThan), make());
+      if (list.size() > cap) list.pop_back();
+    }
+    return true;
+  }
   if (it != list.end()) {
-    if (it->at >= entry.at) return false;
-    it->at = entry.at;
+    it->at = at;
   } else {
-    if (list.size() >= cap && !newer(entry, list.back())) return false;
-    list.push_back(entry);
+    list.push_back(make());
   }
   std::sort(list.begin(), list.end(), newer);
   if (list.size() > cap) list.resize(cap);
   return true;
 }
 
-bool samePod(const AccountUse::Pod& a, const AccountUse::Pod& b) {
-  return a.uid == b.uid;
+// The same orders as newerPod/newerAccess, for an entry not built yet (its key as views).
+bool podNewerThan(std::string_view uid, std::int64_t at, const AccountUse::Pod& e) {
+  return at != e.at ? at > e.at : uid < e.uid;
 }
-bool sameAccess(const AccountUse::Access& a, const AccountUse::Access& b) {
-  return a.verb == b.verb && a.resource == b.resource && a.refused == b.refused;
+bool accessNewerThan(std::string_view verb, std::string_view resource, bool refused,
+                     std::int64_t at, const AccountUse::Access& e) {
+  if (at != e.at) return at > e.at;
+  if (verb != e.verb) return verb < e.verb;
+  if (resource != e.resource) return resource < e.resource;
+  return refused < e.refused;
+}
+
+bool foldPod(std::vector<AccountUse::Pod>& pods, std::string_view uid, std::string_view name,
+             std::int64_t at) {
+  return foldLatest(
+      pods, at, AccountUse::kMaxPods, [&](const AccountUse::Pod& e) { return e.uid == uid; },
+      [&](const AccountUse::Pod& e) { return podNewerThan(uid, at, e); }, newerPod,
+      [&] {
+        return AccountUse::Pod{std::string(uid), std::string(name), at};
+      });
+}
+
+bool foldAccess(std::vector<AccountUse::Access>& accesses, std::string_view verb,
+                std::string_view resource, bool refused, std::int64_t at) {
+  return foldLatest(
+      accesses, at, AccountUse::kMaxAccesses,
+      [&](const AccountUse::Access& e) {
+        return e.verb == verb && e.resource == resource && e.refused == refused;
+      },
+      [&](const AccountUse::Access& e) { return accessNewerThan(verb, resource, refused, at, e); },
+      newerAccess,
+      [&] {
+        return AccountUse::Access{std::string(verb), std::string(resource), refused, at};
+      });
 }
 
 bool raise(std::int64_t& into, std::int64_t value) {
@@ -123,24 +176,17 @@ bool recordUse(AccountUse& into, const TokenUse& use) {
   bool changed = raise(into.lastUsed, use.at);
   const bool wasRefused = refused(use.code);
   if (wasRefused) changed |= raise(into.lastRefused, use.at);
-  if (!use.podUid.empty()) {
-    changed |= foldLatest(into.pods, AccountUse::Pod{use.podUid, use.podName, use.at},
-                          AccountUse::kMaxPods, samePod, newerPod);
-  }
-  changed |=
-      foldLatest(into.accesses, AccountUse::Access{use.verb, use.resource, wasRefused, use.at},
-                 AccountUse::kMaxAccesses, sameAccess, newerAccess);
+  if (!use.podUid.empty()) changed |= foldPod(into.pods, use.podUid, use.podName, use.at);
+  changed |= foldAccess(into.accesses, use.verb, use.resource, wasRefused, use.at);
   return changed;
 }
 
 bool mergeUse(AccountUse& into, const AccountUse& from) {
   bool changed = raise(into.lastUsed, from.lastUsed);
   changed |= raise(into.lastRefused, from.lastRefused);
-  for (const auto& pod : from.pods) {
-    changed |= foldLatest(into.pods, pod, AccountUse::kMaxPods, samePod, newerPod);
-  }
+  for (const auto& pod : from.pods) changed |= foldPod(into.pods, pod.uid, pod.name, pod.at);
   for (const auto& access : from.accesses) {
-    changed |= foldLatest(into.accesses, access, AccountUse::kMaxAccesses, sameAccess, newerAccess);
+    changed |= foldAccess(into.accesses, access.verb, access.resource, access.refused, access.at);
   }
   return changed;
 }

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "policy/token_use.h"
@@ -504,6 +505,111 @@ TEST(MergeUse, KeepsTheLatestTimeOfEachKept) {
           ASSERT_LE(u.at, record.pods.back().at);
         }
       }
+    }
+  }
+}
+
+// The fold as it was before entries were moved in place (until 2026-12-07): push or update
+// the entry, sort the whole list, cut it at the cap. The oracle for the faster fold, which
+// must give the same lists and the same "changed" answers, on the lists it builds and on
+// lists built by hand (unsorted, over the cap).
+namespace sorted_fold {
+
+bool newerPod(const AccountUse::Pod& a, const AccountUse::Pod& b) {
+  return std::tie(b.at, a.uid) < std::tie(a.at, b.uid);
+}
+bool newerAccess(const AccountUse::Access& a, const AccountUse::Access& b) {
+  if (a.at != b.at) return a.at > b.at;
+  return std::tie(a.verb, a.resource, a.refused) < std::tie(b.verb, b.resource, b.refused);
+}
+
+template <typename T, typename Same, typename Newer>
+bool fold(std::vector<T>& list, const T& entry, std::size_t cap, Same same, Newer newer) {
+  auto it = std::find_if(list.begin(), list.end(), [&](const T& e) { return same(e, entry); });
+  if (it != list.end()) {
+    if (it->at >= entry.at) return false;
+    it->at = entry.at;
+  } else {
+    if (list.size() >= cap && !newer(entry, list.back())) return false;
+    list.push_back(entry);
+  }
+  std::sort(list.begin(), list.end(), newer);
+  if (list.size() > cap) list.resize(cap);
+  return true;
+}
+
+bool foldPod(AccountUse& into, const AccountUse::Pod& pod) {
+  return fold(
+      into.pods, pod, AccountUse::kMaxPods,
+      [](const auto& a, const auto& b) { return a.uid == b.uid; }, newerPod);
+}
+bool foldAccess(AccountUse& into, const AccountUse::Access& access) {
+  return fold(
+      into.accesses, access, AccountUse::kMaxAccesses,
+      [](const auto& a, const auto& b) {
+        return a.verb == b.verb && a.resource == b.resource && a.refused == b.refused;
+      },
+      newerAccess);
+}
+
+bool recordUse(AccountUse& into, const TokenUse& use) {
+  bool changed = false;
+  if (use.at > into.lastUsed) into.lastUsed = use.at, changed = true;
+  if (refused(use.code) && use.at > into.lastRefused) into.lastRefused = use.at, changed = true;
+  if (!use.podUid.empty()) changed |= foldPod(into, {use.podUid, use.podName, use.at});
+  changed |= foldAccess(into, {use.verb, use.resource, refused(use.code), use.at});
+  return changed;
+}
+
+bool mergeUse(AccountUse& into, const AccountUse& from) {
+  bool changed = false;
+  if (from.lastUsed > into.lastUsed) into.lastUsed = from.lastUsed, changed = true;
+  if (from.lastRefused > into.lastRefused) into.lastRefused = from.lastRefused, changed = true;
+  for (const auto& pod : from.pods) changed |= foldPod(into, pod);
+  for (const auto& access : from.accesses) changed |= foldAccess(into, access);
+  return changed;
+}
+
+}  // namespace sorted_fold
+
+TEST(RecordUse, SameListsAsSortingAfterEveryChange) {
+  std::mt19937 rng(20261207);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const char* const verbs[] = {"get", "list", "watch"};
+  const char* const resources[] = {"configmaps", "secrets",
+                                   "pods/log",   "deployments.apps/scale",
+                                   "/version",   "leases.coordination.k8s.io"};
+  auto randomUse = [&](int timeSpan) {
+    const int pod = pick(9);
+    return use(verbs[pick(3)], resources[pick(6)], 1000 + pick(timeSpan), pick(4) == 0 ? 403 : 200,
+               pod == 8 ? "" : "uid-0b1e2d3c-5f6a-4b7c-8d9e-" + std::to_string(pod),
+               pod == 8 ? "" : "web-7d9f-" + std::to_string(pod));
+  };
+  for (int trial = 0; trial < 3000; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    const int timeSpan = 1 + pick(trial % 3 == 0 ? 4 : 300);
+    AccountUse fast;
+    AccountUse oracle;
+    for (int i = 1 + pick(80); i > 0; --i) {
+      const TokenUse u = randomUse(timeSpan);
+      ASSERT_EQ(recordUse(fast, u), sorted_fold::recordUse(oracle, u));
+      ASSERT_EQ(fast, oracle);
+    }
+    // Merging another record in, into the record or into a copy of it made untidy by hand:
+    // reversed (not sorted) and, now and then, with an extra entry past the cap.
+    AccountUse other;
+    for (int i = 1 + pick(40); i > 0; --i) recordUse(other, randomUse(timeSpan));
+    AccountUse untidy = oracle;
+    std::reverse(untidy.pods.begin(), untidy.pods.end());
+    std::reverse(untidy.accesses.begin(), untidy.accesses.end());
+    if (pick(2) == 0) untidy.pods.push_back({"uid-extra", "extra", 1000 + pick(timeSpan)});
+    for (AccountUse into : {oracle, untidy}) {
+      AccountUse expected = into;
+      ASSERT_EQ(mergeUse(into, other), sorted_fold::mergeUse(expected, other));
+      ASSERT_EQ(into, expected);
+      const TokenUse u = randomUse(timeSpan);  // and a use recorded into what that gave
+      ASSERT_EQ(recordUse(into, u), sorted_fold::recordUse(expected, u));
+      ASSERT_EQ(into, expected);
     }
   }
 }
