@@ -196,7 +196,8 @@ TEST_F(FaultsRecoveryTest, KeepsWorkingWhenTheTokenFileRotatesAndTheOldTokenIsRe
                     "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n"
                     "  name: " +
                         policy +
-                        "\nspec:\n  namespaces:\n    selector:\n"
+                        // admission None: the test counts saguard's own patches
+                        "\nspec:\n  admission: None\n  namespaces:\n    selector:\n"
                         "      matchLabels: {" +
                         label + ": \"on\"}\n");
   ASSERT_EQ(applied.exitCode, 0) << applied.err;
@@ -277,7 +278,8 @@ TEST_F(FaultsRecoveryTest, ALeaderThatLosesItsLeaseWritesNothingAfterTheNewLeade
                     "apiVersion: saguard.io/v1alpha1\nkind: ServiceAccountPolicy\nmetadata:\n"
                     "  name: " +
                         label +
-                        "\nspec:\n  namespaces:\n    selector:\n"
+                        // admission None: the test counts saguard's own patches
+                        "\nspec:\n  admission: None\n  namespaces:\n    selector:\n"
                         "      matchLabels: {" +
                         label + ": \"on\"}\n");
   ASSERT_EQ(applied.exitCode, 0) << applied.err;

@@ -238,7 +238,7 @@ TEST_F(OperatorTest, KeepsAdmissionObjectsAndRewritesNothingAfterARestart) {
         20'000,
         [&] {
           return kubectl("get sap " + name +
-                         " -o jsonpath={.status.conditions[?(@.type==\"Admission\")].reason}")
+                         " -o jsonpath='{.status.conditions[?(@.type==\"Admission\")].reason}'")
                      .out == "Kept";
         }))
         << saguard.log() << kubectl("get sap " + name + " -o yaml").out;
