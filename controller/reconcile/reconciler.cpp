@@ -94,23 +94,33 @@ policy::AccountVerdict Reconciler::verdictFor(
                          reader_.namespace_(ns).get(), facts);
 }
 
-Status Reconciler::recordUseDay(const objects::ServiceAccount& account) {
+Status Reconciler::recordUseDay(const objects::ServiceAccount& account,
+                                std::optional<std::chrono::seconds>& deferIn) {
+  constexpr std::int64_t kDay = 86400;
   const std::string_view ns = account.meta.namespace_.view();
   const std::string_view name = account.meta.name();
   auto day = policy::useDayToRecord(reader_.observedUse(ns, name), account.tokenLastUsed.view());
   if (!day) return {};
   const std::string uid(account.meta.uid());
+  const std::int64_t now = reader_.now();
   {
-    // Written already, and the cache has not caught up: do not write twice.
     std::lock_guard lock(mu_);
     auto it = useDayWritten_.find(uid);
-    if (it != useDayWritten_.end() && it->second >= *day) return {};
+    if (it != useDayWritten_.end()) {
+      // Written already, and the cache has not caught up: do not write twice.
+      if (it->second.day >= *day) return {};
+      // Written today already (a late use of yesterday): the rest waits for midnight.
+      if (it->second.onDay == now / kDay) {
+        deferIn = std::chrono::seconds((now / kDay + 1) * kDay - now);
+        return {};
+      }
+    }
   }
   Status written = writer_.recordUseDay(ns, name, *day, account.meta.resourceVersion());
   if (!written.ok()) return written.is(ErrorKind::NotFound) ? Status{} : written;
   {
     std::lock_guard lock(mu_);
-    useDayWritten_[uid] = *day;
+    useDayWritten_[uid] = UseDayWrite{*day, now / kDay};
   }
   spdlog::debug("recorded token use of {}/{} on {}", ns, name, *day);
   return {};
@@ -141,11 +151,13 @@ std::optional<queue::Outcome> Reconciler::observe(const objects::ServiceAccount&
 queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::string& name) {
   auto account = reader_.serviceAccount(ns, name);
   if (!account) return queue::Outcome::done();  // deleted: nothing to do
-  if (Status recorded = recordUseDay(*account); !recorded.ok()) {
+  std::optional<std::chrono::seconds> deferIn;
+  if (Status recorded = recordUseDay(*account, deferIn); !recorded.ok()) {
     return queue::Outcome::error(recorded.error());
   }
   std::optional<std::chrono::seconds> recheckIn;
   const policy::AccountVerdict verdict = verdictFor(*account, recheckIn);
+  if (deferIn && (!recheckIn || *deferIn < *recheckIn)) recheckIn = deferIn;
   // Done for now; with unusedFor, the verdict may change by time alone: look again then.
   auto settle = [&] {
     return recheckIn ? queue::Outcome::requeueAfter(*recheckIn) : queue::Outcome::done();

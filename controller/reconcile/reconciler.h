@@ -79,8 +79,11 @@ class Reconciler {
   policy::AccountVerdict verdictFor(const objects::ServiceAccount& account,
                                     std::optional<std::chrono::seconds>& recheckIn) const;
   // Moves the account's last-used annotation forward when the audit sources recorded a
-  // use on a later day. An error is the write's (retried).
-  Status recordUseDay(const objects::ServiceAccount& account);
+  // use on a later day, at most once per UTC day of the clock: a use in a day's last
+  // seconds that arrives after midnight is written then, and a use later that day waits
+  // for the next midnight (`deferIn`). An error is the write's (retried).
+  Status recordUseDay(const objects::ServiceAccount& account,
+                      std::optional<std::chrono::seconds>& deferIn);
   // Updates the memory of the account; returns the outcome when nothing is to be done
   // (compliant, or our own patch not in the cache yet), else says whether it drifted.
   std::optional<queue::Outcome> observe(const objects::ServiceAccount& account, bool& drifted);
@@ -113,7 +116,11 @@ class Reconciler {
   std::unordered_set<std::string> seenCompliant_;  // account uids seen with the field false
   std::unordered_map<std::string, std::string> patchedAt_;  // uid -> resourceVersion of our patch
   std::unordered_set<std::string> auditNotified_;  // account uids told AutomountWouldBeDisabled
-  std::unordered_map<std::string, std::string> useDayWritten_;  // uid -> last-used day written
+  struct UseDayWrite {
+    std::string day;         // the last-used day written
+    std::int64_t onDay = 0;  // the UTC day (days since the epoch) it was written on
+  };
+  std::unordered_map<std::string, UseDayWrite> useDayWritten_;  // by account uid
   std::map<std::string, std::unordered_set<std::uint64_t>>
       reported_;                                         // policy -> keys of findings sent
   std::map<std::string, std::int64_t> patchedCount_;     // policy -> accounts patched
