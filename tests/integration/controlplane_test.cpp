@@ -8,6 +8,7 @@
 #include <string>
 
 #include "integration/support/controlplane_env.h"
+#include "integration/support/pod_token.h"
 
 namespace saguard::testing {
 namespace {
@@ -19,16 +20,6 @@ std::string podManifest(const std::string& ns, const std::string& name,
   return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\n  namespace: " + ns +
          "\nspec:\n  serviceAccountName: " + serviceAccount +
          "\n  containers:\n  - name: app\n    image: registry.k8s.io/pause:3.10\n";
-}
-
-bool hasTokenVolume(const json& pod) {
-  for (const auto& volume : pod["spec"].value("volumes", json::array())) {
-    if (!volume.contains("projected")) continue;
-    for (const auto& source : volume["projected"].value("sources", json::array())) {
-      if (source.contains("serviceAccountToken")) return true;
-    }
-  }
-  return false;
 }
 
 // Tests that ran before (an API server restart) may have left the controller manager
@@ -52,7 +43,7 @@ TEST_F(ControlPlane, PodGetsProjectedTokenVolume) {
   auto created = kubectl("create -o json -f -", podManifest(ns, "with-token", "default"));
   ASSERT_EQ(created.exitCode, 0) << created.err;
   json pod = json::parse(created.out);
-  EXPECT_TRUE(hasTokenVolume(pod)) << pod["spec"].dump(2);
+  EXPECT_TRUE(hasProjectedTokenVolume(pod)) << pod["spec"].dump(2);
   bool mounted = false;
   for (const auto& mount : pod["spec"]["containers"][0].value("volumeMounts", json::array())) {
     mounted |= mount.value("mountPath", "") == "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -70,7 +61,7 @@ TEST_F(ControlPlane, AccountWithAutomountFalseGivesNoToken) {
   auto created = kubectl("create -o json -f -", podManifest(ns, "no-token", "quiet"));
   ASSERT_EQ(created.exitCode, 0) << created.err;
   json pod = json::parse(created.out);
-  EXPECT_FALSE(hasTokenVolume(pod)) << pod["spec"].dump(2);
+  EXPECT_FALSE(hasProjectedTokenVolume(pod)) << pod["spec"].dump(2);
 }
 
 // A second control plane next to the shared one: both run at once, and down.sh

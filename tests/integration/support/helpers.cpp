@@ -55,6 +55,10 @@ int countOf(const std::string& text, const std::string& needle) {
   return n;
 }
 
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
 std::optional<double> parseMicroTime(const std::string& text) {
   std::tm tm{};
   int end = 0;

@@ -32,6 +32,9 @@ std::string randomSuffix();
 // How often `needle` occurs in `text`, overlapping occurrences counted.
 int countOf(const std::string& text, const std::string& needle);
 
+// Whether `needle` occurs in `text` (std::string::contains is C++23).
+bool contains(const std::string& text, const std::string& needle);
+
 // A MicroTime ("2026-11-30T13:02:21.123456Z": saguard's log lines start with one, a
 // Lease's acquireTime is one) as seconds since the epoch; nullopt when it does not parse.
 std::optional<double> parseMicroTime(const std::string& text);

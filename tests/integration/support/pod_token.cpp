@@ -33,4 +33,15 @@ int callApiWithToken(const ControlPlane& plane, const std::string& token, const 
   }
 }
 
+bool hasProjectedTokenVolume(const nlohmann::json& pod) {
+  if (!pod.contains("spec")) return false;
+  for (const auto& volume : pod["spec"].value("volumes", nlohmann::json::array())) {
+    if (!volume.contains("projected")) continue;
+    for (const auto& source : volume["projected"].value("sources", nlohmann::json::array())) {
+      if (source.contains("serviceAccountToken")) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace saguard::testing

@@ -12,6 +12,7 @@
 // (where `ps` shows it) or into a message.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "integration/support/controlplane_env.h"
@@ -31,5 +32,10 @@ std::string podBoundToken(const ControlPlane& plane, const std::string& ns,
 // Returns the HTTP status (200, 401, 403, ...), or 0 when no HTTP answer came within 60 s.
 // A watch (`?watch=1&timeoutSeconds=N`) returns when the server ends it.
 int callApiWithToken(const ControlPlane& plane, const std::string& token, const std::string& path);
+
+// Whether a Pod object (as the API server returned it) holds a service-account token: the
+// ground truth, a projected volume with a serviceAccountToken source (what the ServiceAccount
+// admission plugin adds as kube-api-access-*).
+bool hasProjectedTokenVolume(const nlohmann::json& pod);
 
 }  // namespace saguard::testing
