@@ -11,7 +11,10 @@
 // An object of the same name that saguard did not make (no saguard.io/policy annotation
 // naming this policy) is never touched: keep() fails with Conflict naming it.
 // MutatingAdmissionPolicy is discovered with a one-item list of the v1beta1 resource
-// (NotFound: not served), again every `reverifyAfter` while it is not served.
+// (NotFound: not served), again every `reverifyAfter` while it is not served. An API
+// server with --runtime-config for v1beta1 but without the MutatingAdmissionPolicy
+// feature gate serves the resource but never runs the policies: discovery cannot tell
+// (README "Prevent at admission", known limit).
 //
 // Thread-safe: the work queue hands different policies to different workers.
 #pragma once

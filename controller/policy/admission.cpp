@@ -260,6 +260,11 @@ AdmissionObject finish(const AdmissionKind& kind, const std::string& name, json 
           std::move(object)};
 }
 
+// An Audit policy never refuses: its Deny warns.
+bool denies(const Policy& policy) {
+  return policy.admission == Admission::Deny && policy.mode == Mode::Enforce;
+}
+
 json resourceRule(const char* resource) {
   return {{"apiGroups", json::array({""})},
           {"apiVersions", json::array({"v1"})},
@@ -331,7 +336,7 @@ void validating(const Policy& policy, const AdmissionContext& context, const std
   json vap = {{"metadata", metadata(policy, name)}, {"spec", std::move(spec)}};
   plan.objects.push_back(finish(kKinds[0], name, std::move(vap)));
 
-  const bool deny = policy.admission == Admission::Deny && policy.mode == Mode::Enforce;
+  const bool deny = denies(policy);
   json bindingSpec = {
       {"policyName", name},
       {"validationActions", json::array({deny ? "Deny" : "Warn"})},
@@ -403,6 +408,9 @@ BoundAccounts boundAccounts(std::span<const objects::Binding* const> bindings) {
   std::set<std::string> accounts;
   BoundAccounts out;
   for (const objects::Binding* binding : bindings) {
+    // As accountIsBound(): the API server's own bindings of every account grant nothing
+    // account-specific.
+    if (isBuiltinAllAccountsBinding(*binding)) continue;
     for (const objects::Subject& subject : binding->subjects) {
       const SubjectScope scope = subjectScope(*binding, subject);
       switch (scope.kind) {
@@ -449,6 +457,13 @@ AdmissionPlan planAdmission(const Policy& policy, const AdmissionContext& contex
   const std::string name = admissionObjectName(policy.name);
   validating(policy, context, name, plan);
   mutating(policy, context, name, plan);
+  plan.summary =
+      "ValidatingAdmissionPolicy " + name + " (" + (denies(policy) ? "Deny" : "Warn") + ")" +
+      (policy.admission == Admission::Deny && !denies(policy) ? ": an Audit policy only warns"
+                                                              : "");
+  plan.summary += plan.noMutatingReason.empty()
+                      ? "; MutatingAdmissionPolicy " + name
+                      : "; no MutatingAdmissionPolicy: " + plan.noMutatingReason;
   return plan;
 }
 

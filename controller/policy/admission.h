@@ -61,7 +61,8 @@ namespace saguard::policy {
 inline constexpr std::string_view kRenderedHashAnnotation = "saguard.io/rendered-hash";
 inline constexpr std::string_view kPolicyAnnotation = "saguard.io/policy";
 
-// The accounts RBAC bindings name (policy/bindings.h subjectScope()): what unboundOnly
+// The accounts RBAC bindings name (policy/bindings.h subjectScope()), the API server's
+// built-in all-accounts bindings left out as accountIsBound() does: what unboundOnly
 // reads. Sorted, unique.
 struct BoundAccounts {
   bool all = false;                     // a binding names group system:serviceaccounts
@@ -94,9 +95,11 @@ struct AdmissionObject {
 struct AdmissionPlan {
   // In the order to create them (a policy before its binding). Empty for admission None.
   std::vector<AdmissionObject> objects;
-  // Why there is no MutatingAdmissionPolicy ("" when there is one, or admission is None):
-  // for the policy's status.
+  // Why there is no MutatingAdmissionPolicy ("" when there is one, or admission is None).
   std::string noMutatingReason;
+  // What the plan keeps, in words, for the policy's Admission condition:
+  // "ValidatingAdmissionPolicy saguard-p (Deny); MutatingAdmissionPolicy saguard-p".
+  std::string summary;
   // When the plan changes by time alone (unusedFor's cutoff day moves, observation comes
   // to cover the window): seconds since the epoch, or nullopt.
   std::optional<std::int64_t> changesAt;

@@ -282,16 +282,7 @@ policy::AdmissionCondition Reconciler::keepAdmission(const policy::Policy& polic
   if (plan.objects.empty()) {
     return {.kept = false, .reason = "Disabled", .message = "spec.admission is None"};
   }
-  const std::string name = policy::admissionObjectName(policy.name);
-  const bool deny =
-      policy.admission == policy::Admission::Deny && policy.mode == policy::Mode::Enforce;
-  std::string message = "ValidatingAdmissionPolicy " + name + " (" + (deny ? "Deny" : "Warn") + ")";
-  if (policy.admission == policy::Admission::Deny && !deny)
-    message += ": an Audit policy only warns";
-  message += plan.noMutatingReason.empty()
-                 ? "; MutatingAdmissionPolicy " + name
-                 : "; no MutatingAdmissionPolicy: " + plan.noMutatingReason;
-  return {.kept = true, .reason = "Kept", .message = message};
+  return {.kept = true, .reason = "Kept", .message = plan.summary};
 }
 
 policy::PolicyStatus Reconciler::invalidStatus(const PolicyRecord& record) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admission/api_keeper.h"
+#include "codec/decoder.h"
 #include "integration/support/controlplane_env.h"
 #include "integration/support/helpers.h"
 #include "kube/config.h"
@@ -186,6 +187,50 @@ TEST_F(AdmissionPolicyTest, TableOfPodFieldAccountFieldSelectionAndAction) {
       return r.exitCode == 0 && !contains(r.err, "ServiceAccountPolicy");
     })) << "the deleted policy kept acting";
   }
+}
+
+// unboundOnly at admission: saguard hands over the accounts the cluster's real bindings
+// name (here read through the same decoder as saguard's caches, with the API server's
+// own bootstrap bindings among them): a pod of an account a RoleBinding names is
+// admitted, one of an unbound account refused.
+TEST_F(AdmissionPolicyTest, UnboundOnlyLeavesBoundAccountsAlone) {
+  ASSERT_EQ(kubectl("create -f -", accountYaml(ns_, "bound-one", 0)).exitCode, 0);
+  ASSERT_EQ(kubectl("create -f -", accountYaml(ns_, "lonely", 0)).exitCode, 0);
+  ASSERT_EQ(kubectl("-n " + ns_ + " create rolebinding reads --clusterrole=view --serviceaccount=" +
+                    ns_ + ":bound-one")
+                .exitCode,
+            0);
+  std::vector<objects::Binding> bindings;
+  codec::Decoder decoder;
+  auto roleBindings = client_->list(kube::resources::kRoleBindings, "");
+  auto clusterRoleBindings = client_->list(kube::resources::kClusterRoleBindings, "");
+  ASSERT_TRUE(roleBindings.ok() && clusterRoleBindings.ok());
+  auto rb = decoder.list<codec::Kind::RoleBinding>(*roleBindings);
+  ASSERT_TRUE(rb.ok());
+  for (auto& b : rb->items) bindings.push_back(std::move(b));
+  auto crb = decoder.list<codec::Kind::ClusterRoleBinding>(*clusterRoleBindings);
+  ASSERT_TRUE(crb.ok());
+  for (auto& b : crb->items) bindings.push_back(std::move(b));
+  std::vector<const objects::Binding*> pointers;
+  for (const auto& b : bindings) pointers.push_back(&b);
+
+  const policy::Policy p = parsePolicy(
+      policyObject("adm-unbound-" + id_, id_,
+                   {{"admission", "Deny"}, {"serviceAccounts", {{"unboundOnly", true}}}}));
+  admission::ApiKeeper keeper(*client_, {});
+  policy::AdmissionContext context;
+  context.selfNamespace = "saguard-system";
+  context.mutatingServed = keeper.mutatingServed();
+  context.bound = policy::boundAccounts(pointers);
+  EXPECT_FALSE(context.bound.all) << "a built-in binding of every account was counted";
+  ASSERT_TRUE(keeper.keep(p.name, policy::planAdmission(p, context)).ok());
+  kept_.push_back(policy::admissionObjectName(p.name));
+
+  ASSERT_TRUE(eventually(30'000, [&] {
+    return dryRunCreate(podObject(ns_, "probe", "lonely", 0)).exitCode != 0;
+  })) << "the policy never refused the unbound account's pod";
+  CommandResult bound = dryRunCreate(podObject(ns_, "probe", "bound-one", 0));
+  EXPECT_EQ(bound.exitCode, 0) << bound.err;
 }
 
 // A Deployment's pods: the test plays the deployment and ReplicaSet controllers (the local

@@ -363,9 +363,19 @@ TEST(PolicyAdmission, BoundAccountsReadsEverySubjectForm) {
   EXPECT_EQ(bound.accounts,
             (std::vector<std::string>{"apps/builder", "ci/runner", "monitoring/prom"}));
 
-  const objects::Binding everyone = binding(true, "", {subject("Group", "system:serviceaccounts")});
+  objects::Binding everyone = binding(true, "", {subject("Group", "system:serviceaccounts")});
+  everyone.meta.setName("read-everything");
   const objects::Binding* all[] = {&rb, &everyone};
   EXPECT_TRUE(boundAccounts(all).all);
+
+  // The API server's own (system:service-account-issuer-discovery in every cluster)
+  // counts as it does for accountIsBound(): not at all.
+  objects::Binding builtin = binding(true, "", {subject("Group", "system:serviceaccounts")});
+  builtin.meta.setName("system:service-account-issuer-discovery");
+  builtin.roleRef = {Symbol("ClusterRole"), Symbol("system:service-account-issuer-discovery")};
+  const objects::Binding* withBuiltin[] = {&rb, &builtin};
+  EXPECT_FALSE(boundAccounts(withBuiltin).all);
+  EXPECT_EQ(boundAccounts(withBuiltin).accounts, std::vector<std::string>{"apps/builder"});
 }
 
 }  // namespace
