@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/support/install.h"
 #include "e2e/support/saguard_process.h"
 #include "e2e/support/service_account_dir.h"
 #include "integration/support/controlplane_env.h"
@@ -38,24 +39,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kStoreLabel = "app.kubernetes.io/managed-by=saguard";
-
-void install(const ControlPlane& plane) {
-  for (const std::string& args :
-       {"apply -f " + source("manifests/manager/namespace.yaml"),
-        "apply -k " + source("manifests/rbac"),
-        "apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml"),
-        std::string("wait --for=condition=Established --timeout=60s "
-                    "crd/serviceaccountpolicies.saguard.io")}) {
-    auto r = plane.kubectl(args);
-    ASSERT_EQ(r.exitCode, 0) << args << ": " << r.err;
-  }
-}
-
-std::string saguardToken(const ControlPlane& plane) {
-  auto r = plane.kubectl("create token saguard -n saguard-system --duration=1h");
-  EXPECT_EQ(r.exitCode, 0) << r.err;
-  return trimmed(r.out);
-}
 
 // An account and a pod that runs as it (Pending forever: no scheduler); the pod's uid.
 std::string accountWithPod(const ControlPlane& plane, const std::string& ns,
@@ -103,7 +86,7 @@ std::string automount(const ControlPlane& plane, const std::string& ns,
 
 class EvidenceTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { install(controlPlane()); }
+  static void SetUpTestSuite() { installSaguard(controlPlane()); }
 
   void SetUp() override {
     if (!controlPlane().audit.enabled()) {
