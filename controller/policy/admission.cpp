@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "base/hash.h"
 #include "policy/bindings.h"
 #include "policy/glob.h"
 #include "policy/token_use.h"
@@ -24,15 +25,6 @@ constexpr AdmissionKind kKinds[] = {
     {kV1beta1, "MutatingAdmissionPolicy", "mutatingadmissionpolicies"},
     {kV1beta1, "MutatingAdmissionPolicyBinding", "mutatingadmissionpolicybindings"},
 };
-
-std::uint64_t fnv1a(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 std::string hex(std::uint64_t value, int digits) {
   char out[17];
@@ -255,7 +247,7 @@ AdmissionObject finish(const AdmissionKind& kind, const std::string& name, json 
   object["apiVersion"] = kind.apiVersion;
   object["kind"] = kind.kind;
   // The hash of everything else, so that a change anywhere changes it.
-  object["metadata"]["annotations"][kRenderedHashAnnotation] = hex(fnv1a(object.dump()), 16);
+  object["metadata"]["annotations"][kRenderedHashAnnotation] = hex(fnv1a64(object.dump()), 16);
   return {std::string(kind.apiVersion), std::string(kind.kind), std::string(kind.resource), name,
           std::move(object)};
 }
@@ -441,7 +433,7 @@ std::string admissionObjectName(std::string_view policyName) {
   std::string name = "saguard-" + std::string(policyName);
   if (name.size() <= kMax) return name;
   // A prefix of the name, then the hash of the whole: still unique, still readable.
-  std::string tail = "-" + hex(fnv1a(policyName), 16);
+  std::string tail = "-" + hex(fnv1a64(policyName), 16);
   name.resize(kMax - tail.size());
   while (!name.empty() && (name.back() == '-' || name.back() == '.')) name.pop_back();
   return name + tail;
