@@ -135,6 +135,10 @@ step "A new pod in team-a now gets no token; the old ones keep theirs until recr
 pod team-a fresh default
 show bash -c "$KUBECTL get pods -n team-a -o json | jq -r '.items[] | \"\(.metadata.name): token volume = \([.spec.volumes[]? | select(.projected.sources[]?.serviceAccountToken)] | length > 0)\"'"
 
+step "At admission (spec.admission, default Warn): the API server itself warns about a pod that asks for the token"
+show bash -c "$KUBECTL run asks -n team-a --image=registry.k8s.io/pause:3.10 --overrides='{\"spec\":{\"automountServiceAccountToken\":true}}' 2>&1"
+show "$KUBECTL" get validatingadmissionpolicies,validatingadmissionpolicybindings -l app.kubernetes.io/managed-by=saguard
+
 if [[ "${KEEP:-0}" == 1 ]]; then
   echo
   echo "${bold}Left running.${reset} Connect with: export KUBECONFIG=$KUBECONFIG; kubectl=$KUBECTL"
