@@ -365,6 +365,11 @@ void mutating(const Policy& policy, const AdmissionContext& context, const std::
       accountTests(policy, context, "request.namespace",
                    "(has(object.metadata.name) ? object.metadata.name : '')", unusedChange);
   json conditions = json::array();
+  // Only an account created without the field: one whose creator says `true` explicitly
+  // (a chart, a GitOps source) is left to the controller, which decides what to do about
+  // a declared value instead of overwriting it unseen.
+  conditions.push_back(
+      {{"name", "field-unset"}, {"expression", "!has(object.automountServiceAccountToken)"}});
   if (!policy.namespaces.exclude.empty()) conditions.push_back(excludeCondition(policy));
   if (!t.names.empty()) conditions.push_back({{"name", "account-named"}, {"expression", t.names}});
   if (!t.unbound.empty()) {

@@ -14,10 +14,12 @@
 //     ServiceAccount admission plugin has already decided) of an account the policy selects
 //     is refused (Deny) or admitted with a warning (Warn). An Audit policy only warns.
 //   - MutatingAdmissionPolicy + binding (v1beta1), only for an Enforce policy, where the API
-//     server serves the API (context.mutatingServed): a selected ServiceAccount gets
-//     automountServiceAccountToken false as it is created, so the pods created right after
-//     it never get a token. Not for an `unusedFor` policy: a new account has been observed
-//     for no time at all, so it is never unused (policy/token_use.h evidenceFor()).
+//     server serves the API (context.mutatingServed): a selected ServiceAccount created
+//     without the field gets automountServiceAccountToken false as it is created, so the
+//     pods created right after it never get a token. One created with an explicit value is
+//     left to the controller (a declared `true` is a decision, not an omission). Not for an
+//     `unusedFor` policy: a new account has been observed for no time at all, so it is never unused
+//     (policy/token_use.h evidenceFor()).
 //
 // How each selection step reaches the API server (policy/selection.h's order):
 //   namespaces.selector   the bindings' matchResources.namespaceSelector

@@ -306,6 +306,41 @@ TEST_F(AdmissionPolicyTest, DeploymentPodsMeetTheSamePolicy) {
   EXPECT_FALSE(contains(admitted.out, "serviceAccountToken")) << admitted.out;
 }
 
+// The mutating policy (where served): a selected account created without the field is
+// born with false; one created with an explicit true keeps it (the controller decides);
+// an exempt or unselected account is untouched.
+TEST_F(AdmissionPolicyTest, MutatingPolicyFillsTheFieldOnlyWhenTheCreatorLeftItUnset) {
+  admission::ApiKeeper probe(*client_, {});
+  if (!probe.mutatingServed()) {
+    GTEST_SKIP() << "the API server does not serve MutatingAdmissionPolicy "
+                    "(SAGUARD_CP_MUTATING_ADMISSION=1 starts one that does)";
+  }
+  keep(policyObject("adm-mutate-" + id_, id_,
+                    {{"admission", "Warn"},
+                     {"serviceAccounts", {{"names", {"sel-*", "ex-*"}}}},
+                     {"exemptions", json::array({{{"namespace", "*"}, {"name", "ex-*"}}})}}));
+  auto field = [&](const std::string& name) {
+    return trimmed(
+        kubectl("-n " + ns_ + " get sa " + name + " -o jsonpath={.automountServiceAccountToken}")
+            .out);
+  };
+  // The API server takes its policies from an informer: wait until this one acts.
+  int probes = 0;
+  ASSERT_TRUE(eventually(30'000, [&] {
+    const std::string name = "sel-probe-" + std::to_string(++probes);
+    kubectl("create -f -", accountYaml(ns_, name, 0));
+    return field(name) == "false";
+  })) << "the mutating policy never acted";
+  ASSERT_EQ(kubectl("create -f -", accountYaml(ns_, "sel-new", 0)).exitCode, 0);
+  ASSERT_EQ(kubectl("create -f -", accountYaml(ns_, "sel-explicit", 1)).exitCode, 0);
+  ASSERT_EQ(kubectl("create -f -", accountYaml(ns_, "ex-new", 0)).exitCode, 0);
+  ASSERT_EQ(kubectl("create -f -", accountYaml(ns_, "other-new", 0)).exitCode, 0);
+  EXPECT_EQ(field("sel-new"), "false");
+  EXPECT_EQ(field("sel-explicit"), "true");
+  EXPECT_EQ(field("ex-new"), "");
+  EXPECT_EQ(field("other-new"), "");
+}
+
 // The keeper: all objects at first, nothing from a fresh keeper (a restarted saguard)
 // when nothing changed, only the binding when only the action changed, everything
 // deleted for admission None; an object of the same name that is not saguard's is

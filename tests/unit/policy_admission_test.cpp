@@ -186,8 +186,11 @@ TEST(PolicyAdmission, ExemptionsAreLeftOutOfTheSelection) {
             "!((request.namespace == 'monitoring' && variables.account.startsWith('prom')) || "
             "(true && variables.account == 'ci'))");
   const json& conditions = object(plan, "MutatingAdmissionPolicy")["spec"]["matchConditions"];
-  ASSERT_EQ(conditions.size(), 1u);
-  EXPECT_EQ(conditions[0]["name"], "account-not-exempt");
+  ASSERT_EQ(conditions.size(), 2u);
+  // Only an account created without the field: an explicit value is the creator's decision.
+  EXPECT_EQ(conditions[0]["name"], "field-unset");
+  EXPECT_EQ(conditions[0]["expression"], "!has(object.automountServiceAccountToken)");
+  EXPECT_EQ(conditions[1]["name"], "account-not-exempt");
 }
 
 TEST(PolicyAdmission, TheGroundTruthIsTheInjectedTokenVolume) {
@@ -238,8 +241,8 @@ TEST(PolicyAdmission, UnboundOnlyCarriesTheBoundAccountsThisPolicyCouldSelect) {
             "(variables.account == 'default') && (!(request.namespace in ['shared']) && "
             "!((request.namespace + '/' + variables.account) in ['apps/default']))");
   const json& conditions = object(plan, "MutatingAdmissionPolicy")["spec"]["matchConditions"];
-  ASSERT_EQ(conditions.size(), 3u);
-  EXPECT_EQ(conditions[2]["name"], "account-unbound");
+  ASSERT_EQ(conditions.size(), 4u);
+  EXPECT_EQ(conditions[3]["name"], "account-unbound");
 
   context.bound = {};
   EXPECT_EQ(variable(planAdmission(parse(R"({"serviceAccounts":{"unboundOnly":true}})"), context),
