@@ -252,6 +252,11 @@ AdmissionObject finish(const AdmissionKind& kind, const std::string& name, json 
           std::move(object)};
 }
 
+// Whether the policy selects accounts by label (`selector: {}` selects every account).
+bool labelled(const Policy& policy) {
+  return policy.serviceAccounts.selector && !policy.serviceAccounts.selector->empty();
+}
+
 // An Audit policy never refuses: its Deny warns.
 bool denies(const Policy& policy) {
   return policy.admission == Admission::Deny && policy.mode == Mode::Enforce;
@@ -271,8 +276,7 @@ json excludeCondition(const Policy& policy) {
 
 void validating(const Policy& policy, const AdmissionContext& context, const std::string& name,
                 AdmissionPlan& plan) {
-  const bool params =
-      policy.serviceAccounts.selector.has_value() || policy.serviceAccounts.unusedFor.has_value();
+  const bool params = labelled(policy) || policy.serviceAccounts.unusedFor.has_value();
   AccountTests t =
       accountTests(policy, context, "request.namespace", "variables.account", plan.changesAt);
   std::string selected =
@@ -334,10 +338,10 @@ void validating(const Policy& policy, const AdmissionContext& context, const std
       {"validationActions", json::array({deny ? "Deny" : "Warn"})},
       {"matchResources", {{"namespaceSelector", namespaceSelector(policy, context)}}}};
   if (params) {
-    bindingSpec["paramRef"] = {{"selector", policy.serviceAccounts.selector
-                                                ? selectorJson(*policy.serviceAccounts.selector)
-                                                : json::object()},
-                               {"parameterNotFoundAction", "Allow"}};
+    bindingSpec["paramRef"] = {
+        {"selector",
+         labelled(policy) ? selectorJson(*policy.serviceAccounts.selector) : json::object()},
+        {"parameterNotFoundAction", "Allow"}};
   }
   json binding = {{"metadata", metadata(policy, name)}, {"spec", std::move(bindingSpec)}};
   plan.objects.push_back(finish(kKinds[1], name, std::move(binding)));
@@ -390,7 +394,7 @@ void mutating(const Policy& policy, const AdmissionContext& context, const std::
   plan.objects.push_back(finish(kKinds[2], name, std::move(map)));
 
   json matchResources = {{"namespaceSelector", namespaceSelector(policy, context)}};
-  if (policy.serviceAccounts.selector) {
+  if (labelled(policy)) {
     matchResources["objectSelector"] = selectorJson(*policy.serviceAccounts.selector);
   }
   json binding = {{"metadata", metadata(policy, name)},

@@ -225,9 +225,16 @@ TEST(PolicyAdmission, AccountLabelsArePodParamsAndTheMutatingObjectSelector) {
       object(plan, "MutatingAdmissionPolicyBinding")["spec"]["matchResources"]["objectSelector"],
       json::parse(R"({"matchLabels":{"token":"none"}})"));
   // Without a label selector (or unusedFor) there are no params: one evaluation per pod.
-  const AdmissionPlan plain = planAdmission(parse("{}"), served());
-  EXPECT_FALSE(object(plain, "ValidatingAdmissionPolicy")["spec"].contains("paramKind"));
-  EXPECT_FALSE(object(plain, "ValidatingAdmissionPolicyBinding")["spec"].contains("paramRef"));
+  // `selector: {}` selects every account: the same.
+  for (const char* spec : {"{}", R"({"serviceAccounts":{"selector":{}}})"}) {
+    const AdmissionPlan plain = planAdmission(parse(spec), served());
+    EXPECT_FALSE(object(plain, "ValidatingAdmissionPolicy")["spec"].contains("paramKind")) << spec;
+    EXPECT_FALSE(object(plain, "ValidatingAdmissionPolicyBinding")["spec"].contains("paramRef"))
+        << spec;
+    EXPECT_FALSE(object(plain, "MutatingAdmissionPolicyBinding")["spec"]["matchResources"].contains(
+        "objectSelector"))
+        << spec;
+  }
 }
 
 TEST(PolicyAdmission, UnboundOnlyCarriesTheBoundAccountsThisPolicyCouldSelect) {
