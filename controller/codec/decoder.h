@@ -3,7 +3,7 @@
 // ServiceAccounts, RoleBindings, ClusterRoleBindings and Namespaces go straight from
 // the bytes into the records with simdjson's On-Demand API: one forward pass, only
 // the needed fields are read, no DOM is built. Everything else in a document
-// (managedFields, status, containers, ...) is skipped without being parsed.
+// (status, containers, a Pod's managedFields, ...) is skipped without being parsed.
 //
 //   codec::Decoder decoder;  // one per stream: it owns parser buffers
 //   std::string body = ...;  // a list response; reserve(size + kPadding): no reallocation
@@ -30,7 +30,13 @@
 //   "<serviceAccountName>-token-<5 chars of [a-z0-9]>", the name the token
 //   controller generated for kubernetes.io/service-account-token Secrets before
 //   Kubernetes 1.24. A hand-made token Secret with another name is not detected.
-// - ServiceAccount: labels (sorted by key, interned) and automountServiceAccountToken.
+// - ServiceAccount: labels (sorted by key, interned), automountServiceAccountToken,
+//   the saguard.io/token-last-used annotation, and who declares the automount field:
+//   automountOwners = the metadata.managedFields entries (manager, operation Apply or
+//   Update) whose fieldsV1 holds "f:automountServiceAccountToken" (wrong types there
+//   fail the item, as anywhere); lastAppliedAutomount = that field of the JSON held in
+//   the kubectl.kubernetes.io/last-applied-configuration annotation, where anything
+//   malformed (not JSON, not an object, not a boolean) declares nothing, never fails.
 // - Binding: roleRef.kind and roleRef.name (required), subjects[] {kind, name
 //   (required), namespace}; clusterScoped for ClusterRoleBindings.
 // - Namespace: labels and status.phase.

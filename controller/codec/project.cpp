@@ -1,6 +1,6 @@
 // The projections: one JSON object in, one record out. Each walks the object's fields
 // once, in whatever order they come, and descends only into the few it needs; the
-// rest (managedFields, status, containers, ...) is skipped by simdjson unparsed.
+// rest (status, containers, a Pod's managedFields, ...) is skipped by simdjson unparsed.
 #include <algorithm>
 #include <string>
 
@@ -43,7 +43,101 @@ struct MetaWant {
   std::int64_t* creationTimestamp = nullptr;
   bool* initialEventsEnd = nullptr;
   Symbol* tokenLastUsed = nullptr;  // the saguard.io/token-last-used annotation
+  // What the last-applied-configuration annotation declares for automountServiceAccountToken.
+  objects::Tristate* lastAppliedAutomount = nullptr;
+  // The managedFields entries owning automountServiceAccountToken.
+  objects::FieldOwners* automountOwners = nullptr;
 };
+
+// The applied configuration is text anyone can write into an annotation, and a second
+// JSON document inside the first: parsed with a parser of its own (the outer document
+// is still being read), kept per thread and released when a huge one grew it.
+struct NestedParser {
+  od::parser parser;
+  std::string buffer;
+};
+
+// What a kubectl.kubernetes.io/last-applied-configuration declares for
+// automountServiceAccountToken. Anything but a well-formed JSON object whose field is a
+// boolean declares nothing (Unset): a malformed annotation is never an error, since
+// kubectl itself would ignore it (it would fail to apply, not fight over the field).
+objects::Tristate lastAppliedAutomount(std::string_view configuration) {
+  constexpr std::size_t kRetainBytes = std::size_t{1} << 20;
+  thread_local NestedParser nested;
+  nested.buffer.reserve(configuration.size() + simdjson::SIMDJSON_PADDING);
+  nested.buffer.assign(configuration);
+  objects::Tristate declared = objects::Tristate::Unset;
+  bool wellFormed = false;
+  od::document doc;
+  if (!nested.parser.iterate(nested.buffer.data(), nested.buffer.size(), nested.buffer.capacity())
+           .get(doc)) {
+    od::object object;
+    wellFormed = !doc.get_object().get(object);
+    if (wellFormed) {
+      for (auto result : object) {
+        od::field field;
+        std::string_view key;
+        if (std::move(result).get(field) || field.unescaped_key().get(key)) {
+          wellFormed = false;
+          break;
+        }
+        if (key != "automountServiceAccountToken") continue;
+        bool flag = false;
+        // null or a non-boolean declares nothing; a later duplicate key wins, as in Go.
+        if (field.value().get_bool().get(flag)) {
+          declared = objects::Tristate::Unset;
+        } else {
+          declared = flag ? objects::Tristate::True : objects::Tristate::False;
+        }
+      }
+      // Nothing may follow the object (simdjson 3.0 has no document::at_end()).
+      const char* trailing = nullptr;
+      wellFormed = wellFormed && doc.current_location().get(trailing) == simdjson::OUT_OF_BOUNDS;
+    }
+  }
+  if (nested.parser.capacity() > kRetainBytes) nested.parser = od::parser{};
+  if (nested.buffer.capacity() > kRetainBytes) nested.buffer = std::string{};
+  return wellFormed ? declared : objects::Tristate::Unset;
+}
+
+// metadata.managedFields: the entries whose fieldsV1 owns f:automountServiceAccountToken,
+// collected in c.fieldOwners. Operations other than Apply and Update (the API server
+// allows no others) are ignored.
+bool readAutomountOwners(od::value& value, Ctx& c) {
+  c.fieldOwners.clear();
+  od::array entries;
+  bool present = false;
+  if (!readArray(value, entries, present, c)) return false;
+  if (!present) return true;
+  return forEachElement(entries, c, [&](std::size_t, od::value& entry) {
+    od::object fields;
+    if (!openItem(entry, fields, c)) return false;
+    std::string_view manager;
+    std::string_view operation;
+    bool owns = false;
+    const bool ok = forEachField(fields, c, [&](std::string_view key, od::value& v) {
+      if (key == "manager") return readString(v, manager, c);
+      if (key == "operation") return readString(v, operation, c);
+      if (key != "fieldsV1") return true;
+      od::object set;
+      bool has = false;
+      if (!readObject(v, set, has, c)) return false;
+      if (!has) return true;
+      return forEachEntry(set, c, [&](std::string_view path, od::value&) {
+        if (path == "f:automountServiceAccountToken") owns = true;
+        return true;
+      });
+    });
+    if (!ok) return false;
+    if (!owns) return true;
+    if (operation == "Apply") {
+      c.fieldOwners.push_back({c.intern(manager), objects::FieldOperation::Apply});
+    } else if (operation == "Update") {
+      c.fieldOwners.push_back({c.intern(manager), objects::FieldOperation::Update});
+    }
+    return true;
+  });
+}
 
 // readString never hands out more than kMaxFieldBytes, so Meta's lengths always fit.
 static_assert(kMaxFieldBytes <= Meta::kMaxFieldLength);
@@ -85,11 +179,17 @@ bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
       }
     } else if (key == "labels" && want.labels != nullptr) {
       return readLabels(v, *want.labels, c);
+    } else if (key == "managedFields" && want.automountOwners != nullptr) {
+      if (!readAutomountOwners(v, c)) return false;
+      *want.automountOwners = objects::FieldOwners(c.fieldOwners);
     } else if (key == "annotations" &&
-               (want.initialEventsEnd != nullptr || want.tokenLastUsed != nullptr)) {
+               (want.initialEventsEnd != nullptr || want.tokenLastUsed != nullptr ||
+                want.lastAppliedAutomount != nullptr)) {
       od::object annotations;
       bool has = false;
       if (!readObject(v, annotations, has, c)) return false;
+      if (want.lastAppliedAutomount != nullptr)
+        *want.lastAppliedAutomount = objects::Tristate::Unset;
       if (!has) return true;
       return forEachEntry(annotations, c, [&](std::string_view annotation, od::value& a) {
         if (annotation == "k8s.io/initial-events-end" && want.initialEventsEnd != nullptr) {
@@ -101,6 +201,15 @@ bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
           std::string_view day;
           if (!readString(a, day, c)) return false;
           *want.tokenLastUsed = c.intern(day);
+        } else if (annotation == objects::kLastAppliedAnnotation &&
+                   want.lastAppliedAutomount != nullptr) {
+          // Not readString: the configuration may exceed kMaxFieldBytes and is not kept.
+          // A non-string value (the API server allows none) declares nothing.
+          std::string_view configuration;
+          auto error = a.get_string().get(configuration);
+          if (error == simdjson::INCORRECT_TYPE) return true;
+          if (error) return c.failJson(error, "string");
+          *want.lastAppliedAutomount = lastAppliedAutomount(configuration);
         }
         return true;
       });
@@ -257,7 +366,9 @@ bool projectServiceAccount(od::object& object, objects::ServiceAccount& account,
   const MetaWant want{.namespaced = true,
                       .labels = &account.labels,
                       .creationTimestamp = &account.creationTimestamp,
-                      .tokenLastUsed = &account.tokenLastUsed};
+                      .tokenLastUsed = &account.tokenLastUsed,
+                      .lastAppliedAutomount = &account.lastAppliedAutomount,
+                      .automountOwners = &account.automountOwners};
   const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
     if (key == "metadata") return readMeta(v, account.meta, want, c);
     if (key == "automountServiceAccountToken") return readTristate(v, account.automount, c);

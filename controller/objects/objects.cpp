@@ -1,5 +1,7 @@
 #include "objects/objects.h"
 
+#include <algorithm>
+
 namespace saguard::objects {
 
 const char* toString(Tristate t) {
@@ -24,6 +26,39 @@ const char* toString(TokenVolume v) {
       return "legacy-secret";
   }
   return "none";
+}
+
+const char* toString(FieldOperation op) {
+  switch (op) {
+    case FieldOperation::Apply:
+      return "Apply";
+    case FieldOperation::Update:
+      return "Update";
+  }
+  return "Update";
+}
+
+namespace {
+// Marks the end of a FieldOwners block; never a value the decoder stores.
+constexpr auto kEndOfOwners = static_cast<FieldOperation>(0xFF);
+}  // namespace
+
+FieldOwners::FieldOwners(std::span<const FieldOwner> owners) {
+  if (owners.empty()) return;
+  block_ = std::make_unique<FieldOwner[]>(owners.size() + 1);
+  std::copy(owners.begin(), owners.end(), block_.get());
+  block_[owners.size()].operation = kEndOfOwners;
+}
+
+std::size_t FieldOwners::size() const {
+  if (!block_) return 0;
+  std::size_t n = 0;
+  while (block_[n].operation != kEndOfOwners) ++n;
+  return n;
+}
+
+bool operator==(const FieldOwners& a, const FieldOwners& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 }  // namespace saguard::objects

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -84,15 +87,76 @@ struct Pod {
   std::int64_t creationTimestamp = 0;  // seconds since the epoch
 };
 
+// How a field manager last wrote an object (metadata.managedFields[].operation):
+// server-side apply, whose applied configuration declares every field the manager
+// owns, or any other write (create, update, JSON or merge patch, `kubectl edit`).
+enum class FieldOperation : std::uint8_t { Apply, Update };
+
+const char* toString(FieldOperation op);  // "Apply", "Update" as on the wire
+
+// One metadata.managedFields entry that owns a given field.
+struct FieldOwner {
+  Symbol manager;  // "argocd-controller", "kustomize-controller", "helm", "kubectl-edit", ...
+  FieldOperation operation = FieldOperation::Update;
+
+  friend bool operator==(const FieldOwner&, const FieldOwner&) = default;
+};
+
+// The managers that own one field, in managedFields order. Most accounts have none;
+// an account saguard enforces has one or two (a shared apply). Held in one pointer
+// (no block when empty) so a cached account grows by 8 bytes, not a vector's 24:
+// the block is the owners followed by an end marker, so it needs no size field.
+// Copies are deep, moves move the pointer.
+class FieldOwners {
+ public:
+  FieldOwners() = default;
+  FieldOwners(std::initializer_list<FieldOwner> owners)
+      : FieldOwners(std::span<const FieldOwner>(owners.begin(), owners.size())) {}
+  explicit FieldOwners(std::span<const FieldOwner> owners);
+
+  FieldOwners(const FieldOwners& other) : FieldOwners(other.view()) {}
+  FieldOwners& operator=(const FieldOwners& other) {
+    if (this != &other) *this = FieldOwners(other.view());
+    return *this;
+  }
+  FieldOwners(FieldOwners&&) noexcept = default;
+  FieldOwners& operator=(FieldOwners&&) noexcept = default;
+  ~FieldOwners() = default;
+
+  std::size_t size() const;
+  bool empty() const { return !block_; }
+  const FieldOwner* begin() const { return block_.get(); }
+  const FieldOwner* end() const { return block_.get() + size(); }
+  std::span<const FieldOwner> view() const { return {begin(), size()}; }
+
+  friend bool operator==(const FieldOwners& a, const FieldOwners& b);
+
+ private:
+  std::unique_ptr<FieldOwner[]> block_;
+};
+
 struct ServiceAccount {
   Meta meta;
   Labels labels;
   Tristate automount = Tristate::Unset;  // automountServiceAccountToken
+  // What the kubectl.kubernetes.io/last-applied-configuration annotation (client-side
+  // apply: kubectl, Argo CD) declares for automountServiceAccountToken: Unset when the
+  // annotation is absent, does not name the field, or is not a JSON object. Only this
+  // is read; the annotation itself is not kept.
+  Tristate lastAppliedAutomount = Tristate::Unset;
   // The saguard.io/token-last-used annotation ("2026-12-06"), as written; empty when
   // absent. policy/token_use.h reads it.
   Symbol tokenLastUsed;
   std::int64_t creationTimestamp = 0;  // seconds since the epoch; 0 when absent
+  // The managers owning automountServiceAccountToken: the metadata.managedFields
+  // entries whose fieldsV1 holds "f:automountServiceAccountToken". policy/ownership.h
+  // decides from these and lastAppliedAutomount who declares the field.
+  FieldOwners automountOwners;
 };
+
+// The annotation client-side apply keeps the applied configuration in.
+inline constexpr std::string_view kLastAppliedAnnotation =
+    "kubectl.kubernetes.io/last-applied-configuration";
 
 // The annotation saguard keeps the day of an account's last recorded token use in.
 inline constexpr std::string_view kTokenLastUsedAnnotation = "saguard.io/token-last-used";

@@ -74,7 +74,8 @@ objects::Meta meta(const char* ns, const char* name) {
 }
 
 TEST(EventsRefs, FromProjectedRecords) {
-  objects::ServiceAccount account{meta("team-a", "default"), {}, objects::Tristate::Unset, {}, 0};
+  objects::ServiceAccount account;
+  account.meta = meta("team-a", "default");
   ObjectRef sa = refTo(account);
   EXPECT_EQ(sa, (ObjectRef{"v1", "ServiceAccount", "team-a", "default", "uid-default", "42"}));
 

@@ -131,8 +131,9 @@ class Ctx {
   const char* end() const { return end_; }
   Symbol intern(std::string_view text) { return memo_.get(text); }
 
-  // Reused across items so a list does not allocate per pod.
+  // Reused across items so a list does not allocate per pod or account.
   std::vector<std::string_view> secretNames;
+  std::vector<objects::FieldOwner> fieldOwners;
 
  private:
   const char* end_;
