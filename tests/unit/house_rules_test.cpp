@@ -1,7 +1,8 @@
 // One home for every decision: what a policy means is decided in controller/policy/
 // and nowhere else. These checks read the sources and fail when a decision is written
 // again outside policy/ (issue 13: token precedence, which accounts a binding names,
-// and the exemption match had each been written two to five times). Comments are not
+// and the exemption match had each been written two to five times; issue 16: who declares
+// an account's automount field). Comments are not
 // code: a line's text after "//" is ignored.
 #include <gtest/gtest.h>
 
@@ -28,6 +29,10 @@ const Rule kRules[] = {
     {".exemptions)", "the exemption match: policy::matchingExemption"},
     {"automount == objects::Tristate", "token precedence: policy::automountOf / podToken"},
     {"automount == Tristate", "token precedence: policy::automountOf / podToken"},
+    {"lastAppliedAutomount ==", "who declares the automount field: policy::declarationOf"},
+    {"operation == objects::FieldOperation",
+     "who declares the automount field: policy::declarationOf"},
+    {"operation == FieldOperation", "who declares the automount field: policy::declarationOf"},
 };
 
 std::vector<std::string> violations() {
