@@ -10,9 +10,9 @@
 // ledger's changed records every MS milliseconds (default 10,000, the default
 // --evidence-sync-interval-ms) as the evidence store does.
 //
-// The PKI is made at start with the OpenSSL API (EC P-256: a CA, a server certificate for
-// IP 127.0.0.1, a client certificate for CN kube-apiserver) and written to a temporary
-// directory, removed at exit.
+// The PKI is made at start with tests/support/certificates.h (EC P-256: a CA, a server
+// certificate for IP 127.0.0.1, a client certificate for CN kube-apiserver) and written to
+// a temporary directory (tests/support/temp_dir.h), removed at exit.
 //
 // The client is what the API server's batch backend is: K connections (default 1), each
 // one keep-alive TLS connection that presents the client certificate and POSTs one
@@ -31,15 +31,11 @@
 // not 200, a connection is lost, or the ledger did not see every event (a benchmark of a
 // broken path is worthless); 2 on bad arguments.
 #include <malloc.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -56,7 +52,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -72,11 +67,12 @@
 #include "evidence/ingest.h"
 #include "evidence/ledger.h"
 #include "evidence/webhook_server.h"
+#include "support/certificates.h"
+#include "support/temp_dir.h"
 
 namespace {
 
 using namespace saguard;
-namespace fs = std::filesystem;
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
@@ -91,113 +87,54 @@ using Clock = std::chrono::steady_clock;
 
 // --- the throwaway PKI -------------------------------------------------------------------
 
-struct Freer {
-  void operator()(X509* x) const { X509_free(x); }
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-  void operator()(BIO* b) const { BIO_free(b); }
-  void operator()(X509_NAME* n) const { X509_NAME_free(n); }
-  void operator()(X509_EXTENSION* e) const { X509_EXTENSION_free(e); }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, Freer>;
-
-struct KeyPair {
-  Owned<EVP_PKEY> key;
-  Owned<X509> cert;
-};
-
-std::string pemOf(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return {data, static_cast<std::size_t>(size)};
-}
-
-std::string certPem(X509* cert) {
-  Owned<BIO> out(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(out.get(), cert);
-  return pemOf(out.get());
-}
-
-std::string keyPem(EVP_PKEY* key) {
-  Owned<BIO> out(BIO_new(BIO_s_mem()));
-  PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
-  return pemOf(out.get());
-}
-
-// A certificate for a new P-256 key named `cn`, signed by `issuer` (itself when null), valid
-// from an hour ago for a day, with the extensions given as (NID, value) pairs.
-KeyPair issue(const char* cn, const KeyPair* issuer,
-              std::initializer_list<std::pair<int, const char*>> extensions) {
-  static long serial = 0x1000;
-  KeyPair made{Owned<EVP_PKEY>(EVP_EC_gen("P-256")), Owned<X509>(X509_new())};
-  if (!made.key || !made.cert) die("cannot make a key");
-  X509* cert = made.cert.get();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), ++serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 24L * 3600);
-  X509_set_pubkey(cert, made.key.get());
-  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
-  X509* issuerCert = issuer ? issuer->cert.get() : cert;
-  X509_set_issuer_name(cert, X509_get_subject_name(issuerCert));
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, issuerCert, cert, nullptr, nullptr, 0);
-  for (const auto& [nid, value] : extensions) {
-    Owned<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
-    if (!ext || !X509_add_ext(cert, ext.get(), -1)) die(std::string("bad extension ") + value);
-  }
-  EVP_PKEY* signer = issuer ? issuer->key.get() : made.key.get();
-  if (X509_sign(cert, signer, EVP_sha256()) <= 0) die("cannot sign a certificate");
-  return made;
-}
-
-// The files the server reads, in a temporary directory; the PEM the client presents.
+// The files the server reads, in a temporary directory; the PEM the client presents. Made
+// with tests/support/certificates.h: EC P-256, valid from an hour ago for a day.
 struct Pki {
-  fs::path dir;
+  test_support::TempDir dir;
   std::string caPem;
   std::string clientCertPem;
   std::string clientKeyPem;
 
-  Pki() {
-    std::string pattern = (fs::temp_directory_path() / "audit-webhook-bench-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) die("cannot make a temporary directory");
-    dir = pattern;
-    const KeyPair ca = issue("audit-webhook-bench-ca", nullptr,
-                             {{NID_basic_constraints, "critical,CA:TRUE"},
-                              {NID_key_usage, "critical,keyCertSign,cRLSign"},
-                              {NID_subject_key_identifier, "hash"}});
-    const KeyPair server = issue("127.0.0.1", &ca,
-                                 {{NID_basic_constraints, "critical,CA:FALSE"},
-                                  {NID_key_usage, "critical,digitalSignature"},
-                                  {NID_ext_key_usage, "serverAuth"},
-                                  {NID_subject_alt_name, "IP:127.0.0.1"}});
-    const KeyPair client = issue("kube-apiserver", &ca,
-                                 {{NID_basic_constraints, "critical,CA:FALSE"},
-                                  {NID_key_usage, "critical,digitalSignature"},
-                                  {NID_ext_key_usage, "clientAuth"}});
-    caPem = certPem(ca.cert.get());
-    clientCertPem = certPem(client.cert.get());
-    clientKeyPem = keyPem(client.key.get());
-    write("tls.crt", certPem(server.cert.get()));
-    write("tls.key", keyPem(server.key.get()));
-    write("client-ca.crt", caPem);
+  Pki() try : dir("audit-webhook-bench-") {
+    using test_support::certificatePem;
+    using test_support::keyPem;
+    constexpr const char* kCa = "audit-webhook-bench-ca";
+    const auto caKey = test_support::newKey();
+    const auto serverKey = test_support::newKey();
+    const auto clientKey = test_support::newKey();
+    const auto ca =
+        test_support::issue({.subject = kCa,
+                             .subjectKey = caKey.get(),
+                             .extensions = {{NID_basic_constraints, "critical,CA:TRUE"},
+                                            {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                                            {NID_subject_key_identifier, "hash"}}});
+    // A leaf for `key`, for serving or for clients (`extendedUsage`), named `cn`.
+    auto leaf = [&](const char* cn, EVP_PKEY* key, const char* extendedUsage) {
+      test_support::CertificateSpec spec{
+          .subject = cn,
+          .subjectKey = key,
+          .issuer = kCa,
+          .issuerKey = caKey.get(),
+          .extensions = {{NID_basic_constraints, "critical,CA:FALSE"},
+                         {NID_key_usage, "critical,digitalSignature"},
+                         {NID_ext_key_usage, extendedUsage}}};
+      return spec;
+    };
+    auto serverSpec = leaf("127.0.0.1", serverKey.get(), "serverAuth");
+    serverSpec.extensions.emplace_back(NID_subject_alt_name, "IP:127.0.0.1");
+    const auto server = test_support::issue(serverSpec);
+    const auto client = test_support::issue(leaf("kube-apiserver", clientKey.get(), "clientAuth"));
+    caPem = certificatePem(ca.get());
+    clientCertPem = certificatePem(client.get());
+    clientKeyPem = keyPem(clientKey.get());
+    dir.write("tls.crt", certificatePem(server.get()));
+    dir.write("tls.key", keyPem(serverKey.get()));
+    dir.write("client-ca.crt", caPem);
+  } catch (const std::exception& e) {
+    die(e.what());
   }
-  ~Pki() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  Pki(const Pki&) = delete;
-  Pki& operator=(const Pki&) = delete;
 
-  std::string path(const char* name) const { return (dir / name).string(); }
-
- private:
-  void write(const char* name, const std::string& pem) const {
-    std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-    out << pem;
-    if (!out) die("cannot write " + path(name));
-  }
+  std::string path(const char* name) const { return dir.file(name); }
 };
 
 // --- the client: one keep-alive TLS connection, one batch at a time ------------------------

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,6 +20,7 @@
 #include "base/clock.h"
 #include "evidence/log_file.h"
 #include "evidence/log_follower.h"
+#include "support/temp_dir.h"
 
 namespace saguard::evidence {
 namespace {
@@ -89,18 +89,9 @@ void writeGzip(const std::string& path, const std::string& content, const char* 
 
 class TempDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "evidence_log_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  std::string file(const std::string& name) const { return dir_ + "/" + name; }
+  std::string file(const std::string& name) const { return dir_.file(name); }
 
-  std::string dir_;
+  test_support::TempDir dir_{"evidence_log_"};
 };
 
 // ---- readAuditLogFile -------------------------------------------------------------
@@ -188,7 +179,7 @@ TEST_F(ReadAuditLogFile, MissingFileIsNotFound) {
 
 TEST_F(ReadAuditLogFile, DirectoryIsInvalid) {
   Collector out;
-  Status s = readAuditLogFile(dir_, out.handler());
+  Status s = readAuditLogFile(dir_.path().string(), out.handler());
   ASSERT_TRUE(s.is(ErrorKind::Invalid));
   EXPECT_NE(s.error().message.find("is a directory"), std::string::npos) << s.error().message;
 }

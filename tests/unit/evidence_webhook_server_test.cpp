@@ -3,12 +3,10 @@
 // rather than hanging it): client certificates decide who is heard, bodies reach the handler
 // byte for byte, oversized bodies and other methods are answered without reaching it, and the
 // start-up errors name what to fix. Certificates that chain to another CA are made here with
-// the OpenSSL API (tests/unit/support/test_pki.h has the other CA's certificate, not its key).
+// tests/support/certificates.h (tests/unit/support/test_pki.h has the other CA's certificate,
+// not its key).
 #include <gtest/gtest.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,8 +15,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -27,12 +23,13 @@
 #include <vector>
 
 #include "evidence/webhook_server.h"
+#include "support/certificates.h"
+#include "support/temp_dir.h"
 #include "unit/support/test_pki.h"
 
 namespace saguard::evidence {
 namespace {
 
-namespace fs = std::filesystem;
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
@@ -42,68 +39,35 @@ using namespace std::chrono_literals;
 using namespace kube::test_pki;
 
 // ---------------------------------------------------------------------------------------
-// Certificates made at run time: a client certificate for the same user and key as
-// k_client_crt, but issued by a CA the server does not trust.
-
-struct Freer {
-  void operator()(X509* x) const { X509_free(x); }
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-  void operator()(BIO* b) const { BIO_free(b); }
-  void operator()(X509_NAME* n) const { X509_NAME_free(n); }
-  void operator()(X509_EXTENSION* e) const { X509_EXTENSION_free(e); }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, Freer>;
-
-Owned<EVP_PKEY> readKey(const char* pem) {
-  Owned<BIO> bio(BIO_new_mem_buf(pem, -1));
-  return Owned<EVP_PKEY>(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-}
-
-Owned<X509_NAME> nameOf(const char* cn) {
-  Owned<X509_NAME> name(X509_NAME_new());
-  X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
-  return name;
-}
+// Certificates made at run time (tests/support/certificates.h): a client certificate for
+// the same user and key as k_client_crt, but issued by a CA the server does not trust.
 
 // A PEM certificate for `subjectKey`, named `subject`, signed by `issuerKey` in the name of
-// `issuer`; valid from an hour ago for a day.
+// `issuer`.
 std::string issue(const char* subject, EVP_PKEY* subjectKey, const char* issuer,
                   EVP_PKEY* issuerKey, bool isCa) {
-  static long serial = 0x5000;
-  Owned<X509> cert(X509_new());
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), ++serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
-  X509_set_pubkey(cert.get(), subjectKey);
-  X509_set_subject_name(cert.get(), nameOf(subject).get());
-  X509_set_issuer_name(cert.get(), nameOf(issuer).get());
   const char* usage = isCa ? "critical,CA:TRUE" : "critical,CA:FALSE";
-  Owned<X509_EXTENSION> ext(
-      X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, const_cast<char*>(usage)));
-  X509_add_ext(cert.get(), ext.get(), -1);
-  EXPECT_GT(X509_sign(cert.get(), issuerKey, EVP_sha256()), 0);
-  Owned<BIO> out(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(out.get(), cert.get());
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(out.get(), &data);
-  return {data, static_cast<std::size_t>(size)};
+  return test_support::certificatePem(
+      test_support::issue({.subject = subject,
+                           .subjectKey = subjectKey,
+                           .issuer = issuer,
+                           .issuerKey = issuerKey,
+                           .extensions = {{NID_basic_constraints, usage}}})
+          .get());
 }
 
 // test-user's key, issued by "other-ca" (a CA made with k_other_key); the chain is sent whole.
 std::string certificateFromOtherCa() {
-  auto caKey = readKey(k_other_key);
-  auto userKey = readKey(k_client_key);
+  auto caKey = test_support::readKey(k_other_key);
+  auto userKey = test_support::readKey(k_client_key);
   return issue("test-user", userKey.get(), "other-ca", caKey.get(), false) +
          issue("other-ca", caKey.get(), "other-ca", caKey.get(), true);
 }
 
 // test-user's key, naming test-ca as its issuer but signed with another key.
 std::string forgedCertificate() {
-  auto forgerKey = readKey(k_other_key);
-  auto userKey = readKey(k_client_key);
+  auto forgerKey = test_support::readKey(k_other_key);
+  auto userKey = test_support::readKey(k_client_key);
   return issue("test-user", userKey.get(), "test-ca", forgerKey.get(), false);
 }
 
@@ -240,26 +204,20 @@ bool eventually(Predicate done) {
 class WebhookServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "saguard-webhook-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    write("tls.crt", k_server_crt);
-    write("tls.key", k_server_key);
-    write("client-ca.crt", k_ca_crt);
+    dir_.write("tls.crt", k_server_crt);
+    dir_.write("tls.key", k_server_key);
+    dir_.write("client-ca.crt", k_ca_crt);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::string write(const std::string& name, const std::string& content) {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path) << content;
-    return path;
+    return dir_.write(name, content);
   }
 
   WebhookServerOptions options() const {
     return {.bindAddress = "127.0.0.1:0",
-            .certFile = (dir_ / "tls.crt").string(),
-            .keyFile = (dir_ / "tls.key").string(),
-            .clientCaFile = (dir_ / "client-ca.crt").string()};
+            .certFile = dir_.file("tls.crt"),
+            .keyFile = dir_.file("tls.key"),
+            .clientCaFile = dir_.file("client-ca.crt")};
   }
 
   // Records every body; answers `answer`.
@@ -298,7 +256,7 @@ class WebhookServerTest : public ::testing::Test {
     return answered_;
   }
 
-  fs::path dir_;
+  test_support::TempDir dir_{"saguard-webhook-"};
   std::mutex mu_;
   std::vector<std::string> bodies_;
   std::vector<int> answered_;
@@ -597,7 +555,7 @@ TEST_F(WebhookServerTest, BadOptionsAreInvalidAndNameTheField) {
 }
 
 TEST_F(WebhookServerTest, UnusableCertificatesAreInvalidAndNameTheFile) {
-  const std::string missing = (dir_ / "missing.crt").string();
+  const std::string missing = dir_.file("missing.crt");
   const std::string garbage = write("garbage.pem", "not PEM at all\n");
   const std::string otherKey = write("other.key", k_other_key);
 
