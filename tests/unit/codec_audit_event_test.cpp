@@ -13,11 +13,13 @@
 
 #include "codec/decoder.h"
 #include "codec/line_framer.h"
+#include "support/audit_json.h"
 
 namespace saguard::codec {
 namespace {
 
 using objects::AuditEventView;
+using test_support::eventList;
 using ::testing::HasSubstr;
 
 // 2026-12-06T22:50:08Z and 22:50:07Z in seconds since the epoch (date -u -d ... +%s).
@@ -67,13 +69,6 @@ Seen own(const AuditEventView& e) {
               .code = e.code,
               .stageTimestamp = e.stageTimestamp,
               .requestReceivedTimestamp = e.requestReceivedTimestamp};
-}
-
-// An EventList of `items` as the webhook backend POSTs it.
-std::string eventList(const std::vector<std::string>& items) {
-  std::string out = R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[)";
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
-  return out + "]}";
 }
 
 // `text` with the first `from` replaced by `to` (the test fails if `from` is not there).

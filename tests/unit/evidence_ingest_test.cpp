@@ -17,11 +17,13 @@
 #include "codec/padded.h"
 #include "evidence/ingest.h"
 #include "evidence/ledger.h"
+#include "support/audit_json.h"
 
 namespace saguard::evidence {
 namespace {
 
 using policy::AccountUse;
+using test_support::eventList;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -63,16 +65,6 @@ std::string eventJson(const EventSpec& e) {
          R"("apiVersion":"v1"},"responseStatus":{"metadata":{},"code":)" + std::to_string(e.code) +
          R"(},"requestReceivedTimestamp":"2026-12-06T22:50:08.123456Z","stageTimestamp":")" +
          e.stageTime + R"("})";
-}
-
-std::string eventList(const std::vector<std::string>& events) {
-  std::string body =
-      R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[)";
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    if (i > 0) body += ",";
-    body += events[i];
-  }
-  return body + "]}";
 }
 
 // A realistic batch: one account's requests at every stage, another account's, a human's

@@ -12,9 +12,11 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "evidence/ledger.h"
+#include "support/token_use.h"
 
 namespace saguard::evidence {
 namespace {
@@ -25,18 +27,18 @@ using policy::TokenUse;
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kMidnight = 1796515200;  // 2026-12-06T00:00:00Z
 
+// A use of ns/account's token; a pod uid names the pod "pod-<uid>".
 TokenUse use(std::string ns, std::string account, std::int64_t at, std::string verb = "get",
              std::string resource = "configmaps", int code = 200, std::string podUid = "") {
-  TokenUse u;
-  u.namespace_ = std::move(ns);
-  u.account = std::move(account);
-  u.verb = std::move(verb);
-  u.resource = std::move(resource);
-  u.at = at;
-  u.code = code;
-  u.podUid = podUid;
-  u.podName = podUid.empty() ? "" : "pod-" + podUid;
-  return u;
+  std::string podName = podUid.empty() ? "" : "pod-" + podUid;
+  return test_support::tokenUse({.ns = std::move(ns),
+                                 .account = std::move(account),
+                                 .verb = std::move(verb),
+                                 .resource = std::move(resource),
+                                 .at = at,
+                                 .code = code,
+                                 .podUid = std::move(podUid),
+                                 .podName = std::move(podName)});
 }
 
 // Counts onNewUseDay calls per account key.

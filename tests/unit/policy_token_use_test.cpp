@@ -12,9 +12,11 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "policy/token_use.h"
+#include "support/token_use.h"
 
 namespace saguard::policy {
 namespace {
@@ -226,18 +228,15 @@ TEST(TokenUseOf, ResourceNames) {
 
 // --- recordUse -----------------------------------------------------------------------
 
+// A use of team-a/web's token.
 TokenUse use(std::string verb, std::string resource, std::int64_t at, int code = 200,
              std::string podUid = "", std::string podName = "") {
-  TokenUse u;
-  u.namespace_ = "team-a";
-  u.account = "web";
-  u.verb = std::move(verb);
-  u.resource = std::move(resource);
-  u.at = at;
-  u.code = code;
-  u.podUid = std::move(podUid);
-  u.podName = std::move(podName);
-  return u;
+  return test_support::tokenUse({.verb = std::move(verb),
+                                 .resource = std::move(resource),
+                                 .at = at,
+                                 .code = code,
+                                 .podUid = std::move(podUid),
+                                 .podName = std::move(podName)});
 }
 
 TEST(RecordUse, FirstUseAndRepeats) {
