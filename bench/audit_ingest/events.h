@@ -199,7 +199,15 @@ class Generator {
     return buffer;
   }
 
-  std::string auditId() { return rng_.uuid(); }
+  // Appends the start of an event, every kind alike: up to the opening quote of its
+  // requestURI's value.
+  void appendHead(std::string& out, const char* stage) {
+    out += R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":")";
+    out += rng_.uuid();
+    out += R"(","stage":")";
+    out += stage;
+    out += R"(","requestURI":")";
+  }
 
   void appendAccountEvent(std::string& out, Expected& expected) {
     Account& account = accounts_[rng_.below(accounts_.size())];
@@ -257,11 +265,7 @@ class Generator {
       code = 404;
 
     const std::int64_t received = micros_ - static_cast<std::int64_t>(rng_.below(3000));
-    out += R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":")";
-    out += auditId();
-    out += R"(","stage":")";
-    out += stage;
-    out += R"(","requestURI":")";
+    appendHead(out, stage);
     out += uri;
     out += R"(","verb":")";
     out += access.verb;
@@ -345,11 +349,8 @@ class Generator {
     const char* resource = resources[rng_.below(5)];
     const char* stage = watch ? "ResponseStarted" : "ResponseComplete";
     const std::int64_t received = micros_ - static_cast<std::int64_t>(rng_.below(3000));
-    out += R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":")";
-    out += auditId();
-    out += R"(","stage":")";
-    out += stage;
-    out += R"(","requestURI":"/api/v1/namespaces/)";
+    appendHead(out, stage);
+    out += "/api/v1/namespaces/";
     out += ns + "/" + resource +
            (watch ? "?allowWatchBookmarks=true&resourceVersion=4812345&timeout=8m21s&"
                     "timeoutSeconds=501&watch=true"
