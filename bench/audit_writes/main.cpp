@@ -249,7 +249,8 @@ class ApiWriter final : public reconcile::ClusterWriter {
         perDay_(static_cast<std::size_t>(accounts) * static_cast<std::size_t>(days + 2), 0),
         dayValues_(static_cast<std::size_t>(accounts)) {}
 
-  Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override {
+  Result<std::string> disableAutomount(std::string_view ns, std::string_view name,
+                                       std::string_view) override {
     const std::string key = objects::objectKey(ns, name);
     objects::ServiceAccount* sa = cluster_.apiObject(key);
     if (sa == nullptr) return makeError(ErrorKind::NotFound, "not found");

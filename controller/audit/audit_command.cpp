@@ -21,6 +21,7 @@
 #include "kube/rest_client.h"
 #include "objects/ref.h"
 #include "policy/duration.h"
+#include "policy/ownership.h"
 #include "policy/record.h"
 
 namespace saguard::audit {
@@ -88,6 +89,26 @@ std::string lastUsedText(const TokenHolder& h, const Evidence& e) {
   return policy::humanDuration(e.now - h.lastUsed) + " ago";
 }
 
+// The table's OWNER column: who declares the account's field, and how.
+//   "-"                                         nobody (or the account was not read)
+//   "argocd-controller (apply)"                 server-side apply: saguard leaves a value
+//                                               other than false alone
+//   "kubectl-client-side-apply (last-applied)"  client-side apply's annotation
+//   "kubectl-edit (update)"                     a plain write: drift, reverted
+std::string ownerText(const policy::Declaration& d) {
+  using Kind = policy::Declaration::Kind;
+  if (d.kind == Kind::None) return "-";
+  const std::string who = d.manager.empty() ? std::string("kubectl") : d.manager.str();
+  switch (d.kind) {
+    case Kind::Applied:
+      return who + " (apply)";
+    case Kind::LastApplied:
+      return who + " (last-applied)";
+    default:
+      return who + " (update)";
+  }
+}
+
 // Why the verdict, in words (the table's EVIDENCE column and the JSON's "evidence").
 std::string evidenceText(const TokenHolder& h, const Evidence& e) {
   if (!e.available) return "";
@@ -122,6 +143,12 @@ nlohmann::ordered_json toJsonValue(const AuditResult& r) {
     j["pod"] = h.pod;
     j["serviceAccount"] = h.account;
     j["tokenSource"] = policy::toString(h.source);
+    if (h.fieldOwner.kind != policy::Declaration::Kind::None) {
+      j["fieldOwner"] = {{"manager", h.fieldOwner.manager.str()},
+                         {"declaration", policy::toString(h.fieldOwner.kind)},
+                         {"value", objects::toString(h.fieldOwner.value)},
+                         {"enforceLeavesIt", !policy::mayWriteFalse(h.fieldOwner)}};
+    }
     nlohmann::ordered_json bindings = nlohmann::ordered_json::array();
     for (const GrantingBinding& b : h.bindings) {
       bindings.push_back({{"kind", b.kind},
@@ -186,9 +213,14 @@ void emitYaml(YAML::Emitter& e, const nlohmann::ordered_json& j) {
 
 std::string renderTable(const AuditResult& r, bool colour) {
   const bool evidence = r.evidence.available;
+  // OWNER only when some account's field has one, LAST USED only with evidence.
+  const bool owners = std::any_of(r.rows.begin(), r.rows.end(), [](const TokenHolder& h) {
+    return h.fieldOwner.kind != policy::Declaration::Kind::None;
+  });
   std::vector<std::vector<std::string>> cells{
-      {"NAMESPACE", "POD", "ACCOUNT", "TOKEN", "BINDINGS", "LAST USED", "VERDICT"}};
-  if (!evidence) cells[0].erase(cells[0].begin() + 5);
+      {"NAMESPACE", "POD", "ACCOUNT", "OWNER", "TOKEN", "BINDINGS", "LAST USED", "VERDICT"}};
+  if (!evidence) cells[0].erase(cells[0].begin() + 6);
+  if (!owners) cells[0].erase(cells[0].begin() + 3);
   for (const TokenHolder& h : r.rows) {
     std::string bindings;
     for (const GrantingBinding& b : h.bindings)
@@ -197,8 +229,10 @@ std::string renderTable(const AuditResult& r, bool colour) {
     std::string verdict = toString(h.verdict);
     if (!h.exemptBy.empty()) verdict += " (" + h.exemptBy + ")";
     if (evidence && h.exemptBy.empty()) verdict += ": " + evidenceText(h, r.evidence);
-    cells.push_back({h.namespace_, h.pod, h.account, sourceText(h.source), bindings, verdict});
-    if (evidence) cells.back().insert(cells.back().begin() + 5, lastUsedText(h, r.evidence));
+    cells.push_back({h.namespace_, h.pod, h.account, ownerText(h.fieldOwner), sourceText(h.source),
+                     bindings, verdict});
+    if (evidence) cells.back().insert(cells.back().begin() + 6, lastUsedText(h, r.evidence));
+    if (!owners) cells.back().erase(cells.back().begin() + 3);
   }
   std::vector<std::size_t> width(cells[0].size(), 0);
   for (const auto& row : cells) {

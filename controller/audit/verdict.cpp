@@ -51,6 +51,7 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
     row.pod = pod.meta.name();
     row.account = std::string(account);
     row.source = policy::podToken(pod, sa).source;
+    if (sa != nullptr) row.fieldOwner = policy::declarationOf(*sa);
     for (const objects::Binding& b : bindings) {
       if (policy::isBuiltinAllAccountsBinding(b) || !policy::bindingNamesAccount(b, ns, account))
         continue;

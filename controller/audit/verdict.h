@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "objects/objects.h"
+#include "policy/ownership.h"
 #include "policy/pod_token.h"
 #include "policy/token_use.h"
 #include "policy/types.h"
@@ -74,6 +75,10 @@ struct TokenHolder {
   // "get secrets (403)", newest first (at most 3).
   std::int64_t lastUsed = 0;
   std::vector<std::string> accesses;
+  // Who declares the account's automountServiceAccountToken (policy/ownership.h): a
+  // GitOps tool's declaration is why an Enforce policy leaves the account alone. None
+  // when the account is not in the input.
+  policy::Declaration fieldOwner;
 
   friend bool operator==(const TokenHolder&, const TokenHolder&) = default;
 };

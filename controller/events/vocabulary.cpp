@@ -16,8 +16,9 @@ constexpr std::array<ReasonSpec, kAllReasons.size()> kSpecs{{
      "Report",
      {"RoleBinding", "ClusterRoleBinding"}},  // BindingGrantsSelectedAccount
     {EventType::Warning, "Reconcile", {"ServiceAccountPolicy", ""}},  // PolicyInvalid
+    {EventType::Warning, "Patch", {"ServiceAccount", ""}},            // DeclaredByOwner
 }};
-static_assert(static_cast<std::size_t>(Reason::PolicyInvalid) + 1 == kSpecs.size());
+static_assert(static_cast<std::size_t>(Reason::DeclaredByOwner) + 1 == kSpecs.size());
 
 constexpr std::array<KindSpec, 5> kKinds{{
     {"ServiceAccount", "v1", true},

@@ -12,6 +12,12 @@
 //   PodOverridesPolicy            Warning  Report     Pod
 //   BindingGrantsSelectedAccount  Warning  Report     RoleBinding, ClusterRoleBinding
 //   PolicyInvalid                 Warning  Reconcile  ServiceAccountPolicy
+//   DeclaredByOwner               Warning  Patch      ServiceAccount
+//
+// DeclaredByOwner: an Enforce policy selects the account, but a source of truth (a
+// server-side apply manager, or kubectl's last-applied configuration) declares
+// automountServiceAccountToken other than false, so saguard does not patch it
+// (policy/ownership.h). Action Patch: it is the patch saguard held back.
 //
 // The reasons themselves are policy::Reason (policy/reason.h), with its toString().
 #pragma once

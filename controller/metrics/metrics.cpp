@@ -128,6 +128,7 @@ void Metrics::setPolicyGauges(std::string_view policy, const PolicyGauges& gauge
     s.compliant = &f.policyCompliant->Add(labels);
     s.podsWithToken = &f.policyPodsWithToken->Add(labels);
     s.riskyBindings = &f.policyRiskyBindings->Add(labels);
+    s.declaredByOwner = &f.policyDeclaredByOwner->Add(labels);
     it = f.policies.emplace(std::string(policy), s).first;
   }
   const detail::PolicySeries& s = it->second;
@@ -135,6 +136,7 @@ void Metrics::setPolicyGauges(std::string_view policy, const PolicyGauges& gauge
   s.compliant->Set(static_cast<double>(gauges.compliant));
   s.podsWithToken->Set(static_cast<double>(gauges.podsWithToken));
   s.riskyBindings->Set(static_cast<double>(gauges.riskyBindings));
+  s.declaredByOwner->Set(static_cast<double>(gauges.declaredByOwner));
 }
 
 void Metrics::removePolicy(std::string_view policy) {
@@ -146,6 +148,7 @@ void Metrics::removePolicy(std::string_view policy) {
   f.policyCompliant->Remove(it->second.compliant);
   f.policyPodsWithToken->Remove(it->second.podsWithToken);
   f.policyRiskyBindings->Remove(it->second.riskyBindings);
+  f.policyDeclaredByOwner->Remove(it->second.declaredByOwner);
   f.policies.erase(it);
 }
 

@@ -50,10 +50,11 @@ const char* toString(PatchResult result);  // "success", "conflict", "error"
 
 // What a policy's last reconcile counted (its status summary).
 struct PolicyGauges {
-  std::int64_t selected = 0;       // saguard_policy_selected_accounts
-  std::int64_t compliant = 0;      // saguard_policy_compliant_accounts
-  std::int64_t podsWithToken = 0;  // saguard_policy_pods_with_token
-  std::int64_t riskyBindings = 0;  // saguard_policy_risky_bindings
+  std::int64_t selected = 0;         // saguard_policy_selected_accounts
+  std::int64_t compliant = 0;        // saguard_policy_compliant_accounts
+  std::int64_t podsWithToken = 0;    // saguard_policy_pods_with_token
+  std::int64_t riskyBindings = 0;    // saguard_policy_risky_bindings
+  std::int64_t declaredByOwner = 0;  // saguard_policy_declared_by_owner_accounts
 };
 
 class Metrics;

@@ -20,6 +20,7 @@ void PrometheusReconcileHooks::onPolicySummary(const std::string& policy,
   gauges.compliant = summary.compliant;
   gauges.podsWithToken = summary.podsWithToken;
   gauges.riskyBindings = summary.bindings;
+  gauges.declaredByOwner = summary.declaredByOwner;
   metrics_.setPolicyGauges(policy, gauges);
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "policy/bindings.h"
+#include "policy/ownership.h"
 #include "policy/patch.h"
 #include "policy/selection.h"
 
@@ -44,7 +45,13 @@ void addSelected(const Policy& policy, const Shared<objects::ServiceAccount>& ac
   if (!needsPatch(account)) {
     ++out.counts.compliant;
   } else if (policy.mode == Mode::Enforce) {
-    out.toPatch.push_back(accountPtr);
+    if (mayWriteFalse(declarationOf(account))) {
+      out.toPatch.push_back(accountPtr);
+    } else {
+      ++out.counts.declaredByOwner;
+      out.findings.push_back(
+          pending(FindingKind::ServiceAccount, Reason::DeclaredByOwner, accountPtr, use));
+    }
   } else {
     out.findings.push_back(
         pending(FindingKind::ServiceAccount, Reason::AutomountWouldBeDisabled, accountPtr, use));
@@ -100,10 +107,12 @@ std::uint64_t PendingFinding::key() const {
 }
 
 Finding PendingFinding::build() const {
-  Finding f = pod       ? *podFinding(*pod, account.get())
-              : binding ? bindingFinding(*binding, *subject, account->meta.namespace_.view(),
-                                         account->meta.name())
-                        : *accountFinding(*account, Enforcement::Audit);
+  Finding f =
+      pod       ? *podFinding(*pod, account.get())
+      : binding ? bindingFinding(*binding, *subject, account->meta.namespace_.view(),
+                                 account->meta.name())
+                : *accountFinding(*account, reason == Reason::DeclaredByOwner ? Enforcement::Enforce
+                                                                              : Enforcement::Audit);
   if (std::string evidence = describeUse(use); !evidence.empty()) {
     f.message += " (" + evidence + ")";
   }

@@ -10,7 +10,9 @@
 // For each account the snapshot holds, in order:
 //   - selectAccount() (selection.h; `bound` from its bindings when unboundOnly);
 //   - selected: counted; compliant when its field is false (needsPatch() false); in
-//     toPatch when the policy is Enforce and it is not compliant;
+//     toPatch when the policy is Enforce and it is not compliant, unless a source of
+//     truth declares the field (mayWriteFalse() false, ownership.h): then a
+//     DeclaredByOwner finding and counted in declaredByOwner instead;
 //   - Audit mode: an AutomountWouldBeDisabled finding while its field is not false;
 //   - reportBindings: a BindingGrantsSelectedAccount finding per binding that names it
 //     (the API server's built-in all-accounts bindings skipped, bindings.h); `bindings`
@@ -34,10 +36,12 @@
 namespace saguard::policy {
 
 struct Counts {
-  std::int64_t selected = 0;       // accounts the policy selects
-  std::int64_t compliant = 0;      // of those, accounts whose field is false
-  std::int64_t podsWithToken = 0;  // pods of selected accounts that hold a token
-  std::int64_t bindings = 0;       // distinct bindings that grant a selected account permissions
+  std::int64_t selected = 0;         // accounts the policy selects
+  std::int64_t compliant = 0;        // of those, accounts whose field is false
+  std::int64_t podsWithToken = 0;    // pods of selected accounts that hold a token
+  std::int64_t bindings = 0;         // distinct bindings that grant a selected account permissions
+  std::int64_t declaredByOwner = 0;  // Enforce: not compliant, but the field is declared by a
+                                     // source of truth, so saguard leaves it (ownership.h)
 
   friend bool operator==(const Counts&, const Counts&) = default;
 };
@@ -68,8 +72,9 @@ struct PendingFinding {
 
 struct Evaluation {
   Counts counts;
-  std::vector<Shared<objects::ServiceAccount>> toPatch;  // Enforce: selected, field not false
-  std::vector<PendingFinding> findings;                  // every finding, in account order
+  // Enforce: selected, field not false, nobody declares it
+  std::vector<Shared<objects::ServiceAccount>> toPatch;
+  std::vector<PendingFinding> findings;  // every finding, in account order
 };
 
 Evaluation evaluate(const Policy& policy, const Snapshot& snapshot);

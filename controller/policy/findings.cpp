@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "policy/ownership.h"
 #include "policy/patch.h"
 
 namespace saguard::policy {
@@ -71,6 +72,7 @@ Severity severityOf(Reason reason) {
     case Reason::PodOverridesPolicy:
       return Severity::High;
     case Reason::TokenMounted:
+    case Reason::DeclaredByOwner:
       return Severity::Medium;
     case Reason::AutomountWouldBeDisabled:
       return Severity::Low;
@@ -173,7 +175,15 @@ Finding bindingFinding(const objects::Binding& binding, const objects::Subject& 
 
 std::optional<Finding> accountFinding(const objects::ServiceAccount& account,
                                       Enforcement enforcement) {
-  if (enforcement != Enforcement::Audit || !needsPatch(account)) return std::nullopt;
+  if (!needsPatch(account)) return std::nullopt;
+  if (enforcement == Enforcement::Enforce) {
+    std::string message = declaredByOwnerMessage(declarationOf(account));
+    if (message.empty()) return std::nullopt;  // not declared: the reconciler patches it
+    return makeFinding(FindingKind::ServiceAccount, account.meta.namespace_.str(),
+                       std::string(account.meta.name()), Reason::DeclaredByOwner,
+                       std::move(message));
+  }
+  if (enforcement != Enforcement::Audit) return std::nullopt;
   std::string message =
       account.automount == objects::Tristate::True
           ? "automountServiceAccountToken is true; Enforce would set it to false"

@@ -12,6 +12,11 @@
 //   High      PodOverridesPolicy            a pod holds a token by its own choice and
 //                                           keeps it when recreated
 //   Medium    TokenMounted                  a pod holds a token that recreating it removes
+//   Medium    DeclaredByOwner               Enforce, but a source of truth declares the field
+//                                           (policy/ownership.h): saguard does not patch, new
+//                                           pods keep getting a token until Git changes; the
+//                                           policy is not doing what it says, as urgent as a
+//                                           pod holding a token
 //   Low       AutomountWouldBeDisabled      Audit: new pods of the account still get a token
 //   Info      DriftReverted, AutomountDisabled, PolicyInvalid: actions and policy state,
 //             reported as Events and conditions rather than findings
@@ -80,8 +85,10 @@ std::optional<Reason> podFindingReason(const objects::Pod& pod,
 Finding bindingFinding(const objects::Binding& binding, const objects::Subject& subject,
                        std::string_view accountNamespace, std::string_view accountName);
 
-// The finding for an account: AutomountWouldBeDisabled when it is audited only and its
-// field is not false; nullopt otherwise (an enforced account is patched instead).
+// The finding for an account whose field is not false: AutomountWouldBeDisabled when it
+// is audited only; DeclaredByOwner when it is enforced but a source of truth declares
+// the field (policy::mayWriteFalse() is false; the message names the manager and the
+// fix); nullopt otherwise (an enforced account nobody declares is patched instead).
 std::optional<Finding> accountFinding(const objects::ServiceAccount& account,
                                       Enforcement enforcement);
 

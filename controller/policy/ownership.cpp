@@ -100,11 +100,13 @@ std::string ownerFix(const Declaration& declaration) {
              " Argo CD syncs from Git; or let saguard own the field: in the Application, "
              "ignoreDifferences: [{group: \"\", kind: ServiceAccount, jsonPointers: "
              "[/automountServiceAccountToken]}] with syncPolicy.syncOptions: "
-             "[RespectIgnoreDifferences=true]";
+             "[RespectIgnoreDifferences=true], then set it to false once (kubectl patch): Argo CD "
+             "keeps the live value from then on";
     case Tool::FluxKustomize:
       return fix +
              " Flux applies from Git; or keep Flux from overriding the live value: annotate the "
-             "ServiceAccount in Git with kustomize.toolkit.fluxcd.io/ssa: IfNotPresent";
+             "ServiceAccount in Git with kustomize.toolkit.fluxcd.io/ssa: IfNotPresent, then set "
+             "it to false once (kubectl patch)";
     case Tool::FluxHelm:
       return fix +
              " the HelmRelease's chart renders (its values); or ignore the field in drift "

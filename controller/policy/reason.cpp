@@ -18,6 +18,8 @@ const char* toString(Reason reason) {
       return "BindingGrantsSelectedAccount";
     case Reason::PolicyInvalid:
       return "PolicyInvalid";
+    case Reason::DeclaredByOwner:
+      return "DeclaredByOwner";
   }
   return "Unknown";
 }

@@ -16,12 +16,13 @@ enum class Reason : std::uint8_t {
   PodOverridesPolicy,
   BindingGrantsSelectedAccount,
   PolicyInvalid,
+  DeclaredByOwner,
 };
 
-inline constexpr std::array<Reason, 7> kAllReasons{
+inline constexpr std::array<Reason, 8> kAllReasons{
     Reason::AutomountDisabled, Reason::DriftReverted,      Reason::AutomountWouldBeDisabled,
     Reason::TokenMounted,      Reason::PodOverridesPolicy, Reason::BindingGrantsSelectedAccount,
-    Reason::PolicyInvalid,
+    Reason::PolicyInvalid,     Reason::DeclaredByOwner,
 };
 
 // The reason as an Event's `reason` field says it: "AutomountDisabled".

@@ -93,6 +93,7 @@ std::string renderStatus(const PolicyStatus& status, const std::string& previous
            {"patched", status.summary.patched},
            {"podsWithToken", status.summary.podsWithToken},
            {"bindings", status.summary.bindings},
+           {"declaredByOwner", status.summary.declaredByOwner},
        }},
       {"findings", policy::findingsToJson(status.findings)},
   };

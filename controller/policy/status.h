@@ -19,11 +19,12 @@
 namespace saguard::policy {
 
 struct Summary {
-  std::int64_t selected = 0;       // accounts the policy selects
-  std::int64_t compliant = 0;      // of those, accounts whose field is false
-  std::int64_t patched = 0;        // accounts saguard patched for this policy since it started
-  std::int64_t podsWithToken = 0;  // pods of selected accounts that hold a token
-  std::int64_t bindings = 0;       // bindings that grant a selected account permissions
+  std::int64_t selected = 0;         // accounts the policy selects
+  std::int64_t compliant = 0;        // of those, accounts whose field is false
+  std::int64_t patched = 0;          // accounts saguard patched for this policy since it started
+  std::int64_t podsWithToken = 0;    // pods of selected accounts that hold a token
+  std::int64_t bindings = 0;         // bindings that grant a selected account permissions
+  std::int64_t declaredByOwner = 0;  // Enforce: left alone, a source of truth declares the field
 
   friend bool operator==(const Summary&, const Summary&) = default;
 };

@@ -4,13 +4,18 @@
 
 #include "kube/resource.h"
 #include "objects/objects.h"
+#include "policy/ownership.h"
 #include "policy/patch.h"
 
 namespace saguard::reconcile {
 
-Result<std::string> ApiWriter::disableAutomount(std::string_view ns, std::string_view name) {
-  auto answer = client_.patch(kube::resources::kServiceAccounts, ns, name, kube::PatchType::Merge,
-                              policy::disableAutomountPatch());
+Result<std::string> ApiWriter::disableAutomount(std::string_view ns, std::string_view name,
+                                                std::string_view uid) {
+  kube::WriteOptions options;
+  options.fieldManager = std::string(policy::kFieldManager);
+  options.force = true;
+  auto answer = client_.patch(kube::resources::kServiceAccounts, ns, name, kube::PatchType::Apply,
+                              policy::disableAutomountApply(ns, name, uid), options);
   if (!answer.ok()) return answer.error();
   auto object = nlohmann::json::parse(*answer, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded() || !object.is_object()) return std::string();

@@ -7,12 +7,13 @@ namespace saguard::reconcile {
 // The refusal's text is built only when the gate is closed: writes are the hot path.
 using leader::WriteGate;
 
-Result<std::string> GatedWriter::disableAutomount(std::string_view ns, std::string_view name) {
+Result<std::string> GatedWriter::disableAutomount(std::string_view ns, std::string_view name,
+                                                  std::string_view uid) {
   if (!gate_.isOpen()) {
     return WriteGate::refusal("patch of ServiceAccount " + std::string(ns) + "/" +
                               std::string(name));
   }
-  return inner_.disableAutomount(ns, name);
+  return inner_.disableAutomount(ns, name, uid);
 }
 
 Status GatedWriter::recordUseDay(std::string_view ns, std::string_view name, std::string_view day,

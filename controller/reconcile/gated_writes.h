@@ -20,7 +20,8 @@ class GatedWriter final : public ClusterWriter {
  public:
   GatedWriter(ClusterWriter& inner, const leader::WriteGate& gate) : inner_(inner), gate_(gate) {}
 
-  Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override;
+  Result<std::string> disableAutomount(std::string_view ns, std::string_view name,
+                                       std::string_view uid) override;
   Status recordUseDay(std::string_view ns, std::string_view name, std::string_view day,
                       std::string_view resourceVersion) override;
   Status patchPolicyStatus(std::string_view name, const std::string& statusJson) override;

@@ -133,6 +133,7 @@ std::optional<queue::Outcome> Reconciler::observe(const objects::ServiceAccount&
   if (!policy::needsPatch(account)) {
     seenCompliant_.insert(uid);
     auditNotified_.erase(uid);
+    declaredNotified_.erase(uid);
     patchedAt_.erase(uid);
     return queue::Outcome::done();
   }
@@ -187,14 +188,35 @@ queue::Outcome Reconciler::reconcileAccount(const std::string& ns, const std::st
     }
     return settle();
   }
+  const policy::Declaration declaration = policy::declarationOf(*account);
+  if (!policy::mayWriteFalse(declaration)) {
+    leaveToOwner(*account, declaration);
+    return settle();
+  }
   return enforce(*account, verdict, drifted);
+}
+
+void Reconciler::leaveToOwner(const objects::ServiceAccount& account,
+                              const policy::Declaration& declaration) {
+  std::string message = policy::declaredByOwnerMessage(declaration);
+  {
+    // Told once per account and declaration: a re-sync says nothing new, another
+    // manager or value does.
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = declaredNotified_.try_emplace(std::string(account.meta.uid()), message);
+    if (!fresh && it->second == message) return;
+    it->second = message;
+  }
+  spdlog::info("left {}/{} alone: {}", account.meta.namespace_.view(), account.meta.name(),
+               message);
+  notifier_.notify(events::refTo(account), policy::Reason::DeclaredByOwner, std::move(message));
 }
 
 queue::Outcome Reconciler::enforce(const objects::ServiceAccount& account,
                                    const policy::AccountVerdict& verdict, bool drifted) {
   const std::string_view ns = account.meta.namespace_.view();
   const std::string_view name = account.meta.name();
-  auto written = writer_.disableAutomount(ns, name);
+  auto written = writer_.disableAutomount(ns, name, account.meta.uid());
   if (!written.ok()) {
     if (written.is(ErrorKind::NotFound)) return queue::Outcome::done();
     hooks_->onPatch(written.is(ErrorKind::Conflict) ? "conflict" : "error");
@@ -314,6 +336,7 @@ policy::PolicyStatus Reconciler::evaluatedStatus(const PolicyRecord& record) {
   status.summary.compliant = evaluation.counts.compliant;
   status.summary.podsWithToken = evaluation.counts.podsWithToken;
   status.summary.bindings = evaluation.counts.bindings;
+  status.summary.declaredByOwner = evaluation.counts.declaredByOwner;
   status.reason = policy::ReadyReason::Reconciled;
   status.message = "Selected " + std::to_string(status.summary.selected) + " accounts, " +
                    std::to_string(status.summary.compliant) + " compliant";

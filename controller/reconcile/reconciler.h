@@ -39,6 +39,7 @@
 
 #include "base/clock.h"
 #include "policy/evaluate.h"
+#include "policy/ownership.h"
 #include "policy/selection.h"
 #include "policy/status.h"
 #include "queue/worker.h"
@@ -87,6 +88,9 @@ class Reconciler {
   // Updates the memory of the account; returns the outcome when nothing is to be done
   // (compliant, or our own patch not in the cache yet), else says whether it drifted.
   std::optional<queue::Outcome> observe(const objects::ServiceAccount& account, bool& drifted);
+  // An enforced account whose field a source of truth declares (policy/ownership.h): no
+  // write, a DeclaredByOwner Event naming the manager and the fix, once per declaration.
+  void leaveToOwner(const objects::ServiceAccount& account, const policy::Declaration& declaration);
   queue::Outcome enforce(const objects::ServiceAccount& account,
                          const policy::AccountVerdict& verdict, bool drifted);
   queue::Outcome reconcilePolicy(const std::string& name);
@@ -116,6 +120,7 @@ class Reconciler {
   std::unordered_set<std::string> seenCompliant_;  // account uids seen with the field false
   std::unordered_map<std::string, std::string> patchedAt_;  // uid -> resourceVersion of our patch
   std::unordered_set<std::string> auditNotified_;  // account uids told AutomountWouldBeDisabled
+  std::unordered_map<std::string, std::string> declaredNotified_;  // uid -> DeclaredByOwner text
   struct UseDayWrite {
     std::string day;         // the last-used day written
     std::int64_t onDay = 0;  // the UTC day (days since the epoch) it was written on

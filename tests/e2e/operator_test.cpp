@@ -175,8 +175,8 @@ TEST_F(OperatorTest, RunsInClusterStyleWithManifestPermissions) {
         "workqueue_queue_duration_seconds", "workqueue_work_duration_seconds",
         "rest_client_requests_total", "saguard_policy_selected_accounts",
         "saguard_policy_compliant_accounts", "saguard_policy_pods_with_token",
-        "saguard_policy_risky_bindings", "saguard_patches_total", "saguard_cache_objects",
-        "controller_runtime_active_workers"}) {
+        "saguard_policy_risky_bindings", "saguard_policy_declared_by_owner_accounts",
+        "saguard_patches_total", "saguard_cache_objects", "controller_runtime_active_workers"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name;
   }
   // The caches are counted at each scrape: the ServiceAccount cache is never empty here.

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
@@ -73,6 +75,12 @@ long requestCount(const std::string& verb, const std::string& resource) {
     total += std::stol(line.substr(line.rfind(' ') + 1));
   }
   return total;
+}
+
+// Writes to ServiceAccounts: merge patches (PATCH) and server-side applies, which the API
+// server counts under their own verb, APPLY.
+long accountWrites() {
+  return requestCount("PATCH", "serviceaccounts") + requestCount("APPLY", "serviceaccounts");
 }
 
 // Events (events.k8s.io/v1) in ns with the given reason about the named object.
@@ -404,7 +412,7 @@ TEST_F(ControllerTest, ExactlyOneWritePerNonCompliantAccount) {
                 (i < 50 ? "" : "automountServiceAccountToken: false\n");
   }
   ASSERT_EQ(kubectl("create -f -", manifest).exitCode, 0);
-  long before = requestCount("PATCH", "serviceaccounts");
+  long before = accountWrites();
   applyPolicy("rc-count", "  mode: Enforce\n");
   ASSERT_TRUE(eventually(10'000, [&] {
     json s = policyStatus("rc-count");
@@ -412,14 +420,184 @@ TEST_F(ControllerTest, ExactlyOneWritePerNonCompliantAccount) {
            s["summary"].value("compliant", 0) == 200;
   })) << policyStatus("rc-count").dump();
   std::this_thread::sleep_for(1s);
-  EXPECT_EQ(requestCount("PATCH", "serviceaccounts") - before, 50);
+  EXPECT_EQ(accountWrites() - before, 50);
 
   // A resync: a new controller lists everything again and finds nothing to do.
   stopController();
-  long afterFirst = requestCount("PATCH", "serviceaccounts");
+  long afterFirst = accountWrites();
   startController();
   std::this_thread::sleep_for(2s);
-  EXPECT_EQ(requestCount("PATCH", "serviceaccounts") - afterFirst, 0);
+  EXPECT_EQ(accountWrites() - afterFirst, 0);
+}
+
+// ---- Issue 16: never fight a source of truth. managedFields and the last-applied
+// annotation are produced by kubectl as each GitOps tool writes (field managers
+// argocd-controller, kustomize-controller; client-side apply).
+
+// An account as Git declares it; `field` "" leaves automountServiceAccountToken out.
+std::string gitAccount(const std::string& ns, const std::string& name, const std::string& field) {
+  std::string yaml = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: " + name +
+                     "\n  namespace: " + ns + "\n  labels:\n    app: " + name + "\n";
+  if (!field.empty()) yaml += "automountServiceAccountToken: " + field + "\n";
+  return yaml;
+}
+
+// The tools' applies: Argo CD and Flux apply server-side with force (taking conflicting
+// fields back is what their self-heal is), kubectl client-side.
+void serverSideApply(const std::string& manager, const std::string& yaml) {
+  auto r =
+      kubectl("apply --server-side --force-conflicts --field-manager=" + manager + " -f -", yaml);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+}
+void clientSideApply(const std::string& yaml) {
+  auto r = kubectl("apply -f -", yaml);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+}
+
+// The managers that own automountServiceAccountToken, "manager/Operation" in order.
+std::vector<std::string> fieldOwners(const std::string& ns, const std::string& name) {
+  json sa = getJson("serviceaccount " + name + " -n " + ns + " --show-managed-fields");
+  std::vector<std::string> out;
+  if (!sa.is_object()) return out;
+  for (const auto& entry : sa["metadata"].value("managedFields", json::array())) {
+    const json fields = entry.value("fieldsV1", json::object());
+    if (fields.contains("f:automountServiceAccountToken"))
+      out.push_back(entry.value("manager", "") + "/" + entry.value("operation", ""));
+  }
+  return out;
+}
+
+// Git declares true through each tool: saguard leaves all three alone for 60 s (no write
+// at all: the resourceVersions do not move, saguard owns nothing), tells each once with
+// a DeclaredByOwner Event naming the manager, and the policy's status shows the owners.
+TEST_F(ControllerTest, AFieldDeclaredByGitOpsToolsIsNeverWritten) {
+  std::string ns = labelledNamespace("rc-declared");
+  serverSideApply("argocd-controller", gitAccount(ns, "argo", "true"));
+  serverSideApply("kustomize-controller", gitAccount(ns, "flux", "true"));
+  clientSideApply(gitAccount(ns, "csa", "true"));
+  const std::vector<std::string> names = {"argo", "flux", "csa"};
+  std::map<std::string, std::string> before;
+  for (const auto& n : names) before[n] = resourceVersion(ns, n);
+  applyPolicy("rc-declared", "  serviceAccounts:\n    names: [argo, flux, csa]\n");
+
+  ASSERT_TRUE(eventually(5000, [&] {
+    return policyStatus("rc-declared")
+               .value("summary", json::object())
+               .value("declaredByOwner", 0) == 3;
+  })) << policyStatus("rc-declared").dump();
+  const json status = policyStatus("rc-declared");
+  std::map<std::string, std::string> findings;
+  for (const auto& f : status["findings"]) {
+    if (f.value("reason", "") == "DeclaredByOwner") findings[f["name"]] = f["message"];
+  }
+  ASSERT_EQ(findings.size(), 3u) << status.dump();
+  EXPECT_TRUE(contains(findings["argo"], "argocd-controller")) << findings["argo"];
+  EXPECT_TRUE(contains(findings["argo"], "RespectIgnoreDifferences=true")) << findings["argo"];
+  EXPECT_TRUE(contains(findings["flux"], "kustomize-controller")) << findings["flux"];
+  EXPECT_TRUE(contains(findings["csa"], "last-applied")) << findings["csa"];
+
+  const auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(60s);
+  for (const auto& n : names) {
+    EXPECT_EQ(resourceVersion(ns, n), before[n]) << n << " was written";
+    EXPECT_EQ(automount(ns, n), "true") << n;
+    for (const auto& owner : fieldOwners(ns, n)) EXPECT_FALSE(owner.starts_with("saguard/")) << n;
+    const json events = eventsFor(ns, "DeclaredByOwner", n);
+    ASSERT_EQ(events.size(), 1u) << n;
+    EXPECT_EQ(events[0].value("type", ""), "Warning");
+    EXPECT_EQ(events[0].value("series", json::object()).value("count", 1), 1) << events[0].dump();
+  }
+  EXPECT_TRUE(
+      contains(eventsFor(ns, "DeclaredByOwner", "argo")[0].value("note", ""), "argocd-controller"));
+  EXPECT_TRUE(contains(eventsFor(ns, "DeclaredByOwner", "flux")[0].value("note", ""),
+                       "kustomize-controller"));
+  std::printf(
+      "[ figures ] declared by argocd-controller, kustomize-controller, client-side "
+      "apply: 0 writes in %lld s\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count()));
+}
+
+// A field Git does not declare is saguard's to set, with a server-side apply that makes
+// saguard its owner; the tool's re-apply of the same configuration, client-side (three-way
+// merge against last-applied) or server-side (as argocd-controller), does not remove it.
+// A plain patch by another client is drift: reverted, and saguard owns the field again.
+TEST_F(ControllerTest, AnUndeclaredFieldIsSetAndSurvivesTheToolsReapply) {
+  std::string ns = labelledNamespace("rc-undeclared");
+  clientSideApply(gitAccount(ns, "csa", ""));
+  serverSideApply("argocd-controller", gitAccount(ns, "ssa", ""));
+  applyPolicy("rc-undeclared", "  serviceAccounts:\n    names: [csa, ssa]\n");
+  for (const char* n : {"csa", "ssa"}) {
+    ASSERT_TRUE(eventually(kReactMs, [&] { return automount(ns, n) == "false"; })) << n;
+    EXPECT_EQ(fieldOwners(ns, n), std::vector<std::string>{"saguard/Apply"}) << n;
+  }
+  const std::string csaBefore = resourceVersion(ns, "csa");
+  const std::string ssaBefore = resourceVersion(ns, "ssa");
+  clientSideApply(gitAccount(ns, "csa", ""));
+  serverSideApply("argocd-controller", gitAccount(ns, "ssa", ""));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(automount(ns, "csa"), "false");
+  EXPECT_EQ(automount(ns, "ssa"), "false");
+  // Both re-applies changed nothing, and saguard had nothing to write back.
+  EXPECT_EQ(resourceVersion(ns, "csa"), csaBefore);
+  EXPECT_EQ(resourceVersion(ns, "ssa"), ssaBefore);
+
+  // Someone's `kubectl patch`/`kubectl edit`: an Update owner, drift.
+  ASSERT_EQ(kubectl("patch serviceaccount csa -n " + ns +
+                    " --type=merge -p '{\"automountServiceAccountToken\":true}'")
+                .exitCode,
+            0);
+  EXPECT_TRUE(eventually(kReactMs, [&] { return automount(ns, "csa") == "false"; }));
+  EXPECT_TRUE(eventually(5000, [&] { return eventsFor(ns, "DriftReverted", "csa").size() == 1; }));
+  EXPECT_EQ(fieldOwners(ns, "csa"), std::vector<std::string>{"saguard/Apply"});
+  EXPECT_TRUE(eventsFor(ns, "DeclaredByOwner", "csa").empty());
+}
+
+// The fight that must not happen: Git is changed to declare true, the tools' self-heal
+// applies it every round (Argo CD server-side with force, kubectl client-side), 100
+// rounds. saguard writes once (false, before Git declared anything), reports the owner,
+// and from then on writes nothing: no round finds drift to heal, and the objects'
+// resourceVersions do not move.
+TEST_F(ControllerTest, HundredRoundsOfSelfHealEndWithoutAWriteBySaguard) {
+  std::string ns = labelledNamespace("rc-fight");
+  serverSideApply("argocd-controller", gitAccount(ns, "argo", ""));
+  clientSideApply(gitAccount(ns, "csa", ""));
+  applyPolicy("rc-fight", "  serviceAccounts:\n    names: [argo, csa]\n");
+  for (const char* n : {"argo", "csa"})
+    ASSERT_TRUE(eventually(kReactMs, [&] { return automount(ns, n) == "false"; })) << n;
+
+  // Git now says true; each tool syncs it.
+  serverSideApply("argocd-controller", gitAccount(ns, "argo", "true"));
+  clientSideApply(gitAccount(ns, "csa", "true"));
+  for (const char* n : {"argo", "csa"}) {
+    ASSERT_TRUE(eventually(5000, [&] { return eventsFor(ns, "DeclaredByOwner", n).size() == 1; }))
+        << n;
+  }
+  const std::string argoSynced = resourceVersion(ns, "argo");
+  const std::string csaSynced = resourceVersion(ns, "csa");
+  int heals = 0;
+  for (int round = 0; round < 100; ++round) {
+    for (const char* n : {"argo", "csa"}) {
+      if (automount(ns, n) == "true") continue;
+      ++heals;  // out of sync: the tool heals it
+      if (std::string(n) == "argo") {
+        serverSideApply("argocd-controller", gitAccount(ns, "argo", "true"));
+      } else {
+        clientSideApply(gitAccount(ns, "csa", "true"));
+      }
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(heals, 0);
+  EXPECT_EQ(resourceVersion(ns, "argo"), argoSynced);
+  EXPECT_EQ(resourceVersion(ns, "csa"), csaSynced);
+  EXPECT_EQ(fieldOwners(ns, "argo"), std::vector<std::string>{"argocd-controller/Apply"});
+  EXPECT_EQ(eventsFor(ns, "DeclaredByOwner", "argo").size(), 1u);
+  std::printf(
+      "[ figures ] 100 self-heal rounds after the owner was reported: %d heals, 0 "
+      "saguard writes\n",
+      heals);
 }
 
 }  // namespace

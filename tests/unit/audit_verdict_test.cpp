@@ -150,8 +150,19 @@ AuditResult sampleResult() {
   p.name = "tokens";
   p.exemptions = {policy::Exemption{"ops", "agent", "node agent"}};
   std::vector<policy::Policy> policies{p};
+  // Who declares the accounts' field: Git through Argo CD for the deployer, someone's
+  // `kubectl edit` for shop/default, nobody for the others.
+  std::vector<objects::ServiceAccount> accounts(2);
+  accounts[0].meta.namespace_ = Symbol("shop");
+  accounts[0].meta.setName("deployer");
+  accounts[0].automount = objects::Tristate::True;
+  accounts[0].automountOwners = {{Symbol("argocd-controller"), objects::FieldOperation::Apply}};
+  accounts[1].meta.namespace_ = Symbol("shop");
+  accounts[1].meta.setName("default");
+  accounts[1].automount = objects::Tristate::True;
+  accounts[1].automountOwners = {{Symbol("kubectl-edit"), objects::FieldOperation::Update}};
   AuditResult r;
-  r.rows = findTokenHolders(pods, {}, bindings, policies);
+  r.rows = findTokenHolders(pods, accounts, bindings, policies);
   r.summary = summarize(r.rows);
   r.podsSeen = pods.size();
   r.policies = 1;
@@ -181,6 +192,15 @@ TEST(AuditRender, GoldenTableJsonYaml) {
   const std::string coloured = renderAudit(r, AuditFormat::Table, true);
   EXPECT_NE(coloured.find("\033[31munneeded"), std::string::npos);
   EXPECT_NE(coloured.find("\033[33mreview"), std::string::npos);
+}
+
+TEST(AuditRender, TheOwnerColumnOnlyWhenSomeAccountHasOne) {
+  AuditResult r = sampleResult();
+  EXPECT_NE(renderAudit(r, AuditFormat::Table, false).find("OWNER"), std::string::npos);
+  for (TokenHolder& h : r.rows) h.fieldOwner = {};
+  const std::string table = renderAudit(r, AuditFormat::Table, false);
+  EXPECT_EQ(table.find("OWNER"), std::string::npos);
+  EXPECT_EQ(renderAudit(r, AuditFormat::Json, false).find("fieldOwner"), std::string::npos);
 }
 
 TEST(AuditRender, FormatsAndYamlParsesBack) {

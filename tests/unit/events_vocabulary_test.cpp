@@ -16,7 +16,8 @@ TEST(EventsVocabulary, TypesAreThoseOfTheDesign) {
   EXPECT_EQ(typeOf(Reason::AutomountDisabled), EventType::Normal);
   for (Reason reason :
        {Reason::DriftReverted, Reason::AutomountWouldBeDisabled, Reason::TokenMounted,
-        Reason::PodOverridesPolicy, Reason::BindingGrantsSelectedAccount, Reason::PolicyInvalid}) {
+        Reason::PodOverridesPolicy, Reason::BindingGrantsSelectedAccount, Reason::PolicyInvalid,
+        Reason::DeclaredByOwner}) {
     EXPECT_EQ(typeOf(reason), EventType::Warning) << toString(reason);
   }
   EXPECT_STREQ(toString(EventType::Normal), "Normal");
@@ -33,7 +34,7 @@ TEST(EventsVocabulary, NamesRoundTripAndAreDistinct) {
     EXPECT_FALSE(actionOf(reason).empty()) << name;
     EXPECT_LE(name.size(), 128u);  // the API's limit on reason
   }
-  EXPECT_EQ(names.size(), 7u);
+  EXPECT_EQ(names.size(), 8u);
   EXPECT_FALSE(parseReason("automountdisabled").has_value());
   EXPECT_FALSE(parseReason("").has_value());
   EXPECT_STREQ(toString(Reason::BindingGrantsSelectedAccount), "BindingGrantsSelectedAccount");
@@ -45,6 +46,7 @@ TEST(EventsVocabulary, ActionsSayWhatSaguardDid) {
   EXPECT_EQ(actionOf(Reason::AutomountWouldBeDisabled), "Audit");
   EXPECT_EQ(actionOf(Reason::TokenMounted), "Report");
   EXPECT_EQ(actionOf(Reason::PolicyInvalid), "Reconcile");
+  EXPECT_EQ(actionOf(Reason::DeclaredByOwner), "Patch");  // the patch held back
 }
 
 TEST(EventsVocabulary, EachReasonIsAboutItsKinds) {
@@ -56,6 +58,8 @@ TEST(EventsVocabulary, EachReasonIsAboutItsKinds) {
   EXPECT_TRUE(isAbout(Reason::BindingGrantsSelectedAccount, "ClusterRoleBinding"));
   EXPECT_FALSE(isAbout(Reason::BindingGrantsSelectedAccount, "ServiceAccount"));
   EXPECT_TRUE(isAbout(Reason::PolicyInvalid, "ServiceAccountPolicy"));
+  EXPECT_TRUE(isAbout(Reason::DeclaredByOwner, "ServiceAccount"));
+  EXPECT_FALSE(isAbout(Reason::DeclaredByOwner, "Pod"));
   // The unused second slot must not make "" a kind.
   EXPECT_FALSE(isAbout(Reason::PolicyInvalid, ""));
 }

@@ -80,6 +80,7 @@ const std::vector<std::string> kAllFamilies = {
     "saguard_policy_compliant_accounts",
     "saguard_policy_pods_with_token",
     "saguard_policy_risky_bindings",
+    "saguard_policy_declared_by_owner_accounts",
     "saguard_patches_total",
     "saguard_events_total",
     "saguard_cache_objects",
@@ -242,20 +243,25 @@ TEST(MetricsRegistryTest, PolicyGaugesAreSetAndRemoved) {
                           {.selected = 10, .compliant = 7, .podsWithToken = 3, .riskyBindings = 1});
   metrics.setPolicyGauges("b",
                           {.selected = 1, .compliant = 1, .podsWithToken = 0, .riskyBindings = 0});
-  metrics.setPolicyGauges("a",
-                          {.selected = 10, .compliant = 9, .podsWithToken = 2, .riskyBindings = 1});
+  metrics.setPolicyGauges("a", {.selected = 10,
+                                .compliant = 9,
+                                .podsWithToken = 2,
+                                .riskyBindings = 1,
+                                .declaredByOwner = 2});
   Exposition e = scrape(metrics);
   EXPECT_EQ(valueOf(e, "saguard_policy_selected_accounts", {{"policy", "a"}}), 10);
   EXPECT_EQ(valueOf(e, "saguard_policy_compliant_accounts", {{"policy", "a"}}), 9);
   EXPECT_EQ(valueOf(e, "saguard_policy_pods_with_token", {{"policy", "a"}}), 2);
   EXPECT_EQ(valueOf(e, "saguard_policy_risky_bindings", {{"policy", "a"}}), 1);
+  EXPECT_EQ(valueOf(e, "saguard_policy_declared_by_owner_accounts", {{"policy", "a"}}), 2);
   EXPECT_EQ(valueOf(e, "saguard_policy_selected_accounts", {{"policy", "b"}}), 1);
 
   metrics.removePolicy("a");
   metrics.removePolicy("never-seen");  // nothing to remove: no effect
   e = scrape(metrics);
   for (const char* name : {"saguard_policy_selected_accounts", "saguard_policy_compliant_accounts",
-                           "saguard_policy_pods_with_token", "saguard_policy_risky_bindings"}) {
+                           "saguard_policy_pods_with_token", "saguard_policy_risky_bindings",
+                           "saguard_policy_declared_by_owner_accounts"}) {
     EXPECT_FALSE(e.value(name, {{"policy", "a"}}).has_value()) << name;
     EXPECT_TRUE(e.value(name, {{"policy", "b"}}).has_value()) << name;
     EXPECT_TRUE(e.declared(name)) << name;

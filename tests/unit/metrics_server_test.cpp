@@ -144,6 +144,7 @@ TEST(MetricsServerTest, ServesEveryMetricZeroedBeforeAnyObservation) {
                            "saguard_policy_compliant_accounts",
                            "saguard_policy_pods_with_token",
                            "saguard_policy_risky_bindings",
+                           "saguard_policy_declared_by_owner_accounts",
                            "saguard_patches_total",
                            "saguard_events_total",
                            "saguard_cache_objects"}) {

@@ -402,6 +402,58 @@ TEST(Evaluate, ModeOverlapEnforceBeatsAuditAndExemptionsArePerPolicy) {
   EXPECT_EQ(evaluate(enforceExempting, snapshot).counts.selected, 5);
 }
 
+// An Enforce policy leaves an account whose field a source of truth declares
+// (ownership.h): not in toPatch, a DeclaredByOwner finding naming the manager, counted.
+// Drift by a plain update is patched; Audit reports as for any account.
+TEST(Evaluate, DeclaredFieldsAreFindingsNotPatches) {
+  MemorySnapshot s;
+  s.addNamespace("apps");
+  s.addAccount("apps", "argo", Tristate::True);
+  s.addAccount("apps", "flux", Tristate::True);
+  s.addAccount("apps", "csa", Tristate::True);
+  s.addAccount("apps", "edited", Tristate::True);
+  s.addAccount("apps", "done", Tristate::False);
+  auto owned = [&](std::size_t i, objects::FieldOwners owners, Tristate lastApplied) {
+    objects::ServiceAccount sa = *s.accounts[i];
+    sa.automountOwners = std::move(owners);
+    sa.lastAppliedAutomount = lastApplied;
+    s.accounts[i] = std::make_shared<const objects::ServiceAccount>(std::move(sa));
+  };
+  using objects::FieldOperation;
+  owned(0, {{Symbol("argocd-controller"), FieldOperation::Apply}}, Tristate::Unset);
+  owned(1, {{Symbol("kustomize-controller"), FieldOperation::Apply}}, Tristate::Unset);
+  owned(2, {{Symbol("kubectl-client-side-apply"), FieldOperation::Update}}, Tristate::True);
+  owned(3, {{Symbol("kubectl-edit"), FieldOperation::Update}}, Tristate::Unset);
+  // saguard owning false alongside is no declaration of anything else.
+  owned(4, {{Symbol("saguard"), FieldOperation::Apply}}, Tristate::Unset);
+
+  Policy enforce;
+  enforce.name = "p";
+  enforce.namespaces.selector = LabelSelector{};
+  const Evaluation e = evaluate(enforce, s);
+  EXPECT_EQ(e.counts.selected, 5);
+  EXPECT_EQ(e.counts.compliant, 1);
+  EXPECT_EQ(e.counts.declaredByOwner, 3);
+  EXPECT_EQ(patchList(e), std::vector<std::string>{"apps/edited"});
+  EXPECT_EQ(findingList(e), (std::vector<std::string>{"ServiceAccount apps/argo DeclaredByOwner",
+                                                      "ServiceAccount apps/csa DeclaredByOwner",
+                                                      "ServiceAccount apps/flux DeclaredByOwner"}));
+  const std::vector<Finding> shown = showFindings(e.findings);
+  ASSERT_EQ(shown.size(), 3u);
+  for (const Finding& f : shown) {
+    EXPECT_EQ(f.severity, Severity::Medium);
+    EXPECT_NE(f.message.find("Fix:"), std::string::npos) << f.message;
+  }
+  EXPECT_NE(shown[0].message.find("argocd-controller"), std::string::npos) << shown[0].message;
+
+  Policy audit = enforce;
+  audit.mode = Mode::Audit;
+  const Evaluation a = evaluate(audit, s);
+  EXPECT_EQ(a.counts.declaredByOwner, 0);
+  EXPECT_EQ(findingList(a).size(), 4u);
+  for (const auto& f : a.findings) EXPECT_EQ(f.reason, Reason::AutomountWouldBeDisabled);
+}
+
 // unusedFor: only accounts with no recorded use in the window are selected, and only once
 // observation covers the window; the last-used annotation counts as a use on that day.
 TEST(Evaluate, UnusedForSelectsOnlyAccountsWithoutRecentUse) {

@@ -206,24 +206,18 @@ TEST(PolicyPatch, NeedsPatchUnlessFalse) {
   EXPECT_FALSE(needsPatch(sa));
 }
 
-TEST(PolicyPatch, MergePatchSetsOnlyTheField) {
-  EXPECT_EQ(disableAutomountPatch(), R"({"automountServiceAccountToken":false})");
-  EXPECT_EQ(kMergePatchContentType, "application/merge-patch+json");
-  // Applied as RFC 7386 to a full account, it changes that one field and nothing else.
-  auto account = nlohmann::json::parse(R"({
-      "apiVersion": "v1", "kind": "ServiceAccount",
-      "metadata": {"name": "default", "namespace": "a", "labels": {"x": "y"},
-                   "annotations": {"note": "keep"}},
-      "secrets": [{"name": "s"}], "imagePullSecrets": [{"name": "r"}],
-      "automountServiceAccountToken": true})");
-  auto patched = account;
-  patched.merge_patch(nlohmann::json::parse(disableAutomountPatch()));
-  auto expected = account;
-  expected["automountServiceAccountToken"] = false;
-  EXPECT_EQ(patched, expected);
-  auto diff = nlohmann::json::diff(account, patched);
-  ASSERT_EQ(diff.size(), 1u);
-  EXPECT_EQ(diff[0]["path"], "/automountServiceAccountToken");
+TEST(PolicyPatch, AppliedConfigurationHoldsTheFieldAndTheIdentityOnly) {
+  EXPECT_EQ(disableAutomountApply("a", "default", "0f1e"),
+            R"({"apiVersion":"v1","automountServiceAccountToken":false,"kind":"ServiceAccount",)"
+            R"("metadata":{"name":"default","namespace":"a","uid":"0f1e"}})");
+  // Without a uid there is no precondition, and no empty uid is sent.
+  EXPECT_EQ(disableAutomountApply("a", "b", ""),
+            R"({"apiVersion":"v1","automountServiceAccountToken":false,"kind":"ServiceAccount",)"
+            R"("metadata":{"name":"b","namespace":"a"}})");
+  // Names that need JSON escaping stay data.
+  auto odd = nlohmann::json::parse(disableAutomountApply("n\"s", "a\\b", "u"));
+  EXPECT_EQ(odd["metadata"]["namespace"], "n\"s");
+  EXPECT_EQ(odd["metadata"]["name"], "a\\b");
 }
 
 }  // namespace

@@ -197,11 +197,13 @@ TEST(Ownership, MessagesNameTheOwnerAndTheFix) {
             "automountServiceAccountToken to false (or remove it) in the configuration Argo CD "
             "syncs from Git; or let saguard own the field: in the Application, ignoreDifferences: "
             "[{group: \"\", kind: ServiceAccount, jsonPointers: [/automountServiceAccountToken]}] "
-            "with syncPolicy.syncOptions: [RespectIgnoreDifferences=true]");
+            "with syncPolicy.syncOptions: [RespectIgnoreDifferences=true], then set it to false "
+            "once (kubectl patch): Argo CD keeps the live value from then on");
   const std::string flux =
       declaredByOwnerMessage(declared(Kind::Applied, "kustomize-controller", T));
   EXPECT_NE(flux.find("declared by kustomize-controller (server-side apply)"), std::string::npos);
-  EXPECT_NE(flux.find("kustomize.toolkit.fluxcd.io/ssa: IfNotPresent"), std::string::npos);
+  EXPECT_NE(flux.find("kustomize.toolkit.fluxcd.io/ssa: IfNotPresent, then set it to false once"),
+            std::string::npos);
   const std::string helm = declaredByOwnerMessage(declared(Kind::Applied, "helm", T));
   EXPECT_NE(helm.find("the Helm chart renders (its values), then helm upgrade"), std::string::npos);
   const std::string argoCsa =

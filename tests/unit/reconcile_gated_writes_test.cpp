@@ -13,7 +13,8 @@ namespace {
 
 class Recording final : public ClusterWriter, public events::EventSink {
  public:
-  Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override {
+  Result<std::string> disableAutomount(std::string_view ns, std::string_view name,
+                                       std::string_view) override {
     writes.push_back("patch " + std::string(ns) + "/" + std::string(name));
     return std::string("7");
   }
@@ -39,7 +40,7 @@ class Recording final : public ClusterWriter, public events::EventSink {
 };
 
 void writeEverything(ClusterWriter& writer, events::EventSink& sink, std::vector<Status>& results) {
-  auto patched = writer.disableAutomount("ns", "sa");
+  auto patched = writer.disableAutomount("ns", "sa", "uid-1");
   results.push_back(patched.ok() ? Status() : Status(patched.error()));
   results.push_back(writer.recordUseDay("ns", "sa", "2026-12-06", "7"));
   results.push_back(writer.patchPolicyStatus("p", "{}"));

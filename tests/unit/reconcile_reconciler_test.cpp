@@ -16,6 +16,7 @@ namespace saguard::reconcile {
 namespace {
 
 using nlohmann::json;
+using objects::FieldOperation;
 using objects::Tristate;
 
 class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier {
@@ -93,7 +94,8 @@ class FakeCluster : public ClusterReader, public ClusterWriter, public Notifier 
   std::int64_t observingSince() const override { return since; }
 
   // --- ClusterWriter
-  Result<std::string> disableAutomount(std::string_view ns, std::string_view name) override {
+  Result<std::string> disableAutomount(std::string_view ns, std::string_view name,
+                                       std::string_view) override {
     patches.push_back(std::string(ns) + "/" + std::string(name));
     if (patchError) return *patchError;
     auto& sa = accounts.at(std::string(ns) + "/" + std::string(name));
@@ -256,6 +258,99 @@ TEST_F(ReconcilerTest, ExplicitTrueIsPatchedAndDriftIsReported) {
   ASSERT_EQ(cluster_.patches.size(), 1u);
   ASSERT_EQ(cluster_.events.size(), 1u);
   EXPECT_EQ(cluster_.events[0].reason, policy::Reason::DriftReverted);
+}
+
+TEST_F(ReconcilerTest, AFieldDeclaredBySourceOfTruthIsLeftAloneAndToldOncePerDeclaration) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default", Tristate::True);
+  cluster_.addPolicy(policyJson("p", "{}"));
+  auto& sa = cluster_.accounts["ns/default"];
+  sa.automountOwners = objects::FieldOwners{{Symbol("argocd-controller"), FieldOperation::Apply}};
+  account("ns", "default");
+  account("ns", "default");  // a re-sync says nothing new
+  EXPECT_TRUE(cluster_.patches.empty());
+  ASSERT_EQ(cluster_.events.size(), 1u);
+  EXPECT_EQ(cluster_.events[0].object, "ServiceAccount/ns/default");
+  EXPECT_EQ(cluster_.events[0].reason, policy::Reason::DeclaredByOwner);
+  EXPECT_NE(cluster_.events[0].message.find("argocd-controller"), std::string::npos);
+  EXPECT_NE(cluster_.events[0].message.find("RespectIgnoreDifferences=true"), std::string::npos);
+
+  // Another declaring manager is news.
+  sa.automountOwners =
+      objects::FieldOwners{{Symbol("kustomize-controller"), FieldOperation::Apply}};
+  account("ns", "default");
+  EXPECT_TRUE(cluster_.patches.empty());
+  ASSERT_EQ(cluster_.events.size(), 2u);
+  EXPECT_NE(cluster_.events[1].message.find("kustomize-controller"), std::string::npos);
+
+  // Client-side apply declaring true blocks too.
+  sa.automountOwners =
+      objects::FieldOwners{{Symbol("kubectl-client-side-apply"), FieldOperation::Update}};
+  sa.lastAppliedAutomount = Tristate::True;
+  account("ns", "default");
+  EXPECT_TRUE(cluster_.patches.empty());
+  ASSERT_EQ(cluster_.events.size(), 3u);
+  EXPECT_EQ(cluster_.events[2].reason, policy::Reason::DeclaredByOwner);
+
+  // Git changes: the tool leaves the field out of its configuration (last-applied
+  // without it, the field taken over by a patch): drift, reverted.
+  sa.lastAppliedAutomount = Tristate::Unset;
+  sa.automountOwners = objects::FieldOwners{{Symbol("kubectl-patch"), FieldOperation::Update}};
+  account("ns", "default");
+  EXPECT_EQ(cluster_.patches, std::vector<std::string>{"ns/default"});
+  EXPECT_EQ(cluster_.events.back().reason, policy::Reason::AutomountDisabled);
+}
+
+TEST_F(ReconcilerTest, AnUpdateByAnotherClientIsDriftAndADeclaredFalseIsNoObstacle) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "edited", Tristate::True);
+  cluster_.addAccount("ns", "helm", Tristate::True);
+  cluster_.addAccount("ns", "declared-false", Tristate::True);
+  cluster_.accounts["ns/edited"].automountOwners =
+      objects::FieldOwners{{Symbol("kubectl-edit"), FieldOperation::Update}};
+  cluster_.accounts["ns/helm"].automountOwners =
+      objects::FieldOwners{{Symbol("helm"), FieldOperation::Update}};
+  // The last-applied configuration says false, someone's patch made it true: drift.
+  cluster_.accounts["ns/declared-false"].lastAppliedAutomount = Tristate::False;
+  cluster_.addPolicy(policyJson("p", "{}"));
+  account("ns", "edited");
+  account("ns", "helm");
+  account("ns", "declared-false");
+  EXPECT_EQ(cluster_.patches,
+            (std::vector<std::string>{"ns/edited", "ns/helm", "ns/declared-false"}));
+}
+
+TEST_F(ReconcilerTest, AuditOfADeclaredFieldSaysWhatEnforceWouldDo) {
+  // Audit never writes, so the owner changes nothing: the Audit Event, not DeclaredByOwner.
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default", Tristate::True);
+  cluster_.accounts["ns/default"].automountOwners =
+      objects::FieldOwners{{Symbol("argocd-controller"), FieldOperation::Apply}};
+  cluster_.addPolicy(policyJson("audit", R"({"mode":"Audit"})"));
+  account("ns", "default");
+  ASSERT_EQ(cluster_.events.size(), 1u);
+  EXPECT_EQ(cluster_.events[0].reason, policy::Reason::AutomountWouldBeDisabled);
+}
+
+TEST_F(ReconcilerTest, PolicyStatusCountsAndShowsDeclaredAccounts) {
+  cluster_.addNamespace("ns");
+  cluster_.addAccount("ns", "default", Tristate::True);
+  cluster_.addAccount("ns", "plain");
+  cluster_.accounts["ns/default"].automountOwners =
+      objects::FieldOwners{{Symbol("argocd-controller"), FieldOperation::Apply}};
+  cluster_.addPolicy(policyJson("p", "{}"));
+  policy("p");
+  const json st = status("p");
+  EXPECT_EQ(st["summary"]["selected"], 2);
+  EXPECT_EQ(st["summary"]["declaredByOwner"], 1);
+  ASSERT_EQ(st["findings"].size(), 1u);
+  EXPECT_EQ(st["findings"][0]["kind"], "ServiceAccount");
+  EXPECT_EQ(st["findings"][0]["name"], "default");
+  EXPECT_EQ(st["findings"][0]["reason"], "DeclaredByOwner");
+  EXPECT_NE(st["findings"][0]["message"].get<std::string>().find("argocd-controller"),
+            std::string::npos);
+  // The account's Event comes from the account's reconcile, not the policy's.
+  EXPECT_TRUE(cluster_.events.empty());
 }
 
 TEST_F(ReconcilerTest, StaleCacheAfterOwnPatchDoesNotWriteTwice) {

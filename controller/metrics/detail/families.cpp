@@ -164,6 +164,10 @@ Families::Families() : collector(std::make_shared<Collector>()) {
   policyRiskyBindings =
       gauge("saguard_policy_risky_bindings",
             "RoleBindings and ClusterRoleBindings that grant a selected account permissions.");
+  policyDeclaredByOwner =
+      gauge("saguard_policy_declared_by_owner_accounts",
+            "Selected ServiceAccounts an Enforce policy leaves alone because a source of truth "
+            "(a GitOps tool's applied configuration) declares automountServiceAccountToken.");
   patchesTotal = counter("saguard_patches_total",
                          "ServiceAccount patches, by result (success, conflict, error).");
   eventsTotal = counter("saguard_events_total", "Kubernetes Events emitted, by reason and type.");

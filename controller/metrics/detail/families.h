@@ -95,6 +95,7 @@ struct PolicySeries {
   Gauge* compliant = nullptr;
   Gauge* podsWithToken = nullptr;
   Gauge* riskyBindings = nullptr;
+  Gauge* declaredByOwner = nullptr;
 };
 
 struct Families {
@@ -151,6 +152,7 @@ struct Families {
   Family<Gauge>* policyCompliant;
   Family<Gauge>* policyPodsWithToken;
   Family<Gauge>* policyRiskyBindings;
+  Family<Gauge>* policyDeclaredByOwner;
   Family<Counter>* patchesTotal;
   Family<Counter>* eventsTotal;
   Family<Gauge>* cacheObjectsFamily;
