@@ -62,6 +62,7 @@
 #include "reconcile/controller.h"
 #include "reconcile/event_notifier.h"
 #include "reconcile/gated_writes.h"
+#include "reporting/api_publisher.h"
 
 namespace saguard {
 namespace {
@@ -81,6 +82,8 @@ struct RunFlags {
   int workers = 2;
   int statusDelayMs = 1000;
   int statusIntervalMs = 5000;
+  std::string reports = "auto";
+  int reportIntervalMs = 30'000;
   std::optional<metrics::BindAddress> metricsBind, probeBind;  // nullopt: disabled
   // Audit evidence (evidence/): the webhook receiver, the log file, the store's sync.
   std::string auditWebhookAddress = "0", auditWebhookCert, auditWebhookKey, auditWebhookClientCa;
@@ -119,6 +122,13 @@ std::variant<RunFlags, int> parseRunFlags(const std::vector<std::string>& args) 
       "status-interval-ms", &f.statusIntervalMs,
       "While changes keep coming, the least time between two status computations of a policy\n"
       "(each may write the status). Milliseconds.");
+  flags.add("reports", &f.reports,
+            "auto: publish the policies' findings as policy reports, OpenReports\n"
+            "(openreports.io/v1alpha1) or else wgpolicyk8s.io/v1alpha2, whichever CRD is\n"
+            "installed (found while running too); none: publish no reports.");
+  flags.add("report-interval-ms", &f.reportIntervalMs,
+            "The least time between two publications of the policy reports (each writes only\n"
+            "the reports whose content changed). Milliseconds.");
   flags.add("audit-webhook-bind-address", &f.auditWebhookAddress,
             "Where the HTTPS receiver of the API server's audit webhook backend listens\n"
             "(\"0\" disables it). Needs the three --audit-webhook-*-file flags.");
@@ -149,6 +159,12 @@ std::variant<RunFlags, int> parseRunFlags(const std::vector<std::string>& args) 
   if (f.workers < 1) return fail("--workers: must be at least 1");
   if (f.statusDelayMs < 0) return fail("--status-delay-ms: must not be negative");
   if (f.statusIntervalMs < 0) return fail("--status-interval-ms: must not be negative");
+  if (f.reports != "auto" && f.reports != "none") {
+    return std::cerr << "saguard run: --reports must be auto or none, not \"" << f.reports
+                     << "\"\n",
+           2;
+  }
+  if (f.reportIntervalMs < 0) return fail("--report-interval-ms: must not be negative");
   if (f.evidenceSyncMs < 100) return fail("--evidence-sync-interval-ms: must be at least 100");
   if (f.auditWebhookAddress != "0" &&
       (f.auditWebhookCert.empty() || f.auditWebhookKey.empty() || f.auditWebhookClientCa.empty())) {
@@ -268,6 +284,7 @@ reconcile::ControllerOptions controllerOptions(const RunFlags& f,
   options.workers = f.workers;
   options.policyDelay = std::chrono::milliseconds(f.statusDelayMs);
   options.policyInterval = std::chrono::milliseconds(f.statusIntervalMs);
+  options.reportInterval = std::chrono::milliseconds(f.reportIntervalMs);
   options.reconciler.selfNamespace = self.first;
   options.reconciler.selfName = self.second;
   return options;
@@ -375,6 +392,9 @@ int runController(const RunFlags& f, const kube::RestConfig& config, kube::Clien
   admission::ApiKeeper admissionKeeper(client, {});
   reconcile::GatedAdmissionWriter admissionWriter(admissionKeeper, gate);
   options.reconciler.admission = &admissionWriter;
+  reporting::ApiPublisher reportPublisher(client, {});
+  reconcile::GatedReportWriter reportWriter(reportPublisher, gate);
+  if (f.reports == "auto") options.reconciler.reports = &reportWriter;
   options.queueMetrics = &queueMetrics;
   options.workerHooks = &workerHooks;
   options.wrapWork = [&workerHooks](queue::WorkFn fn) {

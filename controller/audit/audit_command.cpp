@@ -8,6 +8,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "audit/audit_reports.h"
+#include "audit/verdict_text.h"
 #include "base/flags.h"
 #include "codec/decoder.h"
 #include "codec/rfc3339.h"
@@ -66,11 +68,6 @@ const char* sourceText(policy::TokenSource s) {
   return "none";
 }
 
-std::string bindingText(const GrantingBinding& b) {
-  return b.kind + "/" + (b.namespace_.empty() ? "" : b.namespace_ + "/") + b.name + " (" +
-         b.roleKind + "/" + b.roleName + ")";
-}
-
 std::string summaryText(const AuditResult& r) {
   const AuditSummary& s = r.summary;
   std::string text = std::to_string(s.pods) + " of " + std::to_string(r.podsSeen) +
@@ -79,60 +76,6 @@ std::string summaryText(const AuditResult& r) {
                      " needed, " + std::to_string(s.exempt) + " exempt";
   if (r.evidence.available) text += ", " + std::to_string(s.unused) + " unused";
   return text;
-}
-
-// "2h ago", "today" (a day-granular record of today), "never", "-" (no evidence).
-std::string lastUsedText(const TokenHolder& h, const Evidence& e) {
-  if (!e.available) return "-";
-  if (h.lastUsed == 0) return "never";
-  if (h.lastUsed >= e.now) return "today";
-  return policy::humanDuration(e.now - h.lastUsed) + " ago";
-}
-
-// The table's OWNER column: who declares the account's field, and how.
-//   "-"                                         nobody (or the account was not read)
-//   "argocd-controller (apply)"                 server-side apply: saguard leaves a value
-//                                               other than false alone
-//   "kubectl-client-side-apply (last-applied)"  client-side apply's annotation
-//   "kubectl-edit (update)"                     a plain write: drift, reverted
-std::string ownerText(const policy::Declaration& d) {
-  using Kind = policy::Declaration::Kind;
-  if (d.kind == Kind::None) return "-";
-  const std::string who = d.manager.empty() ? std::string("kubectl") : d.manager.str();
-  switch (d.kind) {
-    case Kind::Applied:
-      return who + " (apply)";
-    case Kind::LastApplied:
-      return who + " (last-applied)";
-    default:
-      return who + " (update)";
-  }
-}
-
-// Why the verdict, in words (the table's EVIDENCE column and the JSON's "evidence").
-std::string evidenceText(const TokenHolder& h, const Evidence& e) {
-  if (!e.available) return "";
-  const std::string window = policy::humanDuration(e.window);
-  std::string uses;
-  for (const auto& a : h.accesses) uses += (uses.empty() ? "" : ", ") + a;
-  switch (h.verdict) {
-    case Verdict::Needed:
-      if (h.lastUsed != 0 && h.lastUsed > e.now - e.window) {
-        return "used " + lastUsedText(h, e) + (uses.empty() ? "" : ": " + uses);
-      }
-      break;
-    case Verdict::Unneeded:
-      if (e.observingSince != 0 && e.observingSince <= e.now - e.window) {
-        return "no binding and no use in " + window;
-      }
-      break;
-    case Verdict::Unused:
-      return "bound but no use in " + window + ": review the binding";
-    default:
-      break;
-  }
-  if (e.observingSince == 0) return "no audit events yet";
-  return "observed for " + policy::humanDuration(e.now - e.observingSince) + " only, not " + window;
 }
 
 nlohmann::ordered_json toJsonValue(const AuditResult& r) {
@@ -435,6 +378,8 @@ std::optional<AuditFormat> parseAuditFormat(std::string_view name) {
   if (name == "table" || name == "wide") return AuditFormat::Table;
   if (name == "json") return AuditFormat::Json;
   if (name == "yaml") return AuditFormat::Yaml;
+  if (name == "openreports") return AuditFormat::OpenReports;
+  if (name == "policyreport") return AuditFormat::PolicyReport;
   return std::nullopt;
 }
 
@@ -451,6 +396,10 @@ std::string renderAudit(const AuditResult& result, AuditFormat format, bool colo
       emitYaml(e, toJsonValue(result));
       return std::string(e.c_str()) + "\n";
     }
+    case AuditFormat::OpenReports:
+      return renderAuditReports(result, reports::Flavour::OpenReports);
+    case AuditFormat::PolicyReport:
+      return renderAuditReports(result, reports::Flavour::PolicyReport);
   }
   return {};
 }
@@ -475,7 +424,9 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
   flags.alias('n', "namespace");
   flags.add("all-namespaces", &all, "Audit every namespace.");
   flags.alias('A', "all-namespaces");
-  flags.add("output", &output, "table, json or yaml.");
+  flags.add("output", &output,
+            "table, json, yaml, or openreports / policyreport (the verdicts as a List of\n"
+            "openreports.io Reports / wgpolicyk8s.io PolicyReports for kubectl apply).");
   flags.alias('o', "output");
   flags.add("fail-on", &failOn,
             "Exit 1 when a token is `unneeded`, or `review` (unneeded or review).");
@@ -498,7 +449,8 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   auto format = parseAuditFormat(output);
   if (!format) {
-    err << "saguard audit: --output must be table, json or yaml, not \"" << output << "\"\n";
+    err << "saguard audit: --output must be table, json, yaml, openreports or policyreport, not \""
+        << output << "\"\n";
     return 2;
   }
   if (!rest->empty()) {

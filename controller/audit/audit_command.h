@@ -3,7 +3,8 @@
 // is decoded into projected records and dropped; only pods holding a token are kept),
 // then judges every pod that really holds a token (audit/verdict.h).
 //
-//   saguard audit [-n NS | -A] [-o table|json|yaml] [--fail-on unneeded|review]
+//   saguard audit [-n NS | -A] [-o table|json|yaml|openreports|policyreport]
+//                 [--fail-on unneeded|review]
 //                 [--audit-log FILE]... [--evidence-namespace NS] [--unused-window 720h]
 //                 [--kubeconfig F] [--context C]
 //
@@ -60,7 +61,8 @@ struct EvidenceOptions {
 Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns,
                                  std::int64_t pageSize = 500, const EvidenceOptions& evidence = {});
 
-enum class AuditFormat { Table, Json, Yaml };
+// OpenReports and PolicyReport: the verdicts as policy reports of that API (audit_reports.h).
+enum class AuditFormat { Table, Json, Yaml, OpenReports, PolicyReport };
 std::optional<AuditFormat> parseAuditFormat(std::string_view name);
 
 // `colour`: ANSI colours for the verdicts (only when stdout is a terminal).

@@ -44,6 +44,7 @@ void addSelected(const Policy& policy, const Shared<objects::ServiceAccount>& ac
   ++out.counts.selected;
   if (!needsPatch(account)) {
     ++out.counts.compliant;
+    out.compliant.push_back(accountPtr);
   } else if (policy.mode == Mode::Enforce) {
     if (mayWriteFalse(declarationOf(account))) {
       out.toPatch.push_back(accountPtr);

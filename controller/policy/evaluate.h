@@ -75,6 +75,9 @@ struct Evaluation {
   // Enforce: selected, field not false, nobody declares it
   std::vector<Shared<objects::ServiceAccount>> toPatch;
   std::vector<PendingFinding> findings;  // every finding, in account order
+  // Selected accounts whose field is false (what counts.compliant counts): the pass
+  // results of a policy report (reports/policy_results.h).
+  std::vector<Shared<objects::ServiceAccount>> compliant;
 };
 
 Evaluation evaluate(const Policy& policy, const Snapshot& snapshot);

@@ -70,19 +70,21 @@ std::string renderStatus(const PolicyStatus& status, const std::string& previous
       {"lastTransitionTime", transition},
   };
   json conditions = json::array({condition});
-  if (status.admission) {
-    const std::string admissionStatus = status.admission->kept ? "True" : "False";
-    std::string since =
-        keptTransitionTime(previous, "Admission", admissionStatus, status.admission->reason);
+  auto add = [&](const char* type, const std::optional<Condition>& c) {
+    if (!c) return;
+    const std::string conditionStatus = c->ok ? "True" : "False";
+    std::string since = keptTransitionTime(previous, type, conditionStatus, c->reason);
     conditions.push_back({
-        {"type", "Admission"},
-        {"status", admissionStatus},
-        {"reason", status.admission->reason},
-        {"message", status.admission->message},
+        {"type", type},
+        {"status", conditionStatus},
+        {"reason", c->reason},
+        {"message", c->message},
         {"observedGeneration", status.observedGeneration},
         {"lastTransitionTime", since.empty() ? formatTime(now) : since},
     });
-  }
+  };
+  add("Admission", status.admission);
+  add("Reports", status.reports);
   json out = {
       {"observedGeneration", status.observedGeneration},
       {"conditions", std::move(conditions)},

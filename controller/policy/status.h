@@ -1,7 +1,7 @@
 // The `status` of a ServiceAccountPolicy, rendered as the API server stores it.
 //
 // Kubernetes conventions: observedGeneration, a condition of type Ready (reason
-// Reconciled, Invalid or Error) and one of type Admission, each of whose
+// Reconciled, Invalid or Error) and those of type Admission and Reports, each of whose
 // lastTransitionTime moves only when its status changes, then saguard's summary counts and at most
 // 100 findings, most severe first. renderStatus() keeps lastTransitionTime from the previous status
 // when the condition did not change, so that an unchanged cluster renders byte-for-byte the same
@@ -33,14 +33,19 @@ enum class ReadyReason { Reconciled, Invalid, Error };
 
 const char* toString(ReadyReason reason);
 
-// Condition type Admission: what saguard keeps at admission for the policy
-// (policy/admission.h). True/Kept, False/Disabled (admission None) or False/Error.
-struct AdmissionCondition {
-  bool kept = false;
-  std::string reason;  // Kept, Disabled, Error
+// A condition beside Ready, true or false with a reason and a message:
+//   Admission  what saguard keeps at admission for the policy (policy/admission.h):
+//              True/Kept, False/Disabled (admission None) or False/Error
+//   Reports    whether saguard publishes its findings as policy reports (reports/):
+//              True/Published, False/NotInstalled (no report API is served),
+//              False/Refused (the API server refused a report) or False/UnexpectedSchema
+//              (the installed CRD dropped fields of a report); the same for every policy
+struct Condition {
+  bool ok = false;
+  std::string reason;
   std::string message;
 
-  friend bool operator==(const AdmissionCondition&, const AdmissionCondition&) = default;
+  friend bool operator==(const Condition&, const Condition&) = default;
 };
 
 struct PolicyStatus {
@@ -48,8 +53,9 @@ struct PolicyStatus {
   ReadyReason reason = ReadyReason::Reconciled;  // Ready=True only for Reconciled
   std::string message;
   Summary summary;
-  std::vector<policy::Finding> findings;        // already ranked and capped
-  std::optional<AdmissionCondition> admission;  // absent: not judged (an invalid policy)
+  std::vector<policy::Finding> findings;  // already ranked and capped
+  std::optional<Condition> admission;     // absent: not judged (an invalid policy)
+  std::optional<Condition> reports;       // absent: saguard publishes no reports (--reports none)
 };
 
 // The status as JSON text. `previousJson` is the status the server has ("" if none).

@@ -20,6 +20,9 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
   if (options.policyInterval.count() < 0) {
     return makeError(ErrorKind::Invalid, "policyInterval: must not be negative");
   }
+  if (options.reportInterval.count() < 0) {
+    return makeError(ErrorKind::Invalid, "reportInterval: must not be negative");
+  }
   if (options.clock == nullptr) options.clock = &SteadyClock::instance();
 
   std::unique_ptr<Controller> c(new Controller());
@@ -54,8 +57,13 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
   c->queue_ = std::make_unique<queue::WorkQueue>(*options.clock, std::move(queueOptions));
   c->statusSchedule_ =
       std::make_unique<StatusSchedule>(options.policyDelay, options.policyInterval);
-  c->reconciler_ = std::make_unique<Reconciler>(*c->reader_, writer, notifier, options.reconciler,
-                                                options.reconcileHooks);
+  c->reportSchedule_ =
+      std::make_unique<StatusSchedule>(options.policyDelay, options.reportInterval);
+  ReconcilerOptions reconcilerOptions = options.reconciler;
+  reconcilerOptions.resultsChanged = [raw = c.get()] { raw->scheduleReports(); };
+  reconcilerOptions.reportsChanged = [raw = c.get()] { raw->enqueueAllPolicies(); };
+  c->reconciler_ = std::make_unique<Reconciler>(
+      *c->reader_, writer, notifier, std::move(reconcilerOptions), options.reconcileHooks);
   c->wireHandlers();
   if (options.evidence != nullptr) {
     options.evidence->onNewUseDay = [queue = c->queue_.get()](const std::string& key) {
@@ -73,6 +81,13 @@ Controller::~Controller() {
 void Controller::schedulePolicy(std::string_view name) {
   std::string key = policyWorkKey(name);
   if (auto after = statusSchedule_->changed(key, options_.clock->now())) {
+    queue_->addAfter(key, *after);
+  }
+}
+
+void Controller::scheduleReports() {
+  const std::string key(kReportsWorkKey);
+  if (auto after = reportSchedule_->changed(key, options_.clock->now())) {
     queue_->addAfter(key, *after);
   }
 }
@@ -211,6 +226,8 @@ void Controller::runWorkers() {
   while (!informers_.waitForCacheSync(std::chrono::seconds(30), stopSource_.get_token())) {
     if (stopped_ || stopSource_.stop_requested()) return;
   }
+  // Which report API is served, and the Reports condition, are found out at once.
+  if (options_.reconciler.reports != nullptr) queue_->add(std::string(kReportsWorkKey));
   queue::WorkFn work = [this](const std::string& key) { return reconciler_->reconcile(key); };
   if (options_.wrapWork) work = options_.wrapWork(std::move(work));
   queue::WorkerHooks& hooks =

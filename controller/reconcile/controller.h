@@ -12,6 +12,8 @@
 //   ServiceAccountPolicy that policy, every account (spec changes); that policy,
 //                        delayed (status or metadata only, e.g. saguard's own write)
 //   a first use on a new day (evidence/ledger.h)   that account (its last-used annotation)
+//   a policy's report results changed               "reports", delayed (reportInterval)
+//   the Reports condition changed                   every policy (its status shows it)
 // "Every policy" keys are added with a short delay (policyDelay), so a burst of
 // changes costs one status computation per policy, not one per change, and while
 // changes keep coming, at most one per policyInterval (status_schedule.h).
@@ -48,6 +50,9 @@ struct ControllerOptions {
   int workers = 2;                              // concurrent reconciles, >= 1
   std::chrono::milliseconds policyDelay{250};   // coalesces policy recomputations, >= 0
   std::chrono::milliseconds policyInterval{0};  // their least spacing under churn, >= 0
+  // With reconciler.reports: the least time between two publications of the policy
+  // reports (each writes only the reports that changed), >= 0.
+  std::chrono::milliseconds reportInterval{std::chrono::seconds(30)};
   ReconcilerOptions reconciler;                 // self identity, cache catch-up, ...
   queue::QueueMetrics* queueMetrics = nullptr;  // optional hooks (metrics/)
   queue::WorkerHooks* workerHooks = nullptr;
@@ -94,6 +99,7 @@ class Controller {
   void wireHandlers();
   void enqueueAllPolicies();
   void schedulePolicy(std::string_view name);
+  void scheduleReports();
   void enqueueAllAccounts();
   void enqueueAccountsIn(std::string_view ns);
   void enqueueBindingAccounts(const objects::Binding& binding);
@@ -105,6 +111,7 @@ class Controller {
   std::unique_ptr<queue::WorkQueue> queue_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<StatusSchedule> statusSchedule_;
+  std::unique_ptr<StatusSchedule> reportSchedule_;  // of the "reports" key
   std::atomic<bool> stopped_{false};
   std::stop_source stopSource_;  // requested by stop(): ends runWorkers()' wait for the caches
 };

@@ -39,6 +39,12 @@ Status GatedAdmissionWriter::keep(std::string_view policyName, const policy::Adm
   return inner_.keep(policyName, plan);
 }
 
+Status GatedReportWriter::publish(reports::Flavour flavour,
+                                  const std::vector<nlohmann::json>& objects) {
+  if (!gate_.isOpen()) return WriteGate::refusal("policy reports");
+  return inner_.publish(flavour, objects);
+}
+
 Status GatedEventSink::create(const events::Event& event) {
   if (!gate_.isOpen()) return WriteGate::refusal("Event " + event.namespace_ + "/" + event.name);
   return inner_.create(event);

@@ -5,6 +5,7 @@
 //   GatedEventSink   Events, as the recorder's background thread writes them, so an
 //                    Event queued while leading is not written after the lease is lost
 //   GatedAdmissionWriter  the admission objects of a policy (reads pass)
+//   GatedReportWriter     the policy reports (discovery passes)
 // main wires them around the real writers (ApiWriter, events::ClientEventSink); the
 // reconciler itself never asks whether it leads.
 #pragma once
@@ -13,6 +14,7 @@
 #include "leader/write_gate.h"
 #include "reconcile/admission_writer.h"
 #include "reconcile/cluster_writer.h"
+#include "reconcile/report_writer.h"
 
 namespace saguard::reconcile {
 
@@ -41,6 +43,19 @@ class GatedAdmissionWriter final : public AdmissionWriter {
 
  private:
   AdmissionWriter& inner_;
+  const leader::WriteGate& gate_;
+};
+
+class GatedReportWriter final : public ReportWriter {
+ public:
+  GatedReportWriter(ReportWriter& inner, const leader::WriteGate& gate)
+      : inner_(inner), gate_(gate) {}
+
+  std::optional<reports::Flavour> flavour(std::string& why) override { return inner_.flavour(why); }
+  Status publish(reports::Flavour flavour, const std::vector<nlohmann::json>& objects) override;
+
+ private:
+  ReportWriter& inner_;
   const leader::WriteGate& gate_;
 };
 

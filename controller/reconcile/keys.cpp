@@ -17,6 +17,7 @@ std::string policyWorkKey(std::string_view name) {
 }
 
 std::optional<ParsedKey> parseKey(std::string_view key) {
+  if (key == kReportsWorkKey) return ParsedKey{ParsedKey::Type::Reports, "", ""};
   if (key.starts_with(kAccount)) {
     std::string_view rest = key.substr(kAccount.size());
     auto slash = rest.find('/');

@@ -52,9 +52,15 @@ queue::Outcome Reconciler::reconcile(const std::string& key) {
     return queue::Outcome::terminalError(
         makeError(ErrorKind::Internal, "malformed work key: " + key));
   }
-  if (parsed->type == ParsedKey::Type::Account)
-    return reconcileAccount(parsed->namespace_, parsed->name);
-  return reconcilePolicy(parsed->name);
+  switch (parsed->type) {
+    case ParsedKey::Type::Account:
+      return reconcileAccount(parsed->namespace_, parsed->name);
+    case ParsedKey::Type::Policy:
+      return reconcilePolicy(parsed->name);
+    case ParsedKey::Type::Reports:
+      return reconcileReports();
+  }
+  return queue::Outcome::done();
 }
 
 bool Reconciler::isSelf(std::string_view ns, std::string_view name) const {
@@ -254,6 +260,9 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
       patchedCount_.erase(name);
     }
     hooks_->onPolicyDeleted(name);
+    PolicyRecord gone;
+    gone.name = name;
+    keepResults(gone, nullptr);
     if (options_.admission != nullptr) {
       // The garbage collector would delete them too (they are owned by the policy), but
       // only once it notices; a policy deleted while saguard was down is its job alone.
@@ -268,6 +277,7 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
   if (record->policy && options_.admission != nullptr) {
     status.admission = keepAdmission(*record->policy, recheckIn, admissionFailure);
   }
+  if (record->policy) status.reports = reportsCondition();
   hooks_->onPolicySummary(name, status.summary);
   queue::Outcome written = writeStatus(*record, status);
   if (written.result() != queue::WorkResult::Success) return written;
@@ -276,9 +286,9 @@ queue::Outcome Reconciler::reconcilePolicy(const std::string& name) {
   return written;
 }
 
-policy::AdmissionCondition Reconciler::keepAdmission(const policy::Policy& policy,
-                                                     std::optional<std::chrono::seconds>& recheckIn,
-                                                     Status& failure) {
+policy::Condition Reconciler::keepAdmission(const policy::Policy& policy,
+                                            std::optional<std::chrono::seconds>& recheckIn,
+                                            Status& failure) {
   policy::AdmissionContext context;
   context.selfNamespace = options_.selfNamespace;
   context.mutatingServed = options_.admission->mutatingServed();
@@ -299,12 +309,12 @@ policy::AdmissionCondition Reconciler::keepAdmission(const policy::Policy& polic
   }
   failure = options_.admission->keep(policy.name, plan);
   if (!failure.ok()) {
-    return {.kept = false, .reason = "Error", .message = failure.error().describe()};
+    return {.ok = false, .reason = "Error", .message = failure.error().describe()};
   }
   if (plan.objects.empty()) {
-    return {.kept = false, .reason = "Disabled", .message = "spec.admission is None"};
+    return {.ok = false, .reason = "Disabled", .message = "spec.admission is None"};
   }
-  return {.kept = true, .reason = "Kept", .message = plan.summary};
+  return {.ok = true, .reason = "Kept", .message = plan.summary};
 }
 
 policy::PolicyStatus Reconciler::invalidStatus(const PolicyRecord& record) {
@@ -312,6 +322,7 @@ policy::PolicyStatus Reconciler::invalidStatus(const PolicyRecord& record) {
   status.observedGeneration = record.generation;
   status.reason = policy::ReadyReason::Invalid;
   status.message = record.invalid ? record.invalid->describe() : "the policy cannot be applied";
+  keepResults(record, nullptr);  // an invalid policy reports nothing
   bool first = false;
   {
     std::lock_guard lock(mu_);
@@ -346,6 +357,7 @@ policy::PolicyStatus Reconciler::evaluatedStatus(const PolicyRecord& record) {
   }
   notifyNewFindings(record.name, evaluation.findings);
   status.findings = policy::showFindings(evaluation.findings);
+  keepResults(record, &evaluation);
   spdlog::debug("policy {}: evaluated in {} us ({} selected, {} pods with a token)", record.name,
                 std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - started)

@@ -10,17 +10,25 @@
 //   terminalError(e)   a failure that retrying cannot fix; logged, not retried
 //
 // account/<ns>/<name>: combines every valid policy (policy/selection.h). An account
-//   selected by any Enforce policy whose field is not false gets exactly one merge
-//   patch setting it to false (AutomountDisabled, or DriftReverted when saguard had
-//   seen it compliant before); already false = no write. Audit-only: no write, one
-//   AutomountWouldBeDisabled Event. saguard's own account is never patched.
+//   selected by any Enforce policy whose field is not false gets exactly one forced
+//   server-side apply setting it to false (AutomountDisabled, or DriftReverted when
+//   saguard had seen it compliant before), unless a source of truth declares the field
+//   (policy/ownership.h): then no write and one DeclaredByOwner Event per declaration.
+//   Already false = no write. Audit-only: no write, one AutomountWouldBeDisabled Event.
+//   saguard's own account is never patched.
 // policy/<name>: recomputes the policy's summary and findings, writes its status only
 //   when the content changed, emits Events for findings that are new since the last
 //   time, and reports the policy's gauges. An invalid spec gives Ready=False, reason
 //   Invalid, and one PolicyInvalid Event per generation. With an AdmissionWriter, it
 //   also keeps the policy's admission objects as planAdmission() says (condition
 //   Admission), deletes them when the policy is gone, and looks again when the plan
-//   changes by time alone; an invalid policy's objects are left as they are.
+//   changes by time alone; an invalid policy's objects are left as they are. With a
+//   ReportWriter serving a report API, it also keeps the policy's findings as report
+//   results (reports/policy_results.h) and says when they changed (resultsChanged).
+// reports: publishes every valid policy's latest results as policy reports, one per
+//   namespace and one for the cluster (reconcile_reports.cpp), and keeps condition
+//   Reports of every policy's status; while no report API is served, looks again every
+//   reportsDiscovery.
 //
 // Thread-safe: several workers may run it at once (the queue never hands the same key
 // to two of them).
@@ -48,6 +56,8 @@
 #include "reconcile/cluster_writer.h"
 #include "reconcile/notifier.h"
 #include "reconcile/reconcile_hooks.h"
+#include "reconcile/report_writer.h"
+#include "reports/report.h"
 
 namespace saguard::reconcile {
 
@@ -63,6 +73,15 @@ struct ReconcilerOptions {
   // Keeps each valid policy's admission objects (policy/admission.h); nullptr = saguard
   // keeps none (and the status says nothing of admission). Must outlive the reconciler.
   AdmissionWriter* admission = nullptr;
+  // Publishes the findings as policy reports; nullptr = no reports (and no Reports
+  // condition). Must outlive the reconciler.
+  ReportWriter* reports = nullptr;
+  // While no report API is served, how often the reports key looks again. Default 60 s.
+  std::chrono::milliseconds reportsDiscovery{std::chrono::seconds(60)};
+  // Set by the controller: a policy's report results changed (it schedules the reports
+  // key), and the Reports condition changed (it recomputes every policy's status).
+  std::function<void()> resultsChanged;
+  std::function<void()> reportsChanged;
 };
 
 class Reconciler {
@@ -94,7 +113,12 @@ class Reconciler {
   queue::Outcome enforce(const objects::ServiceAccount& account,
                          const policy::AccountVerdict& verdict, bool drifted);
   queue::Outcome reconcilePolicy(const std::string& name);
-  policy::PolicyStatus evaluatedStatus(const PolicyRecord& record);
+  // reconcile_reports.cpp: the reports key, and the results a policy's evaluation gives.
+  queue::Outcome reconcileReports();
+  void keepResults(const PolicyRecord& record, const policy::Evaluation* evaluation);
+  std::optional<policy::Condition> reportsCondition() const;
+  void setReportsCondition(policy::Condition condition);
+  policy::PolicyStatus evaluatedStatus(const PolicyRecord& record);  // keeps its results too
   policy::PolicyStatus invalidStatus(const PolicyRecord& record);
   // Events for the findings that are new since the policy's last reconcile.
   void notifyNewFindings(const std::string& policyName,
@@ -102,9 +126,8 @@ class Reconciler {
   queue::Outcome writeStatus(const PolicyRecord& record, const policy::PolicyStatus& status);
   // Keeps the valid policy's admission objects; the condition for its status, and when
   // to look again (the plan's changesAt).
-  policy::AdmissionCondition keepAdmission(const policy::Policy& policy,
-                                           std::optional<std::chrono::seconds>& recheckIn,
-                                           Status& failure);
+  policy::Condition keepAdmission(const policy::Policy& policy,
+                                  std::optional<std::chrono::seconds>& recheckIn, Status& failure);
   bool isSelf(std::string_view ns, std::string_view name) const;
 
   const ClusterReader& reader_;
@@ -131,6 +154,15 @@ class Reconciler {
   std::map<std::string, std::int64_t> patchedCount_;     // policy -> accounts patched
   std::map<std::string, std::int64_t> invalidNotified_;  // policy -> generation told invalid
   bool loggedSelf_ = false;
+
+  // Reports: each valid policy's latest results, kept only while a report API is served
+  // (building every finding's message costs CPU otherwise spent on nothing).
+  struct PolicyResults {
+    std::string uid;
+    std::vector<reports::Result> results;  // sorted (reports::rendersBefore)
+  };
+  std::map<std::string, PolicyResults> results_;
+  std::optional<policy::Condition> reportsCondition_;  // the last publication's outcome
 };
 
 }  // namespace saguard::reconcile

@@ -675,15 +675,19 @@ class FakeAdmission : public AdmissionWriter {
   policy::AdmissionPlan lastPlan;
 };
 
+ReconcilerOptions optionsWith(AdmissionWriter* admission, ReportWriter* reports) {
+  ReconcilerOptions options;
+  options.selfNamespace = "saguard-system";
+  options.selfName = "saguard";
+  options.admission = admission;
+  options.reports = reports;
+  return options;
+}
+
 class ReconcilerAdmissionTest : public ::testing::Test {
  protected:
   ReconcilerAdmissionTest()
-      : reconciler_(cluster_, cluster_, cluster_,
-                    ReconcilerOptions{.selfNamespace = "saguard-system",
-                                      .selfName = "saguard",
-                                      .cacheCatchUp = std::chrono::milliseconds(200),
-                                      .wallClock = [] { return std::chrono::system_clock::now(); },
-                                      .admission = &admission_}) {}
+      : reconciler_(cluster_, cluster_, cluster_, optionsWith(&admission_, nullptr)) {}
   queue::Outcome policy(const std::string& name) {
     return reconciler_.reconcile(policyWorkKey(name));
   }
@@ -794,6 +798,10 @@ TEST(Keys, RoundTrip) {
   EXPECT_FALSE(parseKey("account/a/b/c"));
   EXPECT_FALSE(parseKey("policy/"));
   EXPECT_FALSE(parseKey("other/x"));
+  auto r = parseKey(kReportsWorkKey);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->type, ParsedKey::Type::Reports);
+  EXPECT_FALSE(parseKey("reports/x"));
 }
 
 }  // namespace
