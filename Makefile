@@ -37,7 +37,7 @@ FUZZ_SEED    ?= 1
 .PHONY: test-fuzz
 test-fuzz: deps ## Build the libFuzzer targets (clang, ASan+UBSan); run each FUZZ_SECONDS with seed FUZZ_SEED
 	@CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_FUZZ=ON \
-	  -DSAGUARD_SANITIZE=ON -DSAGUARD_TESTS=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;policy;kube;evidence;audit" \
+	  -DSAGUARD_SANITIZE=ON -DSAGUARD_TESTS=OFF -DSAGUARD_BENCH=OFF -DSAGUARD_ONLY="base;objects;codec;policy;reports;kube;evidence;audit" \
 	  -DSAGUARD_FUZZ_SECONDS=$(FUZZ_SECONDS) -DSAGUARD_FUZZ_SEED=$(FUZZ_SEED) >/dev/null
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 	cd $(FUZZ_DIR) && ctest --output-on-failure -L fuzz -j $(JOBS)

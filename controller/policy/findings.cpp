@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "base/utf8.h"
 #include "policy/ownership.h"
 #include "policy/patch.h"
 
@@ -15,16 +16,6 @@ std::string accountRef(std::string_view ns, std::string_view name) {
   out += '/';
   out += name;
   return out;
-}
-
-// The longest prefix of `text` of at most `max` bytes that does not end inside a
-// UTF-8 sequence.
-std::string_view cutUtf8(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t end = max;
-  // Step back over continuation bytes (10xxxxxx) to the start of the cut character.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
 }
 
 bool moreSevere(const Finding& a, const Finding& b) {

@@ -4,19 +4,10 @@
 #include <cstdio>
 
 #include "base/hash.h"
+#include "base/utf8.h"
 
 namespace saguard::reports {
 namespace {
-
-// The longest prefix of `text` of at most `max` bytes that does not end inside a
-// UTF-8 sequence.
-std::string_view cutUtf8(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t end = max;
-  // Step back over continuation bytes (10xxxxxx) to the start of the cut character.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
 
 nlohmann::json renderRef(const objects::ObjectRef& ref) {
   nlohmann::json out = nlohmann::json::object();
