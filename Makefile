@@ -49,10 +49,13 @@ TSAN_DIR ?= build-tsan
 ASAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitize/lsan.supp
 TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/sanitize/tsan.supp"
-# Left out under the sanitizers only (it runs in `make test`): at sanitizer speed the
-# restarted kube-apiserver sometimes serves the resumed watch without the 410 the test
-# sets up, so its "exactly one relist" premise fails (an open item, not a sanitizer finding).
-SANITIZE_GTEST := GTEST_FILTER=-CacheInformerIntegration.RelistsAfterCompactionWithoutMissingADelete
+# Left out under the sanitizers only (they run in `make test`):
+# - RelistsAfterCompactionWithoutMissingADelete: at sanitizer speed the restarted
+#   kube-apiserver sometimes serves the resumed watch without the 410 the test sets up, so
+#   its "exactly one relist" premise fails (an open item, not a sanitizer finding);
+# - AFieldDeclaredByGitOpsToolsIsNeverWritten: 60 s of waiting for a write that must not
+#   come, on code paths the other GitOps tests run too (the sanitizers find nothing in a wait).
+SANITIZE_GTEST := GTEST_FILTER=-CacheInformerIntegration.RelistsAfterCompactionWithoutMissingADelete:ControllerTest.AFieldDeclaredByGitOpsToolsIsNeverWritten
 .PHONY: test-sanitize
 test-sanitize: deps controlplane ## gcc ASan+UBSan: unit + integration tests; gcc TSan: queue and cache tests
 	@CXX=g++ cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_SANITIZE=ON \

@@ -12,7 +12,9 @@
 //   - a report refused by the API server (or stored with fields dropped: a CRD of
 //     another shape) is logged once per message and shown as condition Reports
 //     False/Refused on every policy; it is tried again at the next change of results or
-//     after reportsDiscovery, never in a loop. Transport errors are retried with backoff.
+//     after reportsDiscovery, never in a loop. Transport errors are retried with backoff;
+//   - published or not, the key comes back every reportsDiscovery: a report API that
+//     appears, goes or is replaced by the preferred one is noticed without a change.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -154,7 +156,10 @@ queue::Outcome Reconciler::reconcileReports() {
   if (published.ok()) {
     setReportsCondition(
         {.ok = true, .reason = "Published", .message = summaryText(grouped, *flavour)});
-    return queue::Outcome::done();
+    // Looked at again even when nothing changes: the writer notices a report API that
+    // appears or goes and reports deleted behind its back (it asks the API server only
+    // when its memory is due, so this costs a render, not a request).
+    return queue::Outcome::requeueAfter(options_.reportsDiscovery);
   }
   if (published.is(ErrorKind::Invalid) || published.is(ErrorKind::Forbidden)) {
     setReportsCondition(

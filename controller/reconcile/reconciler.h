@@ -27,8 +27,7 @@
 //   results (reports/policy_results.h) and says when they changed (resultsChanged).
 // reports: publishes every valid policy's latest results as policy reports, one per
 //   namespace and one for the cluster (reconcile_reports.cpp), and keeps condition
-//   Reports of every policy's status; while no report API is served, looks again every
-//   reportsDiscovery.
+//   Reports of every policy's status; looks again every reportsDiscovery.
 //
 // Thread-safe: several workers may run it at once (the queue never hands the same key
 // to two of them).
@@ -76,7 +75,8 @@ struct ReconcilerOptions {
   // Publishes the findings as policy reports; nullptr = no reports (and no Reports
   // condition). Must outlive the reconciler.
   ReportWriter* reports = nullptr;
-  // While no report API is served, how often the reports key looks again. Default 60 s.
+  // How often the reports key looks again without a change (a report API installed,
+  // removed or replaced by the preferred one). Default 60 s.
   std::chrono::milliseconds reportsDiscovery{std::chrono::seconds(60)};
   // Set by the controller: a policy's report results changed (it schedules the reports
   // key), and the Reports condition changed (it recomputes every policy's status).

@@ -62,6 +62,17 @@ std::string describeObject(const reports::ReportKind& kind, const std::string& n
          (ns.empty() ? name : ns + "/" + name);
 }
 
+// Why a stored report is not what saguard rendered, or "" when it is: its content (what
+// the API server kept) no longer has the hash saguard rendered it with. The CRD's schema
+// dropped fields (pruning), or someone edited the report.
+std::string problemOf(const reports::ReportKind& kind, const json& stored) {
+  if (reports::contentHash(stored) == reports::renderedHashOf(stored)) return "";
+  return describeObject(kind, field(stored, "namespace"), field(stored, "name")) +
+         " is stored without some of what saguard wrote: the installed CRD's schema is not the "
+         "one saguard writes (it must keep summary and results[] with policy, rule, result, "
+         "severity, scored, source, timestamp, resources, message, properties)";
+}
+
 const reports::ReportKind* kindNamed(std::string_view resource) {
   for (reports::Flavour f : reports::kFlavoursByPreference) {
     for (bool cluster : {false, true}) {
@@ -139,6 +150,17 @@ std::optional<reports::Flavour> ApiPublisher::flavour(std::string& why) {
   return flavour_;
 }
 
+// A report of saguard's as listed. One whose stored content is not what it was
+// rendered as is written once more (someone edited it, and it is saguard's): `want` is
+// left empty so that publish() replaces it. If the API server keeps dropping fields (a
+// CRD of another shape), that is one write per report per reverifyAfter, and the
+// problem is said each time.
+ApiPublisher::Known ApiPublisher::ownKnown(const reports::ReportKind& kind, const json& item) {
+  std::string problem = problemOf(kind, item);
+  return Known{problem.empty() ? wantOf(item) : "", field(item, "resourceVersion"),
+               std::move(problem)};
+}
+
 Status ApiPublisher::listOwn(const reports::ReportKind& kind) {
   kube::ListOptions options;
   options.labelSelector =
@@ -155,7 +177,7 @@ Status ApiPublisher::listOwn(const reports::ReportKind& kind) {
     for (const auto& item : list.value("items", json::array())) {
       if (!item.is_object()) continue;
       found[Key{std::string(kind.resource), field(item, "namespace"), field(item, "name")}] =
-          Known{wantOf(item), field(item, "resourceVersion")};
+          ownKnown(kind, item);
     }
     return Status{};
   });
@@ -236,15 +258,12 @@ Status ApiPublisher::write(const reports::ReportKind& kind, const json& object,
   }
   countWrite();
   const json answer = json::parse(*written, nullptr, /*allow_exceptions=*/false);
-  if (answer.is_object() && reports::contentHash(answer) != reports::renderedHashOf(object)) {
-    refuse(what +
-           " was stored without some of what saguard wrote: the installed CRD's schema is "
-           "not the one saguard writes (it must keep summary and results[] with policy, rule, "
-           "result, severity, scored, source, timestamp, resources, message, properties)");
-  }
+  Known stored{wantOf(object), field(answer, "resourceVersion"),
+               answer.is_object() ? problemOf(kind, answer) : ""};
+  if (!stored.problem.empty()) refuse(stored.problem);
   std::lock_guard lock(mu_);
   // Remembered as sent, even when stored with less: not sent again until it changes.
-  known_[key] = Known{wantOf(object), answer.is_object() ? field(answer, "resourceVersion") : ""};
+  known_[key] = std::move(stored);
   return {};
 }
 
@@ -276,7 +295,11 @@ Status ApiPublisher::publish(reports::Flavour flavour, const std::vector<json>& 
     {
       std::lock_guard lock(mu_);
       auto it = known_.find(key);
-      if (it != known_.end() && it->second.want == wantOf(object)) continue;
+      if (it != known_.end() && it->second.want == wantOf(object)) {
+        if (!it->second.problem.empty())
+          refused += (refused.empty() ? "" : "; ") + it->second.problem;
+        continue;
+      }
     }
     if (Status st = write(kind, object, refused); !st.ok()) return st;
   }

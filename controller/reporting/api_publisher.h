@@ -20,8 +20,9 @@
 // not in the set are deleted. A report of the same name without the label is someone
 // else's: never touched (Invalid, naming it). What the API server stored is checked
 // against what was sent (reports::contentHash): a CRD whose schema drops fields gives
-// Invalid naming the object, and the object is remembered as written, so it is not sent
-// again until its content changes.
+// Invalid naming the object, every time publish() is called, and the object is
+// remembered as written, so it is sent again only when its content changes or, after
+// the next listing (`reverifyAfter`), once (a report someone edited is put back then).
 //
 // Thread-safe (one reports key, but flavour() is also asked from policy reconciles).
 #pragma once
@@ -29,6 +30,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -62,10 +64,12 @@ class ApiPublisher final : public reconcile::ReportWriter {
   struct Known {
     std::string want;  // rendered hash and owners, as publish() compares them
     std::string resourceVersion;
+    std::string problem;  // why what is stored is not what was rendered; "" when it is
   };
   using Key = std::tuple<std::string, std::string, std::string>;  // resource, namespace, name
 
   Status listOwn(const reports::ReportKind& kind);
+  static Known ownKnown(const reports::ReportKind& kind, const nlohmann::json& item);
   Status write(const reports::ReportKind& kind, const nlohmann::json& object, std::string& refused);
   void countWrite();
 
