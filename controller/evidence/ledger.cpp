@@ -47,8 +47,14 @@ bool Ledger::fold(const std::string& key, const policy::AccountUse* record,
 
 void Ledger::observedSince(std::int64_t seconds) {
   if (seconds <= 0) return;
-  std::lock_guard lock(mu_);
-  if (observingSince_ == 0 || seconds < observingSince_) observingSince_ = seconds;
+  bool earlier = false;
+  {
+    std::lock_guard lock(mu_);
+    if (observingSince_ != 0 && seconds >= observingSince_) return;
+    earlier = observingSince_ != 0;
+    observingSince_ = seconds;
+  }
+  if (earlier && onObservingSinceEarlier) onObservingSinceEarlier();
 }
 
 std::int64_t Ledger::observingSince() const {

@@ -36,6 +36,10 @@ class Ledger {
   // is now behind. Set before the sources start. It must not call record() (on this
   // thread, `accountKey` is the buffer record() builds its keys in).
   std::function<void(const std::string& accountKey)> onNewUseDay;
+  // Called when observingSince moves earlier after it was known (another replica's, or
+  // the store's, earlier start was merged): every `unusedFor` decision may now come
+  // sooner than its recheck was scheduled. Set before the sources start.
+  std::function<void()> onObservingSinceEarlier;
 
   // Folds one use in. True when the account's record changed.
   bool record(const policy::TokenUse& use);

@@ -70,6 +70,11 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
       const objects::ObjectName account = objects::splitObjectKey(key);
       queue->add(accountWorkKey(account.namespace_, account.name));
     };
+    // An earlier start merged in: `unusedFor` decisions may come sooner than scheduled.
+    options.evidence->onObservingSinceEarlier = [raw = c.get()] {
+      raw->enqueueAllAccounts();
+      raw->enqueueAllPolicies();
+    };
   }
   return c;
 }

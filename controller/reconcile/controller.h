@@ -12,6 +12,7 @@
 //   ServiceAccountPolicy that policy, every account (spec changes); that policy,
 //                        delayed (status or metadata only, e.g. saguard's own write)
 //   a first use on a new day (evidence/ledger.h)   that account (its last-used annotation)
+//   an earlier observing-since merged (ledger)       every account and policy (unusedFor)
 //   a policy's report results changed               "reports", delayed (reportInterval)
 //   the Reports condition changed                   every policy (its status shows it)
 // "Every policy" keys are added with a short delay (policyDelay), so a burst of

@@ -139,6 +139,15 @@ step "At admission (spec.admission, default Warn): the API server itself warns a
 show bash -c "$KUBECTL run asks -n team-a --image=registry.k8s.io/pause:3.10 --overrides='{\"spec\":{\"automountServiceAccountToken\":true}}' 2>&1"
 show "$KUBECTL" get validatingadmissionpolicies,validatingadmissionpolicybindings -l app.kubernetes.io/managed-by=saguard
 
+step "GitOps: Argo CD applies a namespace whose default account Git declares automountServiceAccountToken: true"
+k create namespace team-d >/dev/null
+k label namespace team-d saguard.io/demo=true >/dev/null
+show bash -c "printf 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: team-d}\nautomountServiceAccountToken: true\n' | $KUBECTL apply --server-side --force-conflicts --field-manager=argocd-controller -f -"
+until "$KUBECTL" get events.events.k8s.io -n team-d --field-selector reason=DeclaredByOwner -o name 2>/dev/null | grep -q .; do sleep 0.2; done
+echo "${dim}(saguard does not fight Git: no patch, one Warning naming the owner and the fix)${reset}"
+show "$KUBECTL" get serviceaccount default -n team-d -o jsonpath='{.automountServiceAccountToken}{"\n"}'
+show "$KUBECTL" get events.events.k8s.io -n team-d --field-selector reason=DeclaredByOwner -o jsonpath='{range .items[*]}{.type} {.reason}: {.note}{"\n"}{end}'
+
 if [[ "${KEEP:-0}" == 1 ]]; then
   echo
   echo "${bold}Left running.${reset} Connect with: export KUBECONFIG=$KUBECONFIG; kubectl=$KUBECTL"

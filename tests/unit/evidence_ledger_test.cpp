@@ -182,6 +182,8 @@ TEST(Ledger, OnNewUseDayOncePerNewDay) {
 
 TEST(Ledger, ObservedSinceIsTheEarliest) {
   Ledger ledger;
+  int earlier = 0;  // the first value is no news; only a later move back is
+  ledger.onObservingSinceEarlier = [&] { ++earlier; };
   EXPECT_EQ(ledger.observingSince(), 0);
   ledger.observedSince(0);
   ledger.observedSince(-5);
@@ -190,10 +192,14 @@ TEST(Ledger, ObservedSinceIsTheEarliest) {
   EXPECT_EQ(ledger.observingSince(), kMidnight);
   ledger.observedSince(kMidnight + 100);  // a replica that started later
   EXPECT_EQ(ledger.observingSince(), kMidnight);
+  EXPECT_EQ(earlier, 0);
   ledger.observedSince(kMidnight - 100);  // one that started earlier
   EXPECT_EQ(ledger.observingSince(), kMidnight - 100);
+  EXPECT_EQ(earlier, 1);
   ledger.observedSince(0);
+  ledger.observedSince(kMidnight - 100);  // the same again: no news
   EXPECT_EQ(ledger.observingSince(), kMidnight - 100);
+  EXPECT_EQ(earlier, 1);
   // evidenceOf carries it for every account, used or not.
   EXPECT_EQ(ledger.evidenceOf("team-a", "never").observingSince, kMidnight - 100);
   ledger.record(use("team-a", "web", kMidnight + 5));
