@@ -406,12 +406,7 @@ TEST_F(AdmissionPolicyTest, KeeperWritesOnlyWhatChanged) {
 // Owned by the policy: the garbage collector deletes them with it even when saguard
 // is not running.
 TEST_F(AdmissionPolicyTest, DeletedWithThePolicy) {
-  auto crd = kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml"));
-  ASSERT_EQ(crd.exitCode, 0) << crd.err;
-  ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=30s "
-                    "crd/serviceaccountpolicies.saguard.io")
-                .exitCode,
-            0);
+  ASSERT_TRUE(installPolicyCrd());
   const std::string name = "adm-owned-" + id_;
   const json object = policyObject(name, id_, {{"admission", "Warn"}});
   ASSERT_TRUE(

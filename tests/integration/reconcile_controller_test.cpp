@@ -33,9 +33,7 @@ using namespace std::chrono_literals;
 constexpr int kReactMs = 2000;
 
 json getJson(const std::string& args) {
-  auto r = kubectl("get -o json " + args);
-  if (r.exitCode != 0) return json();
-  return json::parse(r.out, nullptr, false);
+  return kubectlJson(args);
 }
 
 // automountServiceAccountToken of ns/name: "true", "false" or "unset" ("" if missing).
@@ -132,13 +130,7 @@ class ControllerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     ASSERT_TRUE(waitForControllerManager());
-    auto crd = kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml"));
-    ASSERT_EQ(crd.exitCode, 0) << crd.err;
-    ASSERT_EQ(
-        kubectl(
-            "wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io")
-            .exitCode,
-        0);
+    ASSERT_TRUE(installPolicyCrd());
     startController();
   }
   static void TearDownTestSuite() { stopController(); }

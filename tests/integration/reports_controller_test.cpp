@@ -36,9 +36,7 @@ class NoEvents final : public reconcile::Notifier {
 };
 
 json getJson(const std::string& args) {
-  auto r = kubectl("get -o json " + args);
-  if (r.exitCode != 0) return json();
-  return json::parse(r.out, nullptr, false);
+  return kubectlJson(args);
 }
 
 json reportsCondition(const std::string& policy) {
@@ -77,13 +75,7 @@ class ReportsControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(waitForControllerManager());
-    auto crd = kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml"));
-    ASSERT_EQ(crd.exitCode, 0) << crd.err;
-    ASSERT_EQ(
-        kubectl(
-            "wait --for=condition=Established --timeout=30s crd/serviceaccountpolicies.saguard.io")
-            .exitCode,
-        0);
+    ASSERT_TRUE(installPolicyCrd());
     removeAllCrds();
     label_ = "reports-" + randomSuffix();
     auto config = kube::loadConfig({.kubeconfig = controlPlane().kubeconfig});

@@ -191,6 +191,23 @@ std::string freshNamespace(const std::string& prefix,
   return name;
 }
 
+bool installPolicyCrd() {
+  if (kubectl("apply -f " + source("crd/saguard.io_serviceaccountpolicies.yaml")).exitCode != 0) {
+    return false;
+  }
+  return kubectl(
+             "wait --for=condition=Established --timeout=60s "
+             "crd/serviceaccountpolicies.saguard.io")
+             .exitCode == 0;
+}
+
+nlohmann::json kubectlJson(const std::string& args) {
+  const CommandResult r = kubectl("get -o json " + args);
+  if (r.exitCode != 0) return nullptr;
+  nlohmann::json parsed = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? nlohmann::json() : parsed;
+}
+
 bool waitForControllerManager(int timeoutMs) {
   std::string ns = freshNamespace("kcm-probe");
   bool ok = eventually(

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,13 @@ std::string freshNamespace(const std::string& prefix,
 // `default` ServiceAccount: after a test that restarts the API server, its informers
 // may take a while to reconnect. Returns whether it does.
 bool waitForControllerManager(int timeoutMs = 60'000);
+
+// Applies the ServiceAccountPolicy CRD of the source tree (crd/) and waits until it is
+// Established; returns whether it is. Idempotent: every suite that needs it calls it.
+bool installPolicyCrd();
+
+// `kubectl get -o json ARGS`, parsed; null when kubectl fails or prints no JSON.
+nlohmann::json kubectlJson(const std::string& args);
 
 // Polls `predicate` every 50 ms until it is true or `timeoutMs` passes; returns the
 // last answer. Tests assert on its result, never on wall-clock figures.
