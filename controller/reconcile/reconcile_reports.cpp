@@ -135,9 +135,10 @@ queue::Outcome Reconciler::reconcileReports() {
   }
   if (!complete) {
     // A report API just appeared, or saguard just started: the policies' next
-    // evaluations keep their results and bring this key back (resultsChanged).
+    // evaluations keep their results and bring this key back (resultsChanged); if one
+    // keeps none (its evaluation did not find the API served), this looks again later.
     if (options_.reportsChanged) options_.reportsChanged();
-    return queue::Outcome::done();
+    return queue::Outcome::requeueAfter(options_.reportsDiscovery);
   }
 
   const std::vector<reports::Report> grouped = reports::groupByScope(std::move(all));
