@@ -71,5 +71,10 @@ void logListed(const std::string& reflector, std::size_t count, std::string_view
                 resourceVersion);
 }
 
+void logNoStreamingList(const std::string& reflector, const Error& error) {
+  spdlog::info("reflector {}: the API server does not serve streaming lists ({}); listing instead",
+               reflector, error.message);
+}
+
 }  // namespace detail
 }  // namespace saguard::cache

@@ -1,7 +1,14 @@
 // A reflector keeps a target (an informer's store) equal to one kind of object on the
 // API server, forever, on its own thread:
 //
-//   1. list the collection page by page (limit 500) and hand the target everything;
+//   1. list the collection page by page (limit 500) and hand the target everything; or,
+//      with streamingList, open the watch with sendInitialEvents=true (KEP-3157, served by
+//      default since Kubernetes 1.34): the server streams the current objects as ADDED
+//      events from its watch cache, then a bookmark annotated k8s.io/initial-events-end,
+//      at which the target gets them all as one listing and the same stream goes on as
+//      the watch of step 2. No LIST request, and the API server never builds a whole list
+//      answer in memory. A server that refuses it (400/422: the WatchList feature off, as
+//      1.33 ships) gets list+watch for the rest of the reflector's life;
 //   2. watch from the list's resourceVersion, with bookmarks, for a timeoutSeconds drawn
 //      at random from [5, 10) minutes so that many reflectors do not reconnect together;
 //   3. when a watch ends normally, watch again from the last resourceVersion seen
@@ -67,6 +74,8 @@ struct ReflectorOptions {
   // received nothing at all (not even a bookmark), counts as a failure: a server or proxy
   // that closes every watch at once would otherwise be hammered in a tight loop.
   std::chrono::milliseconds shortWatch{1000};
+  // Initial listing and relists by streaming list (step 1) where the server serves it.
+  bool streamingList = false;
   BackoffOptions backoff;
   // Injected dependencies; null/empty = the real ones. Not owned: they must outlive the reflector.
   const Clock* clock = nullptr;      // SteadyClock::instance()
@@ -115,6 +124,7 @@ void logFailure(const std::string& reflector, std::string_view step, const Error
                 std::chrono::milliseconds wait);
 void logGone(const std::string& reflector, std::string_view resourceVersion, const Error& error);
 void logListed(const std::string& reflector, std::size_t count, std::string_view resourceVersion);
+void logNoStreamingList(const std::string& reflector, const Error& error);
 
 // Runs `f` (which returns a Status); an exception from it (a decoder or a target that
 // throws, bad_alloc) becomes an Internal error instead of unwinding through the client.
@@ -194,14 +204,33 @@ class Reflector {
 
   // One turn of the loop; false when stopping.
   bool step(std::stop_token stop) {
-    if (needList_) {
-      Status listed = listAndReplace(stop);
-      if (stop.stop_requested()) return false;
-      if (!listed) return backOff("list", listed.error(), stop);
-      needList_ = false;
-    }
     Error failure;
-    const WatchEnd end = watchOnce(stop, failure);
+    WatchEnd end = WatchEnd::Normal;
+    if (needList_ && streaming_) {
+      end = watchOnce(stop, failure);
+      if (end == WatchEnd::Stopped) return false;
+      if (needList_) {  // the stream ended before its listing was complete
+        if (failure.kind == ErrorKind::Invalid || failure.kind == ErrorKind::BadRequest) {
+          detail::logNoStreamingList(name_, failure);
+          streaming_ = false;  // list+watch from now on
+          return true;
+        }
+        if (end == WatchEnd::Normal) {
+          failure = makeError(ErrorKind::Unavailable,
+                              "the streaming list of " + name_ + " ended before its last object");
+        }
+        return backOff("streaming list", failure, stop);
+      }
+      // Listed; the stream then went on as a watch and ended as any watch does.
+    } else {
+      if (needList_) {
+        Status listed = listAndReplace(stop);
+        if (stop.stop_requested()) return false;
+        if (!listed) return backOff("list", listed.error(), stop);
+        needList_ = false;
+      }
+      end = watchOnce(stop, failure);
+    }
     if (progressed_) goneInARow_ = 0;
     switch (end) {
       case WatchEnd::Stopped:
@@ -290,7 +319,15 @@ class Reflector {
     watch.labelSelector = options_.labelSelector;
     watch.fieldSelector = options_.fieldSelector;
     watch.resourceVersion = lastResourceVersion();
-    watch.allowWatchBookmarks = true;
+    watch.allowWatchBookmarks = true;  // the streaming list's end is a bookmark too
+    initial_.reset();
+    if (needList_) {
+      // A streaming list: state at least as new as a quorum read now ("" + NotOlderThan).
+      watch.resourceVersion.clear();
+      watch.sendInitialEvents = true;
+      watch.resourceVersionMatch = "NotOlderThan";
+      initial_.emplace();
+    }
     watch.timeoutSeconds = detail::drawWatchTimeout(options_, random_);
     {
       std::lock_guard lock(mu_);
@@ -321,6 +358,8 @@ class Reflector {
     // A partial line left at the end was cut off with the connection; the event is
     // delivered again by the next watch, which resumes before it.
     framer_.reset();
+    initial_.reset();  // a streaming list cut short is started again, never half-used
+    if (watch.sendInitialEvents && decoding_.release) decoding_.release();
     if (stop.stop_requested()) return WatchEnd::Stopped;
     if (!st) {
       failure = st.error();
@@ -344,6 +383,10 @@ class Reflector {
         return;
       }
       ended = event.error();
+      return;
+    }
+    if (initial_) {
+      streamInitial(*event, ended);
       return;
     }
     switch (event->type) {
@@ -370,6 +413,51 @@ class Reflector {
         ended = event->error ? *event->error
                              : makeError(ErrorKind::Internal,
                                          "a watch ERROR event of " + name_ + " without a Status");
+        return;
+    }
+  }
+
+  // An event of a streaming list before its end: ADDED objects are gathered; the bookmark
+  // annotated initial-events-end hands them to the target as one listing.
+  void streamInitial(codec::WatchEvent<R>& event, std::optional<Error>& ended) {
+    switch (event.type) {
+      case codec::EventType::Added:
+        initial_->push_back(std::make_shared<const R>(std::move(event.object)));
+        return;
+      case codec::EventType::Bookmark: {
+        if (!event.initialEventsEnd) return;  // a progress bookmark inside the stream
+        if (event.resourceVersion.empty()) {
+          ended =
+              makeError(ErrorKind::Internal, "the streaming list of " + name_ +
+                                                 " ended with no resourceVersion to go on from");
+          return;
+        }
+        const std::size_t count = initial_->size();
+        target_.replace(std::move(*initial_));
+        initial_.reset();
+        needList_ = false;
+        progressed_ = true;
+        {
+          std::lock_guard lock(mu_);
+          lastResourceVersion_ = event.resourceVersion;
+          listed_ = true;
+          ++stats_.lists;
+          if (relistAfterGone_) ++stats_.relists;
+        }
+        relistAfterGone_ = false;
+        detail::logListed(name_, count, event.resourceVersion);
+        return;
+      }
+      case codec::EventType::Error:
+        ended = event.error ? *event.error
+                            : makeError(ErrorKind::Internal,
+                                        "a watch ERROR event of " + name_ + " without a Status");
+        return;
+      case codec::EventType::Modified:
+      case codec::EventType::Deleted:
+        ended = makeError(ErrorKind::Internal, "the streaming list of " + name_ + " sent " +
+                                                   codec::toString(event.type) +
+                                                   " before its last object");
         return;
     }
   }
@@ -402,6 +490,9 @@ class Reflector {
 
   // Only the run() thread touches these.
   bool needList_ = true;
+  bool streaming_ = options_.streamingList;  // false once the server refused a streaming list
+  // While a streaming list runs: the objects so far.
+  std::optional<std::vector<std::shared_ptr<const R>>> initial_;
   bool relistAfterGone_ = false;
   int goneInARow_ = 0;
   bool progressed_ = false;  // the last watch applied an event or a bookmark

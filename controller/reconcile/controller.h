@@ -54,6 +54,9 @@ struct ControllerOptions {
   // With reconciler.reports: the least time between two publications of the policy
   // reports (each writes only the reports that changed), >= 0.
   std::chrono::milliseconds reportInterval{std::chrono::seconds(30)};
+  // Informers sync by streaming list (a watch with sendInitialEvents, KEP-3157) where the
+  // API server serves it, by paged LIST otherwise (cache/reflector.h).
+  bool streamingList = true;
   ReconcilerOptions reconciler;                 // self identity, cache catch-up, ...
   queue::QueueMetrics* queueMetrics = nullptr;  // optional hooks (metrics/)
   queue::WorkerHooks* workerHooks = nullptr;

@@ -68,6 +68,15 @@ inline std::string bookmarkLine(const std::string& resourceVersion,
                                    resourceVersion + R"(","creationTimestamp":null}})");
 }
 
+// The bookmark that ends a streaming list's initial events (KEP-3157), as 1.34 sends it.
+inline std::string initialEventsEndLine(const std::string& resourceVersion,
+                                        const std::string& kind = "ServiceAccount") {
+  return eventLine("BOOKMARK", R"({"kind":")" + kind +
+                                   R"(","apiVersion":"v1","metadata":{"resourceVersion":")" +
+                                   resourceVersion +
+                                   R"(","annotations":{"k8s.io/initial-events-end":"true"}}})");
+}
+
 // The ERROR event the API server sends for a resourceVersion that is too old.
 inline std::string goneLine(const std::string& message = "too old resource version: 5 (20)") {
   return eventLine(

@@ -22,6 +22,7 @@ using testing::accountJson;
 using testing::bookmarkLine;
 using testing::eventLine;
 using testing::goneLine;
+using testing::initialEventsEndLine;
 using testing::listJson;
 using testing::RecordingSleeper;
 using testing::ScriptedClient;
@@ -407,6 +408,113 @@ TEST_F(ReflectorTest, StopDuringBackoffEndsRun) {
   EXPECT_EQ(stopping.calls, 1);
   EXPECT_EQ(client.listCalls().size(), 1u);
   EXPECT_TRUE(client.watchCalls().empty());
+}
+
+// Streaming list (KEP-3157): no LIST; the watch's initial ADDED events become one listing
+// at the bookmark annotated initial-events-end, and the same stream goes on as the watch.
+TEST_F(ReflectorTest, StreamingListHandsTheInitialObjectsOverAsOneListingThenWatches) {
+  ReflectorOptions o = options();
+  o.streamingList = true;
+  client.pushWatch(
+      {.chunks = {eventLine("ADDED", accountJson("ns", "a", "1")),
+                  bookmarkLine("5"),  // a progress bookmark: not the end
+                  eventLine("ADDED", accountJson("ns", "b", "2")), initialEventsEndLine("10"),
+                  eventLine("MODIFIED", accountJson("ns", "a", "11"))},
+       .lasts = 5min});
+  auto reflector = make(o);
+  runToEnd(*reflector);
+  EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1 ns/b@2", "MODIFIED ns/a@11"}));
+  EXPECT_TRUE(client.listCalls().empty());
+  auto watches = client.watchCalls();
+  ASSERT_EQ(watches.size(), 2u);
+  EXPECT_EQ(watches[0].sendInitialEvents, true);
+  EXPECT_EQ(watches[0].resourceVersionMatch, "NotOlderThan");
+  EXPECT_EQ(watches[0].resourceVersion, "");
+  EXPECT_TRUE(watches[0].allowWatchBookmarks);
+  // The next watch resumes from the last event, as after a list.
+  EXPECT_EQ(watches[1].sendInitialEvents, std::nullopt);
+  EXPECT_EQ(watches[1].resourceVersionMatch, "");
+  EXPECT_EQ(watches[1].resourceVersion, "11");
+  EXPECT_TRUE(reflector->listed());
+  EXPECT_EQ(reflector->stats().lists, 1u);
+  EXPECT_EQ(reflector->stats().events, 1u);
+  EXPECT_EQ(releases, 1);
+}
+
+TEST_F(ReflectorTest, AStreamingListCutShortIsDiscardedAndStartedAgain) {
+  ReflectorOptions o = options();
+  o.streamingList = true;
+  client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "a", "1"))},
+                    .end = makeError(ErrorKind::Transport, "reset")});
+  client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "a", "1"))}, .lasts = 5s});
+  client.pushWatch(
+      {.chunks = {eventLine("ADDED", accountJson("ns", "a", "1")),
+                  eventLine("ADDED", accountJson("ns", "b", "2")), initialEventsEndLine("10")},
+       .lasts = 5min});
+  auto reflector = make(o);
+  runToEnd(*reflector);
+  // Never half a listing, never one object twice.
+  EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1 ns/b@2"}));
+  EXPECT_EQ(sleeper.waits().size(), 2u);  // the reset, and the stream that ended early
+  auto watches = client.watchCalls();
+  ASSERT_GE(watches.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(watches[i].sendInitialEvents, true) << i;
+}
+
+TEST_F(ReflectorTest, AServerThatRefusesStreamingListsIsListedFromThenOn) {
+  ReflectorOptions o = options();
+  o.streamingList = true;
+  // 1.33's answer: the WatchList feature is off.
+  client.pushWatch({.end = makeError(ErrorKind::Invalid,
+                                     "sendInitialEvents is forbidden for watch unless the "
+                                     "WatchList feature gate is enabled")});
+  client.pushList(list10());
+  client.pushWatch({.chunks = {goneLine()}});  // and a relist lists too
+  client.pushList(list10());
+  client.pushWatch({.chunks = {bookmarkLine("12")}, .lasts = 5min});
+  auto reflector = make(o);
+  runToEnd(*reflector);
+  EXPECT_EQ(client.listCalls().size(), 2u);
+  EXPECT_TRUE(sleeper.waits().empty());  // a refusal is an answer, not a failure
+  auto watches = client.watchCalls();
+  ASSERT_GE(watches.size(), 3u);
+  EXPECT_EQ(watches[0].sendInitialEvents, true);
+  EXPECT_EQ(watches[1].sendInitialEvents, std::nullopt);
+  EXPECT_EQ(watches[1].resourceVersion, "10");
+  EXPECT_EQ(watches[2].sendInitialEvents, std::nullopt);
+}
+
+TEST_F(ReflectorTest, GoneAfterAStreamingListStreamsAgain) {
+  ReflectorOptions o = options();
+  o.streamingList = true;
+  client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "a", "1")),
+                               initialEventsEndLine("10"), goneLine()}});
+  client.pushWatch(
+      {.chunks = {eventLine("ADDED", accountJson("ns", "b", "20")), initialEventsEndLine("21")},
+       .lasts = 5min});
+  auto reflector = make(o);
+  runToEnd(*reflector);
+  EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1", "replace ns/b@20"}));
+  EXPECT_TRUE(client.listCalls().empty());
+  EXPECT_EQ(reflector->stats().relists, 1u);
+  auto watches = client.watchCalls();
+  ASSERT_GE(watches.size(), 2u);
+  EXPECT_EQ(watches[1].sendInitialEvents, true);
+  EXPECT_EQ(watches[1].resourceVersion, "");
+}
+
+TEST_F(ReflectorTest, AStreamingListThatSendsAChangeBeforeItsEndIsStartedAgain) {
+  ReflectorOptions o = options();
+  o.streamingList = true;
+  client.pushWatch({.chunks = {eventLine("ADDED", accountJson("ns", "a", "1")),
+                               eventLine("DELETED", accountJson("ns", "a", "2"))}});
+  client.pushWatch({.chunks = {initialEventsEndLine("10")}, .lasts = 5min});
+  auto reflector = make(o);
+  runToEnd(*reflector);
+  EXPECT_EQ(target.log, (std::vector<std::string>{"replace"}));
+  EXPECT_EQ(sleeper.waits().size(), 1u);
+  EXPECT_NE(reflector->stats().lastFailure->message.find("DELETED before its last object"),
+            std::string::npos);
 }
 
 TEST(ReflectorOptionsTest, ValidateNamesTheField) {
