@@ -47,6 +47,8 @@ struct MetaWant {
   objects::Tristate* lastAppliedAutomount = nullptr;
   // The managedFields entries owning automountServiceAccountToken.
   objects::FieldOwners* automountOwners = nullptr;
+  // The ownerReferences entry with controller: true.
+  objects::ControllerRef* controller = nullptr;
 };
 
 // The applied configuration is text anyone can write into an annotation, and a second
@@ -139,6 +141,33 @@ bool readAutomountOwners(od::value& value, Ctx& c) {
   });
 }
 
+// metadata.ownerReferences: the entry with controller: true (the API server allows at most
+// one), or none. The other entries are read for their types only.
+bool readController(od::value& value, objects::ControllerRef& controller, Ctx& c) {
+  controller = {};
+  od::array entries;
+  bool present = false;
+  if (!readArray(value, entries, present, c)) return false;
+  if (!present) return true;
+  return forEachElement(entries, c, [&](std::size_t, od::value& entry) {
+    od::object fields;
+    if (!openItem(entry, fields, c)) return false;
+    std::string_view kind, name, uid;
+    objects::Tristate isController = objects::Tristate::Unset;
+    const bool ok = forEachField(fields, c, [&](std::string_view key, od::value& v) {
+      if (key == "kind") return readString(v, kind, c);
+      if (key == "name") return readString(v, name, c);
+      if (key == "uid") return readString(v, uid, c);
+      if (key == "controller") return readTristate(v, isController, c);
+      return true;
+    });
+    if (!ok) return false;
+    if (isController == objects::Tristate::True && !kind.empty() && controller.empty())
+      controller = objects::ControllerRef(c.intern(kind), name, uid);
+    return true;
+  });
+}
+
 // readString never hands out more than kMaxFieldBytes, so Meta's lengths always fit.
 static_assert(kMaxFieldBytes <= Meta::kMaxFieldLength);
 
@@ -179,6 +208,8 @@ bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
       }
     } else if (key == "labels" && want.labels != nullptr) {
       return readLabels(v, *want.labels, c);
+    } else if (key == "ownerReferences" && want.controller != nullptr) {
+      return readController(v, *want.controller, c);
     } else if (key == "managedFields" && want.automountOwners != nullptr) {
       if (!readAutomountOwners(v, c)) return false;
       *want.automountOwners = objects::FieldOwners(c.fieldOwners);
@@ -334,7 +365,9 @@ bool checkKind(od::value& value, std::string_view expected, std::string_view alt
 bool projectPod(od::object& object, objects::Pod& pod, Ctx& c) {
   PodSpecFacts facts;
   c.secretNames.clear();
-  const MetaWant want{.namespaced = true, .creationTimestamp = &pod.creationTimestamp};
+  const MetaWant want{.namespaced = true,
+                      .creationTimestamp = &pod.creationTimestamp,
+                      .controller = &pod.controller};
   const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
     if (key == "metadata") return readMeta(v, pod.meta, want, c);
     if (key == "spec") return readPodSpec(v, facts, c);

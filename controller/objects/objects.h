@@ -79,9 +79,31 @@ enum class TokenVolume : std::uint8_t {
 
 const char* toString(TokenVolume v);
 
+// The controller of an object: its metadata.ownerReferences[] entry with controller: true
+// (a Pod's ReplicaSet, StatefulSet, DaemonSet, Job or Node). Empty kind = none. Kind is
+// interned (a handful of distinct values); name and uid share one heap block, as in Meta.
+class ControllerRef {
+ public:
+  ControllerRef() = default;
+  ControllerRef(Symbol kind, std::string_view name, std::string_view uid)
+      : kind(kind), text_({name, uid}) {}
+
+  Symbol kind;  // "ReplicaSet", "StatefulSet", ...; empty when the object has no controller
+  std::string_view name() const { return text_.get(0); }
+  std::string_view uid() const { return text_.get(1); }
+  bool empty() const { return kind.empty(); }
+
+  friend bool operator==(const ControllerRef&, const ControllerRef&) = default;
+
+ private:
+  PackedStrings<2> text_;
+};
+
 struct Pod {
   Meta meta;
-  Symbol serviceAccountName;             // "default" when the pod names none
+  Symbol serviceAccountName;  // "default" when the pod names none
+  // metadata.ownerReferences' controller: what recreates the pod (saguard restart).
+  ControllerRef controller;
   Tristate automount = Tristate::Unset;  // spec.automountServiceAccountToken
   TokenVolume token = TokenVolume::None;
   std::int64_t creationTimestamp = 0;  // seconds since the epoch

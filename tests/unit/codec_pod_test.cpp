@@ -224,6 +224,49 @@ TEST(PodDecoding, KubectlOutput) {
   EXPECT_EQ(pod.token, TokenVolume::Projected);
 }
 
+TEST(PodDecoding, ControllerIsTheOwnerReferenceMarkedController) {
+  objects::Pod pod = decodeOk(kKubectlPod);
+  EXPECT_EQ(pod.controller.kind, Symbol("ReplicaSet"));
+  EXPECT_EQ(pod.controller.name(), "web-7d4b9c8f6d");
+  EXPECT_EQ(pod.controller.uid(), "5b7e1c2a-0d3f-4a8e-9c61-2f4d8b7a9e10");
+
+  // An owner that is not the controller (a plain ownerReference) is not what recreates
+  // the pod; the controller: true entry is taken wherever it is in the list.
+  const std::string owners = R"("ownerReferences": [
+            {
+                "apiVersion": "apps/v1",
+                "blockOwnerDeletion": true,
+                "controller": true,
+                "kind": "ReplicaSet",
+                "name": "web-7d4b9c8f6d",
+                "uid": "5b7e1c2a-0d3f-4a8e-9c61-2f4d8b7a9e10"
+            }
+        ],)";
+  const std::string twoOwners = R"("ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "cm", "uid": "u-cm"},
+            {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db", "uid": "u-db", "controller": true}
+        ],)";
+  objects::Pod two = decodeOk(replaced(kKubectlPod, owners, twoOwners));
+  EXPECT_EQ(two.controller.kind.str(), "StatefulSet");
+  EXPECT_EQ(two.controller.name(), "db");
+  EXPECT_EQ(two.controller.uid(), "u-db");
+
+  const std::string notController = R"("ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "cm", "uid": "u-cm", "controller": false}
+        ],)";
+  EXPECT_TRUE(decodeOk(replaced(kKubectlPod, owners, notController)).controller.empty());
+  EXPECT_TRUE(decodeOk(replaced(kKubectlPod, owners, "")).controller.empty());
+  EXPECT_TRUE(
+      decodeOk(replaced(kKubectlPod, owners, R"("ownerReferences": null,)")).controller.empty());
+
+  // Wrong types fail the item, as anywhere in a kept field.
+  auto bad = decodePod(replaced(kKubectlPod, owners, R"("ownerReferences": {"kind": "x"},)"));
+  EXPECT_FALSE(bad.ok());
+  bad = decodePod(replaced(kKubectlPod, owners,
+                           R"("ownerReferences": [{"kind": "ReplicaSet", "controller": "yes"}],)"));
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(PodDecoding, ApiServerOrderAndLegacySecretToken) {
   objects::Pod pod = decodeOk(kServerOrderPod);
   EXPECT_EQ(pod.meta.namespace_.str(), "jobs");
