@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_reports.h"
+#include "audit/restart_plan.h"
 #include "audit/verdict_text.h"
 #include "base/flags.h"
 #include "codec/decoder.h"
@@ -202,6 +203,13 @@ std::string renderTable(const AuditResult& r, bool colour) {
     out += line + "\n";
   }
   out += summaryText(r) + "\n";
+  const auto restartable = std::count_if(r.rows.begin(), r.rows.end(), [](const TokenHolder& h) {
+    return isRestartCandidate(h) && policy::recreationDropsToken(h.source);
+  });
+  if (restartable > 0) {
+    out += std::to_string(restartable) +
+           " pods would lose their token if recreated: `saguard restart` prints the plan\n";
+  }
   for (const std::string& n : r.notes) out += "note: " + n + "\n";
   return out;
 }
