@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "audit/audit_command.h"
+#include "audit/rollout_status.h"
 #include "base/flags.h"
 #include "codec/decoder.h"
 #include "codec/rfc3339.h"
@@ -55,64 +56,6 @@ std::int64_t wallSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::int64_t intAt(const json& object, std::string_view section, std::string_view field,
-                   std::int64_t fallback = 0) {
-  auto s = object.find(section);
-  if (s == object.end() || !s->is_object()) return fallback;
-  auto f = s->find(field);
-  return f != s->end() && f->is_number_integer() ? f->get<std::int64_t>() : fallback;
-}
-
-// Whether the rollout a template change started is finished, by kubectl rollout status's
-// rules; a reason when it cannot finish (a Deployment past its progress deadline).
-struct RolloutState {
-  bool done = false;
-  std::string stuck;  // non-empty: it will not finish by waiting
-  std::string waiting;
-};
-
-RolloutState rolloutState(std::string_view kind, const json& o) {
-  const std::int64_t generation = intAt(o, "metadata", "generation");
-  const std::int64_t observed = intAt(o, "status", "observedGeneration");
-  if (observed < generation) return {false, "", "its controller has not seen the change yet"};
-  if (kind == "Deployment") {
-    const json& status = o.value("status", json::object());
-    for (const json& c : status.value("conditions", json::array())) {
-      if (c.value("type", "") == "Progressing" &&
-          c.value("reason", "") == "ProgressDeadlineExceeded") {
-        return {false, "progress deadline exceeded", ""};
-      }
-    }
-    const std::int64_t want = intAt(o, "spec", "replicas", 1);
-    const std::int64_t updated = intAt(o, "status", "updatedReplicas");
-    if (updated < want) {
-      return {false, "",
-              std::to_string(updated) + " of " + std::to_string(want) + " new replicas updated"};
-    }
-    if (intAt(o, "status", "replicas") > updated) return {false, "", "old replicas terminating"};
-    if (intAt(o, "status", "availableReplicas") < updated) {
-      return {false, "", "new replicas not yet available"};
-    }
-    return {true, "", ""};
-  }
-  if (kind == "StatefulSet") {
-    const std::int64_t want = intAt(o, "spec", "replicas", 1);
-    if (intAt(o, "status", "readyReplicas") < want) return {false, "", "replicas not ready"};
-    const json& status = o.value("status", json::object());
-    if (status.value("updateRevision", "") != status.value("currentRevision", "")) {
-      return {false, "", "pods not yet on the new revision"};
-    }
-    return {true, "", ""};
-  }
-  // DaemonSet
-  const std::int64_t want = intAt(o, "status", "desiredNumberScheduled");
-  if (intAt(o, "status", "updatedNumberScheduled") < want) {
-    return {false, "", "pods not yet updated"};
-  }
-  if (intAt(o, "status", "numberAvailable") < want) return {false, "", "pods not yet available"};
-  return {true, "", ""};
 }
 
 // Step 1 of a restart: the workload as it is now, and why it must not be restarted.
