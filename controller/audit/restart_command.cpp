@@ -336,7 +336,11 @@ RestartOutcome executeRestart(kube::Client& client, const RestartPlan& plan,
   return outcome;
 }
 
-int runRestart(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+namespace {
+
+// runRestart without its guard: nlohmann's accessors throw on a JSON value of an
+// unexpected type, which the API server never sends.
+int restartCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string kubeconfig, context, ns, interval = "5s", timeout = "5m";
   std::string evidenceNamespace = "saguard-system";
   bool all = false, yes = false, wait = true, includeBarePods = false;
@@ -454,6 +458,17 @@ int runRestart(const std::vector<std::string>& args, std::ostream& out, std::ost
   out << "\n";
   for (const std::string& p : outcome.problems) out << "  " << p << "\n";
   return outcome.refused + outcome.failed + outcome.left > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int runRestart(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  try {
+    return restartCommand(args, out, err);
+  } catch (const nlohmann::json::exception& e) {
+    err << "saguard restart: unexpected JSON from the API server: " << e.what() << "\n";
+    return 3;
+  }
 }
 
 }  // namespace saguard::audit
