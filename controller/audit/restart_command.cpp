@@ -243,6 +243,25 @@ std::vector<std::string> waitFor(kube::Client& client, const std::vector<const R
 
 }  // namespace
 
+Result<RestartPlan> planFromCluster(kube::Client& client, std::vector<TokenHolder> rows,
+                                    const PlanOptions& options) {
+  for (TokenHolder& row : rows) {
+    const objects::ObjectRef& c = row.controller;
+    const bool known = c.kind.empty() || c.kind == "Node" || (c.kind != "Other" && !c.name.empty());
+    if (!isRestartCandidate(row) || known) continue;
+    auto got = client.get(kube::resources::kPods, row.namespace_, row.pod);
+    if (!got.ok()) {
+      if (!got.is(ErrorKind::NotFound) && !got.is(ErrorKind::Forbidden)) return got.error();
+      continue;  // planned with what the record knows: skipped, its controller unread
+    }
+    const json pod = json::parse(*got, nullptr, false);
+    if (pod.is_object()) row.controller = controllerOf(pod, row.namespace_);
+  }
+  auto replicaSets = resolveReplicaSets(client, rows);
+  if (!replicaSets.ok()) return replicaSets.error();
+  return planRestart(rows, *replicaSets, options);
+}
+
 Result<ReplicaSetOwners> resolveReplicaSets(kube::Client& client,
                                             std::span<const TokenHolder> rows) {
   ReplicaSetOwners owners;
@@ -417,13 +436,13 @@ int restartCommand(const std::vector<std::string>& args, std::ostream& out, std:
     err << "saguard restart: " << audit.error().describe() << "\n";
     return 3;
   }
-  auto replicaSets = resolveReplicaSets(**client, audit->rows);
-  if (!replicaSets.ok()) {
-    err << "saguard restart: " << replicaSets.error().describe() << "\n";
+  auto planned =
+      planFromCluster(**client, std::move(audit->rows), {.includeBarePods = includeBarePods});
+  if (!planned.ok()) {
+    err << "saguard restart: " << planned.error().describe() << "\n";
     return 3;
   }
-  const RestartPlan plan =
-      planRestart(audit->rows, *replicaSets, {.includeBarePods = includeBarePods});
+  const RestartPlan& plan = *planned;
   const std::size_t toDo =
       plan.count(RestartAction::Restart) + plan.count(RestartAction::DeletePod);
   if (plan.steps.empty()) {

@@ -48,6 +48,13 @@ class Client;
 
 namespace saguard::audit {
 
+// The plan for the rows of collectAudit: completes each candidate's controller where the
+// cached record does not know its name or kind (a GET of the pod: its ownerReferences),
+// reads the ReplicaSets (resolveReplicaSets) and plans (planRestart).
+// Errors: the client's (NotFound and Forbidden on a pod or ReplicaSet are not errors).
+Result<RestartPlan> planFromCluster(kube::Client& client, std::vector<TokenHolder> rows,
+                                    const PlanOptions& options);
+
 // Reads the ReplicaSet of every candidate pod owned by one (each once). A ReplicaSet that
 // cannot be read (NotFound, Forbidden) gets a problem, not an error: its pods are skipped.
 // Errors: the client's, for anything else (Unavailable, ...).

@@ -49,6 +49,13 @@ Target targetOf(const TokenHolder& row, const ReplicaSetOwners& replicaSets,
     return {RestartAction::Skip, podRef(row),
             "a bare pod: nothing recreates it once deleted (--include-bare-pods deletes it)"};
   }
+  if (owner.kind == "Node") {
+    return {RestartAction::Skip, podRef(row), "a static pod: its manifest on its node decides"};
+  }
+  if (owner.name.empty()) {
+    return {RestartAction::Skip, podRef(row),
+            "its controller (" + owner.kind + ") could not be read: restart it by hand"};
+  }
   if (owner.kind == "Deployment" || owner.kind == "StatefulSet" || owner.kind == "DaemonSet") {
     return {RestartAction::Restart, owner, ""};
   }
@@ -75,10 +82,6 @@ Target targetOf(const TokenHolder& row, const ReplicaSetOwners& replicaSets,
             "a Job's pod (Job/" + owner.name +
                 "): a template change does not replace it; delete the pod (the Job recreates "
                 "it until it completes) or wait for the next run"};
-  }
-  if (owner.kind == "Node") {
-    return {RestartAction::Skip, podRef(row),
-            "a static pod: its manifest on node " + owner.name + " decides"};
   }
   if (owner.kind == "ReplicationController") {
     return {RestartAction::Skip, owner,

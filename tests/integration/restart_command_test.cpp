@@ -74,6 +74,9 @@ class RestartCommand : public ::testing::Test {
     createPod("web-1-b", "default", ownerRefs("ReplicaSet", "web-1", webRs));
     createPod("api-1-a", "loud", ownerRefs("ReplicaSet", "api-1", apiRs));
     createPod("db-0", "default", ownerRefs("StatefulSet", "db", uidOf("statefulset", "db")));
+    // A pod whose name does not start with its controller's: the cached record keeps only
+    // the kind, and saguard restart reads the pod's ownerReferences.
+    createPod("renamed", "default", ownerRefs("StatefulSet", "db", uidOf("statefulset", "db")));
     createPod("agent-x", "default", ownerRefs("DaemonSet", "agent", uidOf("daemonset", "agent")));
     createPod("bare", "default", "");
     // Now the account is fixed; the pods keep their tokens.
@@ -134,12 +137,12 @@ TEST_F(RestartCommand, DryRunPrintsThePlanAndChangesNothing) {
   RestartRun r = restart({"-n", ns_});
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("restart  Deployment/" + ns_ + "/web "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("restart  StatefulSet/" + ns_ + "/db "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("restart  StatefulSet/" + ns_ + "/db     2 "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("restart  DaemonSet/" + ns_ + "/agent "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("refuse   Deployment/" + ns_ + "/api "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("not compliant"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("skip     Pod/" + ns_ + "/bare "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("6 pods hold a token they should not: 3 workloads to restart, 0 bare pods "
+  EXPECT_NE(r.out.find("7 pods hold a token they should not: 3 workloads to restart, 0 bare pods "
                        "to delete, 1 refused, 1 skipped"),
             std::string::npos)
       << r.out;
@@ -187,9 +190,9 @@ TEST_F(RestartCommand, ChecksTheAccountAgainBeforeEachRestart) {
   noEvidence.storeNamespace = "";
   auto audited = collectAudit(**client, ns_, 500, noEvidence);
   ASSERT_TRUE(audited.ok()) << audited.error().describe();
-  auto replicaSets = resolveReplicaSets(**client, audited->rows);
-  ASSERT_TRUE(replicaSets.ok());
-  const RestartPlan plan = planRestart(audited->rows, *replicaSets, {});
+  auto planned = planFromCluster(**client, audited->rows, {});
+  ASSERT_TRUE(planned.ok()) << planned.error().describe();
+  const RestartPlan& plan = *planned;
   ASSERT_EQ(plan.count(RestartAction::Restart), 3u);
 
   ASSERT_EQ(kubectl("patch serviceaccount default -n " + ns_ +

@@ -138,6 +138,8 @@ TEST(RestartPlan, WhatIsNotRestartedAndWhy) {
       row("a", "unknown-x", predates, owner("ReplicaSet", "a", "never-read")),
       row("a", "rc-x", predates, owner("ReplicationController", "a", "rc")),
       row("a", "custom-x", predates, owner("CloneSet", "a", "clones")),
+      // the record knew the kind only, and the pod could not be read
+      row("a", "unnamed-x", predates, owner("StatefulSet", "a", "")),
   };
   const RestartPlan plan = planRestart(rows, replicaSets, {});
   EXPECT_EQ(plan.count(RestartAction::Restart), 0u);
