@@ -170,7 +170,7 @@ StepResult restartOne(kube::Client& client, const RestartStep& step, const Resta
 
 StepResult deleteBarePod(kube::Client& client, const RestartStep& step, std::string& message) {
   kube::DeleteOptions options;
-  // The pod read by the audit, not a namesake created since.
+  // With the uid just read as a precondition: never a namesake created after this GET.
   auto got = client.get(kube::resources::kPods, step.workload.namespace_, step.workload.name);
   if (!got.ok()) {
     message = got.error().describe();
