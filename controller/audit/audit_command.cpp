@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_reports.h"
+#include "audit/restart_plan.h"
 #include "audit/verdict_text.h"
 #include "base/flags.h"
 #include "codec/decoder.h"
@@ -154,26 +155,56 @@ void emitYaml(YAML::Emitter& e, const nlohmann::ordered_json& j) {
   }
 }
 
-std::string renderTable(const AuditResult& r, bool colour) {
+// The token's source in the default table: a word or two.
+const char* sourceWord(policy::TokenSource s) {
+  switch (s) {
+    case policy::TokenSource::PodSetsTrue:
+      return "pod: true";
+    case policy::TokenSource::AccountSetsTrue:
+      return "account: true";
+    case policy::TokenSource::Default:
+      return "default";
+    case policy::TokenSource::LegacySecretVolume:
+      return "legacy Secret";
+    case policy::TokenSource::PodDeclaresVolume:
+      return "pod volume";
+    case policy::TokenSource::PredatesAccountChange:
+      return "predates fix";
+    case policy::TokenSource::None:
+      return "none";
+  }
+  return "none";
+}
+
+// The default table fits 120 columns with everyday names (a real install's bindings
+// made it hundreds wide): TOKEN in a word or two, BINDINGS as a count, the verdict word
+// alone, and no OWNER column. -o wide (kubectl's word) spells everything out: OWNER when
+// some account's field has one, the source in words, every binding with its role, and
+// the exemption or the evidence after the verdict.
+std::string renderTable(const AuditResult& r, bool colour, bool wide) {
   const bool evidence = r.evidence.available;
   // OWNER only when some account's field has one, LAST USED only with evidence.
-  const bool owners = std::any_of(r.rows.begin(), r.rows.end(), [](const TokenHolder& h) {
-    return h.fieldOwner.kind != policy::Declaration::Kind::None;
-  });
+  const bool owners = wide && std::any_of(r.rows.begin(), r.rows.end(), [](const TokenHolder& h) {
+                        return h.fieldOwner.kind != policy::Declaration::Kind::None;
+                      });
   std::vector<std::vector<std::string>> cells{
       {"NAMESPACE", "POD", "ACCOUNT", "OWNER", "TOKEN", "BINDINGS", "LAST USED", "VERDICT"}};
   if (!evidence) cells[0].erase(cells[0].begin() + 6);
   if (!owners) cells[0].erase(cells[0].begin() + 3);
   for (const TokenHolder& h : r.rows) {
     std::string bindings;
-    for (const GrantingBinding& b : h.bindings)
-      bindings += (bindings.empty() ? "" : ", ") + bindingText(b);
-    if (bindings.empty()) bindings = "-";
+    if (wide) {
+      for (const GrantingBinding& b : h.bindings)
+        bindings += (bindings.empty() ? "" : ", ") + bindingText(b);
+      if (bindings.empty()) bindings = "-";
+    } else {
+      bindings = std::to_string(h.bindings.size());
+    }
     std::string verdict = toString(h.verdict);
-    if (!h.exemptBy.empty()) verdict += " (" + h.exemptBy + ")";
-    if (evidence && h.exemptBy.empty()) verdict += ": " + evidenceText(h, r.evidence);
-    cells.push_back({h.namespace_, h.pod, h.account, ownerText(h.fieldOwner), sourceText(h.source),
-                     bindings, verdict});
+    if (wide && !h.exemptBy.empty()) verdict += " (" + h.exemptBy + ")";
+    if (wide && evidence && h.exemptBy.empty()) verdict += ": " + evidenceText(h, r.evidence);
+    cells.push_back({h.namespace_, h.pod, h.account, ownerText(h.fieldOwner),
+                     wide ? sourceText(h.source) : sourceWord(h.source), bindings, verdict});
     if (evidence) cells.back().insert(cells.back().begin() + 6, lastUsedText(h, r.evidence));
     if (!owners) cells.back().erase(cells.back().begin() + 3);
   }
@@ -202,6 +233,13 @@ std::string renderTable(const AuditResult& r, bool colour) {
     out += line + "\n";
   }
   out += summaryText(r) + "\n";
+  const auto restartable = std::count_if(r.rows.begin(), r.rows.end(), [](const TokenHolder& h) {
+    return isRestartCandidate(h) && policy::recreationDropsToken(h.source);
+  });
+  if (restartable > 0) {
+    out += std::to_string(restartable) +
+           " pods would lose their token if recreated: `saguard restart` prints the plan\n";
+  }
   for (const std::string& n : r.notes) out += "note: " + n + "\n";
   return out;
 }
@@ -375,7 +413,8 @@ Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns, std:
 }
 
 std::optional<AuditFormat> parseAuditFormat(std::string_view name) {
-  if (name == "table" || name == "wide") return AuditFormat::Table;
+  if (name == "table") return AuditFormat::Table;
+  if (name == "wide") return AuditFormat::Wide;
   if (name == "json") return AuditFormat::Json;
   if (name == "yaml") return AuditFormat::Yaml;
   if (name == "openreports") return AuditFormat::OpenReports;
@@ -386,7 +425,9 @@ std::optional<AuditFormat> parseAuditFormat(std::string_view name) {
 std::string renderAudit(const AuditResult& result, AuditFormat format, bool colour) {
   switch (format) {
     case AuditFormat::Table:
-      return renderTable(result, colour);
+      return renderTable(result, colour, false);
+    case AuditFormat::Wide:
+      return renderTable(result, colour, true);
     case AuditFormat::Json:
       return toJsonValue(result).dump(2, ' ', false,
                                       nlohmann::ordered_json::error_handler_t::replace) +
@@ -425,7 +466,8 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
   flags.add("all-namespaces", &all, "Audit every namespace.");
   flags.alias('A', "all-namespaces");
   flags.add("output", &output,
-            "table, json, yaml, or openreports / policyreport (the verdicts as a List of\n"
+            "table (fits 120 columns), wide (every binding, the verdict's evidence), json,\n"
+            "yaml, or openreports / policyreport (the verdicts as a List of\n"
             "openreports.io Reports / wgpolicyk8s.io PolicyReports for kubectl apply).");
   flags.alias('o', "output");
   flags.add("fail-on", &failOn,
@@ -449,7 +491,8 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   auto format = parseAuditFormat(output);
   if (!format) {
-    err << "saguard audit: --output must be table, json, yaml, openreports or policyreport, not \""
+    err << "saguard audit: --output must be table, wide, json, yaml, openreports or policyreport, "
+           "not \""
         << output << "\"\n";
     return 2;
   }
@@ -495,8 +538,8 @@ int runAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "saguard audit: " << result.error().describe() << "\n";
     return 3;
   }
-  const bool colour =
-      *format == AuditFormat::Table && &out == &std::cout && isatty(STDOUT_FILENO) == 1;
+  const bool colour = (*format == AuditFormat::Table || *format == AuditFormat::Wide) &&
+                      &out == &std::cout && isatty(STDOUT_FILENO) == 1;
   out << renderAudit(*result, *format, colour);
   out.flush();
   const AuditSummary& s = result->summary;

@@ -3,7 +3,7 @@
 // is decoded into projected records and dropped; only pods holding a token are kept),
 // then judges every pod that really holds a token (audit/verdict.h).
 //
-//   saguard audit [-n NS | -A] [-o table|json|yaml|openreports|policyreport]
+//   saguard audit [-n NS | -A] [-o table|wide|json|yaml|openreports|policyreport]
 //                 [--fail-on unneeded|review]
 //                 [--audit-log FILE]... [--evidence-namespace NS] [--unused-window 720h]
 //                 [--kubeconfig F] [--context C]
@@ -62,7 +62,9 @@ Result<AuditResult> collectAudit(kube::Client& client, std::string_view ns,
                                  std::int64_t pageSize = 500, const EvidenceOptions& evidence = {});
 
 // OpenReports and PolicyReport: the verdicts as policy reports of that API (audit_reports.h).
-enum class AuditFormat { Table, Json, Yaml, OpenReports, PolicyReport };
+// Table fits 120 columns (bindings summarised, the verdict word alone); Wide spells every
+// binding out and explains the verdict, as kubectl's -o wide.
+enum class AuditFormat { Table, Wide, Json, Yaml, OpenReports, PolicyReport };
 std::optional<AuditFormat> parseAuditFormat(std::string_view name);
 
 // `colour`: ANSI colours for the verdicts (only when stdout is a terminal).

@@ -52,6 +52,11 @@ std::vector<TokenHolder> findTokenHolders(std::span<const objects::Pod> pods,
     row.account = std::string(account);
     row.source = policy::podToken(pod, sa).source;
     if (sa != nullptr) row.fieldOwner = policy::declarationOf(*sa);
+    if (pod.controllerKind != objects::ControllerKind::None) {
+      row.controller.kind = objects::toString(pod.controllerKind);
+      row.controller.namespace_ = row.namespace_;
+      row.controller.name = std::string(pod.controllerName());
+    }
     for (const objects::Binding& b : bindings) {
       if (policy::isBuiltinAllAccountsBinding(b) || !policy::bindingNamesAccount(b, ns, account))
         continue;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "objects/objects.h"
+#include "objects/ref.h"
 #include "policy/ownership.h"
 #include "policy/pod_token.h"
 #include "policy/token_use.h"
@@ -79,6 +80,11 @@ struct TokenHolder {
   // GitOps tool's declaration is why an Enforce policy leaves the account alone. None
   // when the account is not in the input.
   policy::Declaration fieldOwner;
+  // The pod's controller (metadata.ownerReferences, controller: true): kind and name, with
+  // the pod's namespace; kind empty for a bare pod, "Other" for a kind objects::
+  // ControllerKind does not list, name empty when the record does not know it (objects::
+  // Pod); uid empty. `saguard restart` completes it (a GET of the pod) and groups by it.
+  objects::ObjectRef controller;
 
   friend bool operator==(const TokenHolder&, const TokenHolder&) = default;
 };

@@ -22,6 +22,9 @@
 // - Pod: creationTimestamp (RFC 3339 -> epoch seconds; absent or null -> 0);
 //   serviceAccountName = spec.serviceAccountName, else the deprecated
 //   spec.serviceAccount, else "default"; automount = spec.automountServiceAccountToken;
+//   controllerKind = the kind of the metadata.ownerReferences[] entry with controller: true
+//   (the first; None when no entry says so), controllerNameLength = the length of its name
+//   when the pod's name is "<that name>-...", else 0 (objects.h says why);
 //   token = Projected if any spec.volumes[].projected.sources[] has a
 //   serviceAccountToken source, else LegacySecret if a spec.volumes[].secret.secretName
 //   looks like the account's legacy token Secret, else None.

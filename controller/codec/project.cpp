@@ -2,6 +2,8 @@
 // once, in whatever order they come, and descends only into the few it needs; the
 // rest (status, containers, a Pod's managedFields, ...) is skipped by simdjson unparsed.
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "codec/detail/ondemand.h"
@@ -36,6 +38,12 @@ bool readLabels(od::value& value, Labels& labels, Ctx& c) {
   return true;
 }
 
+// A controller ownerReference as read: views into the document.
+struct ControllerView {
+  std::string_view kind;
+  std::string_view name;
+};
+
 // What a kind wants from metadata beyond the identity.
 struct MetaWant {
   bool namespaced = true;
@@ -47,6 +55,8 @@ struct MetaWant {
   objects::Tristate* lastAppliedAutomount = nullptr;
   // The managedFields entries owning automountServiceAccountToken.
   objects::FieldOwners* automountOwners = nullptr;
+  // The ownerReferences entry with controller: true.
+  ControllerView* controller = nullptr;
 };
 
 // The applied configuration is text anyone can write into an annotation, and a second
@@ -139,6 +149,44 @@ bool readAutomountOwners(od::value& value, Ctx& c) {
   });
 }
 
+// metadata.ownerReferences: the entry with controller: true (the API server allows at most
+// one), or none. The other entries are read for their types only.
+bool readController(od::value& value, ControllerView& controller, Ctx& c) {
+  controller = {};
+  od::array entries;
+  bool present = false;
+  if (!readArray(value, entries, present, c)) return false;
+  if (!present) return true;
+  return forEachElement(entries, c, [&](std::size_t, od::value& entry) {
+    od::object fields;
+    if (!openItem(entry, fields, c)) return false;
+    std::string_view kind, name;
+    objects::Tristate isController = objects::Tristate::Unset;
+    const bool ok = forEachField(fields, c, [&](std::string_view key, od::value& v) {
+      if (key == "kind") return readString(v, kind, c);
+      if (key == "name") return readString(v, name, c);
+      if (key == "controller") return readTristate(v, isController, c);
+      return true;
+    });
+    if (!ok) return false;
+    if (isController == objects::Tristate::True && !kind.empty() && controller.kind.empty())
+      controller = {kind, name};
+    return true;
+  });
+}
+
+objects::ControllerKind controllerKindOf(std::string_view kind) {
+  using objects::ControllerKind;
+  if (kind.empty()) return ControllerKind::None;
+  if (kind == "ReplicaSet") return ControllerKind::ReplicaSet;
+  if (kind == "StatefulSet") return ControllerKind::StatefulSet;
+  if (kind == "DaemonSet") return ControllerKind::DaemonSet;
+  if (kind == "Job") return ControllerKind::Job;
+  if (kind == "ReplicationController") return ControllerKind::ReplicationController;
+  if (kind == "Node") return ControllerKind::Node;
+  return ControllerKind::Other;
+}
+
 // readString never hands out more than kMaxFieldBytes, so Meta's lengths always fit.
 static_assert(kMaxFieldBytes <= Meta::kMaxFieldLength);
 
@@ -179,6 +227,8 @@ bool readMeta(od::value& value, Meta& meta, const MetaWant& want, Ctx& c) {
       }
     } else if (key == "labels" && want.labels != nullptr) {
       return readLabels(v, *want.labels, c);
+    } else if (key == "ownerReferences" && want.controller != nullptr) {
+      return readController(v, *want.controller, c);
     } else if (key == "managedFields" && want.automountOwners != nullptr) {
       if (!readAutomountOwners(v, c)) return false;
       *want.automountOwners = objects::FieldOwners(c.fieldOwners);
@@ -333,8 +383,10 @@ bool checkKind(od::value& value, std::string_view expected, std::string_view alt
 
 bool projectPod(od::object& object, objects::Pod& pod, Ctx& c) {
   PodSpecFacts facts;
+  ControllerView controller;
   c.secretNames.clear();
-  const MetaWant want{.namespaced = true, .creationTimestamp = &pod.creationTimestamp};
+  const MetaWant want{
+      .namespaced = true, .creationTimestamp = &pod.creationTimestamp, .controller = &controller};
   const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
     if (key == "metadata") return readMeta(v, pod.meta, want, c);
     if (key == "spec") return readPodSpec(v, facts, c);
@@ -348,6 +400,15 @@ bool projectPod(od::object& object, objects::Pod& pod, Ctx& c) {
                                                                : std::string_view("default");
   pod.serviceAccountName = c.intern(account);
   pod.automount = facts.automount;
+  // The controller's name as a length of the pod's: "<controller>-<suffix>" (objects.h).
+  pod.controllerKind = controllerKindOf(controller.kind);
+  const std::string_view podName = pod.meta.name();
+  const bool prefix = !controller.name.empty() && podName.size() > controller.name.size() &&
+                      podName.substr(0, controller.name.size()) == controller.name &&
+                      podName[controller.name.size()] == '-';
+  // A prefix is shorter than the pod's name, itself at most kMaxFieldBytes (65,536): it fits.
+  static_assert(kMaxFieldBytes - 1 <= std::numeric_limits<std::uint16_t>::max());
+  pod.controllerNameLength = prefix ? static_cast<std::uint16_t>(controller.name.size()) : 0;
   pod.token = objects::TokenVolume::None;
   if (facts.projectedToken) {
     pod.token = objects::TokenVolume::Projected;

@@ -18,6 +18,10 @@ const Resource kClusterRoleBindings{"rbac.authorization.k8s.io", "v1", "clusterr
                                     false};
 const Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
 const Resource kServiceAccountPolicies{"saguard.io", "v1alpha1", "serviceaccountpolicies", false};
+const Resource kDeployments{"apps", "v1", "deployments", true};
+const Resource kStatefulSets{"apps", "v1", "statefulsets", true};
+const Resource kDaemonSets{"apps", "v1", "daemonsets", true};
+const Resource kReplicaSets{"apps", "v1", "replicasets", true};
 }  // namespace resources
 
 std::string percentEncode(std::string_view text) {

@@ -37,6 +37,12 @@ extern const Resource kRoleBindings;
 extern const Resource kClusterRoleBindings;
 extern const Resource kLeases;                  // coordination.k8s.io/v1
 extern const Resource kServiceAccountPolicies;  // saguard.io/v1alpha1, cluster-scoped
+// apps/v1: the workloads `saguard restart` restarts, and the ReplicaSets between a
+// Deployment and its pods. Used by the CLI with the user's own credentials only.
+extern const Resource kDeployments;
+extern const Resource kStatefulSets;
+extern const Resource kDaemonSets;
+extern const Resource kReplicaSets;
 }  // namespace resources
 
 // "/api/v1/namespaces/NS/serviceaccounts/NAME/SUB" and the like. `ns` empty on a

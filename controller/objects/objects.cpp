@@ -28,6 +28,28 @@ const char* toString(TokenVolume v) {
   return "none";
 }
 
+const char* toString(ControllerKind kind) {
+  switch (kind) {
+    case ControllerKind::None:
+      return "";
+    case ControllerKind::ReplicaSet:
+      return "ReplicaSet";
+    case ControllerKind::StatefulSet:
+      return "StatefulSet";
+    case ControllerKind::DaemonSet:
+      return "DaemonSet";
+    case ControllerKind::Job:
+      return "Job";
+    case ControllerKind::ReplicationController:
+      return "ReplicationController";
+    case ControllerKind::Node:
+      return "Node";
+    case ControllerKind::Other:
+      return "Other";
+  }
+  return "";
+}
+
 const char* toString(FieldOperation op) {
   switch (op) {
     case FieldOperation::Apply:

@@ -79,12 +79,39 @@ enum class TokenVolume : std::uint8_t {
 
 const char* toString(TokenVolume v);
 
+// The kind of a pod's controller: its metadata.ownerReferences[] entry with controller:
+// true, which recreates the pod (`saguard restart` acts through it). Other = any kind not
+// listed (an Argo Rollout's ReplicaSet is a ReplicaSet; a CloneSet is Other).
+enum class ControllerKind : std::uint8_t {
+  None,
+  ReplicaSet,
+  StatefulSet,
+  DaemonSet,
+  Job,
+  ReplicationController,
+  Node,  // a static pod's mirror
+  Other,
+};
+
+const char* toString(ControllerKind kind);  // "ReplicaSet", ...; "" for None, "Other"
+
+// 40 bytes on 64-bit hosts (one 64-byte chunk with shared_ptr's control block): the
+// controller costs no byte. Controllers name their pods "<controller>-<suffix>"
+// (generateName, or a StatefulSet's ordinal), so the controller's name is kept as a length
+// of the pod's own name; its uid is not kept. A controller whose name is not such a prefix
+// (another naming scheme, a static pod's node) keeps its kind and length 0: read the pod's
+// ownerReferences when the name is needed (the CLI does, for the few pods it acts on).
 struct Pod {
   Meta meta;
   Symbol serviceAccountName;             // "default" when the pod names none
   Tristate automount = Tristate::Unset;  // spec.automountServiceAccountToken
   TokenVolume token = TokenVolume::None;
-  std::int64_t creationTimestamp = 0;  // seconds since the epoch
+  ControllerKind controllerKind = ControllerKind::None;
+  std::uint16_t controllerNameLength = 0;  // 0: unknown (or no controller)
+  std::int64_t creationTimestamp = 0;      // seconds since the epoch
+
+  // The controller's name when it prefixes the pod's name, else "".
+  std::string_view controllerName() const { return meta.name().substr(0, controllerNameLength); }
 };
 
 // How a field manager last wrote an object (metadata.managedFields[].operation):

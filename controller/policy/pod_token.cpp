@@ -70,4 +70,8 @@ PodToken podToken(const objects::Pod& pod, const objects::ServiceAccount* accoun
   return out;
 }
 
+bool recreationDropsToken(TokenSource source) {
+  return source == TokenSource::PredatesAccountChange;
+}
+
 }  // namespace saguard::policy

@@ -38,6 +38,12 @@ struct PodToken {
   friend bool operator==(const PodToken&, const PodToken&) = default;
 };
 
+// Whether the same pod, recreated now from the same spec with its account as it is now,
+// would hold no token: only a pod whose token predates the account's change to false.
+// Every other source comes back (the pod or the account asks for it, the default gives
+// it, the pod declares the volume itself). `saguard restart` restarts nothing else.
+bool recreationDropsToken(TokenSource source);
+
 // `account` is the pod's ServiceAccount, or nullptr when it is not known (then only
 // the pod field and the default count).
 PodToken podToken(const objects::Pod& pod, const objects::ServiceAccount* account);

@@ -187,6 +187,7 @@ void expectAuditGolden(const std::string& name, const std::string& got) {
 TEST(AuditRender, GoldenTableJsonYaml) {
   const AuditResult r = sampleResult();
   expectAuditGolden("audit.txt", renderAudit(r, AuditFormat::Table, false));
+  expectAuditGolden("audit-wide.txt", renderAudit(r, AuditFormat::Wide, false));
   expectAuditGolden("audit.json", renderAudit(r, AuditFormat::Json, false));
   expectAuditGolden("audit.yaml", renderAudit(r, AuditFormat::Yaml, false));
   const std::string coloured = renderAudit(r, AuditFormat::Table, true);
@@ -196,11 +197,69 @@ TEST(AuditRender, GoldenTableJsonYaml) {
 
 TEST(AuditRender, TheOwnerColumnOnlyWhenSomeAccountHasOne) {
   AuditResult r = sampleResult();
-  EXPECT_NE(renderAudit(r, AuditFormat::Table, false).find("OWNER"), std::string::npos);
+  EXPECT_NE(renderAudit(r, AuditFormat::Wide, false).find("OWNER"), std::string::npos);
+  EXPECT_EQ(renderAudit(r, AuditFormat::Table, false).find("OWNER"), std::string::npos);
   for (TokenHolder& h : r.rows) h.fieldOwner = {};
-  const std::string table = renderAudit(r, AuditFormat::Table, false);
+  const std::string table = renderAudit(r, AuditFormat::Wide, false);
   EXPECT_EQ(table.find("OWNER"), std::string::npos);
   EXPECT_EQ(renderAudit(r, AuditFormat::Json, false).find("fieldOwner"), std::string::npos);
+}
+
+// Issue 17: the table of an install of Online Boutique, guestbook and bookinfo beside Argo
+// CD and kube-prometheus, with these pods' real names, was hundreds of columns wide (every
+// binding of the Argo CD and Prometheus accounts on one line). The default fits 120; -o
+// wide still shows every binding.
+TEST(AuditRender, TheDefaultTableFits120ColumnsAndWideShowsEveryBinding) {
+  struct P {
+    const char* ns;
+    const char* pod;
+    const char* account;
+  };
+  const P install[] = {
+      {"online-boutique", "recommendationservice-6b8f8d7c9-x2x4k", "recommendationservice"},
+      {"online-boutique", "checkoutservice-5f7b9c8d6-k8s9q", "checkoutservice"},
+      {"guestbook", "frontend-6b8d9f7c5-x2x4k", "default"},
+      {"bookinfo", "productpage-v1-6b8d9f7c5-x2x4k", "bookinfo-productpage"},
+      {"argocd", "argocd-application-controller-0", "argocd-application-controller"},
+      {"argocd", "argocd-server-7c8f9d6b5-x2x4k", "argocd-server"},
+      {"monitoring", "prometheus-k8s-0", "prometheus-k8s"},
+      {"monitoring", "kube-state-metrics-6d7f8b9c5-x2x4k", "kube-state-metrics"},
+  };
+  std::vector<objects::Pod> pods;
+  std::vector<objects::ServiceAccount> accounts;
+  std::vector<objects::Binding> bindings;
+  for (const P& p : install) {
+    pods.push_back(pod(p.ns, p.pod, p.account, TokenVolume::Projected));
+    // Half the accounts were fixed after their pods started.
+    accounts.push_back(
+        account(p.ns, p.account, pods.size() % 2 ? Tristate::False : Tristate::Unset));
+  }
+  for (const char* name : {"argocd-application-controller", "argocd-server"}) {
+    for (const char* role : {"a", "b", "c"}) {
+      bindings.push_back(
+          roleBinding("argocd", (std::string(name) + "-" + role).c_str(), name, {saSubject(name)}));
+    }
+  }
+  bindings.push_back(roleBinding("monitoring", "prometheus-k8s-config", "prometheus-k8s",
+                                 {saSubject("prometheus-k8s")}));
+  AuditResult r;
+  r.rows = findTokenHolders(pods, accounts, bindings, {});
+  r.summary = summarize(r.rows);
+  r.podsSeen = pods.size();
+  const std::string table = renderAudit(r, AuditFormat::Table, false);
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 120u) << line;
+  EXPECT_NE(table.find("predates fix"), std::string::npos) << table;
+  const std::string wide = renderAudit(r, AuditFormat::Wide, false);
+  for (const objects::Binding& b : bindings) {
+    EXPECT_NE(wide.find(std::string(b.meta.name())), std::string::npos) << b.meta.name();
+  }
+  EXPECT_NE(wide.find("created before the account set false"), std::string::npos);
+  EXPECT_EQ(parseAuditFormat("wide"), AuditFormat::Wide);
+  // The pods whose account now sets false are counted for `saguard restart`.
+  EXPECT_NE(table.find("4 pods would lose their token if recreated: `saguard restart`"),
+            std::string::npos)
+      << table;
 }
 
 TEST(AuditRender, FormatsAndYamlParsesBack) {

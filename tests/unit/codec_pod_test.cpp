@@ -224,6 +224,63 @@ TEST(PodDecoding, KubectlOutput) {
   EXPECT_EQ(pod.token, TokenVolume::Projected);
 }
 
+TEST(PodDecoding, ControllerIsTheOwnerReferenceMarkedController) {
+  objects::Pod pod = decodeOk(kKubectlPod);
+  EXPECT_EQ(pod.controllerKind, objects::ControllerKind::ReplicaSet);
+  EXPECT_EQ(pod.controllerName(), "web-7d4b9c8f6d");  // web-7d4b9c8f6d-x2x4k
+
+  // An owner that is not the controller (a plain ownerReference) is not what recreates
+  // the pod; the controller: true entry is taken wherever it is in the list.
+  const std::string owners = R"("ownerReferences": [
+            {
+                "apiVersion": "apps/v1",
+                "blockOwnerDeletion": true,
+                "controller": true,
+                "kind": "ReplicaSet",
+                "name": "web-7d4b9c8f6d",
+                "uid": "5b7e1c2a-0d3f-4a8e-9c61-2f4d8b7a9e10"
+            }
+        ],)";
+  const std::string twoOwners = R"("ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "web", "uid": "u-cm"},
+            {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web-7d4b9c8f6d", "uid": "u", "controller": true}
+        ],)";
+  objects::Pod two = decodeOk(replaced(kKubectlPod, owners, twoOwners));
+  EXPECT_EQ(two.controllerKind, objects::ControllerKind::StatefulSet);
+  EXPECT_EQ(two.controllerName(), "web-7d4b9c8f6d");
+
+  // The name is kept only as a prefix of the pod's name followed by "-": otherwise the kind
+  // alone (a static pod's node, another naming scheme).
+  for (const char* name : {"web", "web-7d4b9c8f6d-x2x4k", "other", "web-7d4b9c8f6"}) {
+    const std::string ref = R"("ownerReferences": [{"kind": "Node", "name": ")" +
+                            std::string(name) + R"(", "uid": "u", "controller": true}],)";
+    objects::Pod p = decodeOk(replaced(kKubectlPod, owners, ref));
+    EXPECT_EQ(p.controllerKind, objects::ControllerKind::Node) << name;
+    EXPECT_EQ(p.controllerName(), std::string(name) == "web" ? "web" : "") << name;
+  }
+  const std::string custom =
+      R"("ownerReferences": [{"kind": "CloneSet", "name": "web", "uid": "u", "controller": true}],)";
+  EXPECT_EQ(decodeOk(replaced(kKubectlPod, owners, custom)).controllerKind,
+            objects::ControllerKind::Other);
+
+  const std::string notController = R"("ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "web", "uid": "u-cm", "controller": false}
+        ],)";
+  for (const std::string& none :
+       {notController, std::string(), std::string(R"("ownerReferences": null,)")}) {
+    objects::Pod p = decodeOk(replaced(kKubectlPod, owners, none));
+    EXPECT_EQ(p.controllerKind, objects::ControllerKind::None);
+    EXPECT_EQ(p.controllerName(), "");
+  }
+
+  // Wrong types fail the item, as anywhere in a kept field.
+  auto bad = decodePod(replaced(kKubectlPod, owners, R"("ownerReferences": {"kind": "x"},)"));
+  EXPECT_FALSE(bad.ok());
+  bad = decodePod(replaced(kKubectlPod, owners,
+                           R"("ownerReferences": [{"kind": "ReplicaSet", "controller": "yes"}],)"));
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(PodDecoding, ApiServerOrderAndLegacySecretToken) {
   objects::Pod pod = decodeOk(kServerOrderPod);
   EXPECT_EQ(pod.meta.namespace_.str(), "jobs");
