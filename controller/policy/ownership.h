@@ -45,9 +45,8 @@
 // A value of the field that is unset is never blocking unless an Apply manager owns
 // the field (rule 1; the API server does not produce that, it is treated as "not false").
 //
-// Pure: no I/O, no clock. Called by the reconciler before an Enforce write (a future
-// step; today the reconciler does not consult it) and by `saguard audit` to show the
-// owner.
+// Pure: no I/O, no clock. Called by the reconciler before an Enforce write (and by
+// evaluate() for the DeclaredByOwner finding), and by `saguard audit` to show the owner.
 #pragma once
 
 #include <cstdint>
