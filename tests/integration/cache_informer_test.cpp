@@ -185,7 +185,9 @@ TEST(CacheInformerIntegration, SeesAccountsCreatedUpdatedAndDeleted) {
     auto alpha = accounts.store().get(ns, "alpha");
     return alpha && hasLabel(*alpha, "team", "payments");
   }));
-  EXPECT_TRUE(calls.saw("update " + ns + "/alpha")) << calls.all();
+  // The store has it before the handler runs: wait for the handler too (TSan is slow).
+  EXPECT_TRUE(cp::eventually(5'000, [&] { return calls.saw("update " + ns + "/alpha"); }))
+      << calls.all();
   ASSERT_EQ(cp::kubectl("patch serviceaccount alpha -n " + ns +
                         R"( --type=merge -p '{"automountServiceAccountToken":false}')")
                 .exitCode,
