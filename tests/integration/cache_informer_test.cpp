@@ -208,21 +208,6 @@ TEST(CacheInformerIntegration, SeesAccountsCreatedUpdatedAndDeleted) {
   accounts.stop();
 }
 
-// apiserver_request_total of one verb and resource, from the API server's own metrics.
-long apiRequests(const std::string& verb, const std::string& resource) {
-  auto r = cp::kubectl("get --raw /metrics");
-  long total = 0;
-  std::istringstream in(r.out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with("apiserver_request_total{")) continue;
-    if (line.find("verb=\"" + verb + "\"") == std::string::npos) continue;
-    if (line.find("resource=\"" + resource + "\"") == std::string::npos) continue;
-    total += std::stol(line.substr(line.rfind(' ') + 1));
-  }
-  return total;
-}
-
 // Streaming list (KEP-3157, served by 1.34 by default): the informer syncs from a watch
 // with sendInitialEvents=true, and the API server answers no LIST at all.
 TEST(CacheInformerIntegration, SyncsByStreamingListWithoutAList) {
@@ -242,7 +227,7 @@ TEST(CacheInformerIntegration, SyncsByStreamingListWithoutAList) {
   auto informer = makeServiceAccountInformer(*client, options);
   ASSERT_TRUE(informer.ok()) << informer.error().describe();
   auto& accounts = **informer;
-  const long listsBefore = apiRequests("LIST", "serviceaccounts");
+  const long listsBefore = cp::apiRequestTotal("LIST", "serviceaccounts");
   accounts.start();
   ASSERT_TRUE(accounts.waitForSync(std::chrono::steady_clock::now() + 60s, {}));
   auto inNs = accounts.store().byIndex(kAccountsByNamespace, ns);
@@ -253,7 +238,7 @@ TEST(CacheInformerIntegration, SyncsByStreamingListWithoutAList) {
   EXPECT_EQ(accounts.stats().failures, 0u);
   // (A watch is counted in apiserver_request_total only when it ends, so only the LISTs
   // are compared: the 31 accounts came without one.)
-  EXPECT_EQ(apiRequests("LIST", "serviceaccounts") - listsBefore, 0);
+  EXPECT_EQ(cp::apiRequestTotal("LIST", "serviceaccounts") - listsBefore, 0);
   // The same stream goes on as the watch.
   ASSERT_EQ(cp::kubectl("create serviceaccount late -n " + ns).exitCode, 0);
   EXPECT_TRUE(cp::eventually(30'000, [&] { return accounts.store().get(ns, "late") != nullptr; }));

@@ -60,25 +60,10 @@ void waitForDefaultAccount(const std::string& ns) {
   ASSERT_TRUE(eventually(10'000, [&] { return automount(ns, "default") != ""; })) << ns;
 }
 
-// Sum of apiserver_request_total for a verb and resource, from the server's own metrics.
-long requestCount(const std::string& verb, const std::string& resource) {
-  auto r = kubectl("get --raw /metrics");
-  long total = 0;
-  std::istringstream in(r.out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with("apiserver_request_total{")) continue;
-    if (line.find("verb=\"" + verb + "\"") == std::string::npos) continue;
-    if (line.find("resource=\"" + resource + "\"") == std::string::npos) continue;
-    total += std::stol(line.substr(line.rfind(' ') + 1));
-  }
-  return total;
-}
-
 // Writes to ServiceAccounts: merge patches (PATCH) and server-side applies, which the API
 // server counts under their own verb, APPLY.
 long accountWrites() {
-  return requestCount("PATCH", "serviceaccounts") + requestCount("APPLY", "serviceaccounts");
+  return apiRequestTotal("PATCH", "serviceaccounts") + apiRequestTotal("APPLY", "serviceaccounts");
 }
 
 // Events (events.k8s.io/v1) in ns with the given reason about the named object.

@@ -201,6 +201,20 @@ bool installPolicyCrd() {
              .exitCode == 0;
 }
 
+long apiRequestTotal(const std::string& verb, const std::string& resource) {
+  const CommandResult r = kubectl("get --raw /metrics");
+  long total = 0;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("apiserver_request_total{")) continue;
+    if (line.find("verb=\"" + verb + "\"") == std::string::npos) continue;
+    if (line.find("resource=\"" + resource + "\"") == std::string::npos) continue;
+    total += std::stol(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
+}
+
 nlohmann::json kubectlJson(const std::string& args) {
   const CommandResult r = kubectl("get -o json " + args);
   if (r.exitCode != 0) return nullptr;

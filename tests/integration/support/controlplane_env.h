@@ -113,6 +113,11 @@ bool waitForControllerManager(int timeoutMs = 60'000);
 // Established; returns whether it is. Idempotent: every suite that needs it calls it.
 bool installPolicyCrd();
 
+// The sum of apiserver_request_total for a verb ("LIST", "PATCH", "APPLY") and resource
+// ("serviceaccounts"), from the API server's own /metrics. A watch is counted only when it
+// ends.
+long apiRequestTotal(const std::string& verb, const std::string& resource);
+
 // `kubectl get -o json ARGS`, parsed; null when kubectl fails or prints no JSON.
 nlohmann::json kubectlJson(const std::string& args);
 
