@@ -10,8 +10,8 @@ if [[ "${1:-}" == "--keep" ]]; then keep=1; shift; fi
 [[ -d "$1" ]] || exit 0
 dir=$(cd "$1" && pwd)
 
-# Reverse start order: the controller manager first, etcd last.
-for component in controller-manager apiserver etcd; do
+# Reverse start order: kwok, the scheduler and the controller manager first, etcd last.
+for component in kwok scheduler controller-manager apiserver etcd; do
   pidfile="$dir/$component.pid"
   [[ -f "$pidfile" ]] || continue
   pid=$(cat "$pidfile")

@@ -30,6 +30,13 @@
 #   default); the admission plugin of the same name is on by default. DIR/env records
 #   MUTATING_ADMISSION=1 (0 without it). Cannot be combined with --feature-gates or
 #   --runtime-config in SAGUARD_CP_APISERVER_ARGS: use one or the other.
+# SAGUARD_CP_NODES=N (default 0) makes it a cluster that behaves like a real one: the
+#   controller manager also runs the workload controllers (Deployment, ReplicaSet,
+#   StatefulSet, DaemonSet, Job, CronJob, TTL-after-finished, pod GC), kube-scheduler runs,
+#   and kwok simulates N nodes (kwok-node-0..N-1, annotation kwok.x-k8s.io/node=fake, no
+#   taints) and their pods: scheduled pods reach Running, Job pods complete, DaemonSets get
+#   one pod per node. Returns once every node is Ready. DIR/env records NODES=N. With 0, no
+#   workload controller runs: tests that make ReplicaSets and pods by hand keep them.
 # On failure: says which component failed and where its log is, stops what it started.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,6 +64,9 @@ if (( mutating_admission )) && [[ "${SAGUARD_CP_APISERVER_ARGS:-}" == *--feature
     "SAGUARD_CP_APISERVER_ARGS also has one ('${SAGUARD_CP_APISERVER_ARGS}'): use one or the other" >&2
   exit 2
 fi
+nodes=${SAGUARD_CP_NODES:-0}
+[[ "$nodes" =~ ^[0-9]+$ ]] ||
+  { echo "up.sh: SAGUARD_CP_NODES must be a number of simulated nodes (0: none), not '$nodes'" >&2; exit 2; }
 # lumberjack, the API server's log writer, reads --audit-log-maxsize 0 as "rotate at 100 MB":
 # the default here is 1 TiB, so the log is one file for the whole life of a test control plane.
 audit_log_maxsize=${SAGUARD_CP_AUDIT_LOG_MAXSIZE:-1048576}
@@ -247,10 +257,15 @@ KUBECONFIG
 
 # --- kube-controller-manager --------------------------------------------------------------
 kcm_port=$(free_port)
+controllers=serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,namespace-controller,garbage-collector-controller
+if (( nodes > 0 )); then
+  controllers+=,deployment-controller,replicaset-controller,statefulset-controller,daemonset-controller
+  controllers+=,job-controller,cronjob-controller,ttl-after-finished-controller,pod-garbage-collector-controller
+fi
 "$bin_dir/kube-controller-manager" \
   --kubeconfig "$dir/kubeconfig" \
   --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
-  --controllers serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,namespace-controller,garbage-collector-controller \
+  --controllers "$controllers" \
   --service-account-private-key-file "$pki/sa.key" \
   --root-ca-file "$pki/ca.crt" \
   --use-service-account-credentials=false \
@@ -258,8 +273,62 @@ kcm_port=$(free_port)
   --bind-address 127.0.0.1 --secure-port "$kcm_port" \
   --v=1 >"$dir/controller-manager.log" 2>&1 &
 echo $! > "$dir/controller-manager.pid"
+
+# --- nodes (SAGUARD_CP_NODES): kube-scheduler places pods, kwok plays the kubelets ---------
+if (( nodes > 0 )); then
+  scheduler_port=$(free_port)
+  "$bin_dir/kube-scheduler" \
+    --kubeconfig "$dir/kubeconfig" \
+    --authentication-kubeconfig "$dir/kubeconfig" --authorization-kubeconfig "$dir/kubeconfig" \
+    --leader-elect=false \
+    --bind-address 127.0.0.1 --secure-port "$scheduler_port" \
+    --v=1 >"$dir/scheduler.log" 2>&1 &
+  echo $! > "$dir/scheduler.pid"
+  # kwok's "fast" stages (build.sh takes them from the kwok module): nodes become Ready, pods
+  # bound to them Running, pods of Jobs Succeeded, deleted pods go at once. No heartbeat:
+  # without the node-lifecycle controller nothing marks a node NotReady.
+  "$bin_dir/kwok" \
+    --kubeconfig "$dir/kubeconfig" --config "$bin_dir/kwok-stages.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --cidr 10.1.0.0/16 --node-ip 127.0.0.1 \
+    >"$dir/kwok.log" 2>&1 &
+  echo $! > "$dir/kwok.pid"
+  for ((i = 0; i < nodes; i++)); do
+    cat <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "250"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "250"}
+---
+NODE
+  done > "$dir/nodes.yaml"
+  KUBECONFIG="$dir/kubeconfig" "$bin_dir/kubectl" apply -f "$dir/nodes.yaml" >"$dir/nodes.log" 2>&1 ||
+    { echo "up.sh: could not create the simulated nodes: $(cat "$dir/nodes.log")" >&2; "$here/down.sh" --keep "$dir" >/dev/null 2>&1 || true; exit 1; }
+fi
+
 kcm_healthy() { [[ "$(curl -sfk "https://127.0.0.1:$kcm_port/healthz")" == "ok" ]]; }
 wait_for controller-manager 60 kcm_healthy
+if (( nodes > 0 )); then
+  scheduler_healthy() { [[ "$(curl -sfk "https://127.0.0.1:$scheduler_port/healthz")" == "ok" ]]; }
+  wait_for scheduler 60 scheduler_healthy
+  nodes_ready() {
+    local ready
+    ready=$(KUBECONFIG="$dir/kubeconfig" "$bin_dir/kubectl" get nodes -l type=kwok \
+      -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')
+    (( ready == nodes ))
+  }
+  wait_for kwok 60 nodes_ready
+  # The API server's TaintNodesByCondition admission gives a new node the not-ready taint;
+  # in a real cluster the node-lifecycle controller takes it off once the node is Ready.
+  # That controller is not run (it would need kwok's heartbeats), so up.sh takes it off.
+  KUBECONFIG="$dir/kubeconfig" "$bin_dir/kubectl" taint nodes -l type=kwok node.kubernetes.io/not-ready:NoSchedule- >>"$dir/nodes.log" 2>&1 ||
+    fail kwok "could not take the not-ready taint off the simulated nodes (see $dir/nodes.log)"
+fi
 
 mkdir -p "$dir/bin"
 ln -sf "$bin_dir/kubectl" "$dir/bin/kubectl"
@@ -275,6 +344,7 @@ export CONTROLPLANE_ADMIN_KEY=$pki/admin.key
 export CONTROLPLANE_SA_KEY=$pki/sa.key
 export KUBERNETES_VERSION=$(source "$here/versions.sh"; echo "$KUBERNETES_VERSION")
 export MUTATING_ADMISSION=$mutating_admission
+export NODES=$nodes
 ENV
 if (( audit )); then
   cat >> "$dir/env" <<ENV

@@ -6,10 +6,11 @@ namespace saguard::testing {
 
 DedicatedControlPlane::DedicatedControlPlane(const DedicatedControlPlaneOptions& options)
     : dir_(makeTempDir("dedicated-cp")) {
-  // SAGUARD_CP_AUDIT and SAGUARD_CP_MUTATING_ADMISSION are always set, so that the test's own
-  // environment does not decide.
+  // SAGUARD_CP_AUDIT, SAGUARD_CP_MUTATING_ADMISSION and SAGUARD_CP_NODES are always set, so
+  // that the test's own environment does not decide.
   std::string env = std::string("SAGUARD_CP_AUDIT=") + (options.audit ? "1 " : "0 ") +
-                    "SAGUARD_CP_MUTATING_ADMISSION=" + (options.mutatingAdmission ? "1 " : "0 ");
+                    "SAGUARD_CP_MUTATING_ADMISSION=" + (options.mutatingAdmission ? "1 " : "0 ") +
+                    "SAGUARD_CP_NODES=" + std::to_string(options.nodes) + " ";
   if (!options.apiServerArgs.empty()) {
     env += "SAGUARD_CP_APISERVER_ARGS=" + shellQuote(options.apiServerArgs) + " ";
   }

@@ -12,6 +12,9 @@
 //   // plane().audit is filled in; no MutatingAdmissionPolicy served:
 //   DedicatedControlPlane audited({.audit = true, .mutatingAdmission = false});
 //
+//   // Deployments make pods, which kwok's 3 nodes run:
+//   DedicatedControlPlane cluster({.nodes = 3});
+//
 // Starting one takes several seconds (about 6.5 s warm on a 2-core machine).
 #pragma once
 
@@ -35,6 +38,10 @@ struct DedicatedControlPlaneOptions {
   // (plane().mutatingAdmission). Cannot be combined with --feature-gates or --runtime-config in
   // apiServerArgs (up.sh fails). Default: off, whatever the test's own environment says.
   bool mutatingAdmission = false;
+  // up.sh's SAGUARD_CP_NODES: N > 0 runs the workload controllers, kube-scheduler and N
+  // nodes simulated by kwok (plane().nodes), a cluster that makes and replaces pods as a real
+  // one does (about 1 s more to start). Default: 0, whatever the test's own environment says.
+  int nodes = 0;
 };
 
 class DedicatedControlPlane {

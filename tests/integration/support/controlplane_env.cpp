@@ -61,7 +61,7 @@ class ControlPlaneEnvironment : public ::testing::Environment {
       // (service accounts only: the rest of the tests add nothing to the log). Mutating
       // admission policies served and applied, as on a cluster where saguard keeps them (a
       // policy matches only what it selects: the other tests' objects are untouched).
-      std::string up = "SAGUARD_CP_AUDIT=1 SAGUARD_CP_MUTATING_ADMISSION=1 " +
+      std::string up = "SAGUARD_CP_AUDIT=1 SAGUARD_CP_MUTATING_ADMISSION=1 SAGUARD_CP_NODES=0 " +
                        source("tests/controlplane/up.sh") + " " + dir_;
       std::fprintf(stderr, "[controlplane] starting: %s\n", up.c_str());
       auto started = std::chrono::steady_clock::now();
@@ -111,6 +111,7 @@ ControlPlane ControlPlane::fromDir(const std::string& dir) {
   plane.audit.clientCertFile = vars["AUDIT_CLIENT_CERT"];
   plane.audit.clientKeyFile = vars["AUDIT_CLIENT_KEY"];
   plane.mutatingAdmission = vars["MUTATING_ADMISSION"] == "1";
+  plane.nodes = vars["NODES"].empty() ? 0 : std::stoi(vars["NODES"]);
   return plane;
 }
 

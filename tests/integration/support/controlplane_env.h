@@ -56,7 +56,7 @@ struct ControlPlane {
   std::string dir;           // the folder up.sh was given
   std::string kubeconfig;    // admin identity (system:masters client certificate)
   std::string kubectlPath;   // path of the kubectl built with the control plane
-  std::string binDir;        // folder of etcd, kube-apiserver, kube-controller-manager, kubectl
+  std::string binDir;        // folder of the control plane's binaries (build.sh)
   std::string apiServerUrl;  // https://127.0.0.1:PORT
   std::string etcdUrl;       // http://127.0.0.1:PORT
   std::string caFile;        // the cluster CA (serving and client certificates)
@@ -69,6 +69,10 @@ struct ControlPlane {
   // MutatingAdmissionPolicy objects exist and are applied. False: up.sh passed neither flag
   // (tests/controlplane/README.md says what each does alone).
   bool mutatingAdmission = false;
+  // SAGUARD_CP_NODES=N (env NODES=N): the workload controllers, kube-scheduler and N nodes
+  // simulated by kwok run, so Deployments, StatefulSets, DaemonSets and Jobs make pods that
+  // are scheduled and reach Running. 0: none of them (pods a test makes stay Pending).
+  int nodes = 0;
 
   // Reads DIR/env (its `export KEY=VALUE` lines); kubeconfig is empty when there is none.
   static ControlPlane fromDir(const std::string& dir);
