@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "e2e/support/corpus.h"
+#include "e2e/support/kube_json.h"
 #include "integration/support/controlplane_env.h"
 #include "integration/support/helpers.h"
 
@@ -41,23 +42,12 @@ const std::set<std::string> kWorkloadKinds = {"Pod",       "Deployment", "Statef
                                               "Job",       "CronJob"};
 
 // The file's documents as the API server would read them: `kubectl create --dry-run=client
-// -o json` prints one pretty-printed object per document that it can map (top-level braces
-// in column 0); the ones it cannot (no kind, an unknown API) are left out, and *why gets its
-// message.
+// -o json` prints one object per document that it can map; the ones it cannot (no kind, an
+// unknown API) are left out, and *why gets its message.
 std::vector<json> documentsOf(const std::string& file, std::string* why) {
   auto r = kubectl("create --dry-run=client -o json -f " + shellQuote(file));
   *why = trimmed(r.err);
-  std::vector<json> docs;
-  std::istringstream lines(r.out);
-  std::string line, chunk;
-  while (std::getline(lines, line)) {
-    chunk += line + "\n";
-    if (line == "}") {
-      docs.push_back(json::parse(chunk));
-      chunk.clear();
-    }
-  }
-  return docs;
+  return jsonStream(r.out);
 }
 
 // The pod spec a workload's pods get; null for other kinds.
@@ -69,16 +59,6 @@ json podSpecOf(const json& object) {
   }
   if (kWorkloadKinds.contains(kind)) return object["spec"]["template"].value("spec", json());
   return json();
-}
-
-bool holdsToken(const json& pod) {
-  for (const json& v : pod["spec"].value("volumes", json::array())) {
-    if (!v.contains("projected")) continue;
-    for (const json& s : v["projected"].value("sources", json::array())) {
-      if (s.contains("serviceAccountToken")) return true;
-    }
-  }
-  return false;
 }
 
 std::string firstLine(const std::string& text) {

@@ -32,6 +32,7 @@
 #include "e2e/support/corpus.h"
 #include "e2e/support/dedicated_control_plane.h"
 #include "e2e/support/install.h"
+#include "e2e/support/kube_json.h"
 #include "e2e/support/saguard_process.h"
 #include "e2e/support/service_account_dir.h"
 #include "integration/support/controlplane_env.h"
@@ -69,30 +70,8 @@ const char* projectOf(const std::string& ns) {
   return "";
 }
 
-// `kubectl get ARGS -o json`'s items (by value: a range-for over a member of a temporary
-// would dangle).
-json listItems(const ControlPlane& plane, const std::string& args) {
-  auto r = plane.kubectl("get " + args + " -o json");
-  if (r.exitCode != 0) {
-    ADD_FAILURE() << "kubectl get " << args << ": " << r.err;
-    return json::array();
-  }
-  return json::parse(r.out).value("items", json::array());
-}
-
 bool inScope(const std::string& ns) {
   return *projectOf(ns) != '\0';
-}
-
-// Whether the API server gave the pod a token volume (the projected kube-api-access-*).
-bool holdsToken(const json& pod) {
-  for (const json& v : pod["spec"].value("volumes", json::array())) {
-    if (!v.contains("projected")) continue;
-    for (const json& s : v["projected"].value("sources", json::array())) {
-      if (s.contains("serviceAccountToken")) return true;
-    }
-  }
-  return false;
 }
 
 std::string key(const std::string& ns, const std::string& name) {

@@ -203,6 +203,10 @@ bool installPolicyCrd() {
 }
 
 long apiRequestTotal(const std::string& verb, const std::string& resource) {
+  return controlPlane().apiRequestTotal(verb, resource);
+}
+
+long ControlPlane::apiRequestTotal(const std::string& verb, const std::string& resource) const {
   const CommandResult r = kubectl("get --raw /metrics");
   long total = 0;
   std::istringstream in(r.out);

@@ -92,6 +92,11 @@ struct ControlPlane {
   // once /readyz is ok. etcd and kube-controller-manager keep running.
   CommandResult stopApiServer(bool kill = false) const;
   CommandResult startApiServer() const;
+
+  // The sum of apiserver_request_total for a verb ("LIST", "PATCH", "APPLY") and resource
+  // ("serviceaccounts"), from the API server's own /metrics. A watch is counted only when it
+  // ends.
+  long apiRequestTotal(const std::string& verb, const std::string& resource) const;
 };
 
 // The shared control plane of the test binary, started with SAGUARD_CP_AUDIT=1 and
@@ -117,9 +122,7 @@ bool waitForControllerManager(int timeoutMs = 60'000);
 // Established; returns whether it is. Idempotent: every suite that needs it calls it.
 bool installPolicyCrd();
 
-// The sum of apiserver_request_total for a verb ("LIST", "PATCH", "APPLY") and resource
-// ("serviceaccounts"), from the API server's own /metrics. A watch is counted only when it
-// ends.
+// controlPlane().apiRequestTotal(verb, resource).
 long apiRequestTotal(const std::string& verb, const std::string& resource);
 
 // `kubectl get -o json ARGS`, parsed; null when kubectl fails or prints no JSON.
