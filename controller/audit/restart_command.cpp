@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "audit/audit_command.h"
@@ -31,6 +33,11 @@ const kube::Resource* resourceOf(std::string_view kind) {
   if (kind == "StatefulSet") return &kube::resources::kStatefulSets;
   if (kind == "DaemonSet") return &kube::resources::kDaemonSets;
   return nullptr;
+}
+
+// "1 pod", "3 pods": the counts people read in the plan and the progress lines.
+std::string counted(std::size_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
 std::string describe(const objects::ObjectRef& w) {
@@ -311,7 +318,7 @@ RestartOutcome executeRestart(kube::Client& client, const RestartPlan& plan,
                                     ? deleteBarePod(client, step, message)
                                     : restartOne(client, step, options, message);
       progress << "saguard restart: [" << i + 1 << "/" << todo.size() << "] "
-               << describe(step.workload) << " (" << step.pods.size() << " pods): ";
+               << describe(step.workload) << " (" << counted(step.pods.size(), "pod") << "): ";
       switch (result) {
         case StepResult::Restarted:
           ++outcome.restarted;
@@ -450,9 +457,10 @@ int restartCommand(const std::vector<std::string>& args, std::ostream& out, std:
     return 0;
   }
   out << renderRestartPlan(plan);
-  out << plan.pods << " pods hold a token they should not: " << plan.count(RestartAction::Restart)
-      << " workloads to restart, " << plan.count(RestartAction::DeletePod)
-      << " bare pods to delete, " << plan.count(RestartAction::Refuse) << " refused, "
+  out << counted(plan.pods, "pod") << (plan.pods == 1 ? " holds" : " hold")
+      << " a token they should not: " << counted(plan.count(RestartAction::Restart), "workload")
+      << " to restart, " << counted(plan.count(RestartAction::DeletePod), "bare pod")
+      << " to delete, " << plan.count(RestartAction::Refuse) << " refused, "
       << plan.count(RestartAction::Skip) << " skipped\n";
   if (!yes) {
     if (toDo > 0) out << "Dry run: nothing was changed. Run again with --yes to do it.\n";
@@ -468,8 +476,8 @@ int restartCommand(const std::vector<std::string>& args, std::ostream& out, std:
   const RestartOutcome outcome = executeRestart(**client, plan, options, err);
   const auto took =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
-  out << "Restarted " << outcome.restarted << " workloads, deleted " << outcome.deleted
-      << " bare pods in " << took.count() << "s";
+  out << "Restarted " << counted(outcome.restarted, "workload") << ", deleted "
+      << counted(outcome.deleted, "bare pod") << " in " << took.count() << "s";
   if (outcome.refused + outcome.failed + outcome.left > 0) {
     out << "; " << outcome.refused << " refused, " << outcome.failed << " failed, " << outcome.left
         << " left";

@@ -8,6 +8,9 @@
 #   4. the classic audit: kubectl + jq "which pods hold a token"
 #   5. apply a ServiceAccountPolicy; show the patched accounts, the Events and the policy
 #      status
+#   6. finish the job: `saguard restart` replaces the pods that still hold a token
+#   7. admission and GitOps: the API server's own warning; a field Argo CD declares is left alone
+# The control plane simulates one node (kwok), so the Deployment's pods run and roll.
 # Everything is torn down at the end; KEEP=1 leaves it running and says how to connect.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,6 +25,7 @@ show() {  # prints the command as a user would type it, then runs it
   local text="$*"
   text=${text#bash -c }
   text=${text//"$KUBECTL"/kubectl}
+  text=${text//"$saguard"/saguard}
   echo "${dim}\$ $text${reset}"
   "$@"
 }
@@ -34,8 +38,8 @@ cleanup() {
 }
 if [[ "${KEEP:-0}" != 1 ]]; then trap cleanup EXIT; fi
 
-step "Starting a local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager)"
-bash "$root/tests/controlplane/up.sh" "$dir/cp" 2>&1 | tail -1
+step "Starting a local Kubernetes control plane (etcd, kube-apiserver, controllers, scheduler, one kwok node)"
+SAGUARD_CP_NODES=1 bash "$root/tests/controlplane/up.sh" "$dir/cp" 2>&1 | tail -1
 source "$dir/cp/env"
 k() { "$KUBECTL" "$@"; }
 
@@ -87,9 +91,11 @@ pod team-a worker default
 pod team-b api default
 pod team-b deploy deployer
 pod team-c batch default true
+k create deployment shop -n team-b --image=registry.k8s.io/pause:3.10 --replicas=2 >/dev/null
+k rollout status deployment/shop -n team-b --timeout=60s >/dev/null
 k create rolebinding debug-view --clusterrole=view --serviceaccount=team-a:default -n team-a >/dev/null
 echo "team-a: web, worker (default account, which a RoleBinding grants 'view')"
-echo "team-b: api (default account), deploy (account 'deployer' sets automount false)"
+echo "team-b: api (default account), deploy (account 'deployer' sets automount false), Deployment shop (2 pods, default account)"
 echo "team-c: batch (sets automountServiceAccountToken: true itself)"
 
 step "The classic audit: kubectl + jq, pods that do not set automountServiceAccountToken: false"
@@ -134,6 +140,12 @@ show bash -c "$KUBECTL get sap default-accounts-no-token -o jsonpath='{range .st
 step "A new pod in team-a now gets no token; the old ones keep theirs until recreated"
 pod team-a fresh default
 show bash -c "$KUBECTL get pods -n team-a -o json | jq -r '.items[] | \"\(.metadata.name): token volume = \([.spec.volumes[]? | select(.projected.sources[]?.serviceAccountToken)] | length > 0)\"'"
+
+step "Finishing the job: saguard restart replaces the pods that still hold a token, through their Deployment"
+show "$saguard" restart -n team-b
+show "$saguard" restart -n team-b --yes --interval 0s
+show bash -c "$KUBECTL get pods -n team-b -l app=shop -o json | jq -r '.items[] | select(.metadata.deletionTimestamp == null) | \"\(.metadata.name): token volume = \([.spec.volumes[]? | select(.projected.sources[]?.serviceAccountToken)] | length > 0)\"'"
+echo "${dim}(the bare pod team-b/api stays as it is: nothing would recreate it; --include-bare-pods deletes such pods)${reset}"
 
 step "At admission (spec.admission, default Warn): the API server itself warns about a pod that asks for the token"
 show bash -c "$KUBECTL run asks -n team-a --image=registry.k8s.io/pause:3.10 --overrides='{\"spec\":{\"automountServiceAccountToken\":true}}' 2>&1"

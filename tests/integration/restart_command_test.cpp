@@ -186,7 +186,7 @@ TEST_F(RestartCommand, RestartsTheOwnersAndNeverTheNonCompliantOne) {
 
   // A bare pod goes only when asked.
   r = restart({"-n", ns_, "--yes", "--wait=false", "--interval", "0s", "--include-bare-pods"});
-  EXPECT_NE(r.out.find("deleted 1 bare pods"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deleted 1 bare pod "), std::string::npos) << r.out;
   EXPECT_TRUE(eventually(30'000, [&] { return !podExists("bare"); }));
 }
 
@@ -231,7 +231,7 @@ TEST_F(RestartCommand, ARolloutThatDoesNotFinishStopsTheRun) {
   RestartRun r = restart({"-n", ns_, "--yes", "--timeout", "2s", "--interval", "0s"});
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("rollout not finished after 2s"), std::string::npos) << r.err;
-  EXPECT_NE(r.out.find("Restarted 1 workloads"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Restarted 1 workload,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("2 left"), std::string::npos) << r.out;
   // The first in plan order (DaemonSet agent) was restarted, the rest not.
   EXPECT_NE(restartedAt("daemonset", "agent"), "");
