@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The chart on a real local control plane of its own (tests/controlplane/up.sh):
+#  1. helm install: the CRD is established, RBAC and the ServiceAccount exist;
+#  2. saguard runs in-cluster style (the demo's way: a TokenRequest token of the chart's
+#     ServiceAccount, KUBERNETES_SERVICE_HOST/PORT, SAGUARD_SERVICEACCOUNT_DIR) with the
+#     arguments of the chart's Deployment: it becomes leader, enforces a policy (patches a
+#     ServiceAccount, writes status) and is never refused (no 403); its /metrics exposes
+#     every metric the alerts and the dashboard name (metric_names.py);
+#  3. helm upgrade with logLevel=debug changes that one argument and nothing else (the
+#     rendered manifest and every object's resourceVersion but the Deployment's);
+#     an upgrade with a typo in the values is rejected and makes no revision;
+#  4. helm uninstall with crds.keep=true (default) keeps the CRD and its policies;
+#     installed again with crds.keep=false, uninstall removes the CRD.
+# Usage: install.sh SAGUARD_BINARY     Exit 77 (skipped) when a tool cannot be built.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+[[ $# -eq 1 && -x $1 ]] || { echo "usage: $0 SAGUARD_BINARY" >&2; exit 2; }
+saguard=$1
+tools helm kubectl
+work=$(mktemp -d /tmp/saguard-chart-test.XXXXXX)
+saguard_pid=""
+cleanup() {
+  [[ -n "$saguard_pid" ]] && kill "$saguard_pid" 2>/dev/null && wait "$saguard_pid" 2>/dev/null || true
+  bash "$root/tests/controlplane/down.sh" "$work/cp" >/dev/null 2>&1 || true
+  if [[ ${KEEP_LOGS:-0} == 1 ]]; then echo "logs kept in $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+step() { echo "== $* ($((SECONDS))s)"; }
+
+step "control plane in $work/cp"
+SAGUARD_CP_MUTATING_ADMISSION=1 bash "$root/tests/controlplane/up.sh" "$work/cp" 2>&1 | tail -1
+source "$work/cp/env"
+k() { "$KUBECTL" "$@"; }
+h() { "$HELM" --kubeconfig "$KUBECONFIG" "$@"; }
+ns=saguard-system
+crd=customresourcedefinition/serviceaccountpolicies.saguard.io
+
+step "helm install"
+h install saguard "$chart" -n $ns --create-namespace >/dev/null
+k wait --for=condition=Established --timeout=30s $crd >/dev/null
+for o in clusterrole/saguard-manager clusterrolebinding/saguard-manager clusterrole/saguard-serviceaccountpolicy-editor \
+         clusterrole/saguard-serviceaccountpolicy-viewer "-n $ns serviceaccount/saguard" "-n $ns role/saguard-leader-election" \
+         "-n $ns rolebinding/saguard-leader-election" "-n $ns role/saguard-evidence" "-n $ns rolebinding/saguard-evidence" \
+         "-n $ns deployment/saguard-controller" "-n $ns service/saguard-metrics"; do
+  # shellcheck disable=SC2086
+  k get $o >/dev/null || fail "helm install did not make $o"
+done
+echo "installed: CRD established, RBAC, ServiceAccount, Deployment, metrics Service"
+
+step "saguard in-cluster style with the chart's ServiceAccount token and the Deployment's arguments"
+h get manifest saguard -n $ns > "$work/manifest-1.yaml"
+mapfile -t args < <(python3 - "$work/manifest-1.yaml" <<'PY'
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "Deployment":
+        for a in d["spec"]["template"]["spec"]["containers"][0]["args"]:
+            if not a.startswith(("--metrics-bind-address", "--health-probe-bind-address")):
+                print(a)
+PY
+)
+read -r mport pport < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]; print(*[x.getsockname()[1] for x in s])')
+sa="$work/serviceaccount"; mkdir -p "$sa"
+k create token saguard -n $ns --duration=1h > "$sa/token"
+cp "$CONTROLPLANE_CA" "$sa/ca.crt"; echo -n $ns > "$sa/namespace"
+port=${APISERVER_URL##*:}
+echo "saguard ${args[*]} --metrics-bind-address=127.0.0.1:$mport --health-probe-bind-address=127.0.0.1:$pport"
+env -u KUBECONFIG KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$port" SAGUARD_SERVICEACCOUNT_DIR="$sa" \
+  POD_NAME=saguard-controller-test "$saguard" "${args[@]}" --metrics-bind-address=127.0.0.1:$mport \
+  --health-probe-bind-address=127.0.0.1:$pport > "$work/saguard.log" 2>&1 &
+saguard_pid=$!
+wait_for() {  # seconds description command...
+  local until=$((SECONDS + $1)) what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    (( SECONDS < until )) || { tail -20 "$work/saguard.log"; fail "$what (waited)"; }
+    kill -0 "$saguard_pid" 2>/dev/null || { tail -20 "$work/saguard.log"; fail "saguard exited: $what"; }
+    sleep 0.5
+  done
+}
+metrics() { curl -fsS "http://127.0.0.1:$mport/metrics"; }
+wait_for 60 "/readyz ready" curl -fsS "http://127.0.0.1:$pport/readyz"
+wait_for 60 "leader of Lease saguard.io-controller" bash -c \
+  "curl -fsS http://127.0.0.1:$mport/metrics | grep -q '^leader_election_master_status{name=\"saguard.io-controller\"} 1'"
+k get lease saguard.io-controller -n $ns >/dev/null || fail "no Lease in $ns"
+k create namespace chart-test >/dev/null
+wait_for 30 "namespace chart-test has its default ServiceAccount" k get serviceaccount default -n chart-test
+k apply -f "$root/manifests/samples/saguard_v1alpha1_serviceaccountpolicy.yaml" >/dev/null
+wait_for 60 "chart-test/default patched to automountServiceAccountToken: false" bash -c \
+  "[[ \$('$KUBECTL' get serviceaccount default -n chart-test -o jsonpath='{.automountServiceAccountToken}') == false ]]"
+wait_for 60 "policy status Ready=True" bash -c \
+  "[[ \$('$KUBECTL' get serviceaccountpolicy default-accounts-no-token -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
+metrics > "$work/metrics.txt"
+if grep -E '^rest_client_requests_total\{[^}]*code="403"' "$work/metrics.txt"; then fail "saguard was refused (403) with the chart's RBAC"; fi
+grep -qi forbidden "$work/saguard.log" && { grep -i forbidden "$work/saguard.log" | head -5; fail "Forbidden in saguard's log"; }
+echo "leader, /readyz ready, policy enforced and Ready, no 403: the chart's RBAC suffices"
+python3 "$root/tests/chart/metric_names.py" "$chart/files/prometheus/saguard-alerts.yaml" \
+  "$chart/files/grafana/saguard-dashboard.json" "$work/metrics.txt"
+kill "$saguard_pid"; wait "$saguard_pid" || fail "saguard did not end with status 0 on SIGTERM"; saguard_pid=""
+
+step "helm upgrade --set logLevel=debug changes that and nothing else"
+objects() {  # kind/name [namespace] of every object of a manifest
+  python3 - "$1" <<'PY'
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d: print(f'{d["kind"]}/{d["metadata"]["name"]}', d["metadata"].get("namespace", ""))
+PY
+}
+versions() {
+  while read -r obj objns; do
+    echo "$obj $(k get "$obj" ${objns:+-n "$objns"} -o jsonpath='{.metadata.resourceVersion}')"
+  done < <(objects "$work/manifest-1.yaml")
+}
+versions > "$work/rv-1"
+h upgrade saguard "$chart" -n $ns --reuse-values --set logLevel=debug >/dev/null
+h get manifest saguard -n $ns > "$work/manifest-2.yaml"
+changed=$(diff "$work/manifest-1.yaml" "$work/manifest-2.yaml" | grep '^[<>]' || true)
+expected=$'<         - --log-level=info\n>         - --log-level=debug'
+[[ "$changed" == "$expected" ]] || { echo "$changed"; fail "the upgrade changed more (or less) than --log-level"; }
+k get deployment saguard-controller -n $ns -o jsonpath='{.spec.template.spec.containers[0].args}' | grep -q -- '--log-level=debug' \
+  || fail "the live Deployment does not have --log-level=debug"
+versions > "$work/rv-2"
+moved=$(diff "$work/rv-1" "$work/rv-2" | grep '^>' | cut -c3- | cut -d' ' -f1 || true)
+[[ "$moved" == "Deployment/saguard-controller" ]] || { echo "changed objects: ${moved:-none}"; fail "the upgrade wrote objects other than the Deployment"; }
+echo "manifest: one line changed (--log-level); live: only Deployment/saguard-controller got a new resourceVersion"
+printf 'replica: 3\n' > "$work/typo.yaml"
+if h upgrade saguard "$chart" -n $ns --reuse-values -f "$work/typo.yaml" > "$work/typo.out" 2>&1; then fail "an upgrade with the typo 'replica' was accepted"; fi
+grep -q "additional properties 'replica' not allowed" "$work/typo.out" || { cat "$work/typo.out"; fail "the typo was not rejected by the schema"; }
+[[ $(h history saguard -n $ns -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') == 2 ]] \
+  || fail "the rejected upgrade made a revision"
+echo "upgrade with 'replica: 3' rejected by the schema; still 2 revisions"
+
+step "helm uninstall with crds.keep=true keeps the CRD and the policies"
+h uninstall saguard -n $ns --wait >/dev/null
+k get $crd >/dev/null || fail "crds.keep=true: the CRD was deleted"
+k get serviceaccountpolicy default-accounts-no-token >/dev/null || fail "crds.keep=true: the policy is gone"
+if k get clusterrole saguard-manager >/dev/null 2>&1; then fail "uninstall left ClusterRole saguard-manager"; fi
+echo "CRD and policy kept, the rest removed"
+
+step "installed again with crds.keep=false, helm uninstall removes the CRD"
+h install saguard "$chart" -n $ns --set crds.keep=false >/dev/null || fail "install over the kept CRD failed"
+[[ -z $(k get $crd -o jsonpath='{.metadata.annotations.helm\.sh/resource-policy}') ]] || fail "crds.keep=false: keep policy still on the CRD"
+h uninstall saguard -n $ns --wait >/dev/null
+k wait --for=delete $crd --timeout=60s >/dev/null 2>&1 || fail "crds.keep=false: the CRD is still there after 60 s"
+echo "CRD removed"
+echo "PASSED: chart install, in-cluster run, upgrade, uninstall ($((SECONDS))s)"
