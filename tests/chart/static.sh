@@ -76,11 +76,11 @@ svc = on[("Service", "saguard-metrics")]
 check(all(svc["metadata"]["labels"].get(k) == v for k, v in sm["spec"]["selector"]["matchLabels"].items()),
       "ServiceMonitor selects the metrics Service")
 args = on[("Deployment", "saguard-controller")]["spec"]["template"]["spec"]["containers"][0]["args"]
-check({"--audit-webhook-bind-address=:8443", "--audit-webhook-cert-file=/etc/saguard/audit-webhook/tls.crt",
+check({"--audit-webhook-bind-address=:9443", "--audit-webhook-cert-file=/etc/saguard/audit-webhook/tls.crt",
        "--audit-webhook-key-file=/etc/saguard/audit-webhook/tls.key",
        "--audit-webhook-client-ca-file=/etc/saguard/audit-webhook-client-ca/ca.crt"} <= set(args),
       "auditWebhook: the four --audit-webhook-* flags")
-check(("Service", "saguard-audit-webhook") in on, "auditWebhook: a Service")
+check(("Service", "saguard-audit") in on, "auditWebhook: a Service")
 crd = ("CustomResourceDefinition", "serviceaccountpolicies.saguard.io")
 check(default[crd]["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep",
       "crds.keep=true (default): helm.sh/resource-policy: keep")
