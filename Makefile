@@ -148,6 +148,11 @@ deploy: manifests ## Install the CRD, RBAC and the controller into the current k
 undeploy: ## Remove what deploy installed (policies go with the CRD)
 	$(KUBECTL) delete -k manifests/default --ignore-not-found
 
+.PHONY: image-podman
+image-podman: ## Build the Dockerfile with podman from Debian-made base images, run it as 65532 read-only (tests/image/README.md)
+	@bash .ci/install-packages.sh tests/image/podman-packages.txt
+	bash tests/image/podman-build.sh
+
 .PHONY: docker-build
 docker-build: ## Build the container image saguard:latest (needs a Docker engine)
 	docker build -t saguard:latest .
