@@ -6,11 +6,12 @@
 # `make test`. tests/image/README.md says why the runc runtime and the ulimits.
 #
 # Usage: podman-build.sh     Exit 77 (skipped) without podman, mmdebstrap or root.
-# Env:   SAGUARD_DEBIAN_MIRROR (default http://deb.debian.org/debian)
+# Env:   SAGUARD_DEBIAN_MIRROR (default http://deb.debian.org/debian; debian.sh)
 #        IMAGE (default localhost/saguard:dev)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-mirror=${SAGUARD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$here/debian.sh"
 image=${IMAGE:-localhost/saguard:dev}
 skip() { echo "SKIPPED: podman image build: $*"; exit 77; }
 (( EUID == 0 )) || skip "needs root"
@@ -23,13 +24,14 @@ command -v runc >/dev/null || skip "runc is missing (apt-get install runc)"
 pod=(podman --runtime runc)
 limits=(--ulimit nofile=1024:1024 --ulimit nproc=1000:1000)
 
-# The base images, under the names the Dockerfile uses: a Debian 12 minbase root filesystem made
-# by mmdebstrap from the mirror (debian:12 and debian:12-slim are both minbase-like; slim drops
-# docs, which the Dockerfile does not need either way).
+# The base images, under the names the Dockerfile uses: Debian 12 root filesystems made by
+# mmdebstrap from the mirror: debian:12-slim as debian.sh says, debian:12 (the build stage)
+# plain minbase. Made once; `podman rmi` them to make them again.
 for name in docker.io/library/debian:12 docker.io/library/debian:12-slim; do
   if ! podman image exists "$name"; then
     t0=$SECONDS
-    mmdebstrap --quiet --variant=minbase bookworm - "$mirror" \
+    opts=(--variant=minbase); [[ $name == *-slim ]] && opts=("${DEBIAN_SLIM_OPTS[@]}")
+    mmdebstrap --quiet "${opts[@]}" "$DEBIAN_SUITE" - "$DEBIAN_MIRROR" \
       | podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$name" >/dev/null
     echo "base image $name from mmdebstrap: $((SECONDS - t0)) s"
   fi
