@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The chart on a real local control plane of its own (tests/controlplane/up.sh):
-#  1. helm install: the CRD is established, RBAC and the ServiceAccount exist;
+#  1. helm install, with the audit webhook receiver on (its TLS and client-CA Secrets made from
+#     the control plane's audit certificates): the CRD is established, RBAC, the ServiceAccount,
+#     the Deployment and both Services exist;
 #  2. saguard runs in-cluster style (the demo's way: a TokenRequest token of the chart's
 #     ServiceAccount, KUBERNETES_SERVICE_HOST/PORT, SAGUARD_SERVICEACCOUNT_DIR) with the
-#     arguments of the chart's Deployment: it becomes leader, enforces a policy (patches a
-#     ServiceAccount, writes status) and is never refused (no 403); its /metrics exposes
-#     every metric the alerts and the dashboard name (metric_names.py);
+#     arguments of the chart's Deployment and its Secret volumes laid out as the kubelet would
+#     mount them: it becomes leader, enforces a policy (patches a ServiceAccount, writes status),
+#     is never refused (no 403), and receives the API server's audit batches over the chart's TLS
+#     settings; its /metrics exposes every metric the alerts and the dashboard name;
 #  3. helm upgrade with logLevel=debug changes that one argument and nothing else (the
 #     rendered manifest and every object's resourceVersion but the Deployment's);
 #     an upgrade with a typo in the values is rejected and makes no revision;
@@ -28,36 +31,61 @@ trap cleanup EXIT
 step() { echo "== $* ($((SECONDS))s)"; }
 
 step "control plane in $work/cp"
-SAGUARD_CP_MUTATING_ADMISSION=1 bash "$root/tests/controlplane/up.sh" "$work/cp" 2>&1 | tail -1
+SAGUARD_CP_MUTATING_ADMISSION=1 SAGUARD_CP_AUDIT=1 bash "$root/tests/controlplane/up.sh" "$work/cp" 2>&1 | tail -1
 source "$work/cp/env"
 k() { "$KUBECTL" "$@"; }
 h() { "$HELM" --kubeconfig "$KUBECONFIG" "$@"; }
 ns=saguard-system
 crd=customresourcedefinition/serviceaccountpolicies.saguard.io
 
-step "helm install"
-h install saguard "$chart" -n $ns --create-namespace >/dev/null
+step "helm install (audit webhook on)"
+k create namespace $ns >/dev/null
+k create secret tls saguard-audit-tls -n $ns --cert="$AUDIT_WEBHOOK_CERT" --key="$AUDIT_WEBHOOK_KEY" >/dev/null
+k create secret generic saguard-audit-client-ca -n $ns --from-file=ca.crt="$AUDIT_WEBHOOK_CLIENT_CA" >/dev/null
+h install saguard "$chart" -n $ns --set auditWebhook.enabled=true --set auditWebhook.tlsSecretName=saguard-audit-tls \
+  --set auditWebhook.clientCASecretName=saguard-audit-client-ca >/dev/null
 k wait --for=condition=Established --timeout=30s $crd >/dev/null
 for o in clusterrole/saguard-manager clusterrolebinding/saguard-manager clusterrole/saguard-serviceaccountpolicy-editor \
          clusterrole/saguard-serviceaccountpolicy-viewer "-n $ns serviceaccount/saguard" "-n $ns role/saguard-leader-election" \
          "-n $ns rolebinding/saguard-leader-election" "-n $ns role/saguard-evidence" "-n $ns rolebinding/saguard-evidence" \
-         "-n $ns deployment/saguard-controller" "-n $ns service/saguard-metrics"; do
+         "-n $ns deployment/saguard-controller" "-n $ns service/saguard-metrics" "-n $ns service/saguard-audit"; do
   # shellcheck disable=SC2086
   k get $o >/dev/null || fail "helm install did not make $o"
 done
-echo "installed: CRD established, RBAC, ServiceAccount, Deployment, metrics Service"
+echo "installed: CRD established, RBAC, ServiceAccount, Deployment, metrics and audit Services"
 
 step "saguard in-cluster style with the chart's ServiceAccount token and the Deployment's arguments"
 h get manifest saguard -n $ns > "$work/manifest-1.yaml"
-mapfile -t args < <(python3 - "$work/manifest-1.yaml" <<'PY'
+mounts="$work/mounts"
+# The Deployment's arguments, its mount paths moved below $mounts, the webhook on the port the
+# control plane's audit backend posts to; and the Secret volumes as "secret key file" lines.
+python3 - "$work/manifest-1.yaml" "$mounts" "$AUDIT_WEBHOOK_PORT" "$work/args" "$work/volumes" <<'PY'
 import sys, yaml
-for d in yaml.safe_load_all(open(sys.argv[1])):
-    if d and d["kind"] == "Deployment":
-        for a in d["spec"]["template"]["spec"]["containers"][0]["args"]:
-            if not a.startswith(("--metrics-bind-address", "--health-probe-bind-address")):
-                print(a)
+manifest, mounts, port, args_out, volumes_out = sys.argv[1:6]
+pod = next(d for d in yaml.safe_load_all(open(manifest)) if d and d["kind"] == "Deployment")["spec"]["template"]["spec"]
+c = pod["containers"][0]
+paths = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+with open(volumes_out, "w") as f:
+    for v in pod.get("volumes", []):
+        for item in v["secret"]["items"]:
+            print(v["secret"]["secretName"], item["key"], mounts + paths[v["name"]] + "/" + item["path"], file=f)
+with open(args_out, "w") as f:
+    for a in c["args"]:
+        if a.startswith(("--metrics-bind-address", "--health-probe-bind-address")):
+            continue
+        if a.startswith("--audit-webhook-bind-address="):
+            a = f"--audit-webhook-bind-address=127.0.0.1:{port}"
+        for p in paths.values():
+            a = a.replace("=" + p, "=" + mounts + p)
+        print(a, file=f)
 PY
-)
+mapfile -t args < "$work/args"
+while read -r secret key file; do  # what the kubelet would mount, read back from the cluster
+  mkdir -p "$(dirname "$file")"
+  k get secret "$secret" -n $ns -o "jsonpath={.data.${key//./\\.}}" | base64 -d > "$file"
+  [[ -s $file ]] || fail "Secret $secret has no key $key"
+done < "$work/volumes"
+grep -q -- '--audit-webhook-client-ca-file=' "$work/args" || fail "the chart's Deployment has no --audit-webhook-* flags"
 read -r mport pport < <(python3 -c 'import socket
 s=[socket.socket() for _ in range(2)]
 [x.bind(("127.0.0.1",0)) for x in s]; print(*[x.getsockname()[1] for x in s])')
@@ -94,6 +122,13 @@ metrics > "$work/metrics.txt"
 if grep -E '^rest_client_requests_total\{[^}]*code="403"' "$work/metrics.txt"; then fail "saguard was refused (403) with the chart's RBAC"; fi
 grep -qi forbidden "$work/saguard.log" && { grep -i forbidden "$work/saguard.log" | head -5; fail "Forbidden in saguard's log"; }
 echo "leader, /readyz ready, policy enforced and Ready, no 403: the chart's RBAC suffices"
+wait_for 60 "audit batches received by the webhook (TLS from the chart's Secrets)" bash -c \
+  "curl -fsS http://127.0.0.1:$mport/metrics | grep -E '^saguard_audit_events_total\\{[^}]*source=\"webhook\"' | grep -E 'result=\"(accepted|ignored)\"' | grep -qvE ' 0\$'"
+metrics > "$work/metrics.txt"
+grep -E '^saguard_audit_events_total\{[^}]*source="webhook"' "$work/metrics.txt" | grep -v ' 0$'
+if grep -E '^saguard_audit_events_total\{[^}]*result="unauthenticated"' "$work/metrics.txt" | grep -qv ' 0$'; then
+  fail "the webhook refused the API server's client certificate"
+fi
 python3 "$root/tests/chart/metric_names.py" "$chart/files/prometheus/saguard-alerts.yaml" \
   "$chart/files/grafana/saguard-dashboard.json" "$work/metrics.txt"
 kill "$saguard_pid"; wait "$saguard_pid" || fail "saguard did not end with status 0 on SIGTERM"; saguard_pid=""
