@@ -28,6 +28,7 @@ cleanup() {
   if [[ ${KEEP_LOGS:-0} == 1 ]]; then echo "logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap "exit 1" TERM INT   # so that a ctest timeout still stops the control plane
 step() { echo "== $* ($((SECONDS))s)"; }
 
 step "control plane in $work/cp"
