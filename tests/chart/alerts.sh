@@ -32,8 +32,8 @@ def exprs(node):
         for v in node.values(): yield from exprs(v)
     elif isinstance(node, list):
         for v in node: yield from exprs(v)
-# $job is the dashboard's variable; its "All" value is saguard.*
-rules = [{"record": f"dashboard_query_{i}", "expr": e.replace("$job", "saguard.*")}
+# $job is the dashboard's variable; its "All" value is .*saguard.*
+rules = [{"record": f"dashboard_query_{i}", "expr": e.replace("$job", ".*saguard.*")}
          for i, e in enumerate(exprs(json.load(open(sys.argv[1]))))]
 print(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
 PY
