@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The chart on a real local control plane of its own (tests/controlplane/up.sh):
 #  1. helm install, with the audit webhook receiver on (its TLS and client-CA Secrets made from
-#     the control plane's audit certificates): the CRD is established, RBAC, the ServiceAccount,
-#     the Deployment and both Services exist;
+#     the control plane's audit certificates) and the monitoring objects on (prometheus-operator's
+#     CRDs installed first, so the API server validates them): the CRD is established, RBAC, the
+#     ServiceAccount, the Deployment and both Services exist, and the ServiceMonitor,
+#     PrometheusRule and dashboard ConfigMap are stored as rendered (nothing pruned);
 #  2. saguard runs in-cluster style (the demo's way: a TokenRequest token of the chart's
 #     ServiceAccount, KUBERNETES_SERVICE_HOST/PORT, SAGUARD_SERVICEACCOUNT_DIR) with the
 #     arguments of the chart's Deployment and its Secret volumes laid out as the kubelet would
@@ -19,7 +21,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 [[ $# -eq 1 && -x $1 ]] || { echo "usage: $0 SAGUARD_BINARY" >&2; exit 2; }
 saguard=$1
-tools helm kubectl
+tools helm kubectl monitoring-crds
 work=$(mktemp -d /tmp/saguard-chart-test.XXXXXX)
 saguard_pid=""
 cleanup() {
@@ -39,12 +41,17 @@ h() { "$HELM" --kubeconfig "$KUBECONFIG" "$@"; }
 ns=saguard-system
 crd=customresourcedefinition/serviceaccountpolicies.saguard.io
 
-step "helm install (audit webhook on)"
+step "helm install (audit webhook and monitoring objects on)"
+for c in servicemonitors prometheusrules; do
+  k apply --server-side -f "$MONITORING_CRDS/monitoring.coreos.com_$c.yaml" >/dev/null
+  k wait --for=condition=Established --timeout=30s customresourcedefinition/$c.monitoring.coreos.com >/dev/null
+done
 k create namespace $ns >/dev/null
 k create secret tls saguard-audit-tls -n $ns --cert="$AUDIT_WEBHOOK_CERT" --key="$AUDIT_WEBHOOK_KEY" >/dev/null
 k create secret generic saguard-audit-client-ca -n $ns --from-file=ca.crt="$AUDIT_WEBHOOK_CLIENT_CA" >/dev/null
 h install saguard "$chart" -n $ns --set auditWebhook.enabled=true --set auditWebhook.tlsSecretName=saguard-audit-tls \
-  --set auditWebhook.clientCASecretName=saguard-audit-client-ca >/dev/null
+  --set auditWebhook.clientCASecretName=saguard-audit-client-ca --set metrics.serviceMonitor.enabled=true \
+  --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true >/dev/null
 k wait --for=condition=Established --timeout=30s $crd >/dev/null
 for o in clusterrole/saguard-manager clusterrolebinding/saguard-manager clusterrole/saguard-serviceaccountpolicy-editor \
          clusterrole/saguard-serviceaccountpolicy-viewer "-n $ns serviceaccount/saguard" "-n $ns role/saguard-leader-election" \
@@ -54,9 +61,27 @@ for o in clusterrole/saguard-manager clusterrolebinding/saguard-manager clusterr
   k get $o >/dev/null || fail "helm install did not make $o"
 done
 echo "installed: CRD established, RBAC, ServiceAccount, Deployment, metrics and audit Services"
+h get manifest saguard -n $ns > "$work/manifest-1.yaml"
+for o in servicemonitor/saguard prometheusrule/saguard configmap/saguard-dashboard; do
+  k get "$o" -n $ns -o json > "$work/live-${o%%/*}.json" || fail "helm install did not make $o"
+done
+python3 - "$work" "$chart" <<'PY' || fail "the API server did not keep a monitoring object as the chart made it"
+import json, sys, yaml
+work, chart = sys.argv[1:3]
+rendered = {d["kind"]: d for d in yaml.safe_load_all(open(f"{work}/manifest-1.yaml")) if d}
+bad = 0
+for kind, field in (("ServiceMonitor", "spec"), ("PrometheusRule", "spec"), ("ConfigMap", "data")):
+    live = json.load(open(f"{work}/live-{kind.lower()}.json"))
+    if live[field] != rendered[kind][field]:
+        print(f"{kind}: stored {field} differs from the rendered one (pruned or defaulted?)"); bad = 1
+rules = yaml.safe_load(open(f"{chart}/files/prometheus/saguard-alerts.yaml"))
+if json.load(open(f"{work}/live-prometheusrule.json"))["spec"] != rules:
+    print("PrometheusRule: stored spec differs from files/prometheus/saguard-alerts.yaml"); bad = 1
+sys.exit(bad)
+PY
+echo "ServiceMonitor, PrometheusRule, dashboard ConfigMap accepted by prometheus-operator's CRDs and stored unchanged"
 
 step "saguard in-cluster style with the chart's ServiceAccount token and the Deployment's arguments"
-h get manifest saguard -n $ns > "$work/manifest-1.yaml"
 mounts="$work/mounts"
 # The Deployment's arguments, its mount paths moved below $mounts, the webhook on the port the
 # control plane's audit backend posts to; and the Secret volumes as "secret key file" lines.

@@ -4,7 +4,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 chart="$root/charts/saguard"
 skip() { echo "SKIPPED: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
-# tools NAME...: sets HELM / PROMTOOL / KUBECTL for the names given.
+# tools NAME...: sets HELM / PROMTOOL / KUBECTL / MONITORING_CRDS (prometheus-operator's CRD
+# folder) for the names given.
 tools() {
   local dir
   for t in "$@"; do
@@ -14,6 +15,10 @@ tools() {
           || skip "$t could not be built from Go modules: $(tail -3 /tmp/saguard-tools-build.$$)"
         rm -f /tmp/saguard-tools-build.$$
         [[ $t == helm ]] && HELM="$dir/helm" || PROMTOOL="$dir/promtool" ;;
+      monitoring-crds)
+        MONITORING_CRDS=$(bash "$root/tests/tools/crds.sh" 2>/tmp/saguard-tools-crds.$$) \
+          || skip "prometheus-operator's CRDs could not be fetched: $(tail -3 /tmp/saguard-tools-crds.$$)"
+        rm -f /tmp/saguard-tools-crds.$$ ;;
       kubectl)
         dir=$(bash "$root/tests/controlplane/build.sh" 2>/dev/null) \
           || skip "kubectl (tests/controlplane/build.sh) could not be built"
