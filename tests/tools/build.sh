@@ -35,6 +35,9 @@ install() {  # name module-package version [go build flags...]
 }
 
 mkdir -p "$cache_root/tools"
+# One build at a time (ctest -j runs several chart tests, each asking for its tools).
+exec 9>"$cache_root/tools/.lock"
+flock 9
 for t in "${tools[@]}"; do
   case $t in
     # helm's version is a linker variable that `go install` leaves at its minor ("v4.3").
