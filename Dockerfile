@@ -7,7 +7,7 @@ RUN bash /tmp/ci/install-packages.sh /tmp/ci/build-packages.txt && rm -rf /var/l
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY controller/ controller/
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSAGUARD_TESTS=OFF \
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSAGUARD_TESTS=OFF -DSAGUARD_BENCH=OFF \
  && cmake --build /build --target saguard \
  && strip /build/controller/saguard
 

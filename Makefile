@@ -80,6 +80,10 @@ test-unit: build ## Run the unit tests only (no server)
 test-integration: build controlplane ## Run the integration tests against a local control plane
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
 
+.PHONY: test-chart
+test-chart: build controlplane ## Run the Helm chart, alert and image tests only (ctest -L 'chart|image')
+	cd $(BUILD_DIR) && ctest --output-on-failure -L 'chart|image'
+
 .PHONY: fmt
 fmt: ## Format the C++ sources with clang-format
 	find controller tests bench \( -name '*.cpp' -o -name '*.h' \) -print0 | xargs -0 clang-format -i
@@ -116,8 +120,9 @@ controlplane-down: ## Stop the local control plane in CP_DIR
 	bash tests/controlplane/down.sh $(CP_DIR)
 
 .PHONY: manifests
-manifests: ## Copy crd/ into manifests/crd/ (kustomize reads only below its root)
+manifests: ## Copy crd/ into manifests/crd/ and charts/saguard/files/crds/ (test chart-static checks both are crd/'s)
 	cp crd/saguard.io_serviceaccountpolicies.yaml manifests/crd/
+	cp crd/saguard.io_serviceaccountpolicies.yaml charts/saguard/files/crds/
 
 ##@ Benchmarks
 
@@ -142,6 +147,11 @@ deploy: manifests ## Install the CRD, RBAC and the controller into the current k
 .PHONY: undeploy
 undeploy: ## Remove what deploy installed (policies go with the CRD)
 	$(KUBECTL) delete -k manifests/default --ignore-not-found
+
+.PHONY: image-podman
+image-podman: ## Build the Dockerfile with podman from Debian-made base images, run it as 65532 read-only (tests/image/README.md)
+	@bash .ci/install-packages.sh tests/image/podman-packages.txt
+	bash tests/image/podman-build.sh
 
 .PHONY: docker-build
 docker-build: ## Build the container image saguard:latest (needs a Docker engine)
