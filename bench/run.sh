@@ -27,7 +27,10 @@
 # Requests by verb come from the API server's audit log filtered by the controller's user
 # (saguard runs as ServiceAccount saguard-system/saguard, the peer as
 # saguard-system/bench-peer), per phase window, and, for all clients together, from
-# apiserver_request_total deltas over the same windows.
+# apiserver_request_total deltas over the same windows. The API server's own cost of each
+# sync (start -> all compliant): its CPU seconds (/proc utime+stime) and its VmRSS at the start
+# and at its largest, sampled every 100 ms (saguard syncs first on each plane, so compare the
+# growth over the start as well as the peaks).
 #
 # Results in DIR: <date>.md (a table per N: saguard, peer, ratio), <date>.jsonl (one record
 # per controller and N), <date>-rss.png and <date>-latency.png (gnuplot),
@@ -220,6 +223,21 @@ wait_quiet() {
   echo "quiet_after_s=$(( ($(epoch_ms) - compliant_ms - 5000) / 1000 ))" >> "$2"
 }
 
+# The API server's side of a window (issue 19): apiserver_cpu FILE KEY appends KEY=its
+# utime+stime in seconds; apiserver_rss_sampler FILE samples its VmRSS every 100 ms into FILE
+# (the largest so far) until killed.
+apiserver_pid() { cat "$cp_dir/apiserver.pid"; }
+apiserver_cpu() {
+  echo "$2=$(awk -v tck="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / tck}' "/proc/$(apiserver_pid)/stat")" >> "$1"
+}
+apiserver_rss_sampler() {
+  local status="/proc/$(apiserver_pid)/status" peak=0 rss
+  while rss=$(awk '/^VmRSS/ {print $2}' "$status" 2>/dev/null); do
+    (( rss > peak )) && { peak=$rss; echo "$peak" > "$1"; }
+    sleep 0.1
+  done
+}
+
 reset_accounts() {
   "$populate" reset --kubeconfig "$KUBECONFIG" >>"$logs/populate.log" 2>&1
 }
@@ -251,7 +269,12 @@ run_controller() {
   scrape "$work/metrics-$tag-0"
   local cmd
   controller_command "$name"
-  local start
+  local start sampler
+  apiserver_cpu "$facts" apiserver_cpu_start
+  echo "apiserver_rss_start_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$(apiserver_pid)/status")" >> "$facts"
+  apiserver_rss_sampler "$work/apiserver-rss-$tag" &
+  sampler=$!
+  running_pids+=("$sampler")
   start=$(epoch_ms)
   "${cmd[@]}" >"$logs/$tag.log" 2>&1 &
   local pid=$!
@@ -267,6 +290,9 @@ run_controller() {
     sleep 0.02
   done
   wait "$watcher" || { echo "run.sh: $name N=$n: not compliant in time ($(cat "$watch_out"))" >&2; exit 1; }
+  apiserver_cpu "$facts" apiserver_cpu_end
+  kill "$sampler" 2>/dev/null || true
+  echo "apiserver_rss_peak_kb=$(cat "$work/apiserver-rss-$tag" 2>/dev/null || echo 0)" >> "$facts"
   scrape "$work/metrics-$tag-1"
   local line
   line=$(grep '^compliant' "$watch_out")
@@ -410,6 +436,12 @@ for name in controllers:
     rec["requests_sync"] = count(user, num(sync, "start_ms"), num(sync, "epoch_ms"))
     rec["requests_steady"] = count(user, num(sync, "steady_start_ms"), num(sync, "steady_end_ms"))
     rec["steady_window_seconds"] = (num(sync, "steady_end_ms") - num(sync, "steady_start_ms")) / 1000
+    # The API server while the controller synced (start -> all compliant): its CPU seconds,
+    # its VmRSS at the start and the largest sampled (every 100 ms) in the window.
+    if num(sync, "apiserver_cpu_end") is not None and num(sync, "apiserver_cpu_start") is not None:
+        rec["apiserver_sync_cpu_seconds"] = num(sync, "apiserver_cpu_end") - num(sync, "apiserver_cpu_start")
+    rec["apiserver_sync_rss_start_kb"] = num(sync, "apiserver_rss_start_kb", int)
+    rec["apiserver_sync_rss_peak_kb"] = num(sync, "apiserver_rss_peak_kb", int)
     rec["apiserver_request_total_sync_all_clients"] = delta(f"{name}-{n}-sync", 0, 1)
     rec["apiserver_request_total_steady_all_clients"] = delta(f"{name}-{n}-sync", 2, 3)
     if lat:
@@ -495,6 +527,9 @@ rows = [
     ("accounts never compliant (latency run)", ("latency", "missing"), "{:.0f}"),
     ("max writes per account (latency run)", ("latency", "writes_max"), "{:.0f}"),
     ("accounts made non-compliant before sync", ("accounts_reset",), "{:.0f}"),
+    ("API server CPU seconds during the sync", ("apiserver_sync_cpu_seconds",), "{:.2f}"),
+    ("API server RSS at sync start (MiB)", ("apiserver_sync_rss_start_kb",), "kb"),
+    ("API server peak RSS during the sync (MiB)", ("apiserver_sync_rss_peak_kb",), "kb"),
     ("sync: LIST requests", ("requests_sync", "list"), "{:.0f}"),
     ("sync: WATCH requests", ("requests_sync", "watch"), "{:.0f}"),
     ("sync: GET requests", ("requests_sync", "get"), "{:.0f}"),
