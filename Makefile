@@ -61,8 +61,7 @@ test-sanitize: deps controlplane sanitize-build ## gcc ASan+UBSan: unit + integr
 	cd $(ASAN_DIR) && $(ASAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)
 	cd $(TSAN_DIR) && $(TSAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)
 
-# The two sanitizer builds alone (no server needed): .ci/run runs this niced in the
-# background while `make test` waits on its control planes, so test-sanitize then only runs.
+# The two sanitizer builds alone (no server needed).
 .PHONY: sanitize-build
 sanitize-build: deps ## Build the ASan+UBSan and the TSan test binaries (test-sanitize runs them)
 	@CXX=g++ cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAGUARD_SANITIZE=ON \
