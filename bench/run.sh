@@ -407,7 +407,7 @@ def scrape(path):
 def delta(tag, a, b):
     x, y = scrape(f"{work}/metrics-{tag}-{a}"), scrape(f"{work}/metrics-{tag}-{b}")
     d = {v: int(y.get(v, 0) - x.get(v, 0)) for v in set(x) | set(y)}
-    return {v: d.get(v, 0) for v in ("LIST", "WATCH", "PATCH", "GET", "POST", "PUT", "DELETE")}
+    return {v: d.get(v, 0) for v in ("LIST", "WATCH", "PATCH", "APPLY", "GET", "POST", "PUT", "DELETE")}
 
 def num(d, k, cast=float):
     try:
@@ -543,6 +543,8 @@ rows = [
     ("apiserver_request_total in sync window, all clients: LIST", ("apiserver_request_total_sync_all_clients", "LIST"), "{:.0f}"),
     ("apiserver_request_total in sync window, all clients: WATCH", ("apiserver_request_total_sync_all_clients", "WATCH"), "{:.0f}"),
     ("apiserver_request_total in sync window, all clients: PATCH", ("apiserver_request_total_sync_all_clients", "PATCH"), "{:.0f}"),
+    # Server-side apply is verb APPLY in apiserver_request_total (PATCH in the audit log).
+    ("apiserver_request_total in sync window, all clients: APPLY", ("apiserver_request_total_sync_all_clients", "APPLY"), "{:.0f}"),
 ]
 
 def fmt(v, f):

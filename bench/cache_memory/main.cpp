@@ -191,6 +191,9 @@ class GeneratedPods final : public kube::Client {
                              const kube::DeleteOptions&) override {
     return unsupported();
   }
+  Result<std::string> discover(std::string_view, std::string_view) override {
+    return unsupported();
+  }
 
   std::uint64_t jsonBytes() const {
     std::lock_guard lock(mu_);

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kube/discovery.h"
+
 namespace saguard::admission {
 namespace {
 
@@ -59,19 +61,15 @@ bool ApiKeeper::mutatingServed() {
       return *mutatingServed_;
     }
   }
-  const policy::AdmissionKind& kind = policy::admissionKinds()[2];
-  kube::ListOptions one;
-  one.limit = 1;
-  auto listed = client_.list(resourceOf(kind), "", one);
+  const kube::Resource resource = resourceOf(policy::admissionKinds()[2]);
+  auto served = kube::servedResources(client_, resource.group, resource.version);
   std::lock_guard lock(mu_);
   mutatingCheckedAt_ = now;
-  if (listed.ok()) {
-    mutatingServed_ = true;
-  } else if (listed.error().kind == ErrorKind::NotFound) {
-    mutatingServed_ = false;
+  if (served.ok()) {
+    mutatingServed_ = served->contains(resource.plural);
   } else {
     spdlog::warn("could not find out whether the API server serves MutatingAdmissionPolicy: {}",
-                 listed.error().describe());
+                 served.error().describe());
     if (!mutatingServed_) return false;  // asked again on the next reconcile
   }
   return *mutatingServed_;

@@ -10,8 +10,9 @@
 // may have deleted or replaced an object), and forgotten after any failed write.
 // An object of the same name that saguard did not make (no saguard.io/policy annotation
 // naming this policy) is never touched: keep() fails with Conflict naming it.
-// MutatingAdmissionPolicy is discovered with a one-item list of the v1beta1 resource
-// (NotFound: not served), again every `reverifyAfter` while it is not served. An API
+// MutatingAdmissionPolicy is discovered from the discovery document of
+// admissionregistration.k8s.io/v1beta1 (kube/discovery.h: a GET, no LIST), again every
+// `reverifyAfter` while it is not served. An API
 // server with --runtime-config for v1beta1 but without the MutatingAdmissionPolicy
 // feature gate serves the resource but never runs the policies: discovery cannot tell
 // (README "Prevent at admission", known limit).

@@ -131,6 +131,12 @@ class Client {
   // DELETE; the answer body (the object being deleted, or a Status). NotFound when gone.
   virtual Result<std::string> remove(const Resource& resource, std::string_view ns,
                                      std::string_view name, const DeleteOptions& options = {}) = 0;
+
+  // The discovery document of one group version (GET /api/v1, /apis/GROUP/VERSION): an
+  // APIResourceList naming the resources it serves. NotFound when the group version is
+  // not served. Every authenticated user may read it (the system:discovery role), so it
+  // says what is served, not what the caller may do. kube/discovery.h reads it.
+  virtual Result<std::string> discover(std::string_view group, std::string_view version) = 0;
 };
 
 // One page handed to a PageSink. `body` is valid only during the call.

@@ -43,11 +43,14 @@ std::string percentEncode(std::string_view text) {
   return out;
 }
 
+std::string groupVersionPath(std::string_view group, std::string_view version) {
+  return group.empty() ? "/api/" + percentEncode(version)
+                       : "/apis/" + percentEncode(group) + "/" + percentEncode(version);
+}
+
 std::string resourcePath(const Resource& resource, std::string_view ns, std::string_view name,
                          std::string_view subresource) {
-  std::string path = resource.group.empty() ? "/api/" + percentEncode(resource.version)
-                                            : "/apis/" + percentEncode(resource.group) + "/" +
-                                                  percentEncode(resource.version);
+  std::string path = groupVersionPath(resource.group, resource.version);
   if (resource.namespaced && !ns.empty()) path += "/namespaces/" + percentEncode(ns);
   path += "/" + percentEncode(resource.plural);
   if (!name.empty()) {

@@ -45,6 +45,9 @@ extern const Resource kDaemonSets;
 extern const Resource kReplicaSets;
 }  // namespace resources
 
+// "/api/v1" for the core group (""), "/apis/GROUP/VERSION" for the others.
+std::string groupVersionPath(std::string_view group, std::string_view version);
+
 // "/api/v1/namespaces/NS/serviceaccounts/NAME/SUB" and the like. `ns` empty on a
 // namespaced resource means "all namespaces" (a collection path); `ns` is ignored for
 // cluster-scoped resources. Segments are percent-encoded.

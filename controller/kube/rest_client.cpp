@@ -144,6 +144,15 @@ Result<std::string> RestClient::get(const Resource& resource, std::string_view n
   return execute(std::move(request), nullptr, {});
 }
 
+Result<std::string> RestClient::discover(std::string_view group, std::string_view version) {
+  if (version.empty()) return invalidCall("discover: a version is required");
+  HttpRequest request;
+  request.method = "GET";
+  request.target = groupVersionPath(group, version);
+  request.timeout = timeoutOr({});
+  return execute(std::move(request), nullptr, {});
+}
+
 Result<std::string> RestClient::list(const Resource& resource, std::string_view ns,
                                      const ListOptions& options, const CallOptions& call) {
   HttpRequest request;

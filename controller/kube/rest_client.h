@@ -73,6 +73,7 @@ class RestClient final : public Client {
                             const WriteOptions& options = {}) override;
   Result<std::string> remove(const Resource& resource, std::string_view ns, std::string_view name,
                              const DeleteOptions& options = {}) override;
+  Result<std::string> discover(std::string_view group, std::string_view version) override;
 
   const std::string& server() const { return transport_->server(); }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "kube/discovery.h"
 #include "reports/render.h"
 
 namespace saguard::reporting {
@@ -103,31 +104,27 @@ std::optional<reports::Flavour> ApiPublisher::flavour(std::string& why) {
   std::optional<reports::Flavour> found;
   std::string missing;
   for (reports::Flavour f : reports::kFlavoursByPreference) {
-    bool served = true;
+    // Both kinds of a flavour are in one group version: one discovery GET answers for both.
+    const reports::ReportKind& namespaced = reports::kindOf(f, false);
+    auto served = kube::servedResources(client_, namespaced.group, namespaced.version);
+    if (!served.ok()) {
+      // The API server could not answer: keep what was known, ask again next time.
+      std::lock_guard lock(mu_);
+      why = discovered_
+                ? why_
+                : "could not find out which report API is served: " + served.error().describe();
+      return flavour_;
+    }
+    bool both = true;
     for (bool cluster : {false, true}) {
       const reports::ReportKind& kind = reports::kindOf(f, cluster);
-      kube::ListOptions one;
-      one.limit = 1;
-      auto listed = client_.list(resourceOf(kind), "", one);
-      if (listed.ok()) continue;
-      served = false;
-      if (listed.is(ErrorKind::NotFound)) {
-        missing +=
-            std::string(kind.apiVersion) + " " + std::string(kind.resource) + " is not served; ";
-      } else if (listed.is(ErrorKind::Forbidden)) {
-        missing += "saguard may not list " + std::string(kind.apiVersion) + " " +
-                   std::string(kind.resource) + " (its ClusterRole lacks it); ";
-      } else {
-        // The API server could not answer: keep what was known, ask again next time.
-        std::lock_guard lock(mu_);
-        why = discovered_
-                  ? why_
-                  : "could not find out which report API is served: " + listed.error().describe();
-        return flavour_;
-      }
+      if (served->contains(std::string(kind.resource))) continue;
+      both = false;
+      missing +=
+          std::string(kind.apiVersion) + " " + std::string(kind.resource) + " is not served; ";
       break;
     }
-    if (served) {
+    if (both) {
       found = f;
       break;
     }

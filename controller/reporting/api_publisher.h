@@ -4,9 +4,10 @@
 //   ApiPublisher publisher(client, {});
 //   reconcilerOptions.reports = &publisher;
 //
-// Discovery: a one-item list of each kind (namespaced and cluster) of each flavour, in
-// reports::kFlavoursByPreference order; the first flavour with both served is used.
-// NotFound = not served; Forbidden = not usable (saguard's role lacks it; `why` says so).
+// Discovery: the discovery document of each flavour's group version (one GET, no LIST),
+// in reports::kFlavoursByPreference order; the first flavour that serves both kinds
+// (namespaced and cluster) is used. A role without them shows on the first listing or
+// write, whose Forbidden error names the kind and goes to the policy's Reports condition.
 // A flavour found is trusted for `reverifyAfter` (10 min), "none" for `recheckAbsent`
 // (30 s), so a CRD installed while saguard runs is found within that time (and the
 // reports key asks at least that often while none is served).

@@ -189,6 +189,9 @@ class RacingClient final : public kube::Client {
                              const kube::DeleteOptions& o) override {
     return inner_.remove(r, ns, name, o);
   }
+  Result<std::string> discover(std::string_view group, std::string_view version) override {
+    return inner_.discover(group, version);
+  }
 
  private:
   kube::Client& inner_;

@@ -18,6 +18,7 @@
 #include "integration/support/controlplane_env.h"
 #include "integration/support/helpers.h"
 #include "kube/config.h"
+#include "kube/discovery.h"
 #include "kube/rest_client.h"
 #include "unit/support/test_pki.h"
 
@@ -136,6 +137,22 @@ class KubeClient : public ::testing::Test {
   std::unique_ptr<Client> admin_;
   std::string ns_;
 };
+
+// Discovery answers for a whole group version with one GET; a group the API server does
+// not serve is an empty set, not an error.
+TEST_F(KubeClient, DiscoveryNamesServedResources) {
+  auto core = servedResources(*admin_, "", "v1");
+  ASSERT_TRUE(core.ok()) << core.error().describe();
+  EXPECT_TRUE(core->contains("pods"));
+  EXPECT_TRUE(core->contains("serviceaccounts"));
+  EXPECT_FALSE(core->contains("pods/status"));
+  auto rbac = servedResources(*admin_, "rbac.authorization.k8s.io", "v1");
+  ASSERT_TRUE(rbac.ok()) << rbac.error().describe();
+  EXPECT_TRUE(rbac->contains("clusterrolebindings"));
+  auto none = servedResources(*admin_, "nothing.saguard.io", "v1");
+  ASSERT_TRUE(none.ok()) << none.error().describe();
+  EXPECT_TRUE(none->empty());
+}
 
 TEST_F(KubeClient, ServiceAccountCreateGetUpdateDelete) {
   json sa = {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "robot"}}}};

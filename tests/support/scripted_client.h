@@ -143,6 +143,9 @@ class ScriptedClient final : public kube::Client {
                              const kube::DeleteOptions& = {}) override {
     return notScripted("remove");
   }
+  Result<std::string> discover(std::string_view, std::string_view) override {
+    return notScripted("discover");
+  }
 
  private:
   static Error notScripted(const char* call) {

@@ -17,6 +17,11 @@ TEST(ResourcePath, CoreNamespacedResource) {
   EXPECT_EQ(resourcePath(sa, ""), "/api/v1/serviceaccounts");  // all namespaces
 }
 
+TEST(ResourcePath, GroupVersionOfTheCoreAndOtherGroups) {
+  EXPECT_EQ(groupVersionPath("", "v1"), "/api/v1");
+  EXPECT_EQ(groupVersionPath("openreports.io", "v1alpha1"), "/apis/openreports.io/v1alpha1");
+}
+
 TEST(ResourcePath, GroupedAndClusterScoped) {
   EXPECT_EQ(resourcePath(resources::kRoleBindings, "ns", "rb"),
             "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings/rb");

@@ -150,6 +150,20 @@ TEST_F(RestClientTest, GetBuildsTargetAndBearerHeader) {
   EXPECT_TRUE(r.body.empty());
 }
 
+TEST_F(RestClientTest, DiscoverGetsTheGroupVersionDocument) {
+  makeWithToken("abc");
+  transport->script.push_back(answer(200, R"({"kind":"APIResourceList"})"));
+  auto body = client->discover("admissionregistration.k8s.io", "v1beta1");
+  ASSERT_TRUE(body.ok()) << body.error().describe();
+  ASSERT_EQ(transport->requests.size(), 1u);
+  EXPECT_EQ(transport->requests[0].method, "GET");
+  EXPECT_EQ(transport->requests[0].target, "/apis/admissionregistration.k8s.io/v1beta1");
+  EXPECT_EQ(transport->requests[0].authorization, "Bearer abc");
+  // No version: refused before anything is sent.
+  EXPECT_TRUE(client->discover("openreports.io", "").is(ErrorKind::Invalid));
+  EXPECT_EQ(transport->requests.size(), 1u);
+}
+
 TEST_F(RestClientTest, NoTokenNoAuthorizationHeader) {
   make();
   transport->script.push_back(answer(200));
