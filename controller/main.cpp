@@ -381,6 +381,9 @@ int runController(const RunFlags& f, const kube::RestConfig& config, kube::Clien
   const char* podName = std::getenv("POD_NAME");
   recorderOptions.reportingInstance = podName != nullptr && *podName != '\0' ? podName : hostName();
   recorderOptions.metrics = &eventMetrics;
+  // Paced (recorder.h): a first sync's reports must not come as one burst of POSTs.
+  recorderOptions.writesPerSecond = 25;
+  recorderOptions.writeBurst = 100;
   auto recorder = events::makeRecorder(sink, SteadyClock::instance(), recorderOptions);
   if (!recorder.ok()) return fail("events: " + recorder.error().describe());
   reconcile::EventNotifier notifier(**recorder);

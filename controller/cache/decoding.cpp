@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cache/record_traits.h"
+#include "codec/protobuf.h"
 
 namespace saguard::cache {
 namespace {
@@ -55,6 +56,7 @@ Decoding<codec::RecordOf<K>> codecDecoding() {
   // reflector thread at a time.
   struct State {
     codec::Decoder decoder;
+    codec::ProtobufDecoder protobuf;
     std::string page;
   };
   auto state = std::make_shared<State>();
@@ -74,6 +76,10 @@ Decoding<codec::RecordOf<K>> codecDecoding() {
     return state->decoder.template watchEvent<K>(line);
   };
   decoding.describe = peekObjectKey;
+  decoding.protobufEvent = [state](std::string_view frame) {
+    return state->protobuf.template watchEvent<K>(frame);
+  };
+  decoding.describeProtobuf = codec::peekProtobufObjectKey;
   decoding.release = [state] {
     std::string().swap(state->page);
     state->decoder =

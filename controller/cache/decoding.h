@@ -42,13 +42,21 @@ struct Decoding {
   // log line. When unset the reflector uses peekObjectKey().
   std::function<std::string(codec::PaddedView line)> describe;
 
+  // Optional: decodes one frame of a watch in Kubernetes' protobuf (codec/protobuf.h).
+  // When set (and ReflectorOptions::protobuf), the reflector's watches and streaming
+  // lists ask for protobuf and hand it each length-prefixed frame; `event` then serves
+  // only a server that refused protobuf (406). Lists stay JSON (`list`).
+  std::function<Result<codec::WatchEvent<R>>(std::string_view frame)> protobufEvent;
+  // With protobufEvent: "namespace/name" of the object in a frame it rejected, for logs.
+  std::function<std::string(std::string_view frame)> describeProtobuf;
+
   // Optional: called after each listing (complete or failed), to give back buffers
   // sized for list pages (megabytes) that the watch's small events do not need.
   std::function<void()> release;
 };
 
-// The Decoding of a kind that codec/ decodes. Each call makes a Decoding with its own
-// codec::Decoder (parser buffers are per reflector).
+// The Decoding of a kind that codec/ decodes, JSON and protobuf watches alike. Each call
+// makes a Decoding with its own codec::Decoder (parser buffers are per reflector).
 template <codec::Kind K>
 Decoding<codec::RecordOf<K>> codecDecoding();
 

@@ -76,5 +76,10 @@ void logNoStreamingList(const std::string& reflector, const Error& error) {
                reflector, error.message);
 }
 
+void logNoProtobuf(const std::string& reflector, const Error& error) {
+  spdlog::info("reflector {}: the API server does not send protobuf ({}); watching in JSON",
+               reflector, error.message);
+}
+
 }  // namespace detail
 }  // namespace saguard::cache

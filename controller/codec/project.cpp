@@ -7,6 +7,7 @@
 #include <string>
 
 #include "codec/detail/ondemand.h"
+#include "codec/detail/record_facts.h"
 #include "codec/rfc3339.h"
 
 namespace saguard::codec::detail {
@@ -29,12 +30,7 @@ bool readLabels(od::value& value, Labels& labels, Ctx& c) {
     return true;
   });
   if (!ok) return false;
-  // Sorted by key; a key repeated in the JSON keeps its last value, as Go's decoder does.
-  std::stable_sort(labels.begin(), labels.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto last = std::unique(labels.rbegin(), labels.rend(),
-                          [](const auto& a, const auto& b) { return a.first == b.first; });
-  labels.erase(labels.begin(), last.base());
+  sortLabels(labels);
   return true;
 }
 
@@ -58,57 +54,6 @@ struct MetaWant {
   // The ownerReferences entry with controller: true.
   ControllerView* controller = nullptr;
 };
-
-// The applied configuration is text anyone can write into an annotation, and a second
-// JSON document inside the first: parsed with a parser of its own (the outer document
-// is still being read), kept per thread and released when a huge one grew it.
-struct NestedParser {
-  od::parser parser;
-  std::string buffer;
-};
-
-// What a kubectl.kubernetes.io/last-applied-configuration declares for
-// automountServiceAccountToken. Anything but a well-formed JSON object whose field is a
-// boolean declares nothing (Unset): a malformed annotation is never an error, since
-// kubectl itself would ignore it (it would fail to apply, not fight over the field).
-objects::Tristate lastAppliedAutomount(std::string_view configuration) {
-  constexpr std::size_t kRetainBytes = std::size_t{1} << 20;
-  thread_local NestedParser nested;
-  nested.buffer.reserve(configuration.size() + simdjson::SIMDJSON_PADDING);
-  nested.buffer.assign(configuration);
-  objects::Tristate declared = objects::Tristate::Unset;
-  bool wellFormed = false;
-  od::document doc;
-  if (!nested.parser.iterate(nested.buffer.data(), nested.buffer.size(), nested.buffer.capacity())
-           .get(doc)) {
-    od::object object;
-    wellFormed = !doc.get_object().get(object);
-    if (wellFormed) {
-      for (auto result : object) {
-        od::field field;
-        std::string_view key;
-        if (std::move(result).get(field) || field.unescaped_key().get(key)) {
-          wellFormed = false;
-          break;
-        }
-        if (key != "automountServiceAccountToken") continue;
-        bool flag = false;
-        // null or a non-boolean declares nothing; a later duplicate key wins, as in Go.
-        if (field.value().get_bool().get(flag)) {
-          declared = objects::Tristate::Unset;
-        } else {
-          declared = flag ? objects::Tristate::True : objects::Tristate::False;
-        }
-      }
-      // Nothing may follow the object (simdjson 3.0 has no document::at_end()).
-      const char* trailing = nullptr;
-      wellFormed = wellFormed && doc.current_location().get(trailing) == simdjson::OUT_OF_BOUNDS;
-    }
-  }
-  if (nested.parser.capacity() > kRetainBytes) nested.parser = od::parser{};
-  if (nested.buffer.capacity() > kRetainBytes) nested.buffer = std::string{};
-  return wellFormed ? declared : objects::Tristate::Unset;
-}
 
 // metadata.managedFields: the entries whose fieldsV1 owns f:automountServiceAccountToken,
 // collected in c.fieldOwners. Operations other than Apply and Update (the API server
@@ -173,18 +118,6 @@ bool readController(od::value& value, ControllerView& controller, Ctx& c) {
       controller = {kind, name};
     return true;
   });
-}
-
-objects::ControllerKind controllerKindOf(std::string_view kind) {
-  using objects::ControllerKind;
-  if (kind.empty()) return ControllerKind::None;
-  if (kind == "ReplicaSet") return ControllerKind::ReplicaSet;
-  if (kind == "StatefulSet") return ControllerKind::StatefulSet;
-  if (kind == "DaemonSet") return ControllerKind::DaemonSet;
-  if (kind == "Job") return ControllerKind::Job;
-  if (kind == "ReplicationController") return ControllerKind::ReplicationController;
-  if (kind == "Node") return ControllerKind::Node;
-  return ControllerKind::Other;
 }
 
 // readString never hands out more than kMaxFieldBytes, so Meta's lengths always fit.
@@ -277,29 +210,7 @@ bool checkIdentity(const Meta& meta, bool namespaced, Ctx& c) {
   return true;
 }
 
-// "<account>-token-<5 chars>": the name the token controller gave legacy token Secrets
-// (generateName "<account>-token-" plus a 5-character random suffix of [a-z0-9]).
-bool isLegacyTokenSecretName(std::string_view secret, std::string_view account) {
-  constexpr std::string_view kInfix = "-token-";
-  constexpr std::size_t kSuffix = 5;
-  if (secret.size() != account.size() + kInfix.size() + kSuffix) return false;
-  if (secret.substr(0, account.size()) != account) return false;
-  if (secret.substr(account.size(), kInfix.size()) != kInfix) return false;
-  for (char ch : secret.substr(account.size() + kInfix.size())) {
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) return false;
-  }
-  return true;
-}
-
-// What a pod's spec tells about its token.
-struct PodSpecFacts {
-  std::string_view serviceAccountName;
-  std::string_view serviceAccount;  // deprecated alias
-  objects::Tristate automount = objects::Tristate::Unset;
-  bool projectedToken = false;
-};
-
-bool readProjectedSources(od::value& value, PodSpecFacts& facts, Ctx& c) {
+bool readProjectedSources(od::value& value, PodFacts& facts, Ctx& c) {
   od::object projected;
   bool present = false;
   if (!readObject(value, projected, present, c)) return false;
@@ -327,7 +238,7 @@ bool readProjectedSources(od::value& value, PodSpecFacts& facts, Ctx& c) {
   });
 }
 
-bool readSecretVolume(od::value& value, Ctx& c) {
+bool readSecretVolume(od::value& value, PodFacts& facts, Ctx& c) {
   od::object secret;
   bool present = false;
   if (!readObject(value, secret, present, c)) return false;
@@ -336,12 +247,12 @@ bool readSecretVolume(od::value& value, Ctx& c) {
     if (key != "secretName") return true;
     std::string_view name;
     if (!readString(v, name, c)) return false;
-    if (!name.empty()) c.secretNames.push_back(name);
+    if (!name.empty()) facts.secretNames.push_back(name);
     return true;
   });
 }
 
-bool readVolumes(od::value& value, PodSpecFacts& facts, Ctx& c) {
+bool readVolumes(od::value& value, PodFacts& facts, Ctx& c) {
   od::array volumes;
   bool present = false;
   if (!readArray(value, volumes, present, c)) return false;
@@ -351,13 +262,13 @@ bool readVolumes(od::value& value, PodSpecFacts& facts, Ctx& c) {
     if (!openItem(volume, fields, c)) return false;
     return forEachField(fields, c, [&](std::string_view key, od::value& v) {
       if (key == "projected") return readProjectedSources(v, facts, c);
-      if (key == "secret") return readSecretVolume(v, c);
+      if (key == "secret") return readSecretVolume(v, facts, c);
       return true;
     });
   });
 }
 
-bool readPodSpec(od::value& value, PodSpecFacts& facts, Ctx& c) {
+bool readPodSpec(od::value& value, PodFacts& facts, Ctx& c) {
   od::object spec;
   bool present = false;
   if (!readObject(value, spec, present, c)) return false;
@@ -382,9 +293,9 @@ bool checkKind(od::value& value, std::string_view expected, std::string_view alt
 }
 
 bool projectPod(od::object& object, objects::Pod& pod, Ctx& c) {
-  PodSpecFacts facts;
+  PodFacts& facts = c.podFacts;
+  facts.reset();
   ControllerView controller;
-  c.secretNames.clear();
   const MetaWant want{
       .namespaced = true, .creationTimestamp = &pod.creationTimestamp, .controller = &controller};
   const bool ok = forEachField(object, c, [&](std::string_view key, od::value& v) {
@@ -394,32 +305,9 @@ bool projectPod(od::object& object, objects::Pod& pod, Ctx& c) {
     return true;
   });
   if (!ok || !checkIdentity(pod.meta, true, c)) return false;
-
-  std::string_view account = !facts.serviceAccountName.empty() ? facts.serviceAccountName
-                             : !facts.serviceAccount.empty()   ? facts.serviceAccount
-                                                               : std::string_view("default");
-  pod.serviceAccountName = c.intern(account);
-  pod.automount = facts.automount;
-  // The controller's name as a length of the pod's: "<controller>-<suffix>" (objects.h).
-  pod.controllerKind = controllerKindOf(controller.kind);
-  const std::string_view podName = pod.meta.name();
-  const bool prefix = !controller.name.empty() && podName.size() > controller.name.size() &&
-                      podName.substr(0, controller.name.size()) == controller.name &&
-                      podName[controller.name.size()] == '-';
-  // A prefix is shorter than the pod's name, itself at most kMaxFieldBytes (65,536): it fits.
-  static_assert(kMaxFieldBytes - 1 <= std::numeric_limits<std::uint16_t>::max());
-  pod.controllerNameLength = prefix ? static_cast<std::uint16_t>(controller.name.size()) : 0;
-  pod.token = objects::TokenVolume::None;
-  if (facts.projectedToken) {
-    pod.token = objects::TokenVolume::Projected;
-  } else {
-    for (std::string_view secret : c.secretNames) {
-      if (isLegacyTokenSecretName(secret, account)) {
-        pod.token = objects::TokenVolume::LegacySecret;
-        break;
-      }
-    }
-  }
+  facts.controllerKind = controller.kind;
+  facts.controllerName = controller.name;
+  finishPod(pod, facts, c.memo());
   return true;
 }
 

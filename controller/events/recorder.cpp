@@ -60,6 +60,8 @@ Status RecorderOptions::validate() const {
   if (maxRetryBackoff < retryBackoff)
     return invalid("maxRetryBackoff: must not be less than retryBackoff");
   if (shutdownTimeout.count() < 0) return invalid("shutdownTimeout: must not be negative");
+  if (!(writesPerSecond >= 0)) return invalid("writesPerSecond: must not be negative");
+  if (writeBurst < 1) return invalid("writeBurst: must be at least 1");
   return correlator.validate("RecorderOptions.correlator.");
 }
 
@@ -97,7 +99,11 @@ Status QueuedEventRecorder::emit(const ObjectRef& regarding, Reason reason, std:
     occurrence.at = clock_.now();
     occurrence.wallTime = wallClock_();
     closed = stopping_;
-    if (!closed) dropped = queue_.push(std::move(occurrence));
+    if (!closed) {
+      const auto lane = isAboutOwnAction(reason) ? decltype(queue_)::Lane::First
+                                                 : decltype(queue_)::Lane::Routine;
+      dropped = queue_.push(std::move(occurrence), lane);
+    }
   }
   ++emitted_;
   EventType type = typeOf(reason);
@@ -165,8 +171,10 @@ void QueuedEventRecorder::run() {
   while (true) {
     wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
     if (abort_) break;
-    std::optional<Occurrence> next = queue_.pop();
-    if (!next) break;  // stopping, and nothing left
+    if (queue_.empty()) break;  // stopping, and nothing left
+    if (!pace(lock)) break;
+    std::optional<Occurrence> next = queue_.pop();  // after the wait: what is first now
+    if (!next) break;
     busy_ = true;
     lock.unlock();
     process(*next);
@@ -186,6 +194,31 @@ void QueuedEventRecorder::run() {
   }
   if (!dropped.empty())
     spdlog::warn("event recorder shut down with {} events not written", dropped.size());
+}
+
+bool QueuedEventRecorder::pace(std::unique_lock<std::mutex>& lock) {
+  if (options_.writesPerSecond <= 0) return true;
+  const double burst = options_.writeBurst;
+  while (!abort_) {
+    const Clock::time_point now = clock_.now();
+    if (paced_ == Clock::time_point{}) {
+      tokens_ = burst;  // a full bucket to start with
+    } else {
+      const double earned =
+          std::chrono::duration<double>(now - paced_).count() * options_.writesPerSecond;
+      tokens_ = std::min(burst, tokens_ + earned);
+    }
+    paced_ = now;
+    if (tokens_ >= 1) {
+      tokens_ -= 1;
+      return true;
+    }
+    // Real time, re-checked at least every 100 ms (an injected clock may move otherwise).
+    const auto wait = std::chrono::duration<double>((1 - tokens_) / options_.writesPerSecond);
+    wake_.wait_for(lock,
+                   std::min<std::chrono::duration<double>>(wait, std::chrono::milliseconds(100)));
+  }
+  return false;
 }
 
 void QueuedEventRecorder::process(const Occurrence& occurrence) {

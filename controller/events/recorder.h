@@ -98,8 +98,18 @@ struct RecorderOptions {
   // Required: who reports, e.g. the pod name, or the host name plus an id; at most
   // 128 bytes (the API's limit).
   std::string reportingInstance;
-  // Occurrences waiting for the writer; at least 1. client-go queues 1000.
+  // Occurrences waiting for the writer; at least 1. client-go queues 1000. Events about
+  // saguard's own writes (vocabulary.h's isAboutOwnAction) are written before reports
+  // and dropped after them when the queue is full.
   std::size_t queueCapacity = 1000;
+  // The writer's pace: at most writesPerSecond requests (creates and series patches), in
+  // bursts of up to writeBurst; 0 = as fast as the API server answers. Events are the
+  // least urgent of saguard's writes: at its first sync of a large cluster the reports
+  // would otherwise arrive as a burst of a thousand POSTs beside the patches (client-go's
+  // clients pace every request the same way: 5 per second by default, 20 in
+  // controller-runtime). saguard run sets 25 and 100 (main.cpp).
+  double writesPerSecond = 0;
+  int writeBurst = 100;
   // Series window, cache sizes and spam filter (client-go's values by default).
   CorrelatorOptions correlator;
   // Attempts per write, the first included; at least 1. Retried: TooManyRequests,
@@ -173,6 +183,9 @@ class QueuedEventRecorder final : public EventRecorder {
   WriteOutcome write(const Occurrence& occurrence, Decision& decision);
   // Waits `delay` unless the shutdown deadline passes first; false when cut short.
   bool backoff(std::chrono::milliseconds delay);
+  // Takes one write from the pace's bucket (writesPerSecond), waiting for it; false when
+  // shutdown ran out of time meanwhile. Called with mu_ held through `lock`.
+  bool pace(std::unique_lock<std::mutex>& lock);
   Event makeEvent(const Occurrence& occurrence, const Decision& decision) const;
 
   EventSink& sink_;
@@ -189,7 +202,9 @@ class QueuedEventRecorder final : public EventRecorder {
   bool stopping_ = false;  // shutdown began: no new occurrences
   bool abort_ = false;     // shutdown ran out of time: drop the rest, no more backoff
   bool exited_ = false;    // the writer thread returned
-  std::mutex joinMu_;      // one joiner at a time
+  double tokens_ = 0;      // the pace's bucket (writer only, under mu_)
+  Clock::time_point paced_{};
+  std::mutex joinMu_;  // one joiner at a time
   std::thread writer_;
 
   // Touched by the writer only, and by stats() under correlatorMu_.

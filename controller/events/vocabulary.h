@@ -54,6 +54,12 @@ inline EventType typeOf(Reason reason) {
 inline std::string_view actionOf(Reason reason) {
   return specOf(reason).action;
 }
+// Events about what saguard itself wrote or held back (actions Patch and Reconcile) are
+// written before reports (Report, Audit) and dropped after them (recorder.h).
+inline bool isAboutOwnAction(Reason reason) {
+  const std::string_view action = actionOf(reason);
+  return action == "Patch" || action == "Reconcile";
+}
 // Whether an Event with this reason may be about an object of `kind`.
 bool isAbout(Reason reason, std::string_view kind);
 

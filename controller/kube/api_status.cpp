@@ -176,7 +176,9 @@ Error errorFromResponse(int httpCode, std::string_view body, std::string_view re
   std::string message = status.message;
   if (message.empty()) {
     message = "HTTP " + std::to_string(httpCode) + " from " + std::string(path);
-    if (!status.isStatus && !body.empty()) message += ": " + snippet(body);
+    // A protobuf answer (to an Accept of application/vnd.kubernetes.protobuf) is not shown.
+    if (!status.isStatus && !body.empty() && !body.starts_with(std::string_view("k8s\0", 4)))
+      message += ": " + snippet(body);
   }
   if (error.kind == ErrorKind::Unauthorized) {
     message = "the server " + std::string(server) + " rejected the credentials: " + message;

@@ -90,6 +90,9 @@ struct WatchOptions {
   std::optional<int> timeoutSeconds{};  // the server closes the stream after this long
   std::optional<bool>
       sendInitialEvents{};  // streaming list (needs resourceVersionMatch=NotOlderThan)
+  // The Accept header (not a query parameter); "" = application/json. The reflector asks
+  // for "application/vnd.kubernetes.protobuf;stream=watch" (codec/protobuf.h).
+  std::string accept{};
 };
 
 Query listQuery(const ListOptions& options);

@@ -168,6 +168,7 @@ Status RestClient::watch(const Resource& resource, std::string_view ns, const Wa
   HttpRequest request;
   request.method = "GET";
   request.target = resourcePath(resource, ns) + watchQuery(options).encode();
+  if (!options.accept.empty()) request.accept = options.accept;
   if (options.timeoutSeconds) {
     // Rounded up to a whole minute: reflectors jitter timeoutSeconds, and every distinct
     // timeout costs the transport a client (and a connection pool) of its own.

@@ -32,6 +32,7 @@ Result<std::unique_ptr<Controller>> Controller::create(kube::Client& client, Clu
   // Initial sync and relists by streaming list where the API server serves it (1.34 does
   // by default): no LIST answers built whole in the API server's memory (reflector.h).
   reflector.streamingList = options.streamingList;
+  reflector.protobuf = options.protobuf;
 
   auto namespaces = cache::makeNamespaceInformer(client, reflector);
   if (!namespaces.ok()) return namespaces.error();

@@ -57,6 +57,9 @@ struct ControllerOptions {
   // Informers sync by streaming list (a watch with sendInitialEvents, KEP-3157) where the
   // API server serves it, by paged LIST otherwise (cache/reflector.h).
   bool streamingList = true;
+  // Watches of the built-in kinds in Kubernetes' protobuf (cache/reflector.h): the API
+  // server's CPU for saguard's sync is mostly encoding (issue 19).
+  bool protobuf = true;
   ReconcilerOptions reconciler;                 // self identity, cache catch-up, ...
   queue::QueueMetrics* queueMetrics = nullptr;  // optional hooks (metrics/)
   queue::WorkerHooks* workerHooks = nullptr;

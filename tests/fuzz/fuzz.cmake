@@ -42,6 +42,7 @@ endfunction()
 
 saguard_fuzz_target(codec_watch saguard_codec)      # watch-event framing and decoding
 saguard_fuzz_target(codec_list saguard_codec)       # list pages, streaming lists, objects
+saguard_fuzz_target(codec_protobuf saguard_codec)   # protobuf watch frames, lists, objects
 saguard_fuzz_target(codec_audit saguard_codec saguard_policy)  # audit events, then tokenUseOf
 saguard_fuzz_target(kube_kubeconfig saguard_kube)   # the kubeconfig parser
 saguard_fuzz_target(audit_manifest saguard_audit)   # the manifest reader of saguard lint

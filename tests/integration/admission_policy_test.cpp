@@ -8,6 +8,7 @@
 
 #include "admission/api_keeper.h"
 #include "codec/decoder.h"
+#include "integration/support/admin_client.h"
 #include "integration/support/controlplane_env.h"
 #include "integration/support/helpers.h"
 #include "kube/config.h"
@@ -19,14 +20,6 @@ namespace saguard::testing {
 namespace {
 
 using nlohmann::json;
-
-std::unique_ptr<kube::Client> adminClient() {
-  auto config = kube::loadKubeconfig(controlPlane().kubeconfig);
-  EXPECT_TRUE(config.ok());
-  auto client = kube::makeRestClient(*config);
-  EXPECT_TRUE(client.ok());
-  return std::move(*client);
-}
 
 policy::Policy parsePolicy(const json& object) {
   auto parsed = policy::parsePolicy(object);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,7 @@
 
 #include "cache/informer_set.h"
 #include "cache/kinds.h"
+#include "integration/support/admin_client.h"
 #include "integration/support/controlplane_env.h"
 #include "integration/support/helpers.h"
 #include "kube/config.h"
@@ -27,23 +29,17 @@ namespace saguard::cache {
 namespace {
 
 namespace cp = saguard::testing;
+using cp::adminClient;
 using namespace std::chrono_literals;
 
-std::unique_ptr<kube::Client> adminClient() {
-  auto config = kube::loadKubeconfig(cp::controlPlane().kubeconfig);
-  EXPECT_TRUE(config.ok()) << (config.ok() ? "" : config.error().describe());
-  if (!config.ok()) return nullptr;
-  auto client = kube::makeRestClient(*config);
-  EXPECT_TRUE(client.ok()) << (client.ok() ? "" : client.error().describe());
-  return client.ok() ? std::move(*client) : nullptr;
-}
-
 // Options for informers under test: a short backoff cap so that recovery after an
-// outage does not wait for 30 s of backoff.
+// outage does not wait for 30 s of backoff; watches in protobuf, as the controller's are
+// (the JSON watch is what the policy informer and a server refusing protobuf get).
 ReflectorOptions testOptions(const std::string& ns) {
   ReflectorOptions options;
   options.namespace_ = ns;
   options.backoff.max = 2s;
+  options.protobuf = true;
   return options;
 }
 
@@ -243,6 +239,49 @@ TEST(CacheInformerIntegration, SyncsByStreamingListWithoutAList) {
   ASSERT_EQ(cp::kubectl("create serviceaccount late -n " + ns).exitCode, 0);
   EXPECT_TRUE(cp::eventually(30'000, [&] { return accounts.store().get(ns, "late") != nullptr; }));
   EXPECT_EQ(accounts.stats().watches, 1u);
+  accounts.stop();
+}
+
+// The controller's way: a streaming list and its watch in protobuf frames, no JSON line
+// decoded at all; a Decoding that counts what it decodes shows which path ran.
+TEST(CacheInformerIntegration, StreamsAndWatchesInProtobuf) {
+  const std::string ns = cp::freshNamespace("cache-proto");
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(cp::kubectl("create serviceaccount sa-" + std::to_string(i) + " -n " + ns).exitCode,
+              0);
+  }
+  auto client = adminClient();
+  auto decoding = codecDecoding<codec::Kind::ServiceAccount>();
+  auto frames = std::make_shared<std::atomic<int>>(0);
+  auto lines = std::make_shared<std::atomic<int>>(0);
+  decoding.protobufEvent = [frames, inner = decoding.protobufEvent](std::string_view frame) {
+    ++*frames;
+    return inner(frame);
+  };
+  decoding.event = [lines, inner = decoding.event](codec::PaddedView line) {
+    ++*lines;
+    return inner(line);
+  };
+  ReflectorOptions options = testOptions(ns);
+  options.resource = kube::resources::kServiceAccounts;
+  options.streamingList = true;
+  auto informer = Informer<objects::ServiceAccount>::create(*client, std::move(decoding),
+                                                            {.reflector = options, .indexers = {}});
+  ASSERT_TRUE(informer.ok()) << informer.error().describe();
+  auto& accounts = **informer;
+  accounts.start();
+  ASSERT_TRUE(accounts.waitForSync(std::chrono::steady_clock::now() + 60s, {}));
+  EXPECT_GE(accounts.store().list().size(), 20u);
+  ASSERT_EQ(cp::kubectl("label serviceaccount sa-3 -n " + ns + " tier=web").exitCode, 0);
+  ASSERT_EQ(cp::kubectl("delete serviceaccount sa-4 -n " + ns).exitCode, 0);
+  EXPECT_TRUE(cp::eventually(30'000, [&] {
+    auto sa3 = accounts.store().get(ns, "sa-3");
+    return sa3 != nullptr && !sa3->labels.empty() && accounts.store().get(ns, "sa-4") == nullptr;
+  }));
+  EXPECT_GE(frames->load(), 22);  // 20+ ADDED, the end bookmark, the update, the delete
+  EXPECT_EQ(lines->load(), 0);
+  EXPECT_EQ(accounts.stats().skipped, 0u);
+  EXPECT_EQ(accounts.stats().failures, 0u);
   accounts.stop();
 }
 

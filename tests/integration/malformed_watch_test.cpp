@@ -25,6 +25,7 @@
 #include "cache/decoding.h"
 #include "cache/informer.h"
 #include "cache/kinds.h"
+#include "integration/support/admin_client.h"
 #include "integration/support/controlplane_env.h"
 #include "kube/config.h"
 #include "kube/rest_client.h"
@@ -33,6 +34,7 @@ namespace saguard::cache {
 namespace {
 
 namespace cp = saguard::testing;
+using cp::adminClient;
 using namespace std::chrono_literals;
 
 const kube::Resource kFakePods{"malformed.saguard.io", "v1", "pods", true};
@@ -76,15 +78,6 @@ class LogCapture {
   std::shared_ptr<spdlog::logger> previous_;
   std::shared_ptr<CapturingSink> sink_;
 };
-
-std::unique_ptr<kube::Client> adminClient() {
-  auto config = kube::loadKubeconfig(cp::controlPlane().kubeconfig);
-  EXPECT_TRUE(config.ok()) << (config.ok() ? "" : config.error().describe());
-  if (!config.ok()) return nullptr;
-  auto client = kube::makeRestClient(*config);
-  EXPECT_TRUE(client.ok()) << (client.ok() ? "" : client.error().describe());
-  return client.ok() ? std::move(*client) : nullptr;
-}
 
 std::string crd(const std::string& kind, const std::string& plural) {
   return "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  "

@@ -11,6 +11,7 @@
 #include "cache/reflector.h"
 #include "objects/objects.h"
 #include "support/api_json.h"
+#include "support/proto_writer.h"
 #include "support/scripted_client.h"
 
 namespace saguard::cache {
@@ -439,6 +440,66 @@ TEST_F(ReflectorTest, StreamingListHandsTheInitialObjectsOverAsOneListingThenWat
   EXPECT_EQ(reflector->stats().lists, 1u);
   EXPECT_EQ(reflector->stats().events, 1u);
   EXPECT_EQ(releases, 1);
+}
+
+// Protobuf watches: the streaming list and its watch arrive as length-prefixed frames
+// (split anywhere by the transport) and give the same listing as JSON lines.
+TEST_F(ReflectorTest, StreamingListInProtobufFrames) {
+  using saguard::testing::envelope;
+  using saguard::testing::frame;
+  using saguard::testing::Proto;
+  using saguard::testing::watchEvent;
+  auto account = [](const std::string& name, const std::string& rv) {
+    Proto meta;
+    meta.str(1, name).str(3, "ns").str(5, "uid-" + name).str(6, rv);
+    return envelope("ServiceAccount", Proto().msg(1, meta).bytes());
+  };
+  Proto end;
+  end.str(6, "10").entry(12, "k8s.io/initial-events-end", "true");
+  const std::string stream =
+      frame(watchEvent("ADDED", account("a", "1"))) +
+      frame(watchEvent("ADDED", account("b", "2"))) +
+      frame(watchEvent("BOOKMARK", envelope("ServiceAccount", Proto().msg(1, end).bytes()))) +
+      frame(watchEvent("MODIFIED", account("a", "11")));
+  std::vector<std::string> chunks;
+  for (std::size_t pos = 0; pos < stream.size(); pos += 7) chunks.push_back(stream.substr(pos, 7));
+  ReflectorOptions o = options();
+  o.streamingList = true;
+  o.protobuf = true;
+  client.pushWatch({.chunks = chunks, .lasts = 5min});
+  auto reflector = make(o);
+  runToEnd(*reflector);
+  EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1 ns/b@2", "MODIFIED ns/a@11"}));
+  auto watches = client.watchCalls();
+  ASSERT_EQ(watches.size(), 2u);
+  EXPECT_EQ(watches[0].accept, "application/vnd.kubernetes.protobuf;stream=watch");
+  EXPECT_EQ(watches[1].accept, "application/vnd.kubernetes.protobuf;stream=watch");
+  EXPECT_EQ(watches[1].resourceVersion, "11");
+}
+
+// A server (or a proxy) that cannot send protobuf answers 406: the reflector asks again at
+// once in JSON and stays with JSON.
+TEST_F(ReflectorTest, A406MeansJsonFromThenOn) {
+  ReflectorOptions o = options();
+  o.streamingList = true;
+  o.protobuf = true;
+  Error notAcceptable = makeError(ErrorKind::BadRequest, "406 Not Acceptable");
+  notAcceptable.httpCode = 406;
+  client.pushWatch({.end = notAcceptable});
+  client.pushWatch(
+      {.chunks = {eventLine("ADDED", accountJson("ns", "a", "1")), initialEventsEndLine("10")},
+       .lasts = 5min});
+  auto reflector = make(o);
+  runToEnd(*reflector);
+  EXPECT_EQ(target.log, (std::vector<std::string>{"replace ns/a@1"}));
+  EXPECT_TRUE(sleeper.waits().empty());     // an answer, not a failure
+  EXPECT_TRUE(client.listCalls().empty());  // still a streaming list: 406 is not "no WatchList"
+  auto watches = client.watchCalls();
+  ASSERT_GE(watches.size(), 3u);
+  EXPECT_EQ(watches[0].accept, "application/vnd.kubernetes.protobuf;stream=watch");
+  EXPECT_EQ(watches[1].accept, "");
+  EXPECT_EQ(watches[1].sendInitialEvents, true);
+  EXPECT_EQ(watches[2].accept, "");
 }
 
 TEST_F(ReflectorTest, AStreamingListCutShortIsDiscardedAndStartedAgain) {

@@ -83,5 +83,21 @@ TEST(EventsDropOldestQueue, DropsTheOldestWhenFull) {
   EXPECT_TRUE(queue.empty());
 }
 
+TEST(EventsDropOldestQueue, TheFirstLaneGoesFirstAndIsDroppedLast) {
+  using Lane = DropOldestQueue<int>::Lane;
+  DropOldestQueue<int> queue(3);
+  queue.push(1);
+  queue.push(2, Lane::First);
+  queue.push(3);
+  EXPECT_EQ(queue.push(4, Lane::First), 1);  // full: the oldest routine one goes
+  EXPECT_EQ(queue.push(5, Lane::First), 3);
+  EXPECT_EQ(queue.push(6), 2);  // no routine one left: the oldest first one goes
+  EXPECT_EQ(queue.size(), 3u);
+  EXPECT_EQ(queue.pop(), 4);  // first lane, in order
+  EXPECT_EQ(queue.pop(), 5);
+  EXPECT_EQ(queue.pop(), 6);
+  EXPECT_FALSE(queue.pop().has_value());
+}
+
 }  // namespace
 }  // namespace saguard::events::detail

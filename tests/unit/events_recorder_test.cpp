@@ -374,6 +374,76 @@ TEST_F(RecorderTest, QueueOverflowDropsTheOldestAndCounts) {
   EXPECT_EQ((metrics_.dropped[{"DriftReverted", "QueueFull"}]), 2);
 }
 
+// A flood of reports neither delays nor pushes out the Events about saguard's own writes:
+// those are written first, and a full queue drops reports first.
+TEST_F(RecorderTest, ReportsWaitBehindOwnActionsAndAreDroppedFirst) {
+  std::mutex gateMu;
+  std::condition_variable gateCv;
+  bool entered = false, released = false;
+  sink_.onCall([&] {
+    std::unique_lock lock(gateMu);
+    entered = true;
+    gateCv.notify_all();
+    gateCv.wait(lock, [&] { return released; });
+  });
+  RecorderOptions o = options();
+  o.queueCapacity = 3;
+  auto recorder = start(o);
+  auto pod = [](const std::string& name) {
+    return ObjectRef{"v1", "Pod", "team-a", name, "uid-" + name, "3"};
+  };
+  ASSERT_TRUE(recorder->emit(account("e0"), Reason::AutomountDisabled, "n").ok());
+  {
+    std::unique_lock lock(gateMu);
+    gateCv.wait(lock, [&] { return entered; });
+  }
+  ASSERT_TRUE(recorder->emit(pod("p1"), Reason::TokenMounted, "n").ok());
+  ASSERT_TRUE(recorder->emit(pod("p2"), Reason::TokenMounted, "n").ok());
+  ASSERT_TRUE(recorder->emit(account("a1"), Reason::AutomountDisabled, "n").ok());
+  ASSERT_TRUE(recorder->emit(account("a2"), Reason::DeclaredByOwner, "n").ok());  // drops p1
+  {
+    std::lock_guard lock(gateMu);
+    released = true;
+  }
+  gateCv.notify_all();
+  flush(*recorder);
+  std::vector<std::string> order;
+  // An Event's name is "<object>.<hex nanoseconds>".
+  for (const auto& call : sink_.calls()) order.push_back(call.name.substr(0, call.name.find('.')));
+  EXPECT_EQ(order, (std::vector<std::string>{"e0", "a1", "a2", "p2"}));
+  EXPECT_EQ((metrics_.dropped[{"TokenMounted", "QueueFull"}]), 1);
+  EXPECT_EQ(recorder->stats().droppedQueueFull, 1u);
+}
+
+// writesPerSecond paces the writer by the injected clock: a burst, then one write per
+// 1/rate seconds of that clock.
+TEST_F(RecorderTest, WritesArePacedByTheirRate) {
+  RecorderOptions o = options();
+  o.writesPerSecond = 10;
+  o.writeBurst = 2;
+  auto recorder = start(o);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(
+        recorder->emit(account("a" + std::to_string(i)), Reason::AutomountDisabled, "n").ok());
+  auto writes = [&] { return sink_.calls().size(); };
+  auto eventually = [&](std::size_t n) {
+    for (int i = 0; i < 2000 && writes() < n; ++i) std::this_thread::sleep_for(milliseconds(1));
+    return writes();
+  };
+  EXPECT_EQ(eventually(2), 2u);
+  std::this_thread::sleep_for(milliseconds(250));  // the fake clock stands still: no token
+  EXPECT_EQ(writes(), 2u);
+  EXPECT_EQ(recorder->stats().queued, 3u);
+  clock_.advance(milliseconds(100));  // one token
+  EXPECT_EQ(eventually(3), 3u);
+  std::this_thread::sleep_for(milliseconds(250));
+  EXPECT_EQ(writes(), 3u);
+  clock_.advance(seconds(1));  // enough for the rest (the bucket holds at most 2)
+  EXPECT_EQ(eventually(5), 5u);
+  flush(*recorder);
+  EXPECT_EQ(recorder->stats().created, 5u);
+}
+
 TEST_F(RecorderTest, RetriesWhatMaySucceedLater) {
   auto recorder = start();
   Error throttled = makeError(ErrorKind::TooManyRequests, "slow down");
@@ -583,6 +653,12 @@ TEST(RecorderOptionsTest, ValidationNamesTheField) {
   o.maxRetryBackoff = milliseconds(1);
   EXPECT_NE(message(o).find("RecorderOptions.maxRetryBackoff"), std::string::npos);
   o.maxRetryBackoff = seconds(10);
+  o.writesPerSecond = -1;
+  EXPECT_NE(message(o).find("RecorderOptions.writesPerSecond"), std::string::npos);
+  o.writesPerSecond = 25;
+  o.writeBurst = 0;
+  EXPECT_NE(message(o).find("RecorderOptions.writeBurst"), std::string::npos);
+  o.writeBurst = 1;
   o.correlator.cacheSize = 0;
   EXPECT_EQ(message(o), "RecorderOptions.correlator.cacheSize: must be at least 1");
 }

@@ -22,25 +22,13 @@
 
 #include "base/intern.h"
 #include "codec/decoder.h"
+#include "codec/detail/record_facts.h"
+#include "codec/detail/symbol_memo.h"
 #include "objects/objects.h"
 
 namespace saguard::codec::detail {
 
 namespace od = simdjson::ondemand;
-
-// Interns through a small direct-mapped cache: consecutive list items repeat the same
-// namespace, account name and labels, and a hit skips the pool's lock and allocation.
-class SymbolMemo {
- public:
-  Symbol get(std::string_view text) {
-    Symbol& slot = slots_[std::hash<std::string_view>{}(text) % slots_.size()];
-    if (slot.view() != text) slot = Symbol(text);
-    return slot;
-  }
-
- private:
-  std::array<Symbol, 1024> slots_{};
-};
 
 // Quoted for a message, shortened so a hostile value cannot bloat the log line.
 inline std::string quoted(std::string_view text) {
@@ -130,9 +118,10 @@ class Ctx {
 
   const char* end() const { return end_; }
   Symbol intern(std::string_view text) { return memo_.get(text); }
+  SymbolMemo& memo() { return memo_; }
 
   // Reused across items so a list does not allocate per pod or account.
-  std::vector<std::string_view> secretNames;
+  PodFacts podFacts;
   std::vector<objects::FieldOwner> fieldOwners;
 
  private:
