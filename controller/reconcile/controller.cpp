@@ -237,7 +237,12 @@ void Controller::runWorkers() {
   }
   // Which report API is served, and the Reports condition, are found out at once.
   if (options_.reconciler.reports != nullptr) queue_->add(std::string(kReportsWorkKey));
-  queue::WorkFn work = [this](const std::string& key) { return reconciler_->reconcile(key); };
+  queue::WorkFn work = [this](const std::string& key) {
+    const Clock::time_point now = options_.clock->now();
+    statusSchedule_->ran(key, now);  // each ignores the keys it does not schedule
+    reportSchedule_->ran(key, now);
+    return reconciler_->reconcile(key);
+  };
   if (options_.wrapWork) work = options_.wrapWork(std::move(work));
   queue::WorkerHooks& hooks =
       options_.workerHooks != nullptr ? *options_.workerHooks : queue::NoopWorkerHooks::instance();

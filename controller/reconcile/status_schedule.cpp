@@ -17,6 +17,11 @@ std::optional<Clock::duration> StatusSchedule::changed(const std::string& key,
   return due - now;
 }
 
+void StatusSchedule::ran(std::string_view key, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  if (auto it = due_.find(key); it != due_.end() && it->second > now) it->second = now;
+}
+
 void StatusSchedule::forget(std::string_view key) {
   std::lock_guard lock(mu_);
   if (auto it = due_.find(key); it != due_.end()) due_.erase(it);

@@ -32,6 +32,23 @@ TEST(StatusSchedule, ChangesWhileOneIsWaitingAddNothing) {
   EXPECT_EQ(ms(schedule.changed("policy/a", t0 + 999ms)), std::nullopt);
 }
 
+// The work queue may run the key before its due time (it keeps the earlier of two times,
+// say a retry's): a change after that run must get a computation of its own.
+TEST(StatusSchedule, AChangeAfterAnEarlyRunIsScheduledAgain) {
+  StatusSchedule schedule(1s, 5s);
+  ASSERT_EQ(ms(schedule.changed("policy/a", t0)), Ms(1000));  // due at t0 + 1 s
+  schedule.ran("policy/a", t0 + 100ms);                       // but ran at t0 + 100 ms
+  // Before the fix this was "still waiting" and nothing ran for it: the change was lost.
+  EXPECT_EQ(ms(schedule.changed("policy/a", t0 + 200ms)), Ms(4900));  // the interval, from the run
+  // A run after its due time (t0 + 5.1 s) leaves the due time alone: the next change is
+  // an interval after t0 + 5.1 s, not after the late run.
+  schedule.ran("policy/a", t0 + 6s);
+  EXPECT_EQ(ms(schedule.changed("policy/a", t0 + 6100ms)), Ms(4000));
+  // Keys the schedule does not track are ignored.
+  schedule.ran("account/ns/x", t0);
+  EXPECT_EQ(ms(schedule.changed("policy/b", t0)), Ms(1000));
+}
+
 TEST(StatusSchedule, UnderChurnComputationsAreAnIntervalApart) {
   StatusSchedule schedule(1s, 5s);
   ASSERT_EQ(ms(schedule.changed("policy/a", t0)), Ms(1000));  // runs at t0 + 1 s
