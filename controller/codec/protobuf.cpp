@@ -808,6 +808,24 @@ std::string peekProtobufObjectKey(std::string_view frame) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
+std::string peekProtobufResourceVersion(std::string_view body) {
+  detail::SymbolMemo memo;
+  Ctx c(memo);
+  auto envelope = openEnvelope(body, c);
+  if (!envelope) return {};
+  std::string resourceVersion;
+  forEachField(envelope->raw, c, [&](const Field& f) {
+    if (f.number != 1 || f.wire != kBytes) return true;
+    forEachField(f.bytes, c, [&](const Field& m) {
+      if (m.number == 6 && m.wire == kBytes && m.bytes.size() <= 253)
+        resourceVersion.assign(m.bytes);
+      return true;
+    });
+    return true;
+  });
+  return resourceVersion;
+}
+
 #define SAGUARD_PROTOBUF_DEFINE(K)                                                           \
   template Result<ListMeta> ProtobufDecoder::list<K>(std::string_view,                       \
                                                      const ListSink<RecordOf<K>>&);          \

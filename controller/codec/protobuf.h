@@ -61,6 +61,10 @@ class ProtobufDecoder {
 // frame does not get that far.
 std::string peekProtobufObjectKey(std::string_view frame);
 
+// metadata.resourceVersion of an object body (a GET or write answer, "k8s\0" + Unknown);
+// "" when the body does not get that far. Reads nothing else.
+std::string peekProtobufResourceVersion(std::string_view body);
+
 // NOLINTBEGIN(bugprone-macro-parentheses)
 #define SAGUARD_PROTOBUF_DECLARE(K)                                                        \
   extern template Result<ListMeta> ProtobufDecoder::list<K>(std::string_view,              \

@@ -47,6 +47,10 @@ struct WriteOptions {
   std::string
       subresource{};  // update and patch: "status", "scale"... (create: see createSubresource)
   std::chrono::milliseconds timeout{0};
+  // The Accept header of the answer; "" = application/json. "application/vnd.kubernetes.
+  // protobuf" (codec/protobuf.h) costs the API server less to encode, for callers that
+  // read the answer with codec::ProtobufDecoder.
+  std::string accept{};
 };
 
 enum class PatchType {

@@ -195,6 +195,7 @@ Result<std::string> RestClient::write(const char* method, const Resource& resour
   request.body = std::move(body);
   request.contentType = std::move(contentType);
   request.timeout = timeoutOr(options.timeout);
+  if (!options.accept.empty()) request.accept = options.accept;
   return execute(std::move(request), nullptr, {});
 }
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codec/protobuf.h"
 #include "kube/resource.h"
 #include "objects/objects.h"
 #include "policy/ownership.h"
@@ -14,9 +15,14 @@ Result<std::string> ApiWriter::disableAutomount(std::string_view ns, std::string
   kube::WriteOptions options;
   options.fieldManager = std::string(policy::kFieldManager);
   options.force = true;
+  // Only the answer's resourceVersion is read: asked for in protobuf, which the API server
+  // encodes for less than JSON (2,502 of these in a 50,000-pod sync; issue 19).
+  options.accept = std::string(codec::kProtobufContentType);
   auto answer = client_.patch(kube::resources::kServiceAccounts, ns, name, kube::PatchType::Apply,
                               policy::disableAutomountApply(ns, name, uid), options);
   if (!answer.ok()) return answer.error();
+  if (answer->starts_with(std::string_view("k8s\0", 4)))
+    return codec::peekProtobufResourceVersion(*answer);
   auto object = nlohmann::json::parse(*answer, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded() || !object.is_object()) return std::string();
   const auto& meta = object.value("metadata", nlohmann::json::object());

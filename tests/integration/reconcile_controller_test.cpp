@@ -196,6 +196,21 @@ class ControllerTest : public ::testing::Test {
   static inline std::thread s_workers;
 };
 
+// The writer reads the resourceVersion of its patch's answer (asked for in protobuf):
+// the reconciler waits for the cache to reach it. Not under any policy (no label).
+TEST_F(ControllerTest, TheWriterReturnsTheStoredResourceVersion) {
+  const std::string ns = freshNamespace("rc-writer");
+  ASSERT_EQ(kubectl("create serviceaccount w -n " + ns).exitCode, 0);
+  const std::string uid =
+      trimmed(kubectl("get serviceaccount w -n " + ns + " -o jsonpath={.metadata.uid}").out);
+  auto written = s_writer->disableAutomount(ns, "w", uid);
+  ASSERT_TRUE(written.ok()) << written.error().describe();
+  const auto stored = getJson("serviceaccount w -n " + ns);
+  EXPECT_FALSE(written->empty());
+  EXPECT_EQ(*written, stored["metadata"].value("resourceVersion", ""));
+  EXPECT_EQ(stored.value("automountServiceAccountToken", true), false);
+}
+
 // 1. The default accounts of labelled namespaces; nothing else.
 TEST_F(ControllerTest, DefaultAccountsOfLabelledNamespaces) {
   std::string a = labelledNamespace("rc-sel-a");

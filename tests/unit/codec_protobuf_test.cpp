@@ -337,6 +337,8 @@ TEST(ProtobufWatch, MalformedEventsAreInvalidAndNamed) {
     EXPECT_EQ(event.error().message, c.message);
   }
   EXPECT_EQ(peekProtobufObjectKey(watchEvent("ADDED", pod)), "shop/web-1");
+  EXPECT_EQ(peekProtobufResourceVersion(pod), "42");
+  EXPECT_EQ(peekProtobufResourceVersion("{}"), "");
   EXPECT_EQ(peekProtobufObjectKey("\x01\x02"), "");
 }
 
