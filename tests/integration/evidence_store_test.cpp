@@ -3,8 +3,10 @@
 // a Store each, over the same namespace). Records recorded anywhere reach every replica and
 // converge in any order; a replica that loses a race (Conflict) loses nothing and writes on
 // its next sync; nothing changed means nothing written (not a replayed use, not a replica
-// that only reads); observing-since is min-merged into its annotation; a restarted replica
-// gets everything back in one sync; a full shard drops the accounts with the oldest use; a
+// that only reads); the observation period on shard 0 (observing-since merged across
+// replicas, observed-until refreshed once per heartbeat, a gap longer than the tolerance
+// resetting observing-since, a store without observed-until taken as running); a restarted
+// replica gets everything back in one sync; a full shard drops the accounts with the oldest use; a
 // hand-edited garbage entry does not hide the others; readStore(); and the ConfigMaps' shape
 // (data keys "ns.name", the entry JSON of store.h's comment).
 #include <gtest/gtest.h>
@@ -12,7 +14,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "codec/rfc3339.h"
 #include "evidence/ingest.h"
 #include "evidence/ledger.h"
 #include "evidence/store.h"
@@ -42,6 +47,7 @@ using policy::TokenUse;
 
 constexpr const char* kPrefix = "saguard-token-use";
 constexpr const char* kObservingSince = "saguard.io/observing-since";
+constexpr const char* kObservedUntil = "saguard.io/observed-until";
 constexpr std::int64_t kAt = 1796597408;  // 2026-12-06T22:50:08Z
 
 std::unique_ptr<kube::Client> adminClient() {
@@ -50,6 +56,12 @@ std::unique_ptr<kube::Client> adminClient() {
   auto client = kube::makeRestClient(*config);
   if (!client) throw std::runtime_error(client.error().describe());
   return std::move(*client);
+}
+
+std::int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 TokenUse use(std::string ns, std::string account, std::int64_t at, std::string verb = "get",
@@ -415,29 +427,28 @@ TEST_F(EvidenceStore, ReplayedBatchThroughTheIngestWritesNothing) {
   EXPECT_EQ(web.accesses, (std::vector<AccountUse::Access>{{"list", "configmaps", false, kAt}}));
 }
 
-TEST_F(EvidenceStore, ObservingSinceIsMinMergedIntoTheAnnotation) {
+TEST_F(EvidenceStore, ObservingSinceIsMinMergedIntoShardZero) {
   Replica a(*client_, optionsFor(ns_));
   Replica b(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt);
   b.ledger->observedSince(kAt - 3600);
 
   a.sync();
-  for (int i = 0; i < 8; ++i) {
-    EXPECT_EQ(getJson(*client_, ns_, shardName(i))["metadata"]["annotations"][kObservingSince],
-              "2026-12-06T22:50:08Z");
+  EXPECT_EQ(getJson(*client_, ns_, shardName(0))["metadata"]["annotations"][kObservingSince],
+            "2026-12-06T22:50:08Z");
+  for (int i = 1; i < 8; ++i) {  // the period lives on shard 0 alone
+    EXPECT_FALSE(getJson(*client_, ns_, shardName(i))["metadata"].contains("annotations"));
   }
-  b.sync();  // earlier: every shard moves back
-  EXPECT_EQ(b.store.writes(), 8U);
-  for (int i = 0; i < 8; ++i) {
-    EXPECT_EQ(getJson(*client_, ns_, shardName(i))["metadata"]["annotations"][kObservingSince],
-              "2026-12-06T21:50:08Z");
-  }
+  b.sync();  // earlier, and running alongside: the union, one write
+  EXPECT_EQ(b.store.writes(), 1U);
+  EXPECT_EQ(getJson(*client_, ns_, shardName(0))["metadata"]["annotations"][kObservingSince],
+            "2026-12-06T21:50:08Z");
   a.sync();  // A learns the earlier start, and writes nothing
   EXPECT_EQ(a.ledger->observingSince(), kAt - 3600);
   EXPECT_EQ(a.ledger->evidenceOf("team-a", "web").observingSince, kAt - 3600);
   EXPECT_EQ(a.store.writes(), 8U);
 
-  // A later start never moves it forward.
+  // A later start never moves it forward while observation runs.
   Replica c(*client_, optionsFor(ns_));
   c.ledger->observedSince(kAt + 3600);
   c.sync();
@@ -463,6 +474,196 @@ TEST_F(EvidenceStore, NoObservationStartWritesNoAnnotation) {
   EXPECT_EQ(stored->observingSince, 0);
 }
 
+// A wall clock the test moves (StoreOptions::wallClock).
+struct TestWallClock {
+  std::int64_t now = 0;
+  StoreOptions with(StoreOptions options) {
+    options.wallClock = [this] {
+      return std::chrono::system_clock::time_point(std::chrono::seconds(now));
+    };
+    return options;
+  }
+};
+
+ObservationPeriod shardZeroPeriod(kube::Client& client, const std::string& ns) {
+  return decodeShard(getJson(client, ns, shardName(0)).dump()).period();
+}
+
+TEST_F(EvidenceStore, AnObservedUntilFarInThePastResetsObservingSince) {
+  // saguard observed for 33 days, then every replica was down for a week.
+  const std::int64_t now = nowSeconds();
+  constexpr std::int64_t kDay = 86400;
+  TestWallClock then{.now = now - 7 * kDay};
+  Replica old(*client_, then.with(optionsFor(ns_)));
+  old.ledger->observedSince(now - 40 * kDay);
+  old.ledger->record(use("team-a", "web", now - 8 * kDay));
+  old.sync();
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{now - 40 * kDay, now - 7 * kDay}));
+
+  // A replica starts now: the week nobody observed breaks the period.
+  TestWallClock clock{.now = now};
+  Replica fresh(*client_, clock.with(optionsFor(ns_)));
+  fresh.ledger->observedSince(now);
+  int earlier = 0;
+  fresh.ledger->onObservingSinceEarlier = [&] { ++earlier; };
+  fresh.sync();
+  EXPECT_EQ(fresh.ledger->observingSince(), now);
+  EXPECT_EQ(fresh.ledger->evidenceOf("team-b", "idle").observingSince, now);
+  EXPECT_EQ(earlier, 0);
+  EXPECT_EQ(fresh.store.writes(), 1U);  // shard 0's period, nothing else
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{now, now}));
+  // What was recorded before the gap is kept: a use is a use.
+  EXPECT_EQ(fresh.ledger->evidenceOf("team-a", "web").lastUsed, now - 8 * kDay);
+  auto stored = readStore(*client_, ns_);
+  ASSERT_TRUE(stored.ok()) << stored.error().describe();
+  EXPECT_EQ(stored->observingSince, now);
+  EXPECT_EQ(stored->observedUntil, now);
+  EXPECT_EQ(observingSinceAt(stored->period(), now, kGapToleranceSeconds), now);
+  // The old period, read at its own time, was running; read now it is not.
+  EXPECT_EQ(observingSinceAt({now - 40 * kDay, now - 7 * kDay}, now, kGapToleranceSeconds), 0);
+}
+
+TEST_F(EvidenceStore, ARecentObservedUntilKeepsObservingSince) {
+  // The last heartbeat 10 minutes ago (a restart, a rolling update): no gap.
+  const std::int64_t now = nowSeconds();
+  constexpr std::int64_t kDay = 86400;
+  TestWallClock then{.now = now - 600};
+  Replica old(*client_, then.with(optionsFor(ns_)));
+  old.ledger->observedSince(now - 40 * kDay);
+  old.sync();
+
+  TestWallClock clock{.now = now};
+  Replica fresh(*client_, clock.with(optionsFor(ns_)));
+  fresh.ledger->observedSince(now);
+  int earlier = 0;
+  fresh.ledger->onObservingSinceEarlier = [&] { ++earlier; };
+  fresh.sync();
+  EXPECT_EQ(fresh.ledger->observingSince(), now - 40 * kDay);
+  EXPECT_EQ(earlier, 1);  // decisions may come sooner than this replica scheduled them
+  EXPECT_EQ(fresh.store.writes(), 1U);  // the until moved by more than a heartbeat
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{now - 40 * kDay, now}));
+
+  // 14 and 16 minutes either side of the tolerance, in another namespace each.
+  for (const std::int64_t ago : {14 * 60, 16 * 60}) {
+    SCOPED_TRACE(ago);
+    const std::string ns = cp::freshNamespace("evidence-store");
+    TestWallClock before{.now = now - ago};
+    Replica a(*client_, before.with(optionsFor(ns, 1)));
+    a.ledger->observedSince(now - 40 * kDay);
+    a.sync();
+    Replica b(*client_, clock.with(optionsFor(ns, 1)));
+    b.ledger->observedSince(now);
+    b.sync();
+    EXPECT_EQ(b.ledger->observingSince(), ago <= kGapToleranceSeconds ? now - 40 * kDay : now);
+  }
+}
+
+TEST_F(EvidenceStore, TheHeartbeatWritesShardZeroOncePerIntervalAcrossReplicas) {
+  const std::int64_t start = nowSeconds();
+  TestWallClock clock{.now = start};
+  Replica a(*client_, clock.with(optionsFor(ns_)));
+  Replica b(*client_, clock.with(optionsFor(ns_)));
+  a.ledger->observedSince(start - 3600);
+  b.ledger->observedSince(start);
+  a.sync();
+  b.sync();
+  ASSERT_EQ(a.store.writes(), 8U);
+  ASSERT_EQ(b.store.writes(), 0U);
+  const auto versions = resourceVersions(*client_, ns_);
+
+  // Syncs every 10 s for 299 s, both replicas: no write.
+  for (int i = 1; i < 30; ++i) {
+    clock.now = start + 10 * i;
+    a.sync();
+    b.sync();
+  }
+  clock.now = start + 299;
+  a.sync();
+  b.sync();
+  EXPECT_EQ(resourceVersions(*client_, ns_), versions);
+  EXPECT_EQ(a.store.writes() + b.store.writes(), 8U);
+
+  // A heartbeat old: the first replica to sync writes shard 0, the other nothing.
+  clock.now = start + 300;
+  b.sync();
+  a.sync();
+  EXPECT_EQ(b.store.writes(), 1U);
+  EXPECT_EQ(a.store.writes(), 8U);
+  const auto after = resourceVersions(*client_, ns_);
+  for (const auto& [name, version] : after) {
+    EXPECT_EQ(version != versions.at(name), name == shardName(0)) << name;
+  }
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{start - 3600, start + 300}));
+  EXPECT_EQ(a.ledger->observingSince(), start - 3600);
+  EXPECT_EQ(b.ledger->observingSince(), start - 3600);
+}
+
+TEST_F(EvidenceStore, AReplicaOutOfTouchLongerThanTheToleranceRestartsItsOwnPeriod) {
+  const std::int64_t start = nowSeconds();
+  TestWallClock clock{.now = start};
+  Replica a(*client_, clock.with(optionsFor(ns_, 1)));
+  a.ledger->observedSince(start - 3600);
+  a.sync();
+  // A cannot reach the store for 20 minutes (no round reads shard 0), nobody else writes.
+  clock.now = start + 20 * 60;
+  a.sync();
+  EXPECT_EQ(a.ledger->observingSince(), start + 20 * 60);
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{start + 20 * 60, start + 20 * 60}));
+
+  // The same, with another replica whose heartbeats bridged the time: no gap.
+  const std::string ns = cp::freshNamespace("evidence-store");
+  clock.now = start;
+  Replica c(*client_, clock.with(optionsFor(ns, 1)));
+  Replica d(*client_, clock.with(optionsFor(ns, 1)));
+  c.ledger->observedSince(start - 3600);
+  d.ledger->observedSince(start);
+  c.sync();
+  for (int minute = 1; minute <= 20; ++minute) {
+    clock.now = start + 60 * minute;
+    d.sync();
+  }
+  c.sync();
+  EXPECT_EQ(c.ledger->observingSince(), start - 3600);
+  EXPECT_EQ(shardZeroPeriod(*client_, ns), (ObservationPeriod{start - 3600, start + 20 * 60}));
+}
+
+TEST_F(EvidenceStore, AStoreWithoutObservedUntilIsTakenAsRunning) {
+  // Written before observed-until existed: observing-since on every shard, no until.
+  const std::int64_t now = nowSeconds();
+  for (int i = 0; i < 2; ++i) {
+    const json cm = {{"apiVersion", "v1"},
+                     {"kind", "ConfigMap"},
+                     {"metadata",
+                      {{"name", shardName(i)},
+                       {"namespace", ns_},
+                       {"labels", {{"app.kubernetes.io/managed-by", "saguard"}}},
+                       {"annotations", {{kObservingSince, codec::formatRfc3339(kAt - 86400)}}}}},
+                     {"data", {{"team-a.web", R"({"lastUsed":1796597408})"}}}};
+    auto created = client_->create(kube::resources::kConfigMaps, ns_, cm.dump());
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+  }
+  auto legacy = readStore(*client_, ns_, kPrefix, 2);
+  ASSERT_TRUE(legacy.ok()) << legacy.error().describe();
+  EXPECT_EQ(legacy->period(), (ObservationPeriod{kAt - 86400, 0}));
+
+  TestWallClock clock{.now = now};
+  Replica a(*client_, clock.with(optionsFor(ns_, 2)));
+  a.ledger->observedSince(now);
+  a.sync();
+  EXPECT_EQ(a.ledger->observingSince(), kAt - 86400);
+  EXPECT_EQ(a.store.writes(), 1U);  // shard 0 gains its until
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{kAt - 86400, now}));
+  // Shard 1 keeps its old copy until it is next written, then loses it.
+  EXPECT_EQ(getJson(*client_, ns_, shardName(1))["metadata"]["annotations"][kObservingSince],
+            codec::formatRfc3339(kAt - 86400));
+  for (int i = 0; i < 64; ++i) a.ledger->record(use("team-z", "sa-" + std::to_string(i), now));
+  a.sync();
+  EXPECT_FALSE(getJson(*client_, ns_, shardName(1))["metadata"].contains("annotations"));
+  auto stored = readStore(*client_, ns_, kPrefix, 2);
+  ASSERT_TRUE(stored.ok()) << stored.error().describe();
+  EXPECT_EQ(stored->period(), (ObservationPeriod{kAt - 86400, now}));
+}
+
 TEST_F(EvidenceStore, ARestartedReplicaGetsEverythingBackInOneSync) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 86400);
@@ -473,8 +674,10 @@ TEST_F(EvidenceStore, ARestartedReplicaGetsEverythingBackInOneSync) {
   }
   a.sync();
 
-  // The process restarts: a new ledger, a new store, the same namespace.
+  // The process restarts: a new ledger, a new store, the same namespace; its start is
+  // observedSince(now), as `saguard run` sets it.
   Replica restarted(*client_, optionsFor(ns_));
+  restarted.ledger->observedSince(nowSeconds());
   int newDays = 0;
   restarted.ledger->onNewUseDay = [&](const std::string&) { ++newDays; };
   restarted.sync();
@@ -603,7 +806,15 @@ TEST_F(EvidenceStore, ConfigMapsHaveTheDocumentedShape) {
   for (int i = 0; i < 8; ++i) {
     const json cm = getJson(*client_, ns_, shardName(i));
     EXPECT_EQ(cm["metadata"]["labels"]["app.kubernetes.io/managed-by"], "saguard");
-    EXPECT_EQ(cm["metadata"]["annotations"][kObservingSince], "2026-12-06T22:50:00Z");
+    if (i == 0) {
+      EXPECT_EQ(cm["metadata"]["annotations"][kObservingSince], "2026-12-06T22:50:00Z");
+      const auto until = codec::parseRfc3339(
+          cm["metadata"]["annotations"].value(kObservedUntil, std::string("missing")));
+      ASSERT_TRUE(until.has_value()) << cm.dump();
+      EXPECT_LE(std::abs(*until - nowSeconds()), 60);
+    } else {
+      EXPECT_FALSE(cm["metadata"].contains("annotations")) << cm.dump();
+    }
     const json data = cm.value("data", json::object());
     for (const auto& [key, value] : data.items()) {
       SCOPED_TRACE(key);

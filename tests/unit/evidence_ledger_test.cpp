@@ -208,6 +208,35 @@ TEST(Ledger, ObservedSinceIsTheEarliest) {
   EXPECT_EQ(e.observingSince, kMidnight - 100);
 }
 
+TEST(Ledger, ResetObservingSinceMovesEitherWay) {
+  // What the store sets after merging the periods: later after a gap, 0 when observation
+  // stopped, earlier when another replica's period joined ours.
+  Ledger ledger;
+  int earlier = 0;
+  ledger.onObservingSinceEarlier = [&] { ++earlier; };
+  ledger.resetObservingSince(kMidnight);
+  EXPECT_EQ(ledger.observingSince(), kMidnight);
+  EXPECT_EQ(earlier, 0);                             // the first value is no news
+  ledger.resetObservingSince(kMidnight + 7 * kDay);  // a gap: observation resumed
+  EXPECT_EQ(ledger.observingSince(), kMidnight + 7 * kDay);
+  EXPECT_EQ(ledger.evidenceOf("team-a", "web").observingSince, kMidnight + 7 * kDay);
+  EXPECT_EQ(earlier, 0);
+  ledger.resetObservingSince(kMidnight + 7 * kDay);  // the same again
+  EXPECT_EQ(earlier, 0);
+  ledger.resetObservingSince(kMidnight + 6 * kDay);  // a period that reaches further back
+  EXPECT_EQ(ledger.observingSince(), kMidnight + 6 * kDay);
+  EXPECT_EQ(earlier, 1);
+  ledger.resetObservingSince(0);  // stopped
+  EXPECT_EQ(ledger.observingSince(), 0);
+  ledger.resetObservingSince(-3);
+  EXPECT_EQ(ledger.observingSince(), 0);
+  ledger.resetObservingSince(kMidnight);  // known again: no news, as the first value
+  EXPECT_EQ(earlier, 1);
+  // observedSince() still only moves it earlier.
+  ledger.observedSince(kMidnight + kDay);
+  EXPECT_EQ(ledger.observingSince(), kMidnight);
+}
+
 TEST(Ledger, AccountsWithUse) {
   Ledger ledger;
   EXPECT_EQ(ledger.accountsWithUse(), 0u);
