@@ -227,17 +227,28 @@ Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pe
     return {};
   }
 
-  // Newest first, so that what does not fit is the oldest.
+  // Newest first (ties by key, so every replica cuts the same list), kept while they fit:
+  // from the first record that does not fit on, every older one is left out too. Packing
+  // smaller, older records into the room a bigger, newer one left would keep records older
+  // than one that was dropped, and a reader could no longer tell from the shard what it
+  // lacks: "every record kept was used after every record left out" is what the comment of
+  // store.h promises, and what the accounts' last-used annotations are the fallback for.
   std::vector<std::pair<std::string, const policy::AccountUse*>> order;
   for (const auto& [key, use] : shard.accounts) order.emplace_back(key, &use);
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return a.second->lastUsed > b.second->lastUsed; });
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    if (a.second->lastUsed != b.second->lastUsed) return a.second->lastUsed > b.second->lastUsed;
+    return a.first < b.first;
+  });
   json data = json::object();
   std::size_t bytes = 0;
   std::size_t dropped = 0;
   for (const auto& [key, use] : order) {
     auto dataKey = dataKeyOf(key);
     if (!dataKey) continue;
+    if (dropped > 0) {
+      ++dropped;
+      continue;
+    }
     std::string value = encodeUse(*use);
     if (bytes + dataKey->size() + value.size() + 8 > options_.maxShardBytes) {
       ++dropped;

@@ -47,7 +47,9 @@
 //
 // A shard is kept under `maxShardBytes` (ConfigMaps are limited to 1 MiB): past it, the
 // accounts with the oldest last use are dropped from the shard (logged), and their
-// last-used day still lives on the accounts' annotations.
+// last-used day still lives on the accounts' annotations. What is kept is always the
+// newest records, a prefix of the shard's accounts by last use: every record kept was used
+// after every record dropped, even where a smaller, older record would still fit.
 //
 //   Store store(client, ledger, {.namespace_ = "saguard-system"});
 //   std::jthread t([&](std::stop_token stop) { store.run(stop); });

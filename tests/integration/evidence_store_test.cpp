@@ -6,8 +6,9 @@
 // that only reads); the observation period on shard 0 (observing-since merged across
 // replicas, observed-until refreshed once per heartbeat, a gap longer than the tolerance
 // resetting observing-since, a store without observed-until taken as running); a restarted
-// replica gets everything back in one sync; a full shard drops the accounts with the oldest use; a
-// hand-edited garbage entry does not hide the others; readStore(); and the ConfigMaps' shape
+// replica gets everything back in one sync; a full shard drops the accounts with the oldest
+// use (never keeping a record older than one it dropped, even a smaller one); a hand-edited
+// garbage entry does not hide the others; readStore(); and the ConfigMaps' shape
 // (data keys "ns.name", the entry JSON of store.h's comment).
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -725,6 +727,51 @@ TEST_F(EvidenceStore, AFullShardDropsTheAccountsWithTheOldestUse) {
   restarted.sync();
   EXPECT_EQ(restarted.ledger->accounts(), static_cast<std::size_t>(kept));
   EXPECT_EQ(restarted.store.writes(), 0U);
+}
+
+TEST_F(EvidenceStore, AFullShardKeepsNoRecordOlderThanOneItDropped) {
+  // A big record (5 pods with long names, 10 accesses) between two small ones: it does not
+  // fit after the newest, the oldest would. The oldest is dropped too: what a shard keeps is
+  // the newest records, never an older one in the room a newer one left.
+  StoreOptions options = optionsFor(ns_, 1);
+  options.maxShardBytes = 600;
+  Replica a(*client_, options);
+  a.ledger->record(use("team-a", "sa-new", kAt + 100));
+  for (int i = 0; i < 10; ++i) {
+    const std::string uid = "uid-" + std::string(32, static_cast<char>('a' + i % 5));
+    a.ledger->record(
+        use("team-a", "sa-big", kAt + 50 - i, "get", "resource-" + std::to_string(i), 200, uid));
+  }
+  a.ledger->record(use("team-a", "sa-old", kAt));
+  LogCapture logs;
+  a.sync();
+
+  const auto entries = dataEntries(*client_, ns_, 1);
+  ASSERT_TRUE(entries.contains("team-a.sa-new"));
+  EXPECT_FALSE(entries.contains("team-a.sa-big"));
+  EXPECT_FALSE(entries.contains("team-a.sa-old"));
+  EXPECT_EQ(entries.size(), 1U);
+  // The premise: the old record is no bigger than the new one, and both fit together.
+  const std::size_t small = entries.at("team-a.sa-new").size() + std::strlen("team-a.sa-new");
+  ASSERT_LT(2 * (small + 8), options.maxShardBytes);
+  EXPECT_NE(logs.text().find("records of 2 accounts"), std::string::npos) << logs.text();
+
+  // Ties in last use are cut by name, so every replica keeps the same records.
+  const std::string ns = cp::freshNamespace("evidence-store");
+  StoreOptions tied = optionsFor(ns, 1);
+  tied.maxShardBytes = 400;
+  Replica b(*client_, tied);
+  for (const char* name : {"sa-d", "sa-b", "sa-a", "sa-c", "sa-e"}) {
+    b.ledger->record(use("team-a", name, kAt));
+  }
+  b.sync();
+  const auto kept = dataEntries(*client_, ns, 1);
+  ASSERT_GT(kept.size(), 0U);
+  ASSERT_LT(kept.size(), 5U);
+  std::size_t index = 0;
+  for (const char* key : {"team-a.sa-a", "team-a.sa-b", "team-a.sa-c", "team-a.sa-d"}) {
+    EXPECT_EQ(kept.contains(key), index++ < kept.size()) << key;
+  }
 }
 
 TEST_F(EvidenceStore, AGarbageEntryIsSkippedAndTheOthersLoad) {
