@@ -38,6 +38,7 @@
 #include "kube/config.h"
 #include "kube/resource.h"
 #include "kube/rest_client.h"
+#include "support/token_use.h"
 
 namespace saguard::evidence {
 namespace {
@@ -45,7 +46,7 @@ namespace {
 namespace cp = saguard::testing;
 using nlohmann::json;
 using policy::AccountUse;
-using policy::TokenUse;
+using test_support::useBy;
 
 constexpr const char* kPrefix = "saguard-token-use";
 constexpr const char* kObservingSince = "saguard.io/observing-since";
@@ -64,20 +65,6 @@ std::int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-TokenUse use(std::string ns, std::string account, std::int64_t at, std::string verb = "get",
-             std::string resource = "configmaps", int code = 200, std::string podUid = "") {
-  TokenUse u;
-  u.namespace_ = std::move(ns);
-  u.account = std::move(account);
-  u.verb = std::move(verb);
-  u.resource = std::move(resource);
-  u.code = code;
-  u.at = at;
-  u.podUid = podUid;
-  u.podName = podUid.empty() ? "" : "pod-" + podUid;
-  return u;
 }
 
 // One replica of saguard: its ledger and its store, over the shared namespace.
@@ -225,9 +212,9 @@ class EvidenceStore : public ::testing::Test {
 TEST_F(EvidenceStore, UsesRecordedInOneReplicaReachTheOther) {
   Replica a(*client_, optionsFor(ns_));
   Replica b(*client_, optionsFor(ns_));
-  a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
-  a.ledger->record(use("team-a", "web", kAt + 1, "get", "secrets", 403, "u-1"));
-  a.ledger->record(use("team-b", "batch", kAt + 2, "create", "jobs.batch"));
+  a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
+  a.ledger->record(useBy("team-a", "web", kAt + 1, "get", "secrets", 403, "u-1"));
+  a.ledger->record(useBy("team-b", "batch", kAt + 2, "create", "jobs.batch"));
 
   a.sync();
   EXPECT_EQ(a.store.writes(), 8U);  // every shard created, empty or not
@@ -247,13 +234,13 @@ TEST_F(EvidenceStore, ReplicasConvergeWhateverTheOrderOfTheirSyncs) {
   // The same evidence, seen in two different splits by two replicas, synced in two orders
   // (each in its own namespace): every replica ends with the same records.
   auto feed = [](Replica& a, Replica& b) {
-    a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
-    a.ledger->record(use("team-a", "shared", kAt + 10, "get", "pods", 200, "p-1"));
-    b.ledger->record(use("team-a", "shared", kAt + 20, "watch", "pods", 200, "p-2"));
-    b.ledger->record(use("team-a", "shared", kAt + 5, "delete", "pods", 403, "p-3"));
-    b.ledger->record(use("team-c", "api", kAt + 30, "patch", "deployments.apps"));
+    a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
+    a.ledger->record(useBy("team-a", "shared", kAt + 10, "get", "pods", 200, "p-1"));
+    b.ledger->record(useBy("team-a", "shared", kAt + 20, "watch", "pods", 200, "p-2"));
+    b.ledger->record(useBy("team-a", "shared", kAt + 5, "delete", "pods", 403, "p-3"));
+    b.ledger->record(useBy("team-c", "api", kAt + 30, "patch", "deployments.apps"));
     for (int i = 0; i < 12; ++i) {  // enough accounts to touch most shards
-      (i % 2 == 0 ? a : b).ledger->record(use("team-d", "sa-" + std::to_string(i), kAt + i));
+      (i % 2 == 0 ? a : b).ledger->record(useBy("team-d", "sa-" + std::to_string(i), kAt + i));
     }
   };
 
@@ -299,8 +286,8 @@ TEST_F(EvidenceStore, TheReplicaThatLosesARaceWritesOnItsNextSyncAndNothingIsLos
   Replica a(racing, options);
   Replica b(*client_, options);
   b.sync();  // the shard exists
-  a.ledger->record(use("team-a", "web", kAt));
-  b.ledger->record(use("team-b", "api", kAt + 1));
+  a.ledger->record(useBy("team-a", "web", kAt));
+  b.ledger->record(useBy("team-b", "api", kAt + 1));
 
   // B writes between A's GET and A's PUT: A's copy is stale.
   bool raced = false;
@@ -339,7 +326,7 @@ TEST_F(EvidenceStore, APutWithAStaleResourceVersionIsRefused) {
   Replica a(*client_, options);
   a.sync();
   const json stale = getJson(*client_, ns_, shardName(0));
-  a.ledger->record(use("team-a", "web", kAt));
+  a.ledger->record(useBy("team-a", "web", kAt));
   a.sync();
   json mine = stale;
   mine["data"]["team-x.intruder"] = R"({"lastUsed":1})";
@@ -354,8 +341,8 @@ TEST_F(EvidenceStore, APutWithAStaleResourceVersionIsRefused) {
 TEST_F(EvidenceStore, NothingNewWritesNothing) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 60);
-  a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
-  a.ledger->record(use("team-b", "api", kAt + 1));
+  a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
+  a.ledger->record(useBy("team-b", "api", kAt + 1));
   a.sync();
   const std::uint64_t writes = a.store.writes();
   const auto versions = resourceVersions(*client_, ns_);
@@ -367,8 +354,9 @@ TEST_F(EvidenceStore, NothingNewWritesNothing) {
   EXPECT_EQ(resourceVersions(*client_, ns_), versions);
 
   // A replayed use (the webhook's retried batch, a log read again): no record changes.
-  EXPECT_FALSE(a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1")));
-  EXPECT_FALSE(a.ledger->record(use("team-a", "web", kAt - 30, "list", "configmaps", 200, "u-1")));
+  EXPECT_FALSE(a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1")));
+  EXPECT_FALSE(
+      a.ledger->record(useBy("team-a", "web", kAt - 30, "list", "configmaps", 200, "u-1")));
   a.sync();
   EXPECT_EQ(a.store.writes(), writes);
   EXPECT_EQ(resourceVersions(*client_, ns_), versions);
@@ -382,7 +370,7 @@ TEST_F(EvidenceStore, NothingNewWritesNothing) {
   EXPECT_EQ(resourceVersions(*client_, ns_), versions);
 
   // One new use: one shard written, the others untouched.
-  a.ledger->record(use("team-a", "web", kAt + 100, "list", "configmaps", 200, "u-1"));
+  a.ledger->record(useBy("team-a", "web", kAt + 100, "list", "configmaps", 200, "u-1"));
   a.sync();
   EXPECT_EQ(a.store.writes(), writes + 1);
   const auto after = resourceVersions(*client_, ns_);
@@ -498,7 +486,7 @@ TEST_F(EvidenceStore, AnObservedUntilFarInThePastResetsObservingSince) {
   TestWallClock then{.now = now - 7 * kDay};
   Replica old(*client_, then.with(optionsFor(ns_)));
   old.ledger->observedSince(now - 40 * kDay);
-  old.ledger->record(use("team-a", "web", now - 8 * kDay));
+  old.ledger->record(useBy("team-a", "web", now - 8 * kDay));
   old.sync();
   EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{now - 40 * kDay, now - 7 * kDay}));
 
@@ -658,7 +646,7 @@ TEST_F(EvidenceStore, AStoreWithoutObservedUntilIsTakenAsRunning) {
   // Shard 1 keeps its old copy until it is next written, then loses it.
   EXPECT_EQ(getJson(*client_, ns_, shardName(1))["metadata"]["annotations"][kObservingSince],
             codec::formatRfc3339(kAt - 86400));
-  for (int i = 0; i < 64; ++i) a.ledger->record(use("team-z", "sa-" + std::to_string(i), now));
+  for (int i = 0; i < 64; ++i) a.ledger->record(useBy("team-z", "sa-" + std::to_string(i), now));
   a.sync();
   EXPECT_FALSE(getJson(*client_, ns_, shardName(1))["metadata"].contains("annotations"));
   auto stored = readStore(*client_, ns_, kPrefix, 2);
@@ -670,9 +658,9 @@ TEST_F(EvidenceStore, ARestartedReplicaGetsEverythingBackInOneSync) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 86400);
   for (int i = 0; i < 20; ++i) {
-    a.ledger->record(use("team-" + std::to_string(i % 3), "sa-" + std::to_string(i), kAt + i,
-                         i % 4 == 0 ? "watch" : "get", "configmaps", i % 5 == 0 ? 403 : 200,
-                         "u-" + std::to_string(i)));
+    a.ledger->record(useBy("team-" + std::to_string(i % 3), "sa-" + std::to_string(i), kAt + i,
+                           i % 4 == 0 ? "watch" : "get", "configmaps", i % 5 == 0 ? 403 : 200,
+                           "u-" + std::to_string(i)));
   }
   a.sync();
 
@@ -698,7 +686,7 @@ TEST_F(EvidenceStore, AFullShardDropsTheAccountsWithTheOldestUse) {
   for (int i = 0; i < kAccounts; ++i) {
     char name[8];
     std::snprintf(name, sizeof name, "sa-%02d", i);
-    a.ledger->record(use("team-a", name, kAt + 60 * i));  // sa-29 is the newest
+    a.ledger->record(useBy("team-a", name, kAt + 60 * i));  // sa-29 is the newest
   }
   LogCapture logs;
   a.sync();
@@ -736,13 +724,13 @@ TEST_F(EvidenceStore, AFullShardKeepsNoRecordOlderThanOneItDropped) {
   StoreOptions options = optionsFor(ns_, 1);
   options.maxShardBytes = 600;
   Replica a(*client_, options);
-  a.ledger->record(use("team-a", "sa-new", kAt + 100));
+  a.ledger->record(useBy("team-a", "sa-new", kAt + 100));
   for (int i = 0; i < 10; ++i) {
     const std::string uid = "uid-" + std::string(32, static_cast<char>('a' + i % 5));
     a.ledger->record(
-        use("team-a", "sa-big", kAt + 50 - i, "get", "resource-" + std::to_string(i), 200, uid));
+        useBy("team-a", "sa-big", kAt + 50 - i, "get", "resource-" + std::to_string(i), 200, uid));
   }
-  a.ledger->record(use("team-a", "sa-old", kAt));
+  a.ledger->record(useBy("team-a", "sa-old", kAt));
   LogCapture logs;
   a.sync();
 
@@ -762,7 +750,7 @@ TEST_F(EvidenceStore, AFullShardKeepsNoRecordOlderThanOneItDropped) {
   tied.maxShardBytes = 400;
   Replica b(*client_, tied);
   for (const char* name : {"sa-d", "sa-b", "sa-a", "sa-c", "sa-e"}) {
-    b.ledger->record(use("team-a", name, kAt));
+    b.ledger->record(useBy("team-a", name, kAt));
   }
   b.sync();
   const auto kept = dataEntries(*client_, ns, 1);
@@ -777,9 +765,9 @@ TEST_F(EvidenceStore, AFullShardKeepsNoRecordOlderThanOneItDropped) {
 TEST_F(EvidenceStore, AGarbageEntryIsSkippedAndTheOthersLoad) {
   auto options = optionsFor(ns_, 1);
   Replica a(*client_, options);
-  a.ledger->record(use("team-a", "web", kAt));
-  a.ledger->record(use("team-a", "api", kAt + 1));
-  a.ledger->record(use("team-b", "batch", kAt + 2));
+  a.ledger->record(useBy("team-a", "web", kAt));
+  a.ledger->record(useBy("team-a", "api", kAt + 1));
+  a.ledger->record(useBy("team-b", "batch", kAt + 2));
   a.sync();
 
   // Someone edits the ConfigMap by hand.
@@ -807,7 +795,7 @@ TEST_F(EvidenceStore, AGarbageEntryIsSkippedAndTheOthersLoad) {
   EXPECT_EQ(stored->accounts.size(), 1U);
 
   // The next use of the account rewrites its entry from the ledger.
-  a.ledger->record(use("team-a", "web", kAt + 60));
+  a.ledger->record(useBy("team-a", "web", kAt + 60));
   a.sync();
   std::size_t skippedAfter = 0;
   const Shard repaired = decodeShard(getJson(*client_, ns_, shardName(0)).dump(), &skippedAfter);
@@ -825,7 +813,7 @@ TEST_F(EvidenceStore, ReadStoreMergesTheShardsAndIsNotFoundWithoutThem) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 600);
   for (int i = 0; i < 16; ++i) {
-    a.ledger->record(use("team-e", "sa-" + std::to_string(i), kAt + i, "get", "pods"));
+    a.ledger->record(useBy("team-e", "sa-" + std::to_string(i), kAt + i, "get", "pods"));
   }
   a.sync();
   auto stored = readStore(*client_, ns_);
@@ -844,9 +832,9 @@ TEST_F(EvidenceStore, ReadStoreMergesTheShardsAndIsNotFoundWithoutThem) {
 TEST_F(EvidenceStore, ConfigMapsHaveTheDocumentedShape) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 8);
-  a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
-  a.ledger->record(use("team-a", "web", kAt + 1, "get", "secrets", 403, "u-2"));
-  a.ledger->record(use("team-a", "web.v2", kAt + 2));  // a dotted account name
+  a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
+  a.ledger->record(useBy("team-a", "web", kAt + 1, "get", "secrets", 403, "u-2"));
+  a.ledger->record(useBy("team-a", "web.v2", kAt + 2));  // a dotted account name
   a.sync();
 
   int found = 0;
@@ -892,13 +880,13 @@ TEST_F(EvidenceStore, RunSyncsEveryIntervalAndOnceMoreWhenStopped) {
   options.interval = std::chrono::milliseconds(100);
   Ledger ledger;
   Store store(*client_, ledger, options);
-  ledger.record(use("team-a", "web", kAt));
+  ledger.record(useBy("team-a", "web", kAt));
   std::jthread runner([&](std::stop_token stop) { store.run(stop); });
   EXPECT_TRUE(cp::eventually(10'000, [&] {
     auto stored = readStore(*client_, ns_, kPrefix, 2);
     return stored.ok() && stored->accounts.contains("team-a/web");
   }));
-  ledger.record(use("team-a", "last", kAt + 1));
+  ledger.record(useBy("team-a", "last", kAt + 1));
   runner.request_stop();
   runner.join();
   auto stored = readStore(*client_, ns_, kPrefix, 2);
