@@ -147,6 +147,18 @@ Store::Store(kube::Client& client, Ledger& ledger, StoreOptions options)
     : client_(client), ledger_(ledger), options_(std::move(options)) {
   options_.shards = std::clamp(options_.shards, 1, 64);
   if (!options_.wallClock) options_.wallClock = [] { return std::chrono::system_clock::now(); };
+  // The recorded until lags the truth by up to a heartbeat and two syncs (one lost to a
+  // Conflict), and a replica reaches the store once per sync: a tolerance below that would
+  // see a gap in every pause between two syncs.
+  const auto floor = std::chrono::duration_cast<std::chrono::seconds>(
+      options_.heartbeat + 2 * std::chrono::ceil<std::chrono::seconds>(options_.interval));
+  if (options_.gapTolerance < floor) {
+    spdlog::warn(
+        "evidence store: a gap tolerance of {} s is shorter than a heartbeat and two syncs; "
+        "using {} s",
+        options_.gapTolerance.count(), floor.count());
+    options_.gapTolerance = floor;
+  }
   lastReached_ = nowSeconds();
 }
 

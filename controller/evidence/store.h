@@ -78,7 +78,10 @@ struct StoreOptions {
   int shards = 8;  // 1..64; every replica must agree
   std::chrono::milliseconds interval{10'000};
   std::size_t maxShardBytes = 900 * 1024;
-  // The observation period (evidence/observation.h); tests shorten them.
+  // The observation period (evidence/observation.h). The tolerance is raised to at least
+  // heartbeat + 2 intervals (logged): the recorded until may lag that much behind a
+  // running store. (Readers without a Store, `saguard audit`, use kGapToleranceSeconds:
+  // with an interval over 5 minutes they may take a running saguard for a stopped one.)
   std::chrono::seconds heartbeat{kHeartbeatSeconds};
   std::chrono::seconds gapTolerance{kGapToleranceSeconds};
   // Wall clock for the period. Default: system_clock::now.

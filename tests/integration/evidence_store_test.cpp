@@ -615,6 +615,22 @@ TEST_F(EvidenceStore, AReplicaOutOfTouchLongerThanTheToleranceRestartsItsOwnPeri
   c.sync();
   EXPECT_EQ(c.ledger->observingSince(), start - 3600);
   EXPECT_EQ(shardZeroPeriod(*client_, ns), (ObservationPeriod{start - 3600, start + 20 * 60}));
+
+  // A sync interval of 10 minutes raises the tolerance to a heartbeat and two syncs (25
+  // minutes): syncs 20 minutes apart are no gap, 26 minutes are one.
+  for (const std::int64_t apart : {20 * 60, 26 * 60}) {
+    SCOPED_TRACE(apart);
+    const std::string slow = cp::freshNamespace("evidence-store");
+    clock.now = start;
+    StoreOptions options = clock.with(optionsFor(slow, 1));
+    options.interval = std::chrono::minutes(10);
+    Replica e(*client_, options);
+    e.ledger->observedSince(start - 3600);
+    e.sync();
+    clock.now = start + apart;
+    e.sync();
+    EXPECT_EQ(e.ledger->observingSince(), apart <= 25 * 60 ? start - 3600 : start + apart);
+  }
 }
 
 TEST_F(EvidenceStore, AStoreWithoutObservedUntilIsTakenAsRunning) {
