@@ -289,15 +289,14 @@ Status collectEvidence(kube::Client& client, const EvidenceOptions& options, Aud
                                  .count();
   // The store's observation period and the files' span, merged as the replicas merge
   // theirs (evidence/observation.h): a gap between them restarts observation.
-  evidence::ObservationPeriod period;
+  evidence::ObservationPeriod stored;
+  std::int64_t logsEarliest = 0;
   if (!options.storeNamespace.empty()) {
     auto store = evidence::readStore(client, options.storeNamespace);
     if (store.ok()) {
       e.available = true;
       e.accounts = std::move(store->accounts);
-      period = store->period();
-      // Written before observed-until existed: running until now, as its writer took it.
-      if (!period.empty() && period.until == 0) period.until = e.now;
+      stored = store->period();
     } else if (store.is(ErrorKind::Forbidden)) {
       result.notes.push_back("cannot read saguard's evidence in namespace " +
                              options.storeNamespace + ": " + store.error().message);
@@ -316,17 +315,14 @@ Status collectEvidence(kube::Client& client, const EvidenceOptions& options, Aud
     const evidence::IngestCounts& counts = ingest.counts();
     e.available = true;
     for (auto& [key, use] : ledger.all()) policy::mergeUse(e.accounts[key], use);
-    // The files cover their events' span, taken as running until now (exported logs are
-    // passed to judge the present): observation starts at the earliest event.
-    if (counts.earliest != 0) {
-      period = evidence::mergeObservation(period, {counts.earliest, e.now},
-                                          evidence::kGapToleranceSeconds);
-    }
+    logsEarliest = counts.earliest;
     if (counts.malformed > 0) {
       result.notes.push_back(std::to_string(counts.malformed) +
                              " malformed audit events were skipped");
     }
   }
+  const evidence::ObservationPeriod period =
+      evidence::auditPeriod(stored, logsEarliest, e.now, evidence::kGapToleranceSeconds);
   e.observingSince = evidence::observingSinceAt(period, e.now, evidence::kGapToleranceSeconds);
   if (e.available) {
     if (Status st = collectLegacyTokenDays(client, result.scope, e, result.notes); !st.ok()) {

@@ -24,6 +24,18 @@ ObservationPeriod mergeObservation(ObservationPeriod a, ObservationPeriod b,
   return a.until > b.until ? a : b;
 }
 
+ObservationPeriod storedPeriodAt(ObservationPeriod stored, std::int64_t now) {
+  if (!stored.empty() && stored.until == 0) stored.until = now;
+  return stored;
+}
+
+ObservationPeriod auditPeriod(ObservationPeriod stored, std::int64_t logsEarliest, std::int64_t now,
+                              std::int64_t tolerance) {
+  const ObservationPeriod logs =
+      logsEarliest > 0 ? ObservationPeriod{logsEarliest, now} : ObservationPeriod{};
+  return mergeObservation(storedPeriodAt(stored, now), logs, tolerance);
+}
+
 std::int64_t observingSinceAt(const ObservationPeriod& period, std::int64_t now,
                               std::int64_t tolerance) {
   const ObservationPeriod p = normalized(period);

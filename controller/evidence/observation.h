@@ -50,6 +50,18 @@ struct ObservationPeriod {
 ObservationPeriod mergeObservation(ObservationPeriod a, ObservationPeriod b,
                                    std::int64_t tolerance);
 
+// A period as read from the store at `now`: one written before observed-until existed (a
+// since, no until) is taken as running until now, as the version that wrote it took it (an
+// upgrade must not restart observation). Any other period is returned as is.
+ObservationPeriod storedPeriodAt(ObservationPeriod stored, std::int64_t now);
+
+// What `saguard audit` judges with: the store's period (storedPeriodAt) merged with the span
+// of exported audit logs, [their earliest event, now] (logs are passed to judge the
+// present; 0 = none), by mergeObservation(). Its observingSinceAt(now) is what the verdicts
+// use; a non-empty result whose until is stale says when observation stopped.
+ObservationPeriod auditPeriod(ObservationPeriod stored, std::int64_t logsEarliest, std::int64_t now,
+                              std::int64_t tolerance);
+
 // The observing-since a reader may use at `now`: the period's since while observation is
 // running (until at most `tolerance` before now), else 0: nothing is known of the time
 // since observation stopped, so no window ending now is covered.

@@ -305,9 +305,7 @@ Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pe
 bool Store::syncObservation(Shard& shard) {
   const std::int64_t now = now_;
   const std::int64_t tolerance = options_.gapTolerance.count();
-  ObservationPeriod stored = shard.period();
-  // Written before observed-until existed: running until now, as its writer took it.
-  if (!stored.empty() && stored.until == 0) stored.until = now;
+  const ObservationPeriod stored = storedPeriodAt(shard.period(), now);
   std::int64_t since = ledger_.observingSince();
   // Out of touch with the store for longer than the tolerance: this replica cannot show that
   // it observed in between (and its heartbeats did not say so): its own period starts again.

@@ -131,5 +131,39 @@ TEST(ObservationPeriod, ObservingSinceAtExhaustively) {
   }
 }
 
+TEST(ObservationPeriod, AStoredPeriodWithoutUntilIsRunningUntilNow) {
+  // Written before observed-until existed: as its writer took it.
+  EXPECT_EQ(storedPeriodAt({100, 0}, 5000), (ObservationPeriod{100, 5000}));
+  EXPECT_EQ(storedPeriodAt({100, 200}, 5000), (ObservationPeriod{100, 200}));
+  EXPECT_EQ(storedPeriodAt({}, 5000), ObservationPeriod{});
+  EXPECT_EQ(storedPeriodAt({0, 300}, 5000), (ObservationPeriod{0, 300}));  // still empty
+  EXPECT_TRUE(storedPeriodAt({0, 300}, 5000).empty());
+}
+
+TEST(ObservationPeriod, WhatSaguardAuditJudgesWith) {
+  constexpr std::int64_t kDay = 86400;
+  constexpr std::int64_t kNow = 1796650000;
+  constexpr std::int64_t kTolerance = kGapToleranceSeconds;
+  auto since = [&](ObservationPeriod stored, std::int64_t logsEarliest) {
+    return observingSinceAt(auditPeriod(stored, logsEarliest, kNow, kTolerance), kNow, kTolerance);
+  };
+  // The store alone: running, stopped a week ago, written before observed-until existed.
+  EXPECT_EQ(since({kNow - 40 * kDay, kNow - 60}, 0), kNow - 40 * kDay);
+  EXPECT_EQ(since({kNow - 40 * kDay, kNow - 7 * kDay}, 0), 0);
+  EXPECT_EQ(auditPeriod({kNow - 40 * kDay, kNow - 7 * kDay}, 0, kNow, kTolerance).until,
+            kNow - 7 * kDay);  // the note says since when
+  EXPECT_EQ(since({kNow - 40 * kDay, 0}, 0), kNow - 40 * kDay);
+  // Exported logs alone: from their earliest event, taken as reaching now.
+  EXPECT_EQ(since({}, kNow - 3 * kDay), kNow - 3 * kDay);
+  EXPECT_EQ(since({}, 0), 0);
+  EXPECT_TRUE(auditPeriod({}, 0, kNow, kTolerance).empty());
+  // Both: logs that reach back into the store's period extend it; logs after a gap since
+  // the store stopped count alone; a store still running and older logs, the union.
+  EXPECT_EQ(since({kNow - 40 * kDay, kNow - 7 * kDay}, kNow - 8 * kDay), kNow - 40 * kDay);
+  EXPECT_EQ(since({kNow - 40 * kDay, kNow - 7 * kDay}, kNow - 3 * kDay), kNow - 3 * kDay);
+  EXPECT_EQ(since({kNow - 10 * kDay, kNow - 60}, kNow - 30 * kDay), kNow - 30 * kDay);
+  EXPECT_EQ(since({kNow - 10 * kDay, kNow - 60}, kNow - kDay), kNow - 10 * kDay);
+}
+
 }  // namespace
 }  // namespace saguard::evidence
