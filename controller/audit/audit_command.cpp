@@ -17,6 +17,7 @@
 #include "evidence/ingest.h"
 #include "evidence/ledger.h"
 #include "evidence/log_file.h"
+#include "evidence/observation.h"
 #include "evidence/store.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -286,12 +287,16 @@ Status collectEvidence(kube::Client& client, const EvidenceOptions& options, Aud
                            : std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
+  // The store's observation period and the files' span, merged as the replicas merge
+  // theirs (evidence/observation.h): a gap between them restarts observation.
+  evidence::ObservationPeriod stored;
+  std::int64_t logsEarliest = 0;
   if (!options.storeNamespace.empty()) {
     auto store = evidence::readStore(client, options.storeNamespace);
     if (store.ok()) {
       e.available = true;
       e.accounts = std::move(store->accounts);
-      e.observingSince = store->observingSince;
+      stored = store->period();
     } else if (store.is(ErrorKind::Forbidden)) {
       result.notes.push_back("cannot read saguard's evidence in namespace " +
                              options.storeNamespace + ": " + store.error().message);
@@ -310,15 +315,15 @@ Status collectEvidence(kube::Client& client, const EvidenceOptions& options, Aud
     const evidence::IngestCounts& counts = ingest.counts();
     e.available = true;
     for (auto& [key, use] : ledger.all()) policy::mergeUse(e.accounts[key], use);
-    // The files cover their events' span: observation starts at the earliest event.
-    if (counts.earliest != 0 && (e.observingSince == 0 || counts.earliest < e.observingSince)) {
-      e.observingSince = counts.earliest;
-    }
+    logsEarliest = counts.earliest;
     if (counts.malformed > 0) {
       result.notes.push_back(std::to_string(counts.malformed) +
                              " malformed audit events were skipped");
     }
   }
+  const evidence::ObservationPeriod period =
+      evidence::auditPeriod(stored, logsEarliest, e.now, evidence::kGapToleranceSeconds);
+  e.observingSince = evidence::observingSinceAt(period, e.now, evidence::kGapToleranceSeconds);
   if (e.available) {
     if (Status st = collectLegacyTokenDays(client, result.scope, e, result.notes); !st.ok()) {
       return st;
@@ -329,8 +334,14 @@ Status collectEvidence(kube::Client& client, const EvidenceOptions& options, Aud
         "no evidence of token use: verdicts from RBAC bindings alone (run saguard with "
         "--audit-webhook-bind-address or --audit-log-path, or pass exported logs with "
         "--audit-log)");
-  } else if (e.observingSince == 0) {
+  } else if (period.empty()) {
     result.notes.push_back("the audit sources hold no events yet: verdicts from RBAC bindings");
+  } else if (e.observingSince == 0) {
+    result.notes.push_back("saguard's observation of audit events stopped at " +
+                           codec::formatRfc3339(period.until) + ", " +
+                           policy::humanDuration(e.now - period.until) +
+                           " ago: uses since are not known, so accounts without recorded use "
+                           "keep their RBAC verdict");
   } else if (e.observingSince > e.now - e.window) {
     result.notes.push_back("use has been observed for " +
                            policy::humanDuration(e.now - e.observingSince) +

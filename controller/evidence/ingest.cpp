@@ -34,6 +34,16 @@ void Ingest::fold(const objects::AuditEventView& event) {
   }
   if (auto use = policy::tokenUseOf(event)) {
     ledger_.record(*use);
+    // Count a watch once (ingest.h): its ResponseComplete repeats its ResponseStarted when
+    // the audit policy logs that stage.
+    if (use->verb == "watch") {
+      if (!policy::endsAWatch(event)) {
+        watchStartsLogged_ = true;
+      } else if (watchStartsLogged_) {
+        ++counts_.ignored;
+        return;
+      }
+    }
     ++counts_.accepted;
   } else {
     ++counts_.ignored;

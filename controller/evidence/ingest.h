@@ -7,6 +7,15 @@
 // (A caller refused at the TLS handshake is counted as `unauthenticated` by the webhook's
 // hooks: it never reaches the ingest.)
 //
+// A watch is evidence at both its stages (policy/token_use.h), folded both times (the
+// second changes nothing), but counted once where that is cheap to know: once this source
+// has seen the ResponseStarted of a service account's watch, the audit policy logs that
+// stage, and a watch's ResponseComplete counts as `ignored`; until then (a policy that
+// omits ResponseStarted) as `accepted`. No table of open watches' audit IDs: a watch stays
+// open for minutes to hours and a cluster holds thousands, for a metric. The price: until
+// the first ResponseStarted after a start, a watch's end is counted although its start
+// was logged (before the start, or not yet seen).
+//
 //   Ingest webhook(ledger, "webhook", &hooks);                 // one per source thread
 //   WebhookAnswer a = webhook.batch(body);                    // 200, or 400 for bad JSON
 //   Ingest log(ledger, "log", &hooks);
@@ -82,6 +91,7 @@ class Ingest {
   IngestCounts counts_;
   std::chrono::steady_clock::time_point lastLogged_{};
   std::uint64_t suppressed_ = 0;
+  bool watchStartsLogged_ = false;  // a service account's watch seen at ResponseStarted
 };
 
 }  // namespace saguard::evidence

@@ -1,5 +1,6 @@
 #include "evidence/ledger.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "objects/ref.h"
@@ -52,6 +53,17 @@ void Ledger::observedSince(std::int64_t seconds) {
     std::lock_guard lock(mu_);
     if (observingSince_ != 0 && seconds >= observingSince_) return;
     earlier = observingSince_ != 0;
+    observingSince_ = seconds;
+  }
+  if (earlier && onObservingSinceEarlier) onObservingSinceEarlier();
+}
+
+void Ledger::resetObservingSince(std::int64_t seconds) {
+  seconds = std::max<std::int64_t>(seconds, 0);
+  bool earlier = false;
+  {
+    std::lock_guard lock(mu_);
+    earlier = observingSince_ != 0 && seconds != 0 && seconds < observingSince_;
     observingSince_ = seconds;
   }
   if (earlier && onObservingSinceEarlier) onObservingSinceEarlier();

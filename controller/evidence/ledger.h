@@ -48,9 +48,16 @@ class Ledger {
   // already persisted), and it calls onNewUseDay like record() does.
   bool merge(const std::string& accountKey, const policy::AccountUse& use);
 
-  // Since when use has been observed: the earliest time any replica started (min-merge;
-  // 0 = not known). The store persists it.
+  // Since when use has been observed without a break (0 = not known). observedSince() is
+  // a start (this process's, or another replica's in the same period): it only moves
+  // observingSince earlier. The store persists it with the period it belongs to and, after
+  // merging the replicas' periods (evidence/observation.h), sets the result with
+  // resetObservingSince(), which may move it later (observation had a gap: what was seen
+  // before it no longer counts) or to 0 (observation is not running). A later move calls
+  // nothing: it only makes `unusedFor` answer Unknown longer, and the recheck scheduled for
+  // the earlier start comes first and schedules the next.
   void observedSince(std::int64_t seconds);
+  void resetObservingSince(std::int64_t seconds);
   std::int64_t observingSince() const;
 
   std::optional<policy::AccountUse> lookup(std::string_view ns, std::string_view name) const;

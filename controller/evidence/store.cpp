@@ -20,6 +20,13 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kObservingSince = "saguard.io/observing-since";
+constexpr const char* kObservedUntil = "saguard.io/observed-until";
+
+std::int64_t timeAnnotation(const json& annotations, const char* name) {
+  auto it = annotations.find(name);
+  if (it == annotations.end() || !it->is_string()) return 0;
+  return codec::parseRfc3339(it->get<std::string>()).value_or(0);
+}
 
 // "ns/name" <-> "ns.name" (a ConfigMap key allows [-._a-zA-Z0-9], at most 253 bytes).
 std::optional<std::string> dataKeyOf(const std::string& accountKey) {
@@ -76,8 +83,9 @@ Shard decodeShardJson(const json& cm, std::size_t* skipped) {
   const json& meta = cm.value("metadata", json::object());
   shard.resourceVersion = meta.value("resourceVersion", "");
   const json& annotations = meta.value("annotations", json::object());
-  if (auto it = annotations.find(kObservingSince); it != annotations.end() && it->is_string()) {
-    shard.observingSince = codec::parseRfc3339(it->get<std::string>()).value_or(0);
+  if (annotations.is_object()) {
+    shard.observingSince = timeAnnotation(annotations, kObservingSince);
+    shard.observedUntil = timeAnnotation(annotations, kObservedUntil);
   }
   const json& data = cm.value("data", json::object());
   if (!data.is_object()) return shard;
@@ -108,6 +116,7 @@ Result<Shard> readStore(kube::Client& client, const std::string& ns, const std::
                         int shards) {
   Shard merged;
   bool found = false;
+  ObservationPeriod head;  // shard 0's, when it has observed-until
   for (int i = 0; i < shards; ++i) {
     auto got = client.get(kube::resources::kConfigMaps, ns, prefix + "-" + std::to_string(i));
     if (!got.ok()) {
@@ -117,10 +126,15 @@ Result<Shard> readStore(kube::Client& client, const std::string& ns, const std::
     found = true;
     Shard shard = decodeShard(*got);
     for (auto& [key, use] : shard.accounts) policy::mergeUse(merged.accounts[key], use);
+    if (i == 0 && shard.observedUntil != 0 && shard.observingSince != 0) head = shard.period();
     if (shard.observingSince != 0 &&
         (merged.observingSince == 0 || shard.observingSince < merged.observingSince)) {
-      merged.observingSince = shard.observingSince;
+      merged.observingSince = shard.observingSince;  // the legacy reading, unless shard 0 has one
     }
+  }
+  if (!head.empty()) {
+    merged.observingSince = head.since;
+    merged.observedUntil = head.until;
   }
   if (!found) {
     return makeError(ErrorKind::NotFound, "no evidence of token use in namespace " + ns +
@@ -132,6 +146,25 @@ Result<Shard> readStore(kube::Client& client, const std::string& ns, const std::
 Store::Store(kube::Client& client, Ledger& ledger, StoreOptions options)
     : client_(client), ledger_(ledger), options_(std::move(options)) {
   options_.shards = std::clamp(options_.shards, 1, 64);
+  if (!options_.wallClock) options_.wallClock = [] { return std::chrono::system_clock::now(); };
+  // The recorded until lags the truth by up to a heartbeat and two syncs (one lost to a
+  // Conflict), and a replica reaches the store once per sync: a tolerance below that would
+  // see a gap in every pause between two syncs.
+  const auto floor = std::chrono::duration_cast<std::chrono::seconds>(
+      options_.heartbeat + 2 * std::chrono::ceil<std::chrono::seconds>(options_.interval));
+  if (options_.gapTolerance < floor) {
+    spdlog::warn(
+        "evidence store: a gap tolerance of {} s is shorter than a heartbeat and two syncs; "
+        "using {} s",
+        options_.gapTolerance.count(), floor.count());
+    options_.gapTolerance = floor;
+  }
+  lastReached_ = nowSeconds();
+}
+
+std::int64_t Store::nowSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(options_.wallClock().time_since_epoch())
+      .count();
 }
 
 std::string Store::shardName(int index) const {
@@ -147,6 +180,7 @@ int Store::shardOf(const std::string& key) const {
 
 Status Store::sync() {
   for (auto& [key, use] : ledger_.takeChanged()) policy::mergeUse(pending_[key], use);
+  now_ = nowSeconds();
   Status first;
   for (int i = 0; i < options_.shards; ++i) {
     Status status = syncShard(i, pending_);
@@ -187,20 +221,15 @@ Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pe
 
   // Theirs into ours: other replicas' evidence, and ours from before a restart.
   for (const auto& [key, use] : shard.accounts) ledger_.merge(key, use);
-  ledger_.observedSince(shard.observingSince);
+  bool changed = !exists;
+  if (index == 0) changed |= syncObservation(shard);
 
   // Ours into theirs.
-  bool changed = !exists;
   std::vector<std::string> mine;
   for (const auto& [key, use] : pending) {
     if (shardOf(key) != index) continue;
     mine.push_back(key);
     changed |= policy::mergeUse(shard.accounts[key], use);
-  }
-  const std::int64_t since = ledger_.observingSince();
-  if (since != 0 && (shard.observingSince == 0 || since < shard.observingSince)) {
-    shard.observingSince = since;
-    changed = true;
   }
   auto settle = [&] {
     for (const auto& key : mine) pending.erase(key);
@@ -210,17 +239,28 @@ Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pe
     return {};
   }
 
-  // Newest first, so that what does not fit is the oldest.
+  // Newest first (ties by key, so every replica cuts the same list), kept while they fit:
+  // from the first record that does not fit on, every older one is left out too. Packing
+  // smaller, older records into the room a bigger, newer one left would keep records older
+  // than one that was dropped, and a reader could no longer tell from the shard what it
+  // lacks: "every record kept was used after every record left out" is what the comment of
+  // store.h promises, and what the accounts' last-used annotations are the fallback for.
   std::vector<std::pair<std::string, const policy::AccountUse*>> order;
   for (const auto& [key, use] : shard.accounts) order.emplace_back(key, &use);
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return a.second->lastUsed > b.second->lastUsed; });
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    if (a.second->lastUsed != b.second->lastUsed) return a.second->lastUsed > b.second->lastUsed;
+    return a.first < b.first;
+  });
   json data = json::object();
   std::size_t bytes = 0;
   std::size_t dropped = 0;
   for (const auto& [key, use] : order) {
     auto dataKey = dataKeyOf(key);
     if (!dataKey) continue;
+    if (dropped > 0) {
+      ++dropped;
+      continue;
+    }
     std::string value = encodeUse(*use);
     if (bytes + dataKey->size() + value.size() + 8 > options_.maxShardBytes) {
       ++dropped;
@@ -236,10 +276,22 @@ Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pe
         options_.namespace_, name, dropped);
   }
   cm["data"] = std::move(data);
-  // No start known yet (no source has run): no annotation. formatRfc3339(0) would say observation
-  // began in 1970, which anyone reading the ConfigMap would take as "covers every window".
-  if (shard.observingSince != 0) {
-    cm["metadata"]["annotations"][kObservingSince] = codec::formatRfc3339(shard.observingSince);
+  // The period lives on shard 0; the other shards lose the copies of observing-since that
+  // stores written before observed-until existed kept on every shard. No start known yet (no
+  // source has run): no annotation. formatRfc3339(0) would say observation began in 1970,
+  // which anyone reading the ConfigMap would take as "covers every window".
+  json& meta = cm["metadata"];
+  if (index != 0) {
+    if (meta.contains("annotations") && meta["annotations"].is_object()) {
+      meta["annotations"].erase(kObservingSince);
+      meta["annotations"].erase(kObservedUntil);
+      if (meta["annotations"].empty()) meta.erase("annotations");
+    }
+  } else if (shard.observingSince != 0) {
+    meta["annotations"][kObservingSince] = codec::formatRfc3339(shard.observingSince);
+    if (shard.observedUntil != 0) {
+      meta["annotations"][kObservedUntil] = codec::formatRfc3339(shard.observedUntil);
+    }
   }
   Result<std::string> written =
       exists ? client_.update(kube::resources::kConfigMaps, options_.namespace_, name, cm.dump())
@@ -248,6 +300,25 @@ Status Store::syncShard(int index, std::map<std::string, policy::AccountUse>& pe
   ++writes_;
   settle();
   return {};
+}
+
+bool Store::syncObservation(Shard& shard) {
+  const std::int64_t now = now_;
+  const std::int64_t tolerance = options_.gapTolerance.count();
+  const ObservationPeriod stored = storedPeriodAt(shard.period(), now);
+  std::int64_t since = ledger_.observingSince();
+  // Out of touch with the store for longer than the tolerance: this replica cannot show that
+  // it observed in between (and its heartbeats did not say so): its own period starts again.
+  if (since != 0 && now - lastReached_ > tolerance) since = now;
+  lastReached_ = now;
+  if (since == 0) return false;  // no source of ours has started: no claim, no period
+  const ObservationPeriod merged = mergeObservation(stored, {since, now}, tolerance);
+  ledger_.resetObservingSince(observingSinceAt(merged, now, tolerance));
+  const bool write = merged.since != shard.observingSince || shard.observedUntil == 0 ||
+                     merged.until - shard.observedUntil >= options_.heartbeat.count();
+  shard.observingSince = merged.since;
+  shard.observedUntil = merged.until;
+  return write;
 }
 
 void Store::run(std::stop_token stop) {

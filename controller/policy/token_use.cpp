@@ -148,12 +148,18 @@ const char* toString(AuditEventClass c) {
 AuditEventClass classify(const objects::AuditEventView& event) {
   if (!serviceAccountOfUser(event.username)) return AuditEventClass::NotServiceAccount;
   const bool watch = event.verb == "watch";
-  const std::string_view counted = watch ? "ResponseStarted" : "ResponseComplete";
-  if (event.stage != counted) return AuditEventClass::OtherStage;
+  const bool complete = event.stage == "ResponseComplete";
+  if (!complete && !(watch && event.stage == "ResponseStarted")) {
+    return AuditEventClass::OtherStage;
+  }
   if (event.stageTimestamp == 0 && event.requestReceivedTimestamp == 0) {
     return AuditEventClass::NoTime;
   }
   return AuditEventClass::Use;
+}
+
+bool endsAWatch(const objects::AuditEventView& event) {
+  return event.verb == "watch" && event.stage == "ResponseComplete";
 }
 
 std::optional<TokenUse> tokenUseOf(const objects::AuditEventView& event) {
@@ -168,7 +174,11 @@ std::optional<TokenUse> tokenUseOf(const objects::AuditEventView& event) {
   use.verb = event.verb;
   use.resource = resourceOf(event);
   use.code = event.code;
-  use.at = event.stageTimestamp != 0 ? event.stageTimestamp : event.requestReceivedTimestamp;
+  // A watch's two stages are one use, when the request was received (see the header).
+  const bool watch = event.verb == "watch";
+  const std::int64_t first = watch ? event.requestReceivedTimestamp : event.stageTimestamp;
+  const std::int64_t second = watch ? event.stageTimestamp : event.requestReceivedTimestamp;
+  use.at = first != 0 ? first : second;
   return use;
 }
 

@@ -8,10 +8,16 @@
 //
 // What counts (tokenUseOf): an event of a service-account user
 // (`user.username = system:serviceaccount:<ns>:<name>`; impersonatedUser is not the token
-// that was used, so it is ignored), once per request: stage ResponseComplete, or
-// ResponseStarted for a watch (a watch is logged when it starts; its ResponseComplete,
-// minutes later, is the same request). A refused request (401/403) counts as use: the
-// token was presented. Events of other users and other stages are ignored.
+// that was used, so it is ignored), at stage ResponseComplete; a watch also at
+// ResponseStarted. A watch is logged when its response starts, and again at
+// ResponseComplete when it ends, minutes later; an audit policy may omit ResponseStarted
+// (omitStages), and then ResponseComplete is all there is of a controller that only
+// watches. Both stages of a watch give the same use, timed when the request was received
+// (the token was presented then, not when the watch ended), so folding both changes the
+// record once: the second is a replay of the first, and writes nothing. endsAWatch() tells
+// the watch's ResponseComplete apart so that the ingest's metrics can count a request once. A
+// refused request (401/403) counts as use: the token was presented. Events of other users and other
+// stages are ignored.
 //
 // Why records are max-merge and not counters: the same event can arrive twice (the
 // webhook retries a batch it thinks failed; the log file is read again from its start
@@ -47,13 +53,15 @@ struct TokenUse {
   // ("/version").
   std::string resource;
   int code = 0;
-  std::int64_t at = 0;  // stageTimestamp (seconds), else requestReceivedTimestamp
+  // Seconds: stageTimestamp, else requestReceivedTimestamp; for a watch (either stage)
+  // requestReceivedTimestamp, else stageTimestamp.
+  std::int64_t at = 0;
 };
 
 enum class AuditEventClass : std::uint8_t {
   Use,                // evidence: tokenUseOf() returns it
   NotServiceAccount,  // a human, a node, a controller with its own credentials
-  OtherStage,         // RequestReceived, Panic, the ResponseComplete of a watch, ...
+  OtherStage,         // RequestReceived, Panic, ResponseStarted of anything but a watch, ...
   NoTime,             // neither stageTimestamp nor requestReceivedTimestamp
 };
 
@@ -62,6 +70,9 @@ const char* toString(AuditEventClass c);
 AuditEventClass classify(const objects::AuditEventView& event);
 // The use an event shows, or nullopt when classify() is not Use.
 std::optional<TokenUse> tokenUseOf(const objects::AuditEventView& event);
+// The ResponseComplete of a watch: a use (classify() says so), the same one as the watch's
+// ResponseStarted when the audit policy logs that stage too.
+bool endsAWatch(const objects::AuditEventView& event);
 
 // A refused request: the token was presented, the API server said no.
 inline bool refused(int code) {

@@ -3,16 +3,22 @@
 // a Store each, over the same namespace). Records recorded anywhere reach every replica and
 // converge in any order; a replica that loses a race (Conflict) loses nothing and writes on
 // its next sync; nothing changed means nothing written (not a replayed use, not a replica
-// that only reads); observing-since is min-merged into its annotation; a restarted replica
-// gets everything back in one sync; a full shard drops the accounts with the oldest use; a
-// hand-edited garbage entry does not hide the others; readStore(); and the ConfigMaps' shape
+// that only reads); the observation period on shard 0 (observing-since merged across
+// replicas, observed-until refreshed once per heartbeat, a gap longer than the tolerance
+// resetting observing-since, a store without observed-until taken as running); a restarted
+// replica gets everything back in one sync; a full shard drops the accounts with the oldest
+// use (never keeping a record older than one it dropped, even a smaller one); a hand-edited
+// garbage entry does not hide the others; readStore(); and the ConfigMaps' shape
 // (data keys "ns.name", the entry JSON of store.h's comment).
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "codec/rfc3339.h"
 #include "evidence/ingest.h"
 #include "evidence/ledger.h"
 #include "evidence/store.h"
@@ -31,6 +38,7 @@
 #include "kube/config.h"
 #include "kube/resource.h"
 #include "kube/rest_client.h"
+#include "support/token_use.h"
 
 namespace saguard::evidence {
 namespace {
@@ -38,10 +46,11 @@ namespace {
 namespace cp = saguard::testing;
 using nlohmann::json;
 using policy::AccountUse;
-using policy::TokenUse;
+using test_support::useBy;
 
 constexpr const char* kPrefix = "saguard-token-use";
 constexpr const char* kObservingSince = "saguard.io/observing-since";
+constexpr const char* kObservedUntil = "saguard.io/observed-until";
 constexpr std::int64_t kAt = 1796597408;  // 2026-12-06T22:50:08Z
 
 std::unique_ptr<kube::Client> adminClient() {
@@ -52,18 +61,10 @@ std::unique_ptr<kube::Client> adminClient() {
   return std::move(*client);
 }
 
-TokenUse use(std::string ns, std::string account, std::int64_t at, std::string verb = "get",
-             std::string resource = "configmaps", int code = 200, std::string podUid = "") {
-  TokenUse u;
-  u.namespace_ = std::move(ns);
-  u.account = std::move(account);
-  u.verb = std::move(verb);
-  u.resource = std::move(resource);
-  u.code = code;
-  u.at = at;
-  u.podUid = podUid;
-  u.podName = podUid.empty() ? "" : "pod-" + podUid;
-  return u;
+std::int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // One replica of saguard: its ledger and its store, over the shared namespace.
@@ -211,9 +212,9 @@ class EvidenceStore : public ::testing::Test {
 TEST_F(EvidenceStore, UsesRecordedInOneReplicaReachTheOther) {
   Replica a(*client_, optionsFor(ns_));
   Replica b(*client_, optionsFor(ns_));
-  a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
-  a.ledger->record(use("team-a", "web", kAt + 1, "get", "secrets", 403, "u-1"));
-  a.ledger->record(use("team-b", "batch", kAt + 2, "create", "jobs.batch"));
+  a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
+  a.ledger->record(useBy("team-a", "web", kAt + 1, "get", "secrets", 403, "u-1"));
+  a.ledger->record(useBy("team-b", "batch", kAt + 2, "create", "jobs.batch"));
 
   a.sync();
   EXPECT_EQ(a.store.writes(), 8U);  // every shard created, empty or not
@@ -233,13 +234,13 @@ TEST_F(EvidenceStore, ReplicasConvergeWhateverTheOrderOfTheirSyncs) {
   // The same evidence, seen in two different splits by two replicas, synced in two orders
   // (each in its own namespace): every replica ends with the same records.
   auto feed = [](Replica& a, Replica& b) {
-    a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
-    a.ledger->record(use("team-a", "shared", kAt + 10, "get", "pods", 200, "p-1"));
-    b.ledger->record(use("team-a", "shared", kAt + 20, "watch", "pods", 200, "p-2"));
-    b.ledger->record(use("team-a", "shared", kAt + 5, "delete", "pods", 403, "p-3"));
-    b.ledger->record(use("team-c", "api", kAt + 30, "patch", "deployments.apps"));
+    a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
+    a.ledger->record(useBy("team-a", "shared", kAt + 10, "get", "pods", 200, "p-1"));
+    b.ledger->record(useBy("team-a", "shared", kAt + 20, "watch", "pods", 200, "p-2"));
+    b.ledger->record(useBy("team-a", "shared", kAt + 5, "delete", "pods", 403, "p-3"));
+    b.ledger->record(useBy("team-c", "api", kAt + 30, "patch", "deployments.apps"));
     for (int i = 0; i < 12; ++i) {  // enough accounts to touch most shards
-      (i % 2 == 0 ? a : b).ledger->record(use("team-d", "sa-" + std::to_string(i), kAt + i));
+      (i % 2 == 0 ? a : b).ledger->record(useBy("team-d", "sa-" + std::to_string(i), kAt + i));
     }
   };
 
@@ -285,8 +286,8 @@ TEST_F(EvidenceStore, TheReplicaThatLosesARaceWritesOnItsNextSyncAndNothingIsLos
   Replica a(racing, options);
   Replica b(*client_, options);
   b.sync();  // the shard exists
-  a.ledger->record(use("team-a", "web", kAt));
-  b.ledger->record(use("team-b", "api", kAt + 1));
+  a.ledger->record(useBy("team-a", "web", kAt));
+  b.ledger->record(useBy("team-b", "api", kAt + 1));
 
   // B writes between A's GET and A's PUT: A's copy is stale.
   bool raced = false;
@@ -325,7 +326,7 @@ TEST_F(EvidenceStore, APutWithAStaleResourceVersionIsRefused) {
   Replica a(*client_, options);
   a.sync();
   const json stale = getJson(*client_, ns_, shardName(0));
-  a.ledger->record(use("team-a", "web", kAt));
+  a.ledger->record(useBy("team-a", "web", kAt));
   a.sync();
   json mine = stale;
   mine["data"]["team-x.intruder"] = R"({"lastUsed":1})";
@@ -340,8 +341,8 @@ TEST_F(EvidenceStore, APutWithAStaleResourceVersionIsRefused) {
 TEST_F(EvidenceStore, NothingNewWritesNothing) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 60);
-  a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
-  a.ledger->record(use("team-b", "api", kAt + 1));
+  a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
+  a.ledger->record(useBy("team-b", "api", kAt + 1));
   a.sync();
   const std::uint64_t writes = a.store.writes();
   const auto versions = resourceVersions(*client_, ns_);
@@ -353,8 +354,9 @@ TEST_F(EvidenceStore, NothingNewWritesNothing) {
   EXPECT_EQ(resourceVersions(*client_, ns_), versions);
 
   // A replayed use (the webhook's retried batch, a log read again): no record changes.
-  EXPECT_FALSE(a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1")));
-  EXPECT_FALSE(a.ledger->record(use("team-a", "web", kAt - 30, "list", "configmaps", 200, "u-1")));
+  EXPECT_FALSE(a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1")));
+  EXPECT_FALSE(
+      a.ledger->record(useBy("team-a", "web", kAt - 30, "list", "configmaps", 200, "u-1")));
   a.sync();
   EXPECT_EQ(a.store.writes(), writes);
   EXPECT_EQ(resourceVersions(*client_, ns_), versions);
@@ -368,7 +370,7 @@ TEST_F(EvidenceStore, NothingNewWritesNothing) {
   EXPECT_EQ(resourceVersions(*client_, ns_), versions);
 
   // One new use: one shard written, the others untouched.
-  a.ledger->record(use("team-a", "web", kAt + 100, "list", "configmaps", 200, "u-1"));
+  a.ledger->record(useBy("team-a", "web", kAt + 100, "list", "configmaps", 200, "u-1"));
   a.sync();
   EXPECT_EQ(a.store.writes(), writes + 1);
   const auto after = resourceVersions(*client_, ns_);
@@ -415,29 +417,28 @@ TEST_F(EvidenceStore, ReplayedBatchThroughTheIngestWritesNothing) {
   EXPECT_EQ(web.accesses, (std::vector<AccountUse::Access>{{"list", "configmaps", false, kAt}}));
 }
 
-TEST_F(EvidenceStore, ObservingSinceIsMinMergedIntoTheAnnotation) {
+TEST_F(EvidenceStore, ObservingSinceIsMinMergedIntoShardZero) {
   Replica a(*client_, optionsFor(ns_));
   Replica b(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt);
   b.ledger->observedSince(kAt - 3600);
 
   a.sync();
-  for (int i = 0; i < 8; ++i) {
-    EXPECT_EQ(getJson(*client_, ns_, shardName(i))["metadata"]["annotations"][kObservingSince],
-              "2026-12-06T22:50:08Z");
+  EXPECT_EQ(getJson(*client_, ns_, shardName(0))["metadata"]["annotations"][kObservingSince],
+            "2026-12-06T22:50:08Z");
+  for (int i = 1; i < 8; ++i) {  // the period lives on shard 0 alone
+    EXPECT_FALSE(getJson(*client_, ns_, shardName(i))["metadata"].contains("annotations"));
   }
-  b.sync();  // earlier: every shard moves back
-  EXPECT_EQ(b.store.writes(), 8U);
-  for (int i = 0; i < 8; ++i) {
-    EXPECT_EQ(getJson(*client_, ns_, shardName(i))["metadata"]["annotations"][kObservingSince],
-              "2026-12-06T21:50:08Z");
-  }
+  b.sync();  // earlier, and running alongside: the union, one write
+  EXPECT_EQ(b.store.writes(), 1U);
+  EXPECT_EQ(getJson(*client_, ns_, shardName(0))["metadata"]["annotations"][kObservingSince],
+            "2026-12-06T21:50:08Z");
   a.sync();  // A learns the earlier start, and writes nothing
   EXPECT_EQ(a.ledger->observingSince(), kAt - 3600);
   EXPECT_EQ(a.ledger->evidenceOf("team-a", "web").observingSince, kAt - 3600);
   EXPECT_EQ(a.store.writes(), 8U);
 
-  // A later start never moves it forward.
+  // A later start never moves it forward while observation runs.
   Replica c(*client_, optionsFor(ns_));
   c.ledger->observedSince(kAt + 3600);
   c.sync();
@@ -463,18 +464,226 @@ TEST_F(EvidenceStore, NoObservationStartWritesNoAnnotation) {
   EXPECT_EQ(stored->observingSince, 0);
 }
 
+// A wall clock the test moves (StoreOptions::wallClock).
+struct TestWallClock {
+  std::int64_t now = 0;
+  StoreOptions with(StoreOptions options) {
+    options.wallClock = [this] {
+      return std::chrono::system_clock::time_point(std::chrono::seconds(now));
+    };
+    return options;
+  }
+};
+
+ObservationPeriod shardZeroPeriod(kube::Client& client, const std::string& ns) {
+  return decodeShard(getJson(client, ns, shardName(0)).dump()).period();
+}
+
+TEST_F(EvidenceStore, AnObservedUntilFarInThePastResetsObservingSince) {
+  // saguard observed for 33 days, then every replica was down for a week.
+  const std::int64_t now = nowSeconds();
+  constexpr std::int64_t kDay = 86400;
+  TestWallClock then{.now = now - 7 * kDay};
+  Replica old(*client_, then.with(optionsFor(ns_)));
+  old.ledger->observedSince(now - 40 * kDay);
+  old.ledger->record(useBy("team-a", "web", now - 8 * kDay));
+  old.sync();
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{now - 40 * kDay, now - 7 * kDay}));
+
+  // A replica starts now: the week nobody observed breaks the period.
+  TestWallClock clock{.now = now};
+  Replica fresh(*client_, clock.with(optionsFor(ns_)));
+  fresh.ledger->observedSince(now);
+  int earlier = 0;
+  fresh.ledger->onObservingSinceEarlier = [&] { ++earlier; };
+  fresh.sync();
+  EXPECT_EQ(fresh.ledger->observingSince(), now);
+  EXPECT_EQ(fresh.ledger->evidenceOf("team-b", "idle").observingSince, now);
+  EXPECT_EQ(earlier, 0);
+  EXPECT_EQ(fresh.store.writes(), 1U);  // shard 0's period, nothing else
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{now, now}));
+  // What was recorded before the gap is kept: a use is a use.
+  EXPECT_EQ(fresh.ledger->evidenceOf("team-a", "web").lastUsed, now - 8 * kDay);
+  auto stored = readStore(*client_, ns_);
+  ASSERT_TRUE(stored.ok()) << stored.error().describe();
+  EXPECT_EQ(stored->observingSince, now);
+  EXPECT_EQ(stored->observedUntil, now);
+  EXPECT_EQ(observingSinceAt(stored->period(), now, kGapToleranceSeconds), now);
+  // The old period, read at its own time, was running; read now it is not.
+  EXPECT_EQ(observingSinceAt({now - 40 * kDay, now - 7 * kDay}, now, kGapToleranceSeconds), 0);
+}
+
+TEST_F(EvidenceStore, ARecentObservedUntilKeepsObservingSince) {
+  // The last heartbeat 10 minutes ago (a restart, a rolling update): no gap.
+  const std::int64_t now = nowSeconds();
+  constexpr std::int64_t kDay = 86400;
+  TestWallClock then{.now = now - 600};
+  Replica old(*client_, then.with(optionsFor(ns_)));
+  old.ledger->observedSince(now - 40 * kDay);
+  old.sync();
+
+  TestWallClock clock{.now = now};
+  Replica fresh(*client_, clock.with(optionsFor(ns_)));
+  fresh.ledger->observedSince(now);
+  int earlier = 0;
+  fresh.ledger->onObservingSinceEarlier = [&] { ++earlier; };
+  fresh.sync();
+  EXPECT_EQ(fresh.ledger->observingSince(), now - 40 * kDay);
+  EXPECT_EQ(earlier, 1);  // decisions may come sooner than this replica scheduled them
+  EXPECT_EQ(fresh.store.writes(), 1U);  // the until moved by more than a heartbeat
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{now - 40 * kDay, now}));
+
+  // 14 and 16 minutes either side of the tolerance, in another namespace each.
+  for (const std::int64_t ago : {14 * 60, 16 * 60}) {
+    SCOPED_TRACE(ago);
+    const std::string ns = cp::freshNamespace("evidence-store");
+    TestWallClock before{.now = now - ago};
+    Replica a(*client_, before.with(optionsFor(ns, 1)));
+    a.ledger->observedSince(now - 40 * kDay);
+    a.sync();
+    Replica b(*client_, clock.with(optionsFor(ns, 1)));
+    b.ledger->observedSince(now);
+    b.sync();
+    EXPECT_EQ(b.ledger->observingSince(), ago <= kGapToleranceSeconds ? now - 40 * kDay : now);
+  }
+}
+
+TEST_F(EvidenceStore, TheHeartbeatWritesShardZeroOncePerIntervalAcrossReplicas) {
+  const std::int64_t start = nowSeconds();
+  TestWallClock clock{.now = start};
+  Replica a(*client_, clock.with(optionsFor(ns_)));
+  Replica b(*client_, clock.with(optionsFor(ns_)));
+  a.ledger->observedSince(start - 3600);
+  b.ledger->observedSince(start);
+  a.sync();
+  b.sync();
+  ASSERT_EQ(a.store.writes(), 8U);
+  ASSERT_EQ(b.store.writes(), 0U);
+  const auto versions = resourceVersions(*client_, ns_);
+
+  // Syncs every 10 s for 299 s, both replicas: no write.
+  for (int i = 1; i < 30; ++i) {
+    clock.now = start + 10 * i;
+    a.sync();
+    b.sync();
+  }
+  clock.now = start + 299;
+  a.sync();
+  b.sync();
+  EXPECT_EQ(resourceVersions(*client_, ns_), versions);
+  EXPECT_EQ(a.store.writes() + b.store.writes(), 8U);
+
+  // A heartbeat old: the first replica to sync writes shard 0, the other nothing.
+  clock.now = start + 300;
+  b.sync();
+  a.sync();
+  EXPECT_EQ(b.store.writes(), 1U);
+  EXPECT_EQ(a.store.writes(), 8U);
+  const auto after = resourceVersions(*client_, ns_);
+  for (const auto& [name, version] : after) {
+    EXPECT_EQ(version != versions.at(name), name == shardName(0)) << name;
+  }
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{start - 3600, start + 300}));
+  EXPECT_EQ(a.ledger->observingSince(), start - 3600);
+  EXPECT_EQ(b.ledger->observingSince(), start - 3600);
+}
+
+TEST_F(EvidenceStore, AReplicaOutOfTouchLongerThanTheToleranceRestartsItsOwnPeriod) {
+  const std::int64_t start = nowSeconds();
+  TestWallClock clock{.now = start};
+  Replica a(*client_, clock.with(optionsFor(ns_, 1)));
+  a.ledger->observedSince(start - 3600);
+  a.sync();
+  // A cannot reach the store for 20 minutes (no round reads shard 0), nobody else writes.
+  clock.now = start + 20 * 60;
+  a.sync();
+  EXPECT_EQ(a.ledger->observingSince(), start + 20 * 60);
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{start + 20 * 60, start + 20 * 60}));
+
+  // The same, with another replica whose heartbeats bridged the time: no gap.
+  const std::string ns = cp::freshNamespace("evidence-store");
+  clock.now = start;
+  Replica c(*client_, clock.with(optionsFor(ns, 1)));
+  Replica d(*client_, clock.with(optionsFor(ns, 1)));
+  c.ledger->observedSince(start - 3600);
+  d.ledger->observedSince(start);
+  c.sync();
+  for (int minute = 1; minute <= 20; ++minute) {
+    clock.now = start + 60 * minute;
+    d.sync();
+  }
+  c.sync();
+  EXPECT_EQ(c.ledger->observingSince(), start - 3600);
+  EXPECT_EQ(shardZeroPeriod(*client_, ns), (ObservationPeriod{start - 3600, start + 20 * 60}));
+
+  // A sync interval of 10 minutes raises the tolerance to a heartbeat and two syncs (25
+  // minutes): syncs 20 minutes apart are no gap, 26 minutes are one.
+  for (const std::int64_t apart : {20 * 60, 26 * 60}) {
+    SCOPED_TRACE(apart);
+    const std::string slow = cp::freshNamespace("evidence-store");
+    clock.now = start;
+    StoreOptions options = clock.with(optionsFor(slow, 1));
+    options.interval = std::chrono::minutes(10);
+    Replica e(*client_, options);
+    e.ledger->observedSince(start - 3600);
+    e.sync();
+    clock.now = start + apart;
+    e.sync();
+    EXPECT_EQ(e.ledger->observingSince(), apart <= 25 * 60 ? start - 3600 : start + apart);
+  }
+}
+
+TEST_F(EvidenceStore, AStoreWithoutObservedUntilIsTakenAsRunning) {
+  // Written before observed-until existed: observing-since on every shard, no until.
+  const std::int64_t now = nowSeconds();
+  for (int i = 0; i < 2; ++i) {
+    const json cm = {{"apiVersion", "v1"},
+                     {"kind", "ConfigMap"},
+                     {"metadata",
+                      {{"name", shardName(i)},
+                       {"namespace", ns_},
+                       {"labels", {{"app.kubernetes.io/managed-by", "saguard"}}},
+                       {"annotations", {{kObservingSince, codec::formatRfc3339(kAt - 86400)}}}}},
+                     {"data", {{"team-a.web", R"({"lastUsed":1796597408})"}}}};
+    auto created = client_->create(kube::resources::kConfigMaps, ns_, cm.dump());
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+  }
+  auto legacy = readStore(*client_, ns_, kPrefix, 2);
+  ASSERT_TRUE(legacy.ok()) << legacy.error().describe();
+  EXPECT_EQ(legacy->period(), (ObservationPeriod{kAt - 86400, 0}));
+
+  TestWallClock clock{.now = now};
+  Replica a(*client_, clock.with(optionsFor(ns_, 2)));
+  a.ledger->observedSince(now);
+  a.sync();
+  EXPECT_EQ(a.ledger->observingSince(), kAt - 86400);
+  EXPECT_EQ(a.store.writes(), 1U);  // shard 0 gains its until
+  EXPECT_EQ(shardZeroPeriod(*client_, ns_), (ObservationPeriod{kAt - 86400, now}));
+  // Shard 1 keeps its old copy until it is next written, then loses it.
+  EXPECT_EQ(getJson(*client_, ns_, shardName(1))["metadata"]["annotations"][kObservingSince],
+            codec::formatRfc3339(kAt - 86400));
+  for (int i = 0; i < 64; ++i) a.ledger->record(useBy("team-z", "sa-" + std::to_string(i), now));
+  a.sync();
+  EXPECT_FALSE(getJson(*client_, ns_, shardName(1))["metadata"].contains("annotations"));
+  auto stored = readStore(*client_, ns_, kPrefix, 2);
+  ASSERT_TRUE(stored.ok()) << stored.error().describe();
+  EXPECT_EQ(stored->period(), (ObservationPeriod{kAt - 86400, now}));
+}
+
 TEST_F(EvidenceStore, ARestartedReplicaGetsEverythingBackInOneSync) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 86400);
   for (int i = 0; i < 20; ++i) {
-    a.ledger->record(use("team-" + std::to_string(i % 3), "sa-" + std::to_string(i), kAt + i,
-                         i % 4 == 0 ? "watch" : "get", "configmaps", i % 5 == 0 ? 403 : 200,
-                         "u-" + std::to_string(i)));
+    a.ledger->record(useBy("team-" + std::to_string(i % 3), "sa-" + std::to_string(i), kAt + i,
+                           i % 4 == 0 ? "watch" : "get", "configmaps", i % 5 == 0 ? 403 : 200,
+                           "u-" + std::to_string(i)));
   }
   a.sync();
 
-  // The process restarts: a new ledger, a new store, the same namespace.
+  // The process restarts: a new ledger, a new store, the same namespace; its start is
+  // observedSince(now), as `saguard run` sets it.
   Replica restarted(*client_, optionsFor(ns_));
+  restarted.ledger->observedSince(nowSeconds());
   int newDays = 0;
   restarted.ledger->onNewUseDay = [&](const std::string&) { ++newDays; };
   restarted.sync();
@@ -493,7 +702,7 @@ TEST_F(EvidenceStore, AFullShardDropsTheAccountsWithTheOldestUse) {
   for (int i = 0; i < kAccounts; ++i) {
     char name[8];
     std::snprintf(name, sizeof name, "sa-%02d", i);
-    a.ledger->record(use("team-a", name, kAt + 60 * i));  // sa-29 is the newest
+    a.ledger->record(useBy("team-a", name, kAt + 60 * i));  // sa-29 is the newest
   }
   LogCapture logs;
   a.sync();
@@ -524,12 +733,57 @@ TEST_F(EvidenceStore, AFullShardDropsTheAccountsWithTheOldestUse) {
   EXPECT_EQ(restarted.store.writes(), 0U);
 }
 
+TEST_F(EvidenceStore, AFullShardKeepsNoRecordOlderThanOneItDropped) {
+  // A big record (5 pods with long names, 10 accesses) between two small ones: it does not
+  // fit after the newest, the oldest would. The oldest is dropped too: what a shard keeps is
+  // the newest records, never an older one in the room a newer one left.
+  StoreOptions options = optionsFor(ns_, 1);
+  options.maxShardBytes = 600;
+  Replica a(*client_, options);
+  a.ledger->record(useBy("team-a", "sa-new", kAt + 100));
+  for (int i = 0; i < 10; ++i) {
+    const std::string uid = "uid-" + std::string(32, static_cast<char>('a' + i % 5));
+    a.ledger->record(
+        useBy("team-a", "sa-big", kAt + 50 - i, "get", "resource-" + std::to_string(i), 200, uid));
+  }
+  a.ledger->record(useBy("team-a", "sa-old", kAt));
+  LogCapture logs;
+  a.sync();
+
+  const auto entries = dataEntries(*client_, ns_, 1);
+  ASSERT_TRUE(entries.contains("team-a.sa-new"));
+  EXPECT_FALSE(entries.contains("team-a.sa-big"));
+  EXPECT_FALSE(entries.contains("team-a.sa-old"));
+  EXPECT_EQ(entries.size(), 1U);
+  // The premise: the old record is no bigger than the new one, and both fit together.
+  const std::size_t small = entries.at("team-a.sa-new").size() + std::strlen("team-a.sa-new");
+  ASSERT_LT(2 * (small + 8), options.maxShardBytes);
+  EXPECT_NE(logs.text().find("records of 2 accounts"), std::string::npos) << logs.text();
+
+  // Ties in last use are cut by name, so every replica keeps the same records.
+  const std::string ns = cp::freshNamespace("evidence-store");
+  StoreOptions tied = optionsFor(ns, 1);
+  tied.maxShardBytes = 400;
+  Replica b(*client_, tied);
+  for (const char* name : {"sa-d", "sa-b", "sa-a", "sa-c", "sa-e"}) {
+    b.ledger->record(useBy("team-a", name, kAt));
+  }
+  b.sync();
+  const auto kept = dataEntries(*client_, ns, 1);
+  ASSERT_GT(kept.size(), 0U);
+  ASSERT_LT(kept.size(), 5U);
+  std::size_t index = 0;
+  for (const char* key : {"team-a.sa-a", "team-a.sa-b", "team-a.sa-c", "team-a.sa-d"}) {
+    EXPECT_EQ(kept.contains(key), index++ < kept.size()) << key;
+  }
+}
+
 TEST_F(EvidenceStore, AGarbageEntryIsSkippedAndTheOthersLoad) {
   auto options = optionsFor(ns_, 1);
   Replica a(*client_, options);
-  a.ledger->record(use("team-a", "web", kAt));
-  a.ledger->record(use("team-a", "api", kAt + 1));
-  a.ledger->record(use("team-b", "batch", kAt + 2));
+  a.ledger->record(useBy("team-a", "web", kAt));
+  a.ledger->record(useBy("team-a", "api", kAt + 1));
+  a.ledger->record(useBy("team-b", "batch", kAt + 2));
   a.sync();
 
   // Someone edits the ConfigMap by hand.
@@ -557,7 +811,7 @@ TEST_F(EvidenceStore, AGarbageEntryIsSkippedAndTheOthersLoad) {
   EXPECT_EQ(stored->accounts.size(), 1U);
 
   // The next use of the account rewrites its entry from the ledger.
-  a.ledger->record(use("team-a", "web", kAt + 60));
+  a.ledger->record(useBy("team-a", "web", kAt + 60));
   a.sync();
   std::size_t skippedAfter = 0;
   const Shard repaired = decodeShard(getJson(*client_, ns_, shardName(0)).dump(), &skippedAfter);
@@ -575,7 +829,7 @@ TEST_F(EvidenceStore, ReadStoreMergesTheShardsAndIsNotFoundWithoutThem) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 600);
   for (int i = 0; i < 16; ++i) {
-    a.ledger->record(use("team-e", "sa-" + std::to_string(i), kAt + i, "get", "pods"));
+    a.ledger->record(useBy("team-e", "sa-" + std::to_string(i), kAt + i, "get", "pods"));
   }
   a.sync();
   auto stored = readStore(*client_, ns_);
@@ -594,16 +848,24 @@ TEST_F(EvidenceStore, ReadStoreMergesTheShardsAndIsNotFoundWithoutThem) {
 TEST_F(EvidenceStore, ConfigMapsHaveTheDocumentedShape) {
   Replica a(*client_, optionsFor(ns_));
   a.ledger->observedSince(kAt - 8);
-  a.ledger->record(use("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
-  a.ledger->record(use("team-a", "web", kAt + 1, "get", "secrets", 403, "u-2"));
-  a.ledger->record(use("team-a", "web.v2", kAt + 2));  // a dotted account name
+  a.ledger->record(useBy("team-a", "web", kAt, "list", "configmaps", 200, "u-1"));
+  a.ledger->record(useBy("team-a", "web", kAt + 1, "get", "secrets", 403, "u-2"));
+  a.ledger->record(useBy("team-a", "web.v2", kAt + 2));  // a dotted account name
   a.sync();
 
   int found = 0;
   for (int i = 0; i < 8; ++i) {
     const json cm = getJson(*client_, ns_, shardName(i));
     EXPECT_EQ(cm["metadata"]["labels"]["app.kubernetes.io/managed-by"], "saguard");
-    EXPECT_EQ(cm["metadata"]["annotations"][kObservingSince], "2026-12-06T22:50:00Z");
+    if (i == 0) {
+      EXPECT_EQ(cm["metadata"]["annotations"][kObservingSince], "2026-12-06T22:50:00Z");
+      const auto until = codec::parseRfc3339(
+          cm["metadata"]["annotations"].value(kObservedUntil, std::string("missing")));
+      ASSERT_TRUE(until.has_value()) << cm.dump();
+      EXPECT_LE(std::abs(*until - nowSeconds()), 60);
+    } else {
+      EXPECT_FALSE(cm["metadata"].contains("annotations")) << cm.dump();
+    }
     const json data = cm.value("data", json::object());
     for (const auto& [key, value] : data.items()) {
       SCOPED_TRACE(key);
@@ -634,13 +896,13 @@ TEST_F(EvidenceStore, RunSyncsEveryIntervalAndOnceMoreWhenStopped) {
   options.interval = std::chrono::milliseconds(100);
   Ledger ledger;
   Store store(*client_, ledger, options);
-  ledger.record(use("team-a", "web", kAt));
+  ledger.record(useBy("team-a", "web", kAt));
   std::jthread runner([&](std::stop_token stop) { store.run(stop); });
   EXPECT_TRUE(cp::eventually(10'000, [&] {
     auto stored = readStore(*client_, ns_, kPrefix, 2);
     return stored.ok() && stored->accounts.contains("team-a/web");
   }));
-  ledger.record(use("team-a", "last", kAt + 1));
+  ledger.record(useBy("team-a", "last", kAt + 1));
   runner.request_stop();
   runner.join();
   auto stored = readStore(*client_, ns_, kPrefix, 2);

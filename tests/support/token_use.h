@@ -1,7 +1,9 @@
 // One policy::TokenUse built from named fields, for the tests of the records folded from uses
-// (policy/token_use.h) and of the ledger that keeps them (evidence/ledger.h). Header-only.
+// (policy/token_use.h), of the ledger that keeps them (evidence/ledger.h) and of the store
+// that persists them (evidence/store.h). Header-only.
 //
 //   recordUse(record, test_support::tokenUse({.verb = "list", .at = 100, .podUid = "u1"}));
+//   ledger.record(test_support::useBy("team-a", "web", 100, "list", "configmaps", 403, "u1"));
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,22 @@ inline policy::TokenUse tokenUse(UseSpec spec) {
   u.podUid = std::move(spec.podUid);
   u.podName = std::move(spec.podName);
   return u;
+}
+
+// The same, positional, for tests that record many uses of many accounts: a use of
+// ns/account's token at `at`; a pod uid names its pod "pod-<uid>".
+inline policy::TokenUse useBy(std::string ns, std::string account, std::int64_t at,
+                              std::string verb = "get", std::string resource = "configmaps",
+                              int code = 200, std::string podUid = "") {
+  std::string podName = podUid.empty() ? "" : "pod-" + podUid;
+  return tokenUse({.ns = std::move(ns),
+                   .account = std::move(account),
+                   .verb = std::move(verb),
+                   .resource = std::move(resource),
+                   .at = at,
+                   .code = code,
+                   .podUid = std::move(podUid),
+                   .podName = std::move(podName)});
 }
 
 }  // namespace saguard::test_support

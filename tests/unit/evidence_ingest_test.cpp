@@ -1,7 +1,8 @@
 // The ingest (evidence/ingest.h): audit events as a Kubernetes 1.34 API server sends them
 // (EventList batches to the webhook, JSON lines in the log file) folded into the ledger.
 // What counts as a use (service accounts only, once per request, a watch at
-// ResponseStarted), refused requests kept apart, a replayed batch that changes nothing but
+// ResponseStarted or at ResponseComplete when the audit policy omits ResponseStarted,
+// counted once), refused requests kept apart, a replayed batch that changes nothing but
 // is counted again, malformed events and bodies, the metric hooks' per-call deltas, and a
 // body with no room for the decoder's padding.
 #include <gmock/gmock.h>
@@ -46,6 +47,7 @@ struct EventSpec {
   std::string ns = "team-a";
   int code = 200;
   std::string stageTime = "2026-12-06T22:50:08.125001Z";
+  std::string receivedTime = "2026-12-06T22:50:08.123456Z";
 };
 
 std::string eventJson(const EventSpec& e) {
@@ -63,7 +65,7 @@ std::string eventJson(const EventSpec& e) {
          e.username + R"(","groups":)" + e.groups + extra + R"(},"objectRef":{"resource":")" +
          e.resource + R"(","namespace":")" + e.ns + R"(",)" + apiGroup +
          R"("apiVersion":"v1"},"responseStatus":{"metadata":{},"code":)" + std::to_string(e.code) +
-         R"(},"requestReceivedTimestamp":"2026-12-06T22:50:08.123456Z","stageTimestamp":")" +
+         R"(},"requestReceivedTimestamp":")" + e.receivedTime + R"(","stageTimestamp":")" +
          e.stageTime + R"("})";
 }
 
@@ -86,18 +88,20 @@ std::vector<std::string> realisticEvents() {
                  .code = 403,
                  .stageTime = "2026-12-06T22:50:09.000001Z"}),
       // a3: a watch from another pod: counted at ResponseStarted; its ResponseComplete,
-      // five minutes later, is the same request (1 accepted, 1 ignored).
+      // five minutes later, is the same request, the same use (1 accepted, 1 ignored).
       eventJson({.auditId = "a3",
                  .stage = "ResponseStarted",
                  .verb = "watch",
                  .podName = "web-2",
                  .podUid = "u-2",
-                 .stageTime = "2026-12-06T22:50:10.000001Z"}),
+                 .stageTime = "2026-12-06T22:50:10.000001Z",
+                 .receivedTime = "2026-12-06T22:50:10.000000Z"}),
       eventJson({.auditId = "a3",
                  .verb = "watch",
                  .podName = "web-2",
                  .podUid = "u-2",
-                 .stageTime = "2026-12-06T22:55:10.000001Z"}),
+                 .stageTime = "2026-12-06T22:55:10.000001Z",
+                 .receivedTime = "2026-12-06T22:50:10.000000Z"}),
       // a4: a human (ignored).
       eventJson({.auditId = "a4",
                  .verb = "get",
@@ -129,7 +133,7 @@ std::vector<std::string> realisticEvents() {
 // What team-a/web's record must be after realisticEvents().
 AccountUse expectedWeb() {
   AccountUse use;
-  use.lastUsed = kAt + 2;  // the watch's ResponseStarted, not its ResponseComplete
+  use.lastUsed = kAt + 2;  // the watch's request, not its ResponseComplete
   use.lastRefused = kAt + 1;
   use.pods = {{"u-2", "web-2", kAt + 2}, {"u-1", "web-1", kAt + 1}};
   use.accesses = {{"watch", "configmaps", false, kAt + 2},
@@ -218,6 +222,79 @@ TEST(Ingest, ReplayedBatchChangesNothingButIsCounted) {
   EXPECT_EQ(ingest.batch(first).status, 200);
   EXPECT_THAT(ledger.takeChanged(), IsEmpty());
   EXPECT_EQ(ledger.all(), before);
+}
+
+// A watch of team-a/web's, received at 22:50:10; its response started at once and ended
+// five minutes later.
+std::string watchEvent(std::string auditId, std::string stage) {
+  const bool started = stage == "ResponseStarted";
+  return eventJson(
+      {.auditId = std::move(auditId),
+       .stage = std::move(stage),
+       .verb = "watch",
+       .stageTime = started ? "2026-12-06T22:50:10.000001Z" : "2026-12-06T22:55:10.000001Z",
+       .receivedTime = "2026-12-06T22:50:10.000000Z"});
+}
+
+// One log line to the ingest, padded with spaces (codec/padded.h).
+void feedLine(Ingest& ingest, std::string line) {
+  const std::size_t size = line.size();
+  line.append(codec::kPadding, ' ');
+  ingest.line(codec::PaddedView(line.data(), size, line.size()));
+}
+
+TEST(Ingest, AWatchCountsAtResponseCompleteWhenThePolicyOmitsResponseStarted) {
+  // omitStages: [RequestReceived, ResponseStarted]: a controller that only watches shows up
+  // at ResponseComplete alone. It is a use, timed when the request was received.
+  Ledger ledger;
+  RecordingHooks hooks;
+  Ingest ingest(ledger, "webhook", &hooks);
+  std::string body = eventList({watchEvent("w1", "ResponseComplete")});
+  ASSERT_EQ(ingest.batch(body).status, 200);
+  EXPECT_THAT(hooks.take(), ElementsAre(HookCall{"webhook", IngestResult::Accepted, 1}));
+  auto web = ledger.lookup("team-a", "web");
+  ASSERT_TRUE(web.has_value());
+  EXPECT_EQ(web->lastUsed, kAt + 2);
+  EXPECT_THAT(web->accesses,
+              ElementsAre(AccountUse::Access{"watch", "configmaps", false, kAt + 2}));
+  EXPECT_EQ(ledger.takeChanged().size(), 1U);
+  // Every watch of such a source is counted, each at its end.
+  body = eventList({watchEvent("w2", "ResponseComplete"), watchEvent("w3", "ResponseComplete")});
+  ASSERT_EQ(ingest.batch(body).status, 200);
+  EXPECT_THAT(hooks.take(), ElementsAre(HookCall{"webhook", IngestResult::Accepted, 2}));
+  EXPECT_THAT(ledger.takeChanged(), IsEmpty());  // the same account, time and access
+}
+
+TEST(Ingest, BothStagesOfAWatchChangeTheRecordOnceAndCountOnce) {
+  for (const bool completeFirst : {false, true}) {
+    SCOPED_TRACE(completeFirst ? "ResponseComplete first" : "ResponseStarted first");
+    Ledger ledger;
+    RecordingHooks hooks;
+    Ingest ingest(ledger, "log", &hooks);
+    std::string started = watchEvent("w1", "ResponseStarted");
+    std::string complete = watchEvent("w1", "ResponseComplete");
+    std::string first = completeFirst ? complete : started;
+    std::string second = completeFirst ? started : complete;
+    feedLine(ingest, first);
+    ASSERT_EQ(ledger.takeChanged().size(), 1U);
+    const auto record = ledger.all();
+    feedLine(ingest, second);
+    EXPECT_THAT(ledger.takeChanged(), IsEmpty());  // nothing for the store to write
+    EXPECT_EQ(ledger.all(), record);
+    EXPECT_EQ(ledger.lookup("team-a", "web")->lastUsed, kAt + 2);
+    // Started first: the complete repeats a counted request (ignored). Complete first (the
+    // source has not seen a ResponseStarted yet): both are counted, the one double count
+    // the ingest accepts (ingest.h).
+    EXPECT_EQ(ingest.counts().accepted, completeFirst ? 2U : 1U);
+    EXPECT_EQ(ingest.counts().ignored, completeFirst ? 0U : 1U);
+    // Once a ResponseStarted was seen, every later watch's ResponseComplete is ignored.
+    std::string laterStart = watchEvent("w2", "ResponseStarted");
+    std::string laterComplete = watchEvent("w2", "ResponseComplete");
+    feedLine(ingest, laterStart);
+    feedLine(ingest, laterComplete);
+    EXPECT_EQ(ingest.counts().accepted, completeFirst ? 3U : 2U);
+    EXPECT_EQ(ingest.counts().ignored, completeFirst ? 1U : 2U);
+  }
 }
 
 TEST(Ingest, MalformedEventIsCountedAndTheRestAccepted) {
@@ -315,7 +392,8 @@ TEST(Ingest, LogLinesThroughTheLineFramer) {
                  .verb = "watch",
                  .podName = "web-2",
                  .podUid = "u-2",
-                 .stageTime = "2026-12-06T22:50:10.000001Z"}) +
+                 .stageTime = "2026-12-06T22:50:10.000001Z",
+                 .receivedTime = "2026-12-06T22:50:10.000000Z"}) +
       "\n" +
       eventJson({.auditId = "a7", .username = "system:serviceaccount:team-d:last"});  // no "\n"
 

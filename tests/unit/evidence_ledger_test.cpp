@@ -23,23 +23,10 @@ namespace {
 
 using policy::AccountUse;
 using policy::TokenUse;
+using test_support::useBy;
 
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kMidnight = 1796515200;  // 2026-12-06T00:00:00Z
-
-// A use of ns/account's token; a pod uid names the pod "pod-<uid>".
-TokenUse use(std::string ns, std::string account, std::int64_t at, std::string verb = "get",
-             std::string resource = "configmaps", int code = 200, std::string podUid = "") {
-  std::string podName = podUid.empty() ? "" : "pod-" + podUid;
-  return test_support::tokenUse({.ns = std::move(ns),
-                                 .account = std::move(account),
-                                 .verb = std::move(verb),
-                                 .resource = std::move(resource),
-                                 .at = at,
-                                 .code = code,
-                                 .podUid = std::move(podUid),
-                                 .podName = std::move(podName)});
-}
 
 // Counts onNewUseDay calls per account key.
 struct DayCalls {
@@ -66,17 +53,17 @@ TEST(Ledger, RecordLookupEvidence) {
   EXPECT_EQ(ledger.evidenceOf("team-a", "web").observingSince, 0);
 
   EXPECT_TRUE(
-      ledger.record(use("team-a", "web", kMidnight + 100, "list", "configmaps", 200, "u1")));
+      ledger.record(useBy("team-a", "web", kMidnight + 100, "list", "configmaps", 200, "u1")));
   EXPECT_FALSE(
-      ledger.record(use("team-a", "web", kMidnight + 100, "list", "configmaps", 200, "u1")));
-  EXPECT_TRUE(ledger.record(use("team-a", "web", kMidnight + 50, "get", "secrets", 403)));
-  EXPECT_TRUE(ledger.record(use("team-b", "web", kMidnight + 10)));
+      ledger.record(useBy("team-a", "web", kMidnight + 100, "list", "configmaps", 200, "u1")));
+  EXPECT_TRUE(ledger.record(useBy("team-a", "web", kMidnight + 50, "get", "secrets", 403)));
+  EXPECT_TRUE(ledger.record(useBy("team-b", "web", kMidnight + 10)));
 
   auto web = ledger.lookup("team-a", "web");
   ASSERT_TRUE(web.has_value());
   AccountUse want;
-  policy::recordUse(want, use("team-a", "web", kMidnight + 100, "list", "configmaps", 200, "u1"));
-  policy::recordUse(want, use("team-a", "web", kMidnight + 50, "get", "secrets", 403));
+  policy::recordUse(want, useBy("team-a", "web", kMidnight + 100, "list", "configmaps", 200, "u1"));
+  policy::recordUse(want, useBy("team-a", "web", kMidnight + 50, "get", "secrets", 403));
   EXPECT_EQ(*web, want);
   EXPECT_EQ(web->lastRefused, kMidnight + 50);
 
@@ -98,9 +85,9 @@ TEST(Ledger, RecordLookupEvidence) {
 TEST(Ledger, TakeChangedHandsOverWhatRecordChanged) {
   Ledger ledger;
   EXPECT_TRUE(ledger.takeChanged().empty());
-  ledger.record(use("team-a", "web", kMidnight + 1));
-  ledger.record(use("team-a", "web", kMidnight + 2));
-  ledger.record(use("team-b", "db", kMidnight + 3));
+  ledger.record(useBy("team-a", "web", kMidnight + 1));
+  ledger.record(useBy("team-a", "web", kMidnight + 2));
+  ledger.record(useBy("team-b", "db", kMidnight + 3));
   auto changed = ledger.takeChanged();
   ASSERT_EQ(changed.size(), 2u);
   EXPECT_EQ(changed.at("team-a/web").lastUsed, kMidnight + 2);  // the latest state
@@ -108,12 +95,12 @@ TEST(Ledger, TakeChangedHandsOverWhatRecordChanged) {
   EXPECT_TRUE(ledger.takeChanged().empty());  // emptied
 
   // A use that changes nothing is not handed over again.
-  EXPECT_FALSE(ledger.record(use("team-a", "web", kMidnight + 1)));
+  EXPECT_FALSE(ledger.record(useBy("team-a", "web", kMidnight + 1)));
   EXPECT_TRUE(ledger.takeChanged().empty());
 
   // A merge changes the record but does not mark it: what the store merged is persisted.
   AccountUse persisted;
-  policy::recordUse(persisted, use("team-a", "web", kMidnight + 500, "watch", "pods"));
+  policy::recordUse(persisted, useBy("team-a", "web", kMidnight + 500, "watch", "pods"));
   EXPECT_TRUE(ledger.merge("team-a/web", persisted));
   EXPECT_EQ(ledger.lookup("team-a", "web")->lastUsed, kMidnight + 500);
   EXPECT_TRUE(ledger.takeChanged().empty());
@@ -125,13 +112,13 @@ TEST(Ledger, TakeChangedHandsOverWhatRecordChanged) {
   EXPECT_TRUE(ledger.takeChanged().empty());
 
   // A record after a merge hands over the merged state with the new use in it.
-  EXPECT_TRUE(ledger.record(use("team-a", "web", kMidnight + 600)));
+  EXPECT_TRUE(ledger.record(useBy("team-a", "web", kMidnight + 600)));
   changed = ledger.takeChanged();
   ASSERT_EQ(changed.size(), 1u);
   AccountUse want = persisted;
-  policy::recordUse(want, use("team-a", "web", kMidnight + 1));
-  policy::recordUse(want, use("team-a", "web", kMidnight + 2));
-  policy::recordUse(want, use("team-a", "web", kMidnight + 600));
+  policy::recordUse(want, useBy("team-a", "web", kMidnight + 1));
+  policy::recordUse(want, useBy("team-a", "web", kMidnight + 2));
+  policy::recordUse(want, useBy("team-a", "web", kMidnight + 600));
   EXPECT_EQ(changed.at("team-a/web"), want);
 }
 
@@ -141,36 +128,36 @@ TEST(Ledger, OnNewUseDayOncePerNewDay) {
   days.attach(ledger);
   const std::string key = "team-a/web";
 
-  ledger.record(use("team-a", "web", kMidnight + 10));  // first use
+  ledger.record(useBy("team-a", "web", kMidnight + 10));  // first use
   EXPECT_EQ(days.of(key), 1);
-  ledger.record(use("team-a", "web", kMidnight + 20));  // same day, later
-  ledger.record(use("team-a", "web", kMidnight + kDay - 1, "list", "pods"));
-  ledger.record(use("team-a", "web", kMidnight + 5, "create", "secrets"));  // same day, older
+  ledger.record(useBy("team-a", "web", kMidnight + 20));  // same day, later
+  ledger.record(useBy("team-a", "web", kMidnight + kDay - 1, "list", "pods"));
+  ledger.record(useBy("team-a", "web", kMidnight + 5, "create", "secrets"));  // same day, older
   EXPECT_EQ(days.of(key), 1);
-  ledger.record(use("team-a", "web", kMidnight - 5, "delete", "pods"));  // the day before
+  ledger.record(useBy("team-a", "web", kMidnight - 5, "delete", "pods"));  // the day before
   EXPECT_EQ(days.of(key), 1) << "an older day leaves the annotation as it is";
-  ledger.record(use("team-a", "web", kMidnight + kDay));  // the next day, first second
+  ledger.record(useBy("team-a", "web", kMidnight + kDay));  // the next day, first second
   EXPECT_EQ(days.of(key), 2);
-  ledger.record(use("team-a", "web", kMidnight + kDay + 3600));
+  ledger.record(useBy("team-a", "web", kMidnight + kDay + 3600));
   EXPECT_EQ(days.of(key), 2);
-  ledger.record(use("team-a", "web", kMidnight + 5 * kDay));  // days later
+  ledger.record(useBy("team-a", "web", kMidnight + 5 * kDay));  // days later
   EXPECT_EQ(days.of(key), 3);
   EXPECT_EQ(days.of("team-b/web"), 0);
-  ledger.record(use("team-b", "web", kMidnight));  // another account: its own first day
+  ledger.record(useBy("team-b", "web", kMidnight));  // another account: its own first day
   EXPECT_EQ(days.of("team-b/web"), 1);
   EXPECT_EQ(days.of(key), 3);
 
   // Through merge too: a persisted record from a later day, the same day, an older one.
   AccountUse later;
-  policy::recordUse(later, use("team-a", "web", kMidnight + 6 * kDay + 1));
+  policy::recordUse(later, useBy("team-a", "web", kMidnight + 6 * kDay + 1));
   EXPECT_TRUE(ledger.merge(key, later));
   EXPECT_EQ(days.of(key), 4);
   AccountUse sameDay;
-  policy::recordUse(sameDay, use("team-a", "web", kMidnight + 6 * kDay + 7200, "list", "x"));
+  policy::recordUse(sameDay, useBy("team-a", "web", kMidnight + 6 * kDay + 7200, "list", "x"));
   EXPECT_TRUE(ledger.merge(key, sameDay));
   EXPECT_EQ(days.of(key), 4);
   AccountUse older;
-  policy::recordUse(older, use("team-a", "web", kMidnight + 2 * kDay, "watch", "y"));
+  policy::recordUse(older, useBy("team-a", "web", kMidnight + 2 * kDay, "watch", "y"));
   EXPECT_TRUE(ledger.merge(key, older));
   EXPECT_EQ(days.of(key), 4);
   EXPECT_FALSE(ledger.merge(key, older));
@@ -202,17 +189,46 @@ TEST(Ledger, ObservedSinceIsTheEarliest) {
   EXPECT_EQ(earlier, 1);
   // evidenceOf carries it for every account, used or not.
   EXPECT_EQ(ledger.evidenceOf("team-a", "never").observingSince, kMidnight - 100);
-  ledger.record(use("team-a", "web", kMidnight + 5));
+  ledger.record(useBy("team-a", "web", kMidnight + 5));
   const policy::UseEvidence e = ledger.evidenceOf("team-a", "web");
   EXPECT_EQ(e.lastUsed, kMidnight + 5);
   EXPECT_EQ(e.observingSince, kMidnight - 100);
 }
 
+TEST(Ledger, ResetObservingSinceMovesEitherWay) {
+  // What the store sets after merging the periods: later after a gap, 0 when observation
+  // stopped, earlier when another replica's period joined ours.
+  Ledger ledger;
+  int earlier = 0;
+  ledger.onObservingSinceEarlier = [&] { ++earlier; };
+  ledger.resetObservingSince(kMidnight);
+  EXPECT_EQ(ledger.observingSince(), kMidnight);
+  EXPECT_EQ(earlier, 0);                             // the first value is no news
+  ledger.resetObservingSince(kMidnight + 7 * kDay);  // a gap: observation resumed
+  EXPECT_EQ(ledger.observingSince(), kMidnight + 7 * kDay);
+  EXPECT_EQ(ledger.evidenceOf("team-a", "web").observingSince, kMidnight + 7 * kDay);
+  EXPECT_EQ(earlier, 0);
+  ledger.resetObservingSince(kMidnight + 7 * kDay);  // the same again
+  EXPECT_EQ(earlier, 0);
+  ledger.resetObservingSince(kMidnight + 6 * kDay);  // a period that reaches further back
+  EXPECT_EQ(ledger.observingSince(), kMidnight + 6 * kDay);
+  EXPECT_EQ(earlier, 1);
+  ledger.resetObservingSince(0);  // stopped
+  EXPECT_EQ(ledger.observingSince(), 0);
+  ledger.resetObservingSince(-3);
+  EXPECT_EQ(ledger.observingSince(), 0);
+  ledger.resetObservingSince(kMidnight);  // known again: no news, as the first value
+  EXPECT_EQ(earlier, 1);
+  // observedSince() still only moves it earlier.
+  ledger.observedSince(kMidnight + kDay);
+  EXPECT_EQ(ledger.observingSince(), kMidnight);
+}
+
 TEST(Ledger, AccountsWithUse) {
   Ledger ledger;
   EXPECT_EQ(ledger.accountsWithUse(), 0u);
-  for (int i = 0; i < 10; ++i) ledger.record(use("ns", "a" + std::to_string(i), kMidnight + i));
-  for (int i = 0; i < 10; ++i) ledger.record(use("ns", "a" + std::to_string(i), kMidnight + 50));
+  for (int i = 0; i < 10; ++i) ledger.record(useBy("ns", "a" + std::to_string(i), kMidnight + i));
+  for (int i = 0; i < 10; ++i) ledger.record(useBy("ns", "a" + std::to_string(i), kMidnight + 50));
   EXPECT_EQ(ledger.accounts(), 10u);
   EXPECT_EQ(ledger.accountsWithUse(), 10u);
   // An empty record (nothing known) is no use.
@@ -232,10 +248,10 @@ std::vector<TokenUse> generatedUses(std::size_t count, std::uint32_t seed) {
   out.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const auto account = rng() % 100;
-    out.push_back(use("ns-" + std::to_string(account % 7), "sa-" + std::to_string(account),
-                      kMidnight + static_cast<std::int64_t>(rng() % (40 * kDay)), verbs[rng() % 5],
-                      resources[rng() % 7], rng() % 10 == 0 ? 403 : 200,
-                      "pod-" + std::to_string(account) + "-" + std::to_string(rng() % 12)));
+    out.push_back(useBy("ns-" + std::to_string(account % 7), "sa-" + std::to_string(account),
+                        kMidnight + static_cast<std::int64_t>(rng() % (40 * kDay)),
+                        verbs[rng() % 5], resources[rng() % 7], rng() % 10 == 0 ? 403 : 200,
+                        "pod-" + std::to_string(account) + "-" + std::to_string(rng() % 12)));
   }
   return out;
 }

@@ -101,7 +101,8 @@ TEST(TokenUseClassify, ExtraColonsGoToTheName) {
 }
 
 TEST(TokenUseClassify, StagesTimesVerbs) {
-  // A request counts once: at ResponseComplete, or ResponseStarted for a watch.
+  // A request counts at ResponseComplete; a watch also at ResponseStarted (its
+  // ResponseComplete is the same use, told apart by endsAWatch() for the metrics).
   const std::string_view stages[] = {
       "RequestReceived", "ResponseStarted", "ResponseComplete", "Panic", "", "responsecomplete"};
   const std::string_view verbs[] = {
@@ -112,19 +113,30 @@ TEST(TokenUseClassify, StagesTimesVerbs) {
       e.verb = verb;
       e.stage = stage;
       const bool watch = verb == "watch";
-      const bool counted = watch ? stage == "ResponseStarted" : stage == "ResponseComplete";
+      const bool complete = stage == "ResponseComplete";
+      const bool counted = complete || (watch && stage == "ResponseStarted");
+      const AuditEventClass use = AuditEventClass::Use;
       SCOPED_TRACE(std::string(verb) + " at " + std::string(stage));
-      EXPECT_EQ(classify(e), counted ? AuditEventClass::Use : AuditEventClass::OtherStage);
+      EXPECT_EQ(classify(e), counted ? use : AuditEventClass::OtherStage);
+      EXPECT_EQ(tokenUseOf(e).has_value(), counted);
+      EXPECT_EQ(endsAWatch(e), watch && complete);
 
-      // Without any time, a counted event is NoTime; with either time, it is Use.
+      // Without any time, a counted event is NoTime; with either time, it is a use.
       e.stageTimestamp = 0;
       e.requestReceivedTimestamp = 0;
       EXPECT_EQ(classify(e), counted ? AuditEventClass::NoTime : AuditEventClass::OtherStage);
+      EXPECT_FALSE(tokenUseOf(e).has_value());
       e.requestReceivedTimestamp = kAt;
-      EXPECT_EQ(classify(e), counted ? AuditEventClass::Use : AuditEventClass::OtherStage);
+      EXPECT_EQ(classify(e), counted ? use : AuditEventClass::OtherStage);
+      if (counted) {
+        EXPECT_EQ(tokenUseOf(e)->at, kAt);
+      }
       e.requestReceivedTimestamp = 0;
       e.stageTimestamp = kAt;
-      EXPECT_EQ(classify(e), counted ? AuditEventClass::Use : AuditEventClass::OtherStage);
+      EXPECT_EQ(classify(e), counted ? use : AuditEventClass::OtherStage);
+      if (counted) {
+        EXPECT_EQ(tokenUseOf(e)->at, kAt);
+      }
 
       // Not a service account decides first, whatever the stage or time.
       e.username = "alice";
@@ -132,6 +144,48 @@ TEST(TokenUseClassify, StagesTimesVerbs) {
       EXPECT_EQ(classify(e), AuditEventClass::NotServiceAccount);
     }
   }
+}
+
+TEST(TokenUseClassify, BothStagesOfAWatchAreTheSameUse) {
+  // Started at kAt - 1 (received), its response started a second later, ended 5 min later.
+  AuditEventView started = listConfigMaps();
+  started.verb = "watch";
+  started.stage = "ResponseStarted";
+  started.requestReceivedTimestamp = kAt - 1;
+  started.stageTimestamp = kAt;
+  AuditEventView complete = started;
+  complete.stage = "ResponseComplete";
+  complete.stageTimestamp = kAt + 300;
+  auto first = tokenUseOf(started);
+  auto second = tokenUseOf(complete);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(first->at, kAt - 1);  // when the token was presented
+  EXPECT_EQ(second->at, kAt - 1);
+  EXPECT_EQ(first->verb, second->verb);
+  EXPECT_EQ(first->resource, second->resource);
+  EXPECT_EQ(first->podUid, second->podUid);
+  // Folded in either order, the second changes nothing.
+  AccountUse a;
+  EXPECT_TRUE(recordUse(a, *first));
+  EXPECT_FALSE(recordUse(a, *second));
+  AccountUse b;
+  EXPECT_TRUE(recordUse(b, *second));
+  EXPECT_FALSE(recordUse(b, *first));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.lastUsed, kAt - 1);
+  // Only ResponseComplete arrives (the policy omits ResponseStarted): the watch still counts.
+  AccountUse only;
+  EXPECT_TRUE(recordUse(only, *second));
+  EXPECT_EQ(only, a);
+  // A watch without requestReceivedTimestamp falls back to its stage's time.
+  complete.requestReceivedTimestamp = 0;
+  EXPECT_EQ(tokenUseOf(complete)->at, kAt + 300);
+  // Other verbs keep the stage's time first.
+  AuditEventView list = listConfigMaps();
+  list.requestReceivedTimestamp = kAt - 1;
+  list.stageTimestamp = kAt;
+  EXPECT_EQ(tokenUseOf(list)->at, kAt);
 }
 
 TEST(TokenUseClassify, RefusedRequestsCount) {
