@@ -34,6 +34,7 @@
 #include "evidence/ingest.h"
 #include "evidence/ledger.h"
 #include "evidence/store.h"
+#include "integration/support/admin_client.h"
 #include "integration/support/controlplane_env.h"
 #include "kube/config.h"
 #include "kube/resource.h"
@@ -44,6 +45,7 @@ namespace saguard::evidence {
 namespace {
 
 namespace cp = saguard::testing;
+using cp::adminClient;
 using nlohmann::json;
 using policy::AccountUse;
 using test_support::useBy;
@@ -52,14 +54,6 @@ constexpr const char* kPrefix = "saguard-token-use";
 constexpr const char* kObservingSince = "saguard.io/observing-since";
 constexpr const char* kObservedUntil = "saguard.io/observed-until";
 constexpr std::int64_t kAt = 1796597408;  // 2026-12-06T22:50:08Z
-
-std::unique_ptr<kube::Client> adminClient() {
-  auto config = kube::loadKubeconfig(cp::controlPlane().kubeconfig);
-  if (!config) throw std::runtime_error(config.error().describe());
-  auto client = kube::makeRestClient(*config);
-  if (!client) throw std::runtime_error(client.error().describe());
-  return std::move(*client);
-}
 
 std::int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
