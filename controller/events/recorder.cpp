@@ -201,11 +201,11 @@ bool QueuedEventRecorder::pace(std::unique_lock<std::mutex>& lock) {
   const double burst = options_.writeBurst;
   while (!abort_) {
     const Clock::time_point now = clock_.now();
-    if (paced_ == Clock::time_point{}) {
+    if (!paced_) {
       tokens_ = burst;  // a full bucket to start with
     } else {
       const double earned =
-          std::chrono::duration<double>(now - paced_).count() * options_.writesPerSecond;
+          std::chrono::duration<double>(now - *paced_).count() * options_.writesPerSecond;
       tokens_ = std::min(burst, tokens_ + earned);
     }
     paced_ = now;

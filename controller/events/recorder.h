@@ -203,7 +203,7 @@ class QueuedEventRecorder final : public EventRecorder {
   bool abort_ = false;     // shutdown ran out of time: drop the rest, no more backoff
   bool exited_ = false;    // the writer thread returned
   double tokens_ = 0;      // the pace's bucket (writer only, under mu_)
-  Clock::time_point paced_{};
+  std::optional<Clock::time_point> paced_;  // when tokens_ was last brought up to date
   std::mutex joinMu_;  // one joiner at a time
   std::thread writer_;
 
