@@ -204,7 +204,7 @@ class QueuedEventRecorder final : public EventRecorder {
   bool exited_ = false;    // the writer thread returned
   double tokens_ = 0;      // the pace's bucket (writer only, under mu_)
   std::optional<Clock::time_point> paced_;  // when tokens_ was last brought up to date
-  std::mutex joinMu_;  // one joiner at a time
+  std::mutex joinMu_;                       // one joiner at a time
   std::thread writer_;
 
   // Touched by the writer only, and by stats() under correlatorMu_.
