@@ -65,8 +65,12 @@ Event take(const AuditEventView& e, policy::AccountUse& record) {
   if (!use) return out;
   check(!use->namespace_.empty() && !use->account.empty(), "use without an account");
   check(use->at != 0, "use without a time");
-  check(use->at == (e.stageTimestamp != 0 ? e.stageTimestamp : e.requestReceivedTimestamp),
-        "use time");
+  // policy/token_use.h: a watch's two stages are one use, when the request was received;
+  // any other request counts when it completed.
+  const bool watch = e.verb == "watch";
+  const std::int64_t first = watch ? e.requestReceivedTimestamp : e.stageTimestamp;
+  const std::int64_t second = watch ? e.stageTimestamp : e.requestReceivedTimestamp;
+  check(use->at == (first != 0 ? first : second), "use time");
   check(use->verb == e.verb && use->code == e.code && use->podUid == e.podUid, "use fields");
   if (e.resource.empty()) {
     check(use->resource.find('?') == std::string::npos, "query kept in a non-resource path");
