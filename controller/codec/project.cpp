@@ -469,19 +469,12 @@ bool projectStatus(od::object& object, Error& out, Ctx& c) {
     });
   });
   if (!ok) return false;
-  if (code < 0 || code > 999) {
+  auto error = statusError(code, reason, message, retryAfterSeconds, std::move(causes));
+  if (!error) {
     c.fail("not an HTTP status code: " + std::to_string(code));
     return c.in("code");
   }
-  out = makeError(kindFromStatus(static_cast<int>(code), reason),
-                  message.empty() ? std::string("watch stream reported an error without a message")
-                                  : std::string(message));
-  out.httpCode = static_cast<int>(code);
-  // Clamped: a hostile value must not overflow the conversion to milliseconds.
-  constexpr std::int64_t kMaxRetryAfter = std::int64_t{24} * 3600;
-  if (retryAfterSeconds > 0)
-    out.retryAfter = std::chrono::seconds(std::min(retryAfterSeconds, kMaxRetryAfter));
-  out.causes = std::move(causes);
+  out = std::move(*error);
   return true;
 }
 

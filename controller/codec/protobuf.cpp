@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec/detail/error_path.h"
 #include "codec/detail/record_facts.h"
 
 namespace saguard::codec {
@@ -92,33 +93,10 @@ class Reader {
 
 // --- failures, with the path where they happened --------------------------------------
 
-class Ctx {
+class Ctx : public detail::ErrorPath {
  public:
   explicit Ctx(detail::SymbolMemo& memo) : memo_(memo) {}
 
-  bool fail(std::string what) {
-    path_.clear();
-    what_ = std::move(what);
-    return false;
-  }
-  bool missing(std::initializer_list<std::string_view> path) {
-    fail("missing");
-    for (auto it = std::rbegin(path); it != std::rend(path); ++it) in(*it);
-    return false;
-  }
-  bool in(std::string_view field) {
-    std::string next(field);
-    if (!path_.empty() && path_.front() != '[') next += '.';
-    path_.insert(0, next);
-    return false;
-  }
-  bool at(std::size_t index) {
-    std::string next = "[" + std::to_string(index) + "]";
-    if (!path_.empty() && path_.front() != '[') next += '.';
-    path_.insert(0, next);
-    return false;
-  }
-  std::string message() const { return path_.empty() ? what_ : path_ + ": " + what_; }
   Error error() const { return makeError(ErrorKind::Invalid, message()); }
 
   Symbol intern(std::string_view text) { return memo_.get(text); }
@@ -129,8 +107,6 @@ class Ctx {
 
  private:
   detail::SymbolMemo& memo_;
-  std::string path_;
-  std::string what_;
 };
 
 // Walks a message: visit(field) for each field; false (with c's failure set) when the
@@ -570,15 +546,9 @@ bool projectStatus(std::string_view message, Error& out, Ctx& c) {
     });
   });
   if (!ok) return false;
-  if (code < 0 || code > 999) return c.fail("not an HTTP status code: " + std::to_string(code));
-  out = makeError(kindFromStatus(static_cast<int>(code), reason),
-                  text.empty() ? std::string("watch stream reported an error without a message")
-                               : std::string(text));
-  out.httpCode = static_cast<int>(code);
-  constexpr std::int64_t kMaxRetryAfter = std::int64_t{24} * 3600;
-  if (retryAfterSeconds > 0)
-    out.retryAfter = std::chrono::seconds(std::min(retryAfterSeconds, kMaxRetryAfter));
-  out.causes = std::move(causes);
+  auto error = detail::statusError(code, reason, text, retryAfterSeconds, std::move(causes));
+  if (!error) return c.fail("not an HTTP status code: " + std::to_string(code)) || c.in("code");
+  out = std::move(*error);
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <string>
 
@@ -137,6 +138,22 @@ std::optional<bool> fieldsV1OwnsAutomount(std::string_view fieldsV1) {
   });
   if (!wellFormed) return std::nullopt;
   return owns;
+}
+
+std::optional<Error> statusError(std::int64_t code, std::string_view reason,
+                                 std::string_view message, std::int64_t retryAfterSeconds,
+                                 std::vector<ErrorCause> causes) {
+  if (code < 0 || code > 999) return std::nullopt;
+  Error out =
+      makeError(kindFromStatus(static_cast<int>(code), reason),
+                message.empty() ? std::string("watch stream reported an error without a message")
+                                : std::string(message));
+  out.httpCode = static_cast<int>(code);
+  constexpr std::int64_t kMaxRetryAfter = std::int64_t{24} * 3600;
+  if (retryAfterSeconds > 0)
+    out.retryAfter = std::chrono::seconds(std::min(retryAfterSeconds, kMaxRetryAfter));
+  out.causes = std::move(causes);
+  return out;
 }
 
 void sortLabels(objects::Labels& labels) {

@@ -124,6 +124,36 @@ class CountingMetrics final : public EventMetrics {
   std::map<std::pair<std::string, std::string>, int> failed;
 };
 
+// Holds the writer inside the sink's first call until released, so that the queue fills
+// deterministically behind it.
+class SinkGate {
+ public:
+  void install(FakeSink& sink) {
+    sink.onCall([this] {
+      std::unique_lock lock(mu_);
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    });
+  }
+  void waitEntered() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return entered_; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false, released_ = false;
+};
+
 const WallTime kEpoch = WallTime(seconds(1'700'000'000));
 
 class RecorderTest : public ::testing::Test {
@@ -330,24 +360,14 @@ TEST_F(RecorderTest, LongNotesAreTruncated) {
 TEST_F(RecorderTest, QueueOverflowDropsTheOldestAndCounts) {
   // The writer blocks inside the sink on the first call until released, so the
   // queue fills deterministically.
-  std::mutex gateMu;
-  std::condition_variable gateCv;
-  bool entered = false, released = false;
-  sink_.onCall([&] {
-    std::unique_lock lock(gateMu);
-    entered = true;
-    gateCv.notify_all();
-    gateCv.wait(lock, [&] { return released; });
-  });
+  SinkGate gate;
+  gate.install(sink_);
   RecorderOptions o = options();
   o.queueCapacity = 3;
   auto recorder = start(o);
 
   ASSERT_TRUE(recorder->emit(account("e0"), Reason::AutomountDisabled, "n").ok());
-  {
-    std::unique_lock lock(gateMu);
-    gateCv.wait(lock, [&] { return entered; });
-  }
+  gate.waitEntered();
   ASSERT_TRUE(recorder->emit(account("e1"), Reason::DriftReverted, "n").ok());
   ASSERT_TRUE(recorder->emit(account("e2"), Reason::DriftReverted, "n").ok());
   for (const char* name : {"e3", "e4", "e5"}) {
@@ -356,11 +376,7 @@ TEST_F(RecorderTest, QueueOverflowDropsTheOldestAndCounts) {
   auto waiting = recorder->stats();
   EXPECT_EQ(waiting.queued, 3u);
   EXPECT_EQ(waiting.droppedQueueFull, 2u);
-  {
-    std::lock_guard lock(gateMu);
-    released = true;
-  }
-  gateCv.notify_all();
+  gate.release();
   flush(*recorder);
 
   std::vector<std::string> written;
@@ -377,15 +393,8 @@ TEST_F(RecorderTest, QueueOverflowDropsTheOldestAndCounts) {
 // A flood of reports neither delays nor pushes out the Events about saguard's own writes:
 // those are written first, and a full queue drops reports first.
 TEST_F(RecorderTest, ReportsWaitBehindOwnActionsAndAreDroppedFirst) {
-  std::mutex gateMu;
-  std::condition_variable gateCv;
-  bool entered = false, released = false;
-  sink_.onCall([&] {
-    std::unique_lock lock(gateMu);
-    entered = true;
-    gateCv.notify_all();
-    gateCv.wait(lock, [&] { return released; });
-  });
+  SinkGate gate;
+  gate.install(sink_);
   RecorderOptions o = options();
   o.queueCapacity = 3;
   auto recorder = start(o);
@@ -393,19 +402,12 @@ TEST_F(RecorderTest, ReportsWaitBehindOwnActionsAndAreDroppedFirst) {
     return ObjectRef{"v1", "Pod", "team-a", name, "uid-" + name, "3"};
   };
   ASSERT_TRUE(recorder->emit(account("e0"), Reason::AutomountDisabled, "n").ok());
-  {
-    std::unique_lock lock(gateMu);
-    gateCv.wait(lock, [&] { return entered; });
-  }
+  gate.waitEntered();
   ASSERT_TRUE(recorder->emit(pod("p1"), Reason::TokenMounted, "n").ok());
   ASSERT_TRUE(recorder->emit(pod("p2"), Reason::TokenMounted, "n").ok());
   ASSERT_TRUE(recorder->emit(account("a1"), Reason::AutomountDisabled, "n").ok());
   ASSERT_TRUE(recorder->emit(account("a2"), Reason::DeclaredByOwner, "n").ok());  // drops p1
-  {
-    std::lock_guard lock(gateMu);
-    released = true;
-  }
-  gateCv.notify_all();
+  gate.release();
   flush(*recorder);
   std::vector<std::string> order;
   // An Event's name is "<object>.<hex nanoseconds>".

@@ -22,6 +22,7 @@
 
 #include "base/intern.h"
 #include "codec/decoder.h"
+#include "codec/detail/error_path.h"
 #include "codec/detail/record_facts.h"
 #include "codec/detail/symbol_memo.h"
 #include "objects/objects.h"
@@ -30,90 +31,25 @@ namespace saguard::codec::detail {
 
 namespace od = simdjson::ondemand;
 
-// Quoted for a message, shortened so a hostile value cannot bloat the log line.
-inline std::string quoted(std::string_view text) {
-  constexpr std::size_t kShown = 64;
-  std::string out = "\"";
-  out.append(text.substr(0, kShown));
-  if (text.size() > kShown) out += "...";
-  out += '"';
-  return out;
-}
-
-class Ctx {
+class Ctx : public ErrorPath {
  public:
   Ctx(const char* end, SymbolMemo& memo) : end_(end), memo_(memo) {}
 
-  // Item-level failure with a message of our own.
-  bool fail(std::string what) {
-    path_.clear();
-    what_ = std::move(what);
-    fatal_ = false;
-    return false;
-  }
-  // A simdjson error while reading a value of the `expected` JSON type.
+  // A simdjson error while reading a value of the `expected` JSON type: a wrong type or
+  // an unusable number fails the item; anything else means the JSON is broken.
   bool failJson(simdjson::error_code error, std::string_view expected) {
-    path_.clear();
     switch (error) {
       case simdjson::INCORRECT_TYPE:
-        what_ = "expected " + std::string(expected);
-        fatal_ = false;
-        break;
+        return set("expected " + std::string(expected), false);
       case simdjson::NUMBER_ERROR:
       case simdjson::NUMBER_OUT_OF_RANGE:
         // The number was not consumed; the iterator is intact.
-        what_ =
-            std::string("invalid ") + std::string(expected) + ": " + simdjson::error_message(error);
-        fatal_ = false;
-        break;
+        return set(
+            std::string("invalid ") + std::string(expected) + ": " + simdjson::error_message(error),
+            false);
       default:
-        what_ = simdjson::error_message(error);
-        fatal_ = true;
-        break;
+        return set(simdjson::error_message(error), true);
     }
-    return false;
-  }
-  // The JSON itself is broken.
-  bool failFatal(std::string what) {
-    fail(std::move(what));
-    fatal_ = true;
-    return false;
-  }
-
-  // A required field that is absent or empty; `path` from the outside in.
-  bool missing(std::initializer_list<std::string_view> path) {
-    fail("missing");
-    for (auto it = std::rbegin(path); it != std::rend(path); ++it) in(*it);
-    return false;
-  }
-
-  // Prefix the failure's path on the way out; both return false for `return c.in(...)`.
-  bool in(std::string_view field) {
-    std::string next(field);
-    if (!path_.empty() && path_.front() != '[') next += '.';
-    path_.insert(0, next);
-    return false;
-  }
-  // A map entry (labels, annotations): ["key"], since keys contain dots themselves.
-  bool inEntry(std::string_view key) {
-    std::string next = "[" + quoted(key) + "]";
-    if (!path_.empty() && path_.front() != '[') next += '.';
-    path_.insert(0, next);
-    return false;
-  }
-  bool at(std::size_t index) {
-    std::string next = "[" + std::to_string(index) + "]";
-    if (!path_.empty() && path_.front() != '[') next += '.';
-    path_.insert(0, next);
-    return false;
-  }
-
-  bool fatal() const { return fatal_; }
-  std::string message() const { return path_.empty() ? what_ : path_ + ": " + what_; }
-  void clear() {
-    path_.clear();
-    what_.clear();
-    fatal_ = false;
   }
 
   const char* end() const { return end_; }
@@ -127,9 +63,6 @@ class Ctx {
  private:
   const char* end_;
   SymbolMemo& memo_;
-  std::string path_;
-  std::string what_;
-  bool fatal_ = false;
 };
 
 // The key of a field without copying it: a view into the input when it has no escape

@@ -4,10 +4,12 @@
 // server's answers). Inputs are views into the document being decoded.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "codec/detail/symbol_memo.h"
 #include "objects/objects.h"
 
@@ -45,6 +47,14 @@ objects::Tristate lastAppliedAutomount(std::string_view configuration);
 // Whether a managedFields entry's fieldsV1 (JSON text, as protobuf carries it) owns
 // f:automountServiceAccountToken. Nullopt when it is not a JSON object.
 std::optional<bool> fieldsV1OwnsAutomount(std::string_view fieldsV1);
+
+// A watch ERROR event's metav1.Status as an Error: its kind from kindFromStatus(code,
+// reason), the message (a default when empty), Retry-After clamped to a day (a hostile
+// value must not overflow the conversion to milliseconds). Nullopt when `code` is not an
+// HTTP status code (0..999).
+std::optional<Error> statusError(std::int64_t code, std::string_view reason,
+                                 std::string_view message, std::int64_t retryAfterSeconds,
+                                 std::vector<ErrorCause> causes);
 
 // Keeps the last value of each key, sorted by key (as Go's JSON decoder does with a
 // repeated key).
