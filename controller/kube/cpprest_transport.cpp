@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "kube/detail/gzip.h"
+#include "kube/detail/stream_connection.h"
 #include "kube/detail/tls.h"
 
 namespace saguard::kube {
@@ -31,16 +32,12 @@ constexpr std::size_t kReadBuffer = std::size_t{64} * 1024;
 // list page: 500 objects of at most etcd's 1.5 MiB each is 750 MiB.
 constexpr std::size_t kMaxInflatedBody = std::size_t{1} << 30;
 
-std::string formatDuration(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
-  return std::to_string(d.count()) + "ms";
-}
-
 }  // namespace
 
 struct CpprestTransport::Impl {
   TransportConfig config;
   std::shared_ptr<detail::TlsContext> tls;  // null for http://
+  detail::StreamServer streamServer;        // stream()'s connections
   std::mutex mu;
   std::map<std::int64_t, std::shared_ptr<client::http_client>> clients;
 
@@ -92,11 +89,8 @@ struct CpprestTransport::Impl {
       std::rethrow_exception(failure);
     } catch (const http::http_exception& e) {
       std::string what = e.what();
-      if (e.error_code() == std::errc::timed_out) {
-        return makeError(
-            ErrorKind::Timeout,
-            where + ": no answer within " + formatDuration(request.timeout) + " (idle timeout)");
-      }
+      if (e.error_code() == std::errc::timed_out)
+        return detail::idleTimeout(where, request.timeout);
       if (what.find("handshake") != std::string::npos) {
         std::string why = tls ? tls->takeVerifyFailure() : std::string();
         if (why.empty())
@@ -223,10 +217,12 @@ Result<std::unique_ptr<CpprestTransport>> CpprestTransport::create(const Transpo
   impl->config = config;
   std::string host;
   std::string scheme;
+  int port = 0;
   try {
     web::uri uri(config.server);
     host = uri.host();
     scheme = uri.scheme();
+    port = uri.port();
   } catch (const std::exception& e) {
     return makeError(ErrorKind::Invalid,
                      "server " + config.server + ": not a valid URL: " + e.what());
@@ -257,6 +253,12 @@ Result<std::unique_ptr<CpprestTransport>> CpprestTransport::create(const Transpo
     return makeError(ErrorKind::Invalid,
                      "server " + config.server + ": client certificates need https");
   }
+  impl->streamServer = detail::StreamServer{
+      .url = config.server,
+      .host = host,
+      .port = static_cast<unsigned short>(port > 0 ? port : (scheme == "https" ? 443 : 80)),
+      .userAgent = config.userAgent,
+      .tls = impl->tls};
   if (config.insecureSkipTlsVerify) {
     spdlog::warn("TLS verification of {} is off (insecure-skip-tls-verify)", config.server);
   }
@@ -312,50 +314,11 @@ Result<HttpResponse> CpprestTransport::send(const HttpRequest& request, std::sto
 
 Result<HttpResponse> CpprestTransport::stream(const HttpRequest& request, const ChunkSink& sink,
                                               std::stop_token stop) {
-  pplx::cancellation_token_source cancel;
-  // Cancelling closes the connection, which wakes the blocked read below at once.
-  std::stop_callback onStop(stop, [&cancel] { cancel.cancel(); });
-  HttpResponse out;
   try {
-    auto httpClient = impl_->clientFor(request.timeout);
-    http::http_response response =
-        httpClient->request(impl_->build(request, /*compressed=*/false), cancel.get_token()).get();
-    out.code = response.status_code();
-    out.retryAfter = Impl::retryAfterOf(response);
-    if (out.code < 200 || out.code > 299) {
-      auto body = Impl::readAll(response);
-      if (!body) return impl_->describeBodyFailure(request, body.error());
-      out.body = std::move(*body);
-      return out;
-    }
-    auto body = response.body().streambuf();
-    std::vector<std::uint8_t> buffer(kReadBuffer);
-    using traits = concurrency::streams::streambuf<std::uint8_t>::traits;
-    while (!stop.stop_requested()) {
-      // Wait for one byte (the body buffer completes a multi-byte read only when all of
-      // it is there), then take whatever else has arrived without waiting.
-      auto first = body.bumpc().get();
-      if (first == traits::eof()) break;
-      buffer[0] = static_cast<std::uint8_t>(first);
-      std::size_t n = 1;
-      std::size_t more = std::min(body.in_avail(), buffer.size() - 1);
-      if (more > 0) n += body.getn(buffer.data() + 1, more).get();
-      Status st = sink(std::string_view(reinterpret_cast<const char*>(buffer.data()), n));
-      if (!st) {
-        cancel.cancel();  // drop the connection rather than drain an endless stream
-        return st.error();
-      }
-    }
-    if (stop.stop_requested()) cancel.cancel();
-    return out;
-  } catch (...) {
-    if (stop.stop_requested()) return out;  // stopped: the read failed because we closed it
-    if (out.code != 0) {
-      Error error = impl_->describeFailure(request, std::current_exception());
-      error.message = "stream broken after " + std::to_string(out.code) + ": " + error.message;
-      return error;
-    }
-    return impl_->describeFailure(request, std::current_exception());
+    return detail::streamOnOwnConnection(impl_->streamServer, request, sink, std::move(stop));
+  } catch (const std::exception& e) {  // allocation failures; Beast reports the rest as codes
+    return makeError(ErrorKind::Transport,
+                     request.method + " " + impl_->config.server + ": " + e.what());
   }
 }
 

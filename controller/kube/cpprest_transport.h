@@ -1,4 +1,7 @@
-// The real Transport: HTTP/1.1 over TLS with cpprestsdk (Boost.ASIO and OpenSSL).
+// The real Transport: HTTP/1.1 over TLS with cpprestsdk (Boost.ASIO and OpenSSL) for
+// whole answers; streams (watches) each on a connection of their own, read on the
+// calling thread with Boost.Beast (detail/stream_connection.h says why), with the same
+// TLS verification and messages.
 //
 // TLS: the server certificate is always verified (chain, and host name or IP address
 // against its subjectAltNames) unless the configuration says insecureSkipTlsVerify. When a CA is
@@ -9,7 +12,7 @@
 // Transport error that says why: "TLS handshake with https://127.0.0.1:6443 failed:
 // certificate verify failed: self-signed certificate in certificate chain".
 //
-// Connections are pooled and reused (keep-alive). Per-request timeouts are idle
+// Connections of whole answers are pooled and reused (keep-alive). Per-request timeouts are idle
 // timeouts (see HttpRequest::timeout). Proxies are not used. A server named by an IPv6
 // literal ("https://[fd00::1]:443") is refused at create(): cpprestsdk 2.10 hands the
 // bracketed text to its resolver, which cannot resolve it.

@@ -3,6 +3,8 @@
 // messages that say why (wrong CA, name mismatch), client certificates, exact request
 // headers and bodies, and streaming: chunks reach the sink while the server is still
 // sending, a stop ends a stream promptly from another thread, the idle timeout fires.
+// Streams have a connection and TLS set-up of their own (kube/detail/stream_connection.h):
+// the verification, refusals and client certificate are checked on that path as well.
 // No wall-clock figure is asserted; waits are bounded only so a bug cannot hang the run.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -19,6 +21,7 @@
 #include <thread>
 
 #include "kube/cpprest_transport.h"
+#include "kube/detail/stream_connection.h"
 #include "kube/detail/tls.h"
 #include "unit/support/gzip.h"
 #include "unit/support/test_pki.h"
@@ -83,6 +86,11 @@ class Reply {
     raw(size + data + "\r\n");
   }
   void endChunked() { raw("0\r\n\r\n"); }
+  // Ends the connection where the answer stands (the server reads no further request).
+  void close() {
+    boost::system::error_code ec;
+    stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ec);
+  }
 
  private:
   ssl::stream<tcp::socket>& stream_;
@@ -515,6 +523,154 @@ TEST(CpprestTransport, StreamReadsErrorAnswersWhole) {
   EXPECT_EQ(response->code, 410);
   EXPECT_EQ(response->body, R"({"kind":"Status","reason":"Expired","code":410})");
   EXPECT_EQ(calls, 0);
+}
+
+// stream() runs on a connection of its own (kube/detail/stream_connection.h), with its
+// own TLS set-up: the same verification, refusals and client certificate as send().
+Result<HttpResponse> streamWhole(CpprestTransport& transport, const HttpRequest& request,
+                                 std::string& received) {
+  return transport.stream(request,
+                          [&](std::string_view chunk) {
+                            received.append(chunk);
+                            return Status();
+                          },
+                          {});
+}
+
+TlsServer::Handler answerChunked() {
+  return [](const Received&, Reply& reply) {
+    reply.startChunked();
+    reply.chunk("{\"type\":\"ADDED\"}\n");
+    reply.endChunked();
+  };
+}
+
+TEST(CpprestTransport, AStreamVerifiesTheServerAndPresentsTheClientCertificate) {
+  TlsServer::Options options;
+  options.clientCaPem = k_ca_crt;
+  TlsServer server(options, answerChunked());
+  TransportConfig config = configFor(local(server));
+  config.clientCertPem = k_client_crt;
+  config.clientKeyPem = k_client_key;
+  HttpRequest request = get("/api/v1/pods?watch=true&resourceVersion=1");
+  request.authorization = "Bearer t0ken";
+  request.accept = "application/vnd.kubernetes.protobuf;stream=watch";
+  std::string received;
+  auto response = streamWhole(*transportFor(config), request, received);
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  EXPECT_EQ(response->code, 200);
+  EXPECT_EQ(received, "{\"type\":\"ADDED\"}\n");
+  auto seen = server.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].clientCn, "test-user");
+  EXPECT_EQ(seen[0].method, "GET");
+  EXPECT_EQ(seen[0].target, "/api/v1/pods?watch=true&resourceVersion=1");
+  EXPECT_EQ(seen[0].headers["host"], "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(seen[0].headers["user-agent"], "saguard/test");
+  EXPECT_EQ(seen[0].headers["authorization"], "Bearer t0ken");
+  EXPECT_EQ(seen[0].headers["accept"], "application/vnd.kubernetes.protobuf;stream=watch");
+  EXPECT_EQ(seen[0].headers.count("accept-encoding"), 0u);
+
+  received.clear();
+  auto anonymous = streamWhole(*transportFor(configFor(local(server))), get(), received);
+  EXPECT_FALSE(anonymous.ok() && anonymous->code == 200) << "streamed without a client certificate";
+  EXPECT_TRUE(received.empty());
+}
+
+TEST(CpprestTransport, AStreamVerifiesHostNames) {
+  TlsServer server({}, answerChunked());
+  std::string received;
+  auto response =
+      streamWhole(*transportFor(configFor("https://localhost:" + std::to_string(server.port()))),
+                  get(), received);
+  ASSERT_TRUE(response.ok()) << response.error().describe();
+  EXPECT_EQ(received, "{\"type\":\"ADDED\"}\n");
+}
+
+TEST(CpprestTransport, AStreamRefusesAnUnknownCaOrAnotherName) {
+  TlsServer server({}, answerChunked());
+  std::string received;
+  auto unknownCa =
+      streamWhole(*transportFor(configFor(local(server), k_other_ca_crt)), get(), received);
+  ASSERT_TRUE(unknownCa.is(ErrorKind::Transport))
+      << (unknownCa ? "answered" : unknownCa.error().describe());
+  EXPECT_EQ(unknownCa.error().message.rfind(
+                "TLS handshake with " + local(server) +
+                    " failed: certificate verify failed: unable to get local issuer certificate",
+                0),
+            0u)
+      << unknownCa.error().message;
+
+  TlsServer::Options options;
+  options.certPem = k_mismatch_crt;
+  TlsServer mismatched(options, answerChunked());
+  auto otherName = streamWhole(
+      *transportFor(configFor("https://localhost:" + std::to_string(mismatched.port()))), get(),
+      received);
+  ASSERT_TRUE(otherName.is(ErrorKind::Transport))
+      << (otherName ? "answered" : otherName.error().describe());
+  EXPECT_NE(otherName.error().message.find("not valid for localhost"), std::string::npos)
+      << otherName.error().message;
+  auto otherAddress = streamWhole(*transportFor(configFor(local(mismatched))), get(), received);
+  ASSERT_TRUE(otherAddress.is(ErrorKind::Transport))
+      << (otherAddress ? "answered" : otherAddress.error().describe());
+  EXPECT_NE(otherAddress.error().message.find("not valid for 127.0.0.1"), std::string::npos)
+      << otherAddress.error().message;
+  EXPECT_TRUE(received.empty());
+  EXPECT_TRUE(server.received().empty());
+  EXPECT_TRUE(mismatched.received().empty());
+
+  TransportConfig insecure = configFor(local(mismatched), "");
+  insecure.insecureSkipTlsVerify = true;
+  auto skipped = streamWhole(*transportFor(insecure), get(), received);
+  ASSERT_TRUE(skipped.ok()) << skipped.error().describe();
+  EXPECT_EQ(received, "{\"type\":\"ADDED\"}\n");
+}
+
+TEST(CpprestTransport, AStreamSaysWhenItCannotConnect) {
+  int port;
+  {
+    TlsServer server({}, answerOk());
+    port = server.port();
+  }
+  std::string received;
+  auto response = streamWhole(*transportFor(configFor("https://127.0.0.1:" + std::to_string(port))),
+                              get(), received);
+  ASSERT_TRUE(response.is(ErrorKind::Transport))
+      << (response ? "answered" : response.error().describe());
+  EXPECT_EQ(response.error().message.rfind(
+                "cannot connect to https://127.0.0.1:" + std::to_string(port) + ": ", 0),
+            0u)
+      << response.error().message;
+}
+
+TEST(CpprestTransport, AStreamCapsAnErrorAnswer) {
+  TlsServer server({}, [](const Received&, Reply& reply) {
+    reply.full(500, std::string(detail::kMaxErrorBody + 1, 'x'));
+  });
+  std::string received;
+  auto response = streamWhole(*transportFor(configFor(local(server))), get(), received);
+  ASSERT_TRUE(response.is(ErrorKind::Transport))
+      << (response ? "answered" : response.error().describe());
+  EXPECT_NE(response.error().message.find("the 500 answer exceeds"), std::string::npos)
+      << response.error().message;
+  EXPECT_TRUE(received.empty());
+}
+
+TEST(CpprestTransport, AStreamEndedByTheServerMidChunkIsBroken) {
+  TlsServer server({}, [](const Received&, Reply& reply) {
+    reply.startChunked();
+    reply.chunk("{\"type\":\"ADDED\"}\n");
+    reply.raw("40\r\n{\"type\"");  // a chunk of 64 bytes, cut short by the close
+    reply.close();
+  });
+  std::string received;
+  auto response = streamWhole(*transportFor(configFor(local(server))), get(), received);
+  ASSERT_TRUE(response.is(ErrorKind::Transport))
+      << (response ? "ended cleanly" : response.error().describe());
+  EXPECT_EQ(response.error().message.rfind("stream broken after 200: GET " + local(server), 0), 0u)
+      << response.error().message;
+  EXPECT_EQ(received.rfind("{\"type\":\"ADDED\"}\n", 0), 0u) << received;
 }
 
 // Whole answers are asked for gzip-encoded (as client-go does) and inflated, whether the

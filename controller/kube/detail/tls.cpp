@@ -166,6 +166,18 @@ void TlsContext::configure(SSL_CTX* ctx) {
   drainErrors();
 }
 
+void TlsContext::configureClient(SSL_CTX* ctx) {
+  if (verify_) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (!store_) SSL_CTX_set_default_verify_paths(ctx);
+  }
+  configure(ctx);
+}
+
+void TlsContext::setServerName(SSL* ssl) const {
+  if (!hostIsIp_) SSL_set_tlsext_host_name(ssl, host_.c_str());
+}
+
 // Replaces the whole chain verification of the handshake (SSL_CTX_set_cert_verify_callback).
 // cpprestsdk installs Boost's rfc2818 host check as the per-certificate callback; it
 // cannot say why it failed, and it falls back to the subject CN, which Kubernetes

@@ -55,6 +55,15 @@ class TlsContext {
   // this object alive as long as the SSL_CTX.
   void configure(SSL_CTX* ctx);
 
+  // The same for an SSL_CTX nobody else set up (a watch's own connection,
+  // detail/stream_connection.h), with what cpprestsdk does besides calling configure():
+  // peer verification on (unless insecure) and the system trust store when no CA was
+  // given. Call it before making an SSL from `ctx`.
+  void configureClient(SSL_CTX* ctx);
+  // SNI for a connection made from such a context: the host when it is a DNS name,
+  // nothing for an IP address (RFC 6066).
+  void setServerName(SSL* ssl) const;
+
   // Why the most recent verification failed ("certificate verify failed: ..."), then
   // forgotten; "" when none failed since the last call.
   std::string takeVerifyFailure();
