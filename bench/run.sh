@@ -4,9 +4,12 @@
 #
 # Usage: bench/run.sh [--smoke] [--pods "1000 10000 50000"] [--out DIR] [--steady-seconds 30]
 #                     [--latency-count 1000] [--latency-rate 20] [--no-peer] [--audit-runs 1]
+#                     [--peer-first] [--apiserver-profile SECONDS] [--warm-apiserver]
 #
 # For each N (pods), on a control plane of its own (tests/controlplane/up.sh, with an audit
-# log of the two controllers' requests), for saguard and then the peer:
+# log of the two controllers' requests), for saguard and then the peer (--peer-first: the
+# peer and then saguard, in every phase; alternate the order between runs to see what the
+# order itself does to the API server's figures):
 #   baseline  empty cluster: start, wait until every selected account is compliant, settle
 #             (10 s, 5 with --smoke), read RSS (the RSS(0) of "growth per cached pod").
 #   sync      after bench/populate has created N pods (N/20 namespaces, 3 more accounts each,
@@ -29,8 +32,21 @@
 # saguard-system/bench-peer), per phase window, and, for all clients together, from
 # apiserver_request_total deltas over the same windows. The API server's own cost of each
 # sync (start -> all compliant): its CPU seconds (/proc utime+stime) and its VmRSS at the start
-# and at its largest, sampled every 100 ms (saguard syncs first on each plane, so compare the
-# growth over the start as well as the peaks).
+# and at its largest, sampled every 100 ms (on a fresh API server each, see below).
+#
+# The API server's /metrics scrapes of each phase are kept in the logs directory
+# (metrics-<controller>-<N>-<phase>-<k>). --apiserver-profile SECONDS: kube-apiserver runs
+# with --profiling=true, and a CPU profile of its first SECONDS of each controller's sync
+# (/debug/pprof/profile, from the controller's start) is kept there as
+# pprof-<controller>-<N>-sync.pb.gz, with `go tool pprof -top -cum` of it beside it (.top)
+# when go is on PATH. Both controllers pay the same sampling cost.
+#
+# Before each controller's sync (not with --smoke or --warm-apiserver) the kube-apiserver is
+# restarted (tests/controlplane/apiserver.sh; etcd keeps the data) and left until it is
+# quiet, so that each sync meets the same fresh server: otherwise the second controller
+# meets a heap that the first one's sync grew and that the Go runtime has since given
+# back in part, or not, and the API server's CPU and RSS figures say more about the order
+# than about the controller (two 50,000-pod runs on 2026-12-07 showed that both ways).
 #
 # Results in DIR: <date>.md (a table per N: saguard, peer, ratio), <date>.jsonl (one record
 # per controller and N), <date>-rss.png and <date>-latency.png (gnuplot),
@@ -69,17 +85,23 @@ steady_seconds=30
 latency_count=1000
 latency_rate=20
 no_peer=0
+peer_first=0
+apiserver_profile=0
+fresh_apiserver=1
 baseline_settle=10
 audit_runs=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --smoke) smoke=1; pods_list="1000"; steady_seconds=10; latency_count=600; baseline_settle=5 ;;
+    --smoke) smoke=1; pods_list="1000"; steady_seconds=10; latency_count=600; baseline_settle=5; fresh_apiserver=0 ;;
     --pods) pods_list=$2; shift ;;
     --out) out=$2; shift ;;
     --steady-seconds) steady_seconds=$2; shift ;;
     --latency-count) latency_count=$2; shift ;;
     --latency-rate) latency_rate=$2; shift ;;
     --no-peer) no_peer=1 ;;
+    --peer-first) peer_first=1 ;;
+    --warm-apiserver) fresh_apiserver=0 ;;
+    --apiserver-profile) apiserver_profile=$2; shift ;;
     --audit-runs) audit_runs=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -119,6 +141,7 @@ cleanup() {
   local pid
   for pid in "${running_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true
+  cp "$work"/metrics-* "$logs/" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -137,7 +160,7 @@ if (( ! no_peer )); then
     if [[ -d "$peer" ]]; then peer=$(find "$peer" -maxdepth 1 -type f -perm -u+x | head -1); fi
   fi
   [[ -n "$peer" && -x "$peer" ]] || { echo "run.sh: no peer binary (bench/peer/build.sh or PEER_BINARY); --no-peer runs saguard alone" >&2; exit 2; }
-  controllers+=(peer)
+  if (( peer_first )); then controllers=(peer saguard); else controllers+=(peer); fi
 fi
 
 declare -A user=(
@@ -174,7 +197,9 @@ scrape() {  # file: the API server's /metrics
 
 start_controlplane() {
   bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true
-  SAGUARD_CP_APISERVER_ARGS="--audit-policy-file=$work/audit-policy.yaml --audit-log-path=$work/audit.log --audit-log-format=json --audit-log-maxsize=0 --audit-log-mode=blocking" \
+  local profiling=""
+  (( apiserver_profile > 0 )) && profiling=" --profiling=true"
+  SAGUARD_CP_APISERVER_ARGS="--audit-policy-file=$work/audit-policy.yaml --audit-log-path=$work/audit.log --audit-log-format=json --audit-log-maxsize=0 --audit-log-mode=blocking$profiling" \
     bash "$root/tests/controlplane/up.sh" "$cp_dir" 2>"$logs/controlplane-up.log"
   # shellcheck disable=SC1091
   source "$cp_dir/env"
@@ -242,6 +267,26 @@ reset_accounts() {
   "$populate" reset --kubeconfig "$KUBECONFIG" >>"$logs/populate.log" 2>&1
 }
 
+# A fresh kube-apiserver (see the header), then until it has used under 0.05 CPU seconds
+# in a second, three seconds in a row (its caches are filled and its start-up GC is done),
+# at most 120 s.
+restart_apiserver() {
+  bash "$root/tests/controlplane/apiserver.sh" stop "$cp_dir" >>"$logs/apiserver-restarts.log" 2>&1
+  bash "$root/tests/controlplane/apiserver.sh" start "$cp_dir" >>"$logs/apiserver-restarts.log" 2>&1
+  local f=$work/apiserver-settle quiet=0 previous now
+  : > "$f"
+  apiserver_cpu "$f" t
+  previous=$(tail -1 "$f" | cut -d= -f2)
+  for _ in $(seq 1 120); do
+    sleep 1
+    apiserver_cpu "$f" t
+    now=$(tail -1 "$f" | cut -d= -f2)
+    if awk -v a="$previous" -v b="$now" 'BEGIN { exit !(b - a < 0.05) }'; then quiet=$((quiet + 1)); else quiet=0; fi
+    previous=$now
+    (( quiet >= 3 )) && break
+  done
+}
+
 # run_controller NAME N PHASE: reset, start NAME with an outside watcher, wait until every
 # selected account is compliant, then (PHASE) settle / steady window / latency run. Appends
 # KEY=VALUE facts to $work/facts-NAME-N-PHASE.
@@ -255,6 +300,10 @@ run_controller() {
     k patch serviceaccount default -n default --type merge -p '{"automountServiceAccountToken":null}' >/dev/null
   else
     reset_accounts
+  fi
+  if [[ "$phase" == sync ]] && (( fresh_apiserver )); then
+    log "$name N=$n sync: restarting kube-apiserver, waiting until it is quiet"
+    restart_apiserver
   fi
   local watch_out=$work/watch-$tag.out pid_file=$work/pid-$tag
   rm -f "$pid_file"
@@ -275,6 +324,12 @@ run_controller() {
   apiserver_rss_sampler "$work/apiserver-rss-$tag" &
   sampler=$!
   running_pids+=("$sampler")
+  local profiler=""
+  if [[ "$phase" == sync ]] && (( apiserver_profile > 0 )); then
+    curl -sf --cacert "$CONTROLPLANE_CA" --cert "$CONTROLPLANE_ADMIN_CERT" --key "$CONTROLPLANE_ADMIN_KEY" \
+      "$APISERVER_URL/debug/pprof/profile?seconds=$apiserver_profile" -o "$logs/pprof-$tag.pb.gz" &
+    profiler=$!
+  fi
   start=$(epoch_ms)
   "${cmd[@]}" >"$logs/$tag.log" 2>&1 &
   local pid=$!
@@ -294,6 +349,12 @@ run_controller() {
   kill "$sampler" 2>/dev/null || true
   echo "apiserver_rss_peak_kb=$(cat "$work/apiserver-rss-$tag" 2>/dev/null || echo 0)" >> "$facts"
   scrape "$work/metrics-$tag-1"
+  if [[ -n "$profiler" ]]; then
+    wait "$profiler" || echo "run.sh: the API server's profile of $tag failed" >&2
+    if command -v go >/dev/null && [[ -s "$logs/pprof-$tag.pb.gz" ]]; then
+      go tool pprof -top -cum "$logs/pprof-$tag.pb.gz" > "$logs/pprof-$tag.top" 2>/dev/null || true
+    fi
+  fi
   local line
   line=$(grep '^compliant' "$watch_out")
   {
@@ -346,10 +407,10 @@ run_controller() {
 # summarize N: one JSON record per controller from its facts files, the audit log (requests
 # by verb per window, the controller's user only) and the /metrics scrapes (all clients).
 summarize() {
-  python3 - "$work" "$1" "$work/audit.log" "$results" "${controllers[@]}" <<'PY'
+  python3 - "$work" "$1" "$work/audit.log" "$results" "$out/$date_tag" "${controllers[@]}" <<'PY'
 import json, re, sys, os, datetime
-work, n, audit_path, results = sys.argv[1:5]
-controllers = sys.argv[5:]
+work, n, audit_path, results, samples_prefix = sys.argv[1:6]
+controllers = sys.argv[6:]
 
 def facts(name, phase):
     path = f"{work}/facts-{name}-{n}-{phase}"
@@ -374,6 +435,48 @@ if os.path.exists(audit_path):
         events.setdefault(e["auditID"], e)  # first stage seen (ResponseStarted for watches)
 requests = [(e["user"]["username"], e["verb"], e.get("objectRef", {}).get("resource", ""), ms(e["requestReceivedTimestamp"]))
             for e in events.values()]
+
+# Where each reaction of the latency run went: the API server's time for the controller's
+# write of that account (the write's audit event: stageTimestamp - requestReceivedTimestamp,
+# the first write per namespace) and the rest of the reaction (the latency tool's sample
+# minus that: watch delivery to the controller, its own work, the request's way there and
+# the watch delivery to the tool). p50 and p99 of each, over the samples that have both.
+def pct(values, q):
+    if not values:
+        return None
+    v = sorted(values)
+    return round(v[min(len(v) - 1, int(q * len(v)))], 3)
+
+def reaction_split(name, user):
+    write_ms = {}
+    for e in events.values():
+        ref = e.get("objectRef", {})
+        ns = ref.get("namespace", "")
+        if e["user"]["username"] != user or e["verb"] != "patch" or ref.get("resource") != "serviceaccounts" \
+                or not ns.startswith(f"lat-{name}-") or "stageTimestamp" not in e:
+            continue
+        t = ms(e["stageTimestamp"]) - ms(e["requestReceivedTimestamp"])
+        if ns not in write_ms or ms(e["requestReceivedTimestamp"]) < write_ms[ns][0]:
+            write_ms[ns] = (ms(e["requestReceivedTimestamp"]), t)
+    path = f"{samples_prefix}-latency-{name}-{n}.tsv"
+    server, rest = [], []
+    if os.path.exists(path):
+        rows = [l.rstrip("\n").split("\t") for l in open(path)][1:]
+        for row in rows:
+            if len(row) < 7 or row[0] not in write_ms:
+                continue
+            try:
+                latency = float(row[6])
+            except ValueError:
+                continue
+            if latency < 0:
+                continue
+            server.append(write_ms[row[0]][1])
+            rest.append(latency - write_ms[row[0]][1])
+    if not server:
+        return None
+    return {"samples": len(server), "write_server_p50_ms": pct(server, 0.5), "write_server_p99_ms": pct(server, 0.99),
+            "rest_p50_ms": pct(rest, 0.5), "rest_p99_ms": pct(rest, 0.99)}
 WRITES = {"create", "update", "patch", "delete", "deletecollection"}
 
 def count(user, t0, t1):
@@ -460,8 +563,8 @@ for name in controllers:
         rec["apiserver_sync_cpu_seconds"] = num(sync, "apiserver_cpu_end") - num(sync, "apiserver_cpu_start")
     rec["apiserver_sync_rss_start_kb"] = num(sync, "apiserver_rss_start_kb", int)
     rec["apiserver_sync_rss_peak_kb"] = num(sync, "apiserver_rss_peak_kb", int)
-    # What the sync added: the absolute figures also hold what earlier runs left in the
-    # API server's heap (saguard runs first, on a heap the population grew).
+    # What the sync added over the start (with --warm-apiserver the start also holds what
+    # earlier runs left in the API server's heap).
     if rec["apiserver_sync_rss_peak_kb"] and rec.get("apiserver_sync_rss_start_kb"):
         rec["apiserver_sync_rss_growth_kb"] = max(0, rec["apiserver_sync_rss_peak_kb"] - rec["apiserver_sync_rss_start_kb"])
     rec["apiserver_request_total_sync_all_clients"] = delta(f"{name}-{n}-sync", 0, 1)
@@ -469,6 +572,7 @@ for name in controllers:
     if lat:
         rec["latency"] = {k[4:]: num(lat, k) for k in lat if k.startswith("lat_")}
         rec["apiserver_write_ms_latency_run"] = write_ms(f"{name}-{n}-latency", 2, 3)
+        rec["latency_split"] = reaction_split(name, user)
         rec["requests_latency"] = count(user, num(lat, "latency_start_ms"), num(lat, "latency_end_ms"))
         rec["latency_ready_seconds"] = (num(lat, "epoch_ms") - num(lat, "start_ms")) / 1000
     with open(results, "a") as f:
@@ -504,9 +608,11 @@ for n in $pods_list; do
 done
 
 # --- report ------------------------------------------------------------------------------
-python3 - "$results" "$out" "$date_tag" "$smoke" "$work" <<'PY'
+python3 - "$results" "$out" "$date_tag" "$smoke" "$work" "${controllers[*]}" "$fresh_apiserver" <<'PY'
 import json, sys, os, subprocess, glob
 results, out, date, smoke, work = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5]
+order = sys.argv[6].split()
+fresh = sys.argv[7] == "1"
 recs = [json.loads(l) for l in open(results) if l.strip() and json.loads(l).get("controller") != "audit"]
 by = {}
 for r in recs:
@@ -564,6 +670,10 @@ rows = [
     ("steady window: all requests LIST/WATCH/GET", None, "steady"),
     ("latency run: PATCH serviceaccounts", ("requests_latency", "patch_serviceaccounts"), "{:.0f}"),
     ("latency run: API server time per account write (ms)", ("apiserver_write_ms_latency_run",), "{:.2f}"),
+    ("latency run: the write's time in the API server (audit), p50 ms", ("latency_split", "write_server_p50_ms"), "{:.2f}"),
+    ("latency run: the write's time in the API server (audit), p99 ms", ("latency_split", "write_server_p99_ms"), "{:.2f}"),
+    ("latency run: reaction minus that write, p50 ms", ("latency_split", "rest_p50_ms"), "{:.2f}"),
+    ("latency run: reaction minus that write, p99 ms", ("latency_split", "rest_p99_ms"), "{:.2f}"),
     ("latency run: other writes (Events, status)", ("requests_latency", "writes_other"), "{:.0f}"),
     ("apiserver_request_total in sync window, all clients: LIST", ("apiserver_request_total_sync_all_clients", "LIST"), "{:.0f}"),
     ("apiserver_request_total in sync window, all clients: WATCH", ("apiserver_request_total_sync_all_clients", "WATCH"), "{:.0f}"),
@@ -583,7 +693,10 @@ lines = [f"# saguard against a controller-runtime peer: {date}", ""]
 lines.append("Produced by `bench/run.sh`" + (" --smoke" if smoke else "") + " on this machine (" +
              subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() + " cores). "
              "Ratio = saguard / peer. Requests are the controller's own (audit log, by user) unless the row says "
-             f"all clients. Steady window and latency settings are in each record of {date}.jsonl.")
+             f"all clients. Steady window and latency settings are in each record of {date}.jsonl. "
+             f"Order in each phase: {', then '.join(order)}. " +
+             ("Each sync on a freshly restarted, quiet kube-apiserver." if fresh else
+              "One kube-apiserver for all phases (--warm-apiserver or --smoke)."))
 lines.append("")
 for n in sorted(by):
     s, p = by[n].get("saguard"), by[n].get("peer")
