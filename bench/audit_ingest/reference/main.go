@@ -113,16 +113,18 @@ func tokenUseOf(e *Event) (TokenUse, bool) {
 	if !ok {
 		return TokenUse{}, false
 	}
-	counted := "ResponseComplete"
-	if e.Verb == "watch" {
-		counted = "ResponseStarted"
-	}
-	if e.Stage != counted {
+	// Stage ResponseComplete; a watch also at ResponseStarted, both stages timed when
+	// the request was received.
+	watch := e.Verb == "watch"
+	if e.Stage != "ResponseComplete" && !(watch && e.Stage == "ResponseStarted") {
 		return TokenUse{}, false
 	}
-	at := unix(e.StageTimestamp)
+	at, otherwise := unix(e.StageTimestamp), unix(e.RequestReceivedTimestamp)
+	if watch {
+		at, otherwise = otherwise, at
+	}
 	if at == 0 {
-		at = unix(e.RequestReceivedTimestamp)
+		at = otherwise
 	}
 	if at == 0 {
 		return TokenUse{}, false
