@@ -285,6 +285,7 @@ restart_apiserver() {
     previous=$now
     (( quiet >= 3 )) && break
   done
+  if (( quiet >= 3 )); then log "kube-apiserver restarted and quiet"; else log "kube-apiserver restarted, not quiet after 120 s"; fi
 }
 
 # run_controller NAME N PHASE: reset, start NAME with an outside watcher, wait until every
