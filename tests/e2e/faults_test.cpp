@@ -425,7 +425,23 @@ TEST_F(FaultsTest, ApiServerKilledAndRestartedChangesAfterRecoveryAreReconciled)
   // The drifted account: patched again as drift (DriftReverted), once.
   auto lines = requestLines(log);
   EXPECT_EQ(countRequests(lines, "PATCH", accountPath(a, "before-0"), 200), 2) << log;
-  EXPECT_EQ(countRequests(lines, "PATCH", accountPath(b, "default"), 200), 1) << log;
+  // The new namespace's `default` account is made non-compliant twice: by its creation and
+  // by the drift patch above. saguard reacts within milliseconds, so it may patch the first
+  // before kubectl sends the second (seen in CI once watches were read on their own
+  // connection): one PATCH, or two of which the second reverts the drift. Never more.
+  const int newDefaultPatches = countRequests(lines, "PATCH", accountPath(b, "default"), 200);
+  EXPECT_GE(newDefaultPatches, 1) << log;
+  EXPECT_LE(newDefaultPatches, 2) << log;
+  if (newDefaultPatches == 2) {
+    const std::string revert = "patched " + b + "/default: automountServiceAccountToken=false";
+    const auto at = log.find(revert);
+    ASSERT_NE(at, std::string::npos) << log;
+    const auto second = log.find(revert, at + revert.size());
+    ASSERT_NE(second, std::string::npos) << log;
+    EXPECT_NE(log.substr(second, log.find('\n', second) - second).find("drift reverted"),
+              std::string::npos)
+        << log;
+  }
   EXPECT_TRUE(eventually(5000, [&] {
     auto events = eventsOf(c, a, instance);
     return std::any_of(events.begin(), events.end(), [](const json& e) {
