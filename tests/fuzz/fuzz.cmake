@@ -1,6 +1,6 @@
 # libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined). Included from the
-# top-level CMakeLists.txt when SAGUARD_FUZZ is on; `make test-fuzz` configures a clang
-# build of its own (build-fuzz) with SAGUARD_SANITIZE.
+# top-level CMakeLists.txt when SAGUARD_FUZZ is on; `make test-fuzz` builds them in the clang
+# ASan+UBSan folder (build-asan) that `make test-sanitize` shares, target fuzz_targets.
 #
 # Each target is also a ctest test (label "fuzz") that runs for SAGUARD_FUZZ_SECONDS
 # from its seed corpus in corpus/<name>/, writing what it discovers to
@@ -20,6 +20,7 @@ file(MAKE_DIRECTORY ${SAGUARD_FUZZ_ARTIFACTS})
 
 # saguard_fuzz_target(NAME LIBRARY...): tests/fuzz/NAME_fuzz.cpp linked with the LIBRARYs
 # (skipped unless all of them are built).
+add_custom_target(fuzz_targets)
 function(saguard_fuzz_target name library)
   foreach(lib IN ITEMS ${library} ${ARGN})
     if(NOT TARGET ${lib})
@@ -27,6 +28,7 @@ function(saguard_fuzz_target name library)
     endif()
   endforeach()
   add_executable(${name}_fuzz ${CMAKE_CURRENT_LIST_DIR}/${name}_fuzz.cpp)
+  add_dependencies(fuzz_targets ${name}_fuzz)
   target_link_libraries(${name}_fuzz PRIVATE ${library} ${ARGN})
   target_compile_options(${name}_fuzz PRIVATE -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer)
   target_link_options(${name}_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
