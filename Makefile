@@ -59,9 +59,14 @@ TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$
 # - AFieldDeclaredByGitOpsToolsIsNeverWritten: 60 s of waiting for a write that must not
 #   come, on code paths the other GitOps tests run too (the sanitizers find nothing in a wait).
 SANITIZE_GTEST := GTEST_FILTER=-CacheInformerIntegration.RelistsAfterCompactionWithoutMissingADelete:ControllerTest.AFieldDeclaredByGitOpsToolsIsNeverWritten
+ASAN_BINARIES := unit_tests integration_tests fuzz_targets
+# Each folder is built (under its lock) just before its run, so that in .ci/run the TSan
+# folder is still being built in the background while the ASan tests wait on their server.
 .PHONY: test-sanitize
-test-sanitize: deps controlplane sanitize-build ## clang ASan+UBSan: unit + integration tests; gcc TSan: queue, cache and evidence tests
+test-sanitize: deps controlplane ## clang ASan+UBSan: unit + integration tests; gcc TSan: queue, cache and evidence tests
+	@flock $(ASAN_DIR).lock $(MAKE) --no-print-directory asan-folder ASAN_TARGETS="$(ASAN_BINARIES)"
 	cd $(ASAN_DIR) && $(ASAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)
+	@flock $(TSAN_DIR).lock $(MAKE) --no-print-directory tsan-folder
 	cd $(TSAN_DIR) && $(TSAN_ENV) $(SANITIZE_GTEST) ctest --output-on-failure -L 'unit|integration' -j $(JOBS)
 
 # TSan covers the modules whose code runs on several threads: queue/ (workers), cache/
@@ -75,7 +80,7 @@ TSAN_TESTS := [ceq][auv][cei][hud]*
 # The sanitizer builds alone (no server needed); the fuzz targets come with the ASan folder.
 .PHONY: sanitize-build
 sanitize-build: deps ## Build the ASan+UBSan (with the fuzz targets) and the TSan test binaries (test-sanitize runs them)
-	@flock $(ASAN_DIR).lock $(MAKE) --no-print-directory asan-folder ASAN_TARGETS="unit_tests integration_tests fuzz_targets"
+	@flock $(ASAN_DIR).lock $(MAKE) --no-print-directory asan-folder ASAN_TARGETS="$(ASAN_BINARIES)"
 	@flock $(TSAN_DIR).lock $(MAKE) --no-print-directory tsan-folder
 
 # Called under the folder's lock by the targets above. A folder configured by another

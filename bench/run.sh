@@ -449,7 +449,7 @@ def pct(values, q):
     return round(v[min(len(v) - 1, int(q * len(v)))], 3)
 
 def reaction_split(name, user):
-    write_ms = {}
+    first_write = {}  # namespace -> (when the server received its first PATCH, its time there)
     for e in events.values():
         ref = e.get("objectRef", {})
         ns = ref.get("namespace", "")
@@ -457,14 +457,14 @@ def reaction_split(name, user):
                 or not ns.startswith(f"lat-{name}-") or "stageTimestamp" not in e:
             continue
         t = ms(e["stageTimestamp"]) - ms(e["requestReceivedTimestamp"])
-        if ns not in write_ms or ms(e["requestReceivedTimestamp"]) < write_ms[ns][0]:
-            write_ms[ns] = (ms(e["requestReceivedTimestamp"]), t)
+        if ns not in first_write or ms(e["requestReceivedTimestamp"]) < first_write[ns][0]:
+            first_write[ns] = (ms(e["requestReceivedTimestamp"]), t)
     path = f"{samples_prefix}-latency-{name}-{n}.tsv"
     server, rest = [], []
     if os.path.exists(path):
         rows = [l.rstrip("\n").split("\t") for l in open(path)][1:]
         for row in rows:
-            if len(row) < 7 or row[0] not in write_ms:
+            if len(row) < 7 or row[0] not in first_write:
                 continue
             try:
                 latency = float(row[6])
@@ -472,8 +472,8 @@ def reaction_split(name, user):
                 continue
             if latency < 0:
                 continue
-            server.append(write_ms[row[0]][1])
-            rest.append(latency - write_ms[row[0]][1])
+            server.append(first_write[row[0]][1])
+            rest.append(latency - first_write[row[0]][1])
     if not server:
         return None
     return {"samples": len(server), "write_server_p50_ms": pct(server, 0.5), "write_server_p99_ms": pct(server, 0.99),
