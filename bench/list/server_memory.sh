@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# What one listing of N pods costs the API server, two ways (issue 19): the streaming list
+# saguard's reflectors sync by (a watch with sendInitialEvents, in protobuf:
+# saguard-bench-list --stream-seconds), and the LIST with resourceVersion=0 in protobuf that
+# client-go's reflector (the peer's) sends, served from the watch cache (curl). Each on a
+# kube-apiserver restarted and left until quiet (bench/lib/apiserver.sh), the two ways
+# alternated, R rounds. Prints one line per listing: the server's CPU seconds and its VmRSS
+# peak above the value before the request (sampled every 100 ms). A measurement, not a test.
+#
+# Usage: bench/list/server_memory.sh --pods N [--rounds R] [--stream-seconds S]
+# Env:   BENCH_BUILD_DIR  the build with saguard-bench-populate and saguard-bench-list
+#                         (default: build)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+pods=10000 rounds=3 stream_seconds=20
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --pods) pods=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --stream-seconds) stream_seconds=$2; shift ;;
+    *) echo "server_memory.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+build_dir=${BENCH_BUILD_DIR:-$root/build}
+populate=$build_dir/bench/populate/saguard-bench-populate
+lister=$build_dir/bench/list/saguard-bench-list
+for f in "$populate" "$lister"; do
+  [[ -x "$f" ]] || { echo "server_memory.sh: $f not found (make build, or set BENCH_BUILD_DIR)" >&2; exit 2; }
+done
+
+work=$(mktemp -d /tmp/saguard-server-memory-XXXXXX)
+logs=$work/logs cp_dir=$work/cp
+mkdir -p "$logs"
+log() { echo "[server_memory $(date -u +%H:%M:%S)] $*" >&2; }
+trap 'bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true' EXIT
+# shellcheck source=bench/lib/apiserver.sh
+source "$root/bench/lib/apiserver.sh"
+
+bash "$root/tests/controlplane/up.sh" "$cp_dir" 2>"$logs/controlplane-up.log"
+# shellcheck disable=SC1091
+source "$cp_dir/env"
+log "populating $pods pods (logs: $logs)"
+"$populate" create --kubeconfig "$KUBECONFIG" --pods "$pods" >"$logs/populate.log" 2>&1
+
+# measure WAY: one listing on a fresh, quiet server.
+measure() {
+  local way=$1 facts=$work/facts-$1 rss_file=$work/rss-$1 sampler before peak
+  restart_apiserver
+  : > "$facts"
+  before=$(awk '/^VmRSS/ {print $2}' "/proc/$(apiserver_pid)/status")
+  echo 0 > "$rss_file"
+  apiserver_rss_sampler "$rss_file" &
+  sampler=$!
+  apiserver_cpu "$facts" start
+  case $way in
+    stream) "$lister" --kubeconfig "$KUBECONFIG" --resource pods --repeat 1 \
+              --stream-seconds "$stream_seconds" >>"$logs/list.log" 2>&1 ;;
+    list) curl -sf --cacert "$CONTROLPLANE_CA" --cert "$CONTROLPLANE_ADMIN_CERT" \
+            --key "$CONTROLPLANE_ADMIN_KEY" -H 'Accept: application/vnd.kubernetes.protobuf' \
+            -o "$work/list.pb" "$APISERVER_URL/api/v1/pods?resourceVersion=0&limit=500" ;;
+  esac
+  apiserver_cpu "$facts" end
+  sleep 1  # one more sample after the answer
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  peak=$(cat "$rss_file")
+  awk -F= -v way="$way" -v before="$before" -v peak="$peak" \
+    '{v[$1] = $2} END { printf "%-6s server CPU %.2f s, VmRSS %d MiB before, peak +%d MiB\n",
+                        way, v["end"] - v["start"], before / 1024, (peak - before) / 1024 }' "$facts"
+}
+
+for (( r = 1; r <= rounds; r++ )); do
+  if (( r % 2 )); then order=(stream list); else order=(list stream); fi
+  for way in "${order[@]}"; do measure "$way"; done
+done
+[[ -s "$work/list.pb" ]] && log "the LIST answer was $(stat -c %s "$work/list.pb") bytes"
