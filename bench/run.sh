@@ -31,8 +31,10 @@
 # (saguard runs as ServiceAccount saguard-system/saguard, the peer as
 # saguard-system/bench-peer), per phase window, and, for all clients together, from
 # apiserver_request_total deltas over the same windows. The API server's own cost of each
-# sync (start -> all compliant): its CPU seconds (/proc utime+stime) and its VmRSS at the start
-# and at its largest, sampled every 100 ms (on a fresh API server each, see below).
+# sync (start -> all compliant): its CPU seconds (/proc utime+stime), its VmRSS at the start
+# and at its largest, sampled every 100 ms (on a fresh API server each, see below), and the
+# bytes its Go heap allocated and the garbage collections it ran (from /metrics): the RSS
+# peak follows the collector's timing, the bytes allocated follow the requests.
 #
 # The API server's /metrics scrapes of each phase are kept in the logs directory
 # (metrics-<controller>-<N>-<phase>-<k>). --apiserver-profile SECONDS: kube-apiserver runs
@@ -499,6 +501,27 @@ def delta(tag, a, b):
     d = {v: int(y.get(v, 0) - x.get(v, 0)) for v in set(x) | set(y)}
     return {v: d.get(v, 0) for v in ("LIST", "WATCH", "PATCH", "APPLY", "GET", "POST", "PUT", "DELETE")}
 
+# A gauge or counter without labels from a /metrics scrape (None when absent).
+def metric(path, name):
+    if os.path.exists(path):
+        for line in open(path):
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return None
+
+# What the sync cost the API server's memory as its Go heap counts it: the bytes allocated
+# between the scrapes before the start and after all were compliant (all clients; the Go
+# garbage collector's timing does not move it, as it moves the RSS), and how many
+# collections ran in between.
+def heap_figures(tag):
+    a, b = f"{work}/metrics-{tag}-0", f"{work}/metrics-{tag}-1"
+    out = {}
+    for key, name in (("allocated_bytes", "go_memstats_alloc_bytes_total"), ("gc_cycles", "go_gc_duration_seconds_count")):
+        x, y = metric(a, name), metric(b, name)
+        if x is not None and y is not None:
+            out[key] = y - x
+    return out
+
 def num(d, k, cast=float):
     try:
         return cast(d[k])
@@ -536,6 +559,11 @@ for name in controllers:
     # earlier runs left in the API server's heap).
     if rec["apiserver_sync_rss_peak_kb"] and rec.get("apiserver_sync_rss_start_kb"):
         rec["apiserver_sync_rss_growth_kb"] = max(0, rec["apiserver_sync_rss_peak_kb"] - rec["apiserver_sync_rss_start_kb"])
+    heap = heap_figures(f"{name}-{n}-sync")
+    if "allocated_bytes" in heap:
+        rec["apiserver_sync_allocated_mib"] = heap["allocated_bytes"] / 1048576
+    if "gc_cycles" in heap:
+        rec["apiserver_sync_gc_cycles"] = heap["gc_cycles"]
     rec["apiserver_request_total_sync_all_clients"] = delta(f"{name}-{n}-sync", 0, 1)
     rec["apiserver_request_total_steady_all_clients"] = delta(f"{name}-{n}-sync", 2, 3)
     if lat:
@@ -629,6 +657,8 @@ rows = [
     ("API server RSS at sync start (MiB)", ("apiserver_sync_rss_start_kb",), "kb"),
     ("API server peak RSS during the sync (MiB)", ("apiserver_sync_rss_peak_kb",), "kb"),
     ("API server RSS growth during the sync (MiB)", ("apiserver_sync_rss_growth_kb",), "kb"),
+    ("API server heap allocated during the sync (MiB, all clients)", ("apiserver_sync_allocated_mib",), "{:.0f}"),
+    ("API server garbage collections during the sync", ("apiserver_sync_gc_cycles",), "{:.0f}"),
     ("sync: LIST requests", ("requests_sync", "list"), "{:.0f}"),
     ("sync: WATCH requests", ("requests_sync", "watch"), "{:.0f}"),
     ("sync: GET requests", ("requests_sync", "get"), "{:.0f}"),

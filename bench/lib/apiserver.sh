@@ -16,6 +16,16 @@ apiserver_rss_sampler() {
   done
 }
 
+# apiserver_allocated_bytes: the bytes its Go heap has allocated since it started
+# (go_memstats_alloc_bytes_total in its /metrics; needs the control plane's env). Unlike its RSS,
+# which the Go garbage collector's timing moves by hundreds of MiB between identical runs, the
+# difference of two readings is what the requests between them cost its memory, give or take
+# the scrape itself (a few MiB).
+apiserver_allocated_bytes() {
+  curl -sf --cacert "$CONTROLPLANE_CA" --cert "$CONTROLPLANE_ADMIN_CERT" --key "$CONTROLPLANE_ADMIN_KEY" \
+    "$APISERVER_URL/metrics" | awk '$1 == "go_memstats_alloc_bytes_total" { printf "%.0f\n", $2 }'
+}
+
 # A fresh kube-apiserver (bench/run.sh's header says why), then until it has used under 0.05 CPU seconds
 # in a second, three seconds in a row (its caches are filled and its start-up GC is done),
 # at most 120 s.
@@ -35,4 +45,30 @@ restart_apiserver() {
     (( quiet >= 3 )) && break
   done
   if (( quiet >= 3 )); then log "kube-apiserver restarted and quiet"; else log "kube-apiserver restarted, not quiet after 120 s"; fi
+}
+
+# on_fresh_apiserver LABEL COMMAND...: restarts the API server and waits until it is quiet,
+# runs COMMAND, and prints one line: what COMMAND cost the server (its CPU seconds, its VmRSS
+# before and the peak above that, sampled every 100 ms until a second after COMMAND, and the
+# bytes its heap allocated). The caller also sets cp_dir's env (source "$cp_dir/env").
+on_fresh_apiserver() {
+  local label=$1 facts=$work/fresh-facts rss_file=$work/fresh-rss sampler before peak a0 a1
+  shift
+  restart_apiserver
+  : > "$facts"
+  before=$(awk '/^VmRSS/ {print $2}' "/proc/$(apiserver_pid)/status")
+  echo 0 > "$rss_file"
+  a0=$(apiserver_allocated_bytes)
+  apiserver_rss_sampler "$rss_file" &
+  sampler=$!
+  apiserver_cpu "$facts" start
+  "$@"
+  apiserver_cpu "$facts" end
+  sleep 1  # one more sample after the answer
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  a1=$(apiserver_allocated_bytes)
+  peak=$(cat "$rss_file")
+  awk -F= -v label="$label" -v before="$before" -v peak="$peak" -v a0="$a0" -v a1="$a1" \
+    '{v[$1] = $2} END { printf "%-8s server CPU %.2f s, VmRSS %d MiB before, peak +%d MiB, allocated %d MiB\n",
+                        label, v["end"] - v["start"], before / 1024, (peak - before) / 1024, (a1 - a0) / 1048576 }' "$facts"
 }

@@ -4,8 +4,9 @@
 # saguard-bench-list --stream-seconds), and the LIST with resourceVersion=0 in protobuf that
 # client-go's reflector (the peer's) sends, served from the watch cache (curl). Each on a
 # kube-apiserver restarted and left until quiet (bench/lib/apiserver.sh), the two ways
-# alternated, R rounds. Prints one line per listing: the server's CPU seconds and its VmRSS
-# peak above the value before the request (sampled every 100 ms). A measurement, not a test.
+# alternated, R rounds. Prints one line per listing: the server's CPU seconds, its VmRSS
+# peak above the value before the request (sampled every 100 ms) and the bytes its heap
+# allocated (bench/lib/apiserver.sh, on_fresh_apiserver). A measurement, not a test.
 #
 # Usage: bench/list/server_memory.sh --pods N [--rounds R] [--stream-seconds S]
 # Env:   BENCH_BUILD_DIR  the build with saguard-bench-populate and saguard-bench-list
@@ -43,34 +44,19 @@ source "$cp_dir/env"
 log "populating $pods pods (logs: $logs)"
 "$populate" create --kubeconfig "$KUBECONFIG" --pods "$pods" >"$logs/populate.log" 2>&1
 
-# measure WAY: one listing on a fresh, quiet server.
-measure() {
-  local way=$1 facts=$work/facts-$1 rss_file=$work/rss-$1 sampler before peak
-  restart_apiserver
-  : > "$facts"
-  before=$(awk '/^VmRSS/ {print $2}' "/proc/$(apiserver_pid)/status")
-  echo 0 > "$rss_file"
-  apiserver_rss_sampler "$rss_file" &
-  sampler=$!
-  apiserver_cpu "$facts" start
-  case $way in
+# listing WAY: one listing of the pods, the way saguard's reflectors sync or the peer's do.
+listing() {
+  case $1 in
     stream) "$lister" --kubeconfig "$KUBECONFIG" --resource pods --repeat 1 \
               --stream-seconds "$stream_seconds" >>"$logs/list.log" 2>&1 ;;
     list) curl -sf --cacert "$CONTROLPLANE_CA" --cert "$CONTROLPLANE_ADMIN_CERT" \
             --key "$CONTROLPLANE_ADMIN_KEY" -H 'Accept: application/vnd.kubernetes.protobuf' \
             -o "$work/list.pb" "$APISERVER_URL/api/v1/pods?resourceVersion=0&limit=500" ;;
   esac
-  apiserver_cpu "$facts" end
-  sleep 1  # one more sample after the answer
-  kill "$sampler"; wait "$sampler" 2>/dev/null || true
-  peak=$(cat "$rss_file")
-  awk -F= -v way="$way" -v before="$before" -v peak="$peak" \
-    '{v[$1] = $2} END { printf "%-6s server CPU %.2f s, VmRSS %d MiB before, peak +%d MiB\n",
-                        way, v["end"] - v["start"], before / 1024, (peak - before) / 1024 }' "$facts"
 }
 
 for (( r = 1; r <= rounds; r++ )); do
   if (( r % 2 )); then order=(stream list); else order=(list stream); fi
-  for way in "${order[@]}"; do measure "$way"; done
+  for way in "${order[@]}"; do on_fresh_apiserver "$way" listing "$way"; done
 done
 [[ -s "$work/list.pb" ]] && log "the LIST answer was $(stat -c %s "$work/list.pb") bytes"

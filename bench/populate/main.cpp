@@ -6,6 +6,8 @@
 //   saguard-bench-populate create --kubeconfig K --pods N [--pods-per-namespace 20]
 //                                 [--connections 4] [--concurrency 16] [--prefix bench]
 //   saguard-bench-populate reset  --kubeconfig K [--connections 4] [--concurrency 16]
+//   saguard-bench-populate disable --kubeconfig K --write saguard|peer [--connections 4]
+//                                  [--concurrency 16]
 //
 // `create` makes namespaces PREFIX-00000..., labelled bench.saguard.io/population=true.
 // Per namespace: ServiceAccounts default (unless kube-controller-manager made it first),
@@ -19,6 +21,13 @@
 // `reset` makes every `default` ServiceAccount outside kube-* non-compliant again (a merge
 // patch that removes automountServiceAccountToken) so that the next controller starts from
 // the same state: `reset: patched=N seconds=S`.
+//
+// `disable` makes those same accounts compliant the way a controller does, with nothing
+// else running, so that the API server's cost of the writes alone can be measured (issue 19,
+// bench/writes/server_memory.sh): `--write saguard` sends saguard's own write (its
+// reconcile::ApiWriter: a server-side apply with the account's uid, answer in protobuf),
+// `--write peer` the peer's (controller-runtime's client.MergeFrom: a JSON merge patch
+// {"automountServiceAccountToken":false}, answer in JSON). `disable: patched=N seconds=S`.
 //
 // Exit status: 0 done, 1 an object could not be created (after retries), 2 bad usage.
 #include <algorithm>
@@ -37,6 +46,7 @@
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/rest_client.h"
+#include "reconcile/api_writer.h"
 
 namespace {
 
@@ -50,14 +60,19 @@ struct Options {
   int connections = 4;
   int concurrency = 16;
   std::string prefix = "bench";
+  std::string write;  // disable: saguard | peer
 };
 
-// One object to create (or patch, with `name` set).
+// How a task writes: create `body`, merge-patch `name` with it, or make `name` compliant
+// with saguard's own write (ApiWriter::disableAutomount; `body` holds the account's uid).
+enum class Write { Create, MergePatch, SaguardApply };
+
 struct Task {
   const kube::Resource* resource;
   std::string ns;
   std::string body;
-  std::string name{};  // patch target when non-empty
+  std::string name{};
+  Write write = Write::Create;
 };
 
 const char* const kApps[] = {"checkout-api",   "payments-worker", "frontend",
@@ -229,14 +244,24 @@ int runTasks(std::vector<std::unique_ptr<kube::Client>>& clients, int concurrenc
         const Task& task = tasks[i];
         for (int attempt = 0;; ++attempt) {
           Status st;
-          if (task.name.empty()) {
-            auto r =
-                api.create(*task.resource, task.ns, task.body, {.fieldManager = "bench-populate"});
-            if (!r.ok() && !r.is(ErrorKind::AlreadyExists)) st = r.error();
-          } else {
-            auto r = api.patch(*task.resource, task.ns, task.name, kube::PatchType::Merge,
-                               task.body, {.fieldManager = "bench-populate"});
-            if (!r.ok() && !r.is(ErrorKind::NotFound)) st = r.error();
+          switch (task.write) {
+            case Write::Create: {
+              auto r = api.create(*task.resource, task.ns, task.body,
+                                  {.fieldManager = "bench-populate"});
+              if (!r.ok() && !r.is(ErrorKind::AlreadyExists)) st = r.error();
+              break;
+            }
+            case Write::MergePatch: {
+              auto r = api.patch(*task.resource, task.ns, task.name, kube::PatchType::Merge,
+                                 task.body, {.fieldManager = "bench-populate"});
+              if (!r.ok() && !r.is(ErrorKind::NotFound)) st = r.error();
+              break;
+            }
+            case Write::SaguardApply: {
+              auto r = reconcile::ApiWriter(api).disableAutomount(task.ns, task.name, task.body);
+              if (!r.ok() && !r.is(ErrorKind::NotFound)) st = r.error();
+              break;
+            }
           }
           if (st.ok()) break;
           if (!retriable(st.error()) || attempt >= 200) {
@@ -315,8 +340,11 @@ int createPopulation(std::vector<std::unique_ptr<kube::Client>>& clients, const 
   return failed ? 1 : 0;
 }
 
-// Lists every `default` ServiceAccount and patches those outside kube-* whose field is set.
-int resetDefaults(std::vector<std::unique_ptr<kube::Client>>& clients, int concurrency) {
+// Lists every `default` ServiceAccount outside kube-* and patches those whose field is set
+// (`reset`: back to non-compliant) or not set (`disable`: compliant, by `o.write`).
+int patchDefaults(std::vector<std::unique_ptr<kube::Client>>& clients, const std::string& command,
+                  const Options& o) {
+  const bool reset = command == "reset";
   auto start = Clock::now();
   std::vector<Task> tasks;
   Status st = kube::listPages(
@@ -327,19 +355,30 @@ int resetDefaults(std::vector<std::unique_ptr<kube::Client>>& clients, int concu
         auto list = nlohmann::json::parse(page.body, nullptr, false);
         if (!list.is_object()) return makeError(ErrorKind::Internal, "unparsable list");
         for (const auto& item : list["items"]) {
-          std::string ns = item["metadata"].value("namespace", "");
-          if (ns.starts_with("kube-") || !item.contains("automountServiceAccountToken")) continue;
-          tasks.push_back({&kube::resources::kServiceAccounts, ns,
-                           R"({"automountServiceAccountToken":null})", "default"});
+          const auto& meta = item["metadata"];
+          std::string ns = meta.value("namespace", "");
+          if (ns.starts_with("kube-") || item.contains("automountServiceAccountToken") != reset)
+            continue;
+          if (reset)
+            tasks.push_back({&kube::resources::kServiceAccounts, ns,
+                             R"({"automountServiceAccountToken":null})", "default",
+                             Write::MergePatch});
+          else if (o.write == "peer")
+            tasks.push_back({&kube::resources::kServiceAccounts, ns,
+                             R"({"automountServiceAccountToken":false})", "default",
+                             Write::MergePatch});
+          else
+            tasks.push_back({&kube::resources::kServiceAccounts, ns, meta.value("uid", ""),
+                             "default", Write::SaguardApply});
         }
         return {};
       });
   if (!st.ok()) {
-    std::cerr << "reset: listing ServiceAccounts: " << st.error().describe() << "\n";
+    std::cerr << command << ": listing ServiceAccounts: " << st.error().describe() << "\n";
     return 1;
   }
-  int failed = runTasks(clients, concurrency, tasks);
-  std::printf("reset: patched=%zu seconds=%.2f\n", tasks.size(), secondsSince(start));
+  int failed = runTasks(clients, o.concurrency, tasks);
+  std::printf("%s: patched=%zu seconds=%.2f\n", command.c_str(), tasks.size(), secondsSince(start));
   return failed ? 1 : 0;
 }
 
@@ -348,9 +387,9 @@ int resetDefaults(std::vector<std::unique_ptr<kube::Client>>& clients, int concu
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const char* usage =
-      "usage: saguard-bench-populate create|reset --kubeconfig K [--pods N] [flags]; --help for "
-      "flags\n";
-  if (args.empty() || (args[0] != "create" && args[0] != "reset")) {
+      "usage: saguard-bench-populate create|reset|disable --kubeconfig K [--pods N] "
+      "[--write saguard|peer] [flags]; --help for flags\n";
+  if (args.empty() || (args[0] != "create" && args[0] != "reset" && args[0] != "disable")) {
     std::cerr << usage;
     return 2;
   }
@@ -366,6 +405,8 @@ int main(int argc, char** argv) {
   flags.add("connections", &o.connections, "Clients (each its own connection pool).");
   flags.add("concurrency", &o.concurrency, "Requests in flight.");
   flags.add("prefix", &o.prefix, "Namespace name prefix.");
+  flags.add("write", &o.write,
+            "disable: whose write, saguard (server-side apply) or peer (merge patch).");
   auto rest = flags.parse(args);
   if (!rest.ok() || !rest->empty()) {
     std::cerr << (rest.ok() ? "unexpected argument" : rest.error().message) << "\n" << usage;
@@ -378,6 +419,11 @@ int main(int argc, char** argv) {
   if (o.pods < 0 || o.podsPerNamespace < 1 || o.connections < 1 || o.concurrency < 1) {
     std::cerr
         << "populate: --pods >= 0, --pods-per-namespace, --connections and --concurrency >= 1\n";
+    return 2;
+  }
+  if ((command == "disable") != (o.write == "saguard" || o.write == "peer")) {
+    std::cerr << "populate: disable needs --write saguard or --write peer (and only disable takes "
+                 "--write)\n";
     return 2;
   }
   auto config = kube::loadConfig({.kubeconfig = o.kubeconfig});
@@ -396,5 +442,5 @@ int main(int argc, char** argv) {
     }
     clients.push_back(std::move(*client));
   }
-  return command == "create" ? createPopulation(clients, o) : resetDefaults(clients, o.concurrency);
+  return command == "create" ? createPopulation(clients, o) : patchDefaults(clients, command, o);
 }
