@@ -4,7 +4,10 @@
 // structs of the fields used (as k8s.io/apiserver's audit types, minus the fields nobody
 // reads), time.Time for the timestamps.
 //
-//	audit_ingest_reference [--runs K] FILE
+//	audit_ingest_reference [--runs K] [--types trimmed|apiserver] FILE
+//
+// --types trimmed (the default): the structs below. --types apiserver: k8s.io/apiserver's
+// auditv1.Event, whole (apiserver_types.go).
 //
 // FILE holds one event per line (audit_ingest_bench --write FILE). Measured, best of K
 // runs, on the calling goroutine (run it with GOMAXPROCS=1 for one core):
@@ -339,10 +342,15 @@ func measure(runs int, run func(map[string]*AccountUse) (counts, error)) (figure
 
 func main() {
 	runs := flag.Int("runs", 5, "runs of each measurement (the best is reported)")
+	types := flag.String("types", "trimmed", "what the events are decoded into: trimmed (structs of the fields used) or apiserver (k8s.io/apiserver's auditv1.Event)")
 	flag.Parse()
-	if flag.NArg() != 1 || *runs <= 0 {
-		fmt.Fprintln(os.Stderr, "usage: audit_ingest_reference [--runs K] FILE")
+	if flag.NArg() != 1 || *runs <= 0 || (*types != "trimmed" && *types != "apiserver") {
+		fmt.Fprintln(os.Stderr, "usage: audit_ingest_reference [--runs K] [--types trimmed|apiserver] FILE")
 		os.Exit(2)
+	}
+	runBatches, runLines, impl := runBatches, runLines, "go-encoding-json"
+	if *types == "apiserver" {
+		runBatches, runLines, impl = runBatchesAPIServer, runLinesAPIServer, "go-encoding-json-apiserver-types"
 	}
 	content, err := os.ReadFile(flag.Arg(0))
 	if err != nil {
@@ -420,8 +428,8 @@ func main() {
 		fmt.Printf("%-8s %-9s %12.0f %9.1f %9.0f %12.0f\n", r.shape, r.depth, n/r.f.wall, r.mb/r.f.wall, r.f.wall*1e9/n, n/r.f.cpu)
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, `{"bench":"audit_ingest","impl":"go-encoding-json","events":%d,"bytes":%d,"uses":%d,"accounts":%d,"last_used_sum":%d,"last_refused_sum":%d,"pod_entries":%d,"access_entries":%d,"runs":%d`,
-		len(lines), len(content), uses, len(ledger), lastUsed, lastRefused, pods, accesses, *runs)
+	fmt.Fprintf(&out, `{"bench":"audit_ingest","impl":"%s","events":%d,"bytes":%d,"uses":%d,"accounts":%d,"last_used_sum":%d,"last_refused_sum":%d,"pod_entries":%d,"access_entries":%d,"runs":%d`,
+		impl, len(lines), len(content), uses, len(ledger), lastUsed, lastRefused, pods, accesses, *runs)
 	for _, shape := range []string{"batch", "lines"} {
 		fmt.Fprintf(&out, `,"%s":{`, shape)
 		sep := ""
