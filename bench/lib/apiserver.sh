@@ -1,6 +1,7 @@
-# The API server's side of a benchmark (issue 19), sourced by bench/run.sh and
-# bench/list/server_memory.sh. The caller sets root (the checkout), cp_dir (a control plane
-# that tests/controlplane/up.sh started), work and logs (folders), and defines log MESSAGE.
+# The API server's side of a benchmark (issue 19), sourced by bench/run.sh,
+# bench/list/server_memory.sh and bench/writes/server_memory.sh. The caller sets root (the
+# checkout), cp_dir (a control plane that tests/controlplane/up.sh started), work and logs
+# (folders), and defines log MESSAGE; or has populated_controlplane (at the end) do all that.
 
 # apiserver_cpu FILE KEY appends KEY=its utime+stime in seconds; apiserver_rss_sampler FILE
 # samples its VmRSS every 100 ms into FILE (the largest so far) until killed.
@@ -71,4 +72,22 @@ on_fresh_apiserver() {
   awk -F= -v label="$label" -v before="$before" -v peak="$peak" -v a0="$a0" -v a1="$a1" \
     '{v[$1] = $2} END { printf "%-8s server CPU %.2f s, VmRSS %d MiB before, peak +%d MiB, allocated %d MiB\n",
                         label, v["end"] - v["start"], before / 1024, (peak - before) / 1024, (a1 - a0) / 1048576 }' "$facts"
+}
+
+# populated_controlplane TAG PODS: a new work folder (work, logs, cp_dir), a fresh local
+# control plane in it that is taken down on exit, and PODS pods of saguard-bench-populate
+# ($populate) in it; defines log. For the scripts that measure one kind of request.
+populated_controlplane() {
+  local pods=$2
+  log_tag=$1
+  work=$(mktemp -d "/tmp/saguard-$log_tag-XXXXXX")
+  logs=$work/logs cp_dir=$work/cp
+  mkdir -p "$logs"
+  log() { echo "[$log_tag $(date -u +%H:%M:%S)] $*" >&2; }
+  trap 'bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true' EXIT
+  bash "$root/tests/controlplane/up.sh" "$cp_dir" 2>"$logs/controlplane-up.log"
+  # shellcheck disable=SC1091
+  source "$cp_dir/env"
+  log "populating $pods pods (logs: $logs)"
+  "$populate" create --kubeconfig "$KUBECONFIG" --pods "$pods" >"$logs/populate.log" 2>&1
 }

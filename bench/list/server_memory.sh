@@ -30,19 +30,9 @@ for f in "$populate" "$lister"; do
   [[ -x "$f" ]] || { echo "server_memory.sh: $f not found (make build, or set BENCH_BUILD_DIR)" >&2; exit 2; }
 done
 
-work=$(mktemp -d /tmp/saguard-server-memory-XXXXXX)
-logs=$work/logs cp_dir=$work/cp
-mkdir -p "$logs"
-log() { echo "[server_memory $(date -u +%H:%M:%S)] $*" >&2; }
-trap 'bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true' EXIT
 # shellcheck source=bench/lib/apiserver.sh
 source "$root/bench/lib/apiserver.sh"
-
-bash "$root/tests/controlplane/up.sh" "$cp_dir" 2>"$logs/controlplane-up.log"
-# shellcheck disable=SC1091
-source "$cp_dir/env"
-log "populating $pods pods (logs: $logs)"
-"$populate" create --kubeconfig "$KUBECONFIG" --pods "$pods" >"$logs/populate.log" 2>&1
+populated_controlplane server-memory "$pods"
 
 # listing WAY: one listing of the pods, the way saguard's reflectors sync or the peer's do.
 listing() {

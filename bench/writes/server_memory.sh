@@ -27,19 +27,9 @@ build_dir=${BENCH_BUILD_DIR:-$root/build}
 populate=$build_dir/bench/populate/saguard-bench-populate
 [[ -x "$populate" ]] || { echo "server_memory.sh: $populate not found (make build, or set BENCH_BUILD_DIR)" >&2; exit 2; }
 
-work=$(mktemp -d /tmp/saguard-write-memory-XXXXXX)
-logs=$work/logs cp_dir=$work/cp
-mkdir -p "$logs"
-log() { echo "[write_memory $(date -u +%H:%M:%S)] $*" >&2; }
-trap 'bash "$root/tests/controlplane/down.sh" "$cp_dir" >/dev/null 2>&1 || true' EXIT
 # shellcheck source=bench/lib/apiserver.sh
 source "$root/bench/lib/apiserver.sh"
-
-bash "$root/tests/controlplane/up.sh" "$cp_dir" 2>"$logs/controlplane-up.log"
-# shellcheck disable=SC1091
-source "$cp_dir/env"
-log "populating $pods pods (logs: $logs)"
-"$populate" create --kubeconfig "$KUBECONFIG" --pods "$pods" >"$logs/populate.log" 2>&1
+populated_controlplane write-memory "$pods"
 
 # disable WAY: every reset account made compliant with WAY's write; its count goes to the log.
 disable() {
