@@ -446,6 +446,14 @@ Result<HttpResponse> streamWhole(CpprestTransport& transport, const HttpRequest&
                           {});
 }
 
+// A transport error (the test then reads its message), or a failure that says what came
+// instead: an answer, or another kind of error.
+::testing::AssertionResult failedInTransport(const Result<HttpResponse>& response) {
+  if (response.is(ErrorKind::Transport)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << (response ? "answered " + std::to_string(response->code) : response.error().describe());
+}
+
 TlsServer::Handler answerChunked() {
   return [](const Received&, Reply& reply) {
     reply.startChunked();
@@ -488,8 +496,7 @@ TEST_P(TlsOnEveryPath, RefusesCertificateForAnotherAddress) {
   options.certPem = k_mismatch_crt;
   TlsServer server(options, answerOk());
   auto response = exchange(configFor(local(server)));
-  ASSERT_TRUE(response.is(ErrorKind::Transport))
-      << (response ? "answered" : response.error().describe());
+  ASSERT_TRUE(failedInTransport(response));
   const std::string& m = response.error().message;
   EXPECT_EQ(
       m.rfind("TLS handshake with " + local(server) + " failed: certificate verify failed: ", 0),
@@ -504,8 +511,7 @@ TEST_P(TlsOnEveryPath, RefusesCertificateForAnotherName) {
   options.certPem = k_mismatch_crt;
   TlsServer server(options, answerOk());
   auto response = exchange(configFor("https://localhost:" + std::to_string(server.port())));
-  ASSERT_TRUE(response.is(ErrorKind::Transport))
-      << (response ? "answered" : response.error().describe());
+  ASSERT_TRUE(failedInTransport(response));
   EXPECT_NE(response.error().message.find("not valid for localhost"), std::string::npos)
       << response.error().message;
   EXPECT_TRUE(server.received().empty());
@@ -514,8 +520,7 @@ TEST_P(TlsOnEveryPath, RefusesCertificateForAnotherName) {
 TEST_P(TlsOnEveryPath, RefusesUnknownCa) {
   TlsServer server({}, answerOk());
   auto response = exchange(configFor(local(server), k_other_ca_crt));
-  ASSERT_TRUE(response.is(ErrorKind::Transport))
-      << (response ? "answered" : response.error().describe());
+  ASSERT_TRUE(failedInTransport(response));
   EXPECT_EQ(response.error().message.rfind(
                 "TLS handshake with " + local(server) +
                     " failed: certificate verify failed: unable to get local issuer certificate",
@@ -562,8 +567,7 @@ TEST_P(TlsOnEveryPath, SaysWhenItCannotConnect) {
     port = server.port();
   }
   auto response = exchange(configFor("https://127.0.0.1:" + std::to_string(port)));
-  ASSERT_TRUE(response.is(ErrorKind::Transport))
-      << (response ? "answered" : response.error().describe());
+  ASSERT_TRUE(failedInTransport(response));
   EXPECT_EQ(response.error().message.rfind(
                 "cannot connect to https://127.0.0.1:" + std::to_string(port), 0),
             0u)
@@ -597,8 +601,7 @@ TEST(CpprestTransport, AStreamCapsAnErrorAnswer) {
   });
   std::string received;
   auto response = streamWhole(*transportFor(configFor(local(server))), get(), received);
-  ASSERT_TRUE(response.is(ErrorKind::Transport))
-      << (response ? "answered" : response.error().describe());
+  ASSERT_TRUE(failedInTransport(response));
   EXPECT_NE(response.error().message.find("the 500 answer exceeds"), std::string::npos)
       << response.error().message;
   EXPECT_TRUE(received.empty());
@@ -613,8 +616,7 @@ TEST(CpprestTransport, AStreamEndedByTheServerMidChunkIsBroken) {
   });
   std::string received;
   auto response = streamWhole(*transportFor(configFor(local(server))), get(), received);
-  ASSERT_TRUE(response.is(ErrorKind::Transport))
-      << (response ? "ended cleanly" : response.error().describe());
+  ASSERT_TRUE(failedInTransport(response));
   EXPECT_EQ(response.error().message.rfind("stream broken after 200: GET " + local(server), 0), 0u)
       << response.error().message;
   EXPECT_EQ(received.rfind("{\"type\":\"ADDED\"}\n", 0), 0u) << received;
