@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -279,6 +280,36 @@ TEST(AuditEventDecoding, EscapedStringsAreUnescaped) {
   EXPECT_EQ(lines.events[0].auditId, "e-1");
   EXPECT_EQ(lines.events[0].username, "system:serviceaccount:team-a:web");
   EXPECT_EQ(lines.events[0].requestUri, "/api/v1/pods");
+}
+
+// Keys are read eight bytes at a step (detail::keyOf): an escape in any byte of a short key
+// or of a long one, and a key that ends on or just after a step's boundary, must read the
+// same as the plain key.
+TEST(AuditEventDecoding, KeysWithAnEscapeAtAnyPositionAreRead) {
+  for (const std::string_view key : {"stageTimestamp", "authentication.kubernetes.io/pod-name"}) {
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned>(key[i]));
+      const std::string escaped =
+          std::string(key.substr(0, i)) + escape + std::string(key.substr(i + 1));
+      const std::string event =
+          replaced(kEvent, "\"" + std::string(key) + "\"", "\"" + escaped + "\"");
+      auto lines = decodeLines(event + "\n");
+      ASSERT_EQ(lines.events.size(), 1u) << escaped;
+      expectSampleEvent(lines.events[0]);
+      auto list = decodeList(eventList({event}));
+      ASSERT_EQ(list.events.size(), 1u) << escaped;
+      expectSampleEvent(list.events[0]);
+    }
+  }
+  // The shortest keys and one of exactly eight bytes, as the last field of the object.
+  for (const std::string_view key : {"", "a", "abcdefg", "abcdefgh", "abcdefghi"}) {
+    const std::string event =
+        kEvent.substr(0, kEvent.size() - 1) + ",\"" + std::string(key) + "\":\"x\"}";
+    auto lines = decodeLines(event + "\n");
+    ASSERT_EQ(lines.events.size(), 1u) << key;
+    expectSampleEvent(lines.events[0]);
+  }
 }
 
 TEST(AuditEventDecoding, AMalformedEventInAListIsSkippedAndReported) {
